@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+
+def requirements(name):
+    lines = Path(__file__).with_name("requirements").joinpath(name).read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "-r"))]
+
+
+setup(
+    name="whisper-live",
+    version="0.1.0",
+    description="Real-time speech transcription server speaking WhisperLive's WebSocket protocol",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_packages(include=["whisper_live", "whisper_live.*"]),
+    include_package_data=True,
+    package_data={"whisper_live": ["web/static/**/*", "web/static/*"]},
+    install_requires=requirements("server.txt"),
+    extras_require={
+        "test": requirements("test.txt"),
+    },
+    entry_points={
+        "console_scripts": [
+            "whisper-live-server=whisper_live.server.cli:main",
+        ],
+    },
+)

@@ -1,0 +1,323 @@
+"""The wire protocol, in one place: the options message, the server's replies, segments and audio frames.
+
+It speaks collabora WhisperLive's protocol so that its clients work unchanged, and both the server and
+the client library of this project build and read messages only through this module. docs/protocol.md
+is the prose version of the same facts.
+
+A session on a WebSocket goes:
+
+1. client -> server: one text frame, a JSON object of options (:class:`ClientOptions`);
+2. server -> client: ``SERVER_READY``, or ``WAIT`` (server full: the estimated wait in minutes, then close),
+   or ``ERROR`` (then close);
+3. client -> server: binary frames of 16 kHz mono PCM (float32 by default), then the bytes ``END_OF_AUDIO``;
+4. server -> client: ``{"uid", "segments": [...]}`` updates, ``{"uid", "language", "language_prob"}`` once,
+   ``WARNING`` / ``ERROR`` messages, and ``DISCONNECT`` when the server ends the session.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+END_OF_AUDIO = b"END_OF_AUDIO"
+
+# Message values used by the stock client.
+SERVER_READY = "SERVER_READY"
+DISCONNECT = "DISCONNECT"
+STATUS_WAIT = "WAIT"
+STATUS_ERROR = "ERROR"
+STATUS_WARNING = "WARNING"
+
+TASKS = ("transcribe", "translate")
+AUDIO_FORMATS = {"float32": np.dtype("<f4"), "int16": np.dtype("<i2"), "uint8": np.dtype("u1")}
+
+# One binary frame may carry at most this much audio (seconds); larger frames are refused.
+MAX_FRAME_SECONDS = 10.0
+
+
+class ProtocolError(ValueError):
+    """A client broke the protocol; the message is meant to be shown to that client."""
+
+
+@dataclass
+class VadParameters:
+    """The subset of Silero VAD parameters a client may set (names as faster-whisper's VadOptions)."""
+
+    threshold: float = 0.5
+    min_silence_duration_ms: int = 500
+    speech_pad_ms: int = 200
+
+    @classmethod
+    def from_wire(cls, value: Any) -> "VadParameters":
+        if value is None:
+            return cls()
+        if not isinstance(value, dict):
+            raise ProtocolError("vad_parameters must be a JSON object")
+        params = cls()
+        # WhisperLive's client calls the threshold "onset"; faster-whisper calls it "threshold".
+        threshold = value.get("threshold", value.get("onset"))
+        if threshold is not None:
+            params.threshold = _number(threshold, "vad_parameters.threshold", 0.0, 1.0)
+        if "min_silence_duration_ms" in value:
+            params.min_silence_duration_ms = int(
+                _number(value["min_silence_duration_ms"], "vad_parameters.min_silence_duration_ms", 0, 10000)
+            )
+        if "speech_pad_ms" in value:
+            params.speech_pad_ms = int(_number(value["speech_pad_ms"], "vad_parameters.speech_pad_ms", 0, 2000))
+        return params
+
+
+@dataclass
+class ClientOptions:
+    """The first message of a session. Unknown keys are ignored, as WhisperLive does."""
+
+    uid: str = ""
+    language: Optional[str] = None
+    task: str = "transcribe"
+    model: Optional[str] = None
+    use_vad: bool = True
+    send_last_n_segments: int = 10
+    no_speech_thresh: float = 0.45
+    clip_audio: bool = False
+    same_output_threshold: int = 10
+    initial_prompt: Optional[str] = None
+    hotwords: Optional[str] = None
+    word_timestamps: bool = False
+    audio_format: str = "float32"
+    vad_parameters: VadParameters = field(default_factory=VadParameters)
+
+    @classmethod
+    def from_message(cls, message: Any) -> "ClientOptions":
+        """Parse the first frame; raises :class:`ProtocolError` with a reason a person can act on."""
+        if isinstance(message, (bytes, bytearray, memoryview)):
+            raise ProtocolError("the first message must be a JSON text frame with the session options, not audio")
+        try:
+            data = json.loads(message)
+        except (TypeError, ValueError) as exc:
+            raise ProtocolError(f"the first message is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ProtocolError("the first message must be a JSON object of options")
+        opts = cls()
+        opts.uid = str(data.get("uid") or "")
+        language = data.get("language")
+        if language is not None and not isinstance(language, str):
+            raise ProtocolError("language must be a string such as 'en', or null to detect it")
+        opts.language = language or None
+        task = data.get("task") or "transcribe"
+        if task not in TASKS:
+            raise ProtocolError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
+        opts.task = task
+        model = data.get("model")
+        if model is not None and not isinstance(model, str):
+            raise ProtocolError("model must be a string")
+        opts.model = model or None
+        opts.use_vad = bool(data.get("use_vad", True))
+        opts.send_last_n_segments = int(_number(data.get("send_last_n_segments", 10), "send_last_n_segments", 1, 1000))
+        opts.no_speech_thresh = _number(data.get("no_speech_thresh", 0.45), "no_speech_thresh", 0.0, 1.0)
+        opts.clip_audio = bool(data.get("clip_audio", False))
+        opts.same_output_threshold = int(
+            _number(data.get("same_output_threshold", 10), "same_output_threshold", 1, 1000)
+        )
+        for key in ("initial_prompt", "hotwords"):
+            value = data.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ProtocolError(f"{key} must be a string")
+            setattr(opts, key, value or None)
+        opts.word_timestamps = bool(data.get("word_timestamps", False))
+        audio_format = data.get("audio_format") or "float32"
+        if audio_format not in AUDIO_FORMATS:
+            raise ProtocolError(
+                f"unknown audio_format {audio_format!r}: use one of {', '.join(AUDIO_FORMATS)}"
+            )
+        opts.audio_format = audio_format
+        opts.vad_parameters = VadParameters.from_wire(data.get("vad_parameters"))
+        return opts
+
+    def to_message(self) -> str:
+        """The JSON text a client sends (the inverse of :meth:`from_message`)."""
+        data = {
+            "uid": self.uid,
+            "language": self.language,
+            "task": self.task,
+            "model": self.model,
+            "use_vad": self.use_vad,
+            "send_last_n_segments": self.send_last_n_segments,
+            "no_speech_thresh": self.no_speech_thresh,
+            "clip_audio": self.clip_audio,
+            "same_output_threshold": self.same_output_threshold,
+            "initial_prompt": self.initial_prompt,
+            "hotwords": self.hotwords,
+            "word_timestamps": self.word_timestamps,
+            "audio_format": self.audio_format,
+            "vad_parameters": {
+                "threshold": self.vad_parameters.threshold,
+                "min_silence_duration_ms": self.vad_parameters.min_silence_duration_ms,
+                "speech_pad_ms": self.vad_parameters.speech_pad_ms,
+            },
+        }
+        return json.dumps(data)
+
+
+def _number(value: Any, name: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise ProtocolError(f"{name} must be between {low} and {high}, not {value!r}")
+    return number
+
+
+# --- audio frames -----------------------------------------------------------------------------------------
+
+
+def decode_audio_frame(data: bytes, audio_format: str = "float32") -> np.ndarray:
+    """Turn one binary frame into float32 samples in [-1, 1]; raises :class:`ProtocolError` on bad input."""
+    dtype = AUDIO_FORMATS[audio_format]
+    if len(data) % dtype.itemsize:
+        raise ProtocolError(
+            f"audio frame of {len(data)} bytes is not a whole number of {audio_format} samples "
+            f"({dtype.itemsize} bytes each)"
+        )
+    max_bytes = int(MAX_FRAME_SECONDS * SAMPLE_RATE) * dtype.itemsize
+    if len(data) > max_bytes:
+        raise ProtocolError(
+            f"audio frame of {len(data)} bytes is longer than {MAX_FRAME_SECONDS:g} s; send smaller frames"
+        )
+    samples = np.frombuffer(data, dtype=dtype)
+    if audio_format == "float32":
+        if not np.isfinite(samples).all():
+            raise ProtocolError("audio frame holds NaN or infinite samples")
+        return np.clip(samples, -1.0, 1.0).astype(np.float32, copy=False)
+    if audio_format == "int16":
+        return samples.astype(np.float32) / 32768.0
+    return (samples.astype(np.float32) - 128.0) / 128.0
+
+
+def encode_audio_frame(samples: np.ndarray, audio_format: str = "float32") -> bytes:
+    """The client-side inverse of :func:`decode_audio_frame` for float samples in [-1, 1]."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if audio_format == "float32":
+        return samples.astype("<f4").tobytes()
+    clipped = np.clip(samples, -1.0, 1.0)
+    if audio_format == "int16":
+        return (clipped * 32767.0).round().astype("<i2").tobytes()
+    if audio_format == "uint8":
+        return (clipped * 127.0 + 128.0).round().astype("u1").tobytes()
+    raise ProtocolError(f"unknown audio_format {audio_format!r}")
+
+
+# --- segments and replies ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float = 1.0
+
+    def to_wire(self) -> dict:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "word": self.word,
+                "probability": round(self.probability, 4)}
+
+
+@dataclass
+class Segment:
+    """A piece of transcript; times are seconds since the start of the client's stream."""
+
+    start: float
+    end: float
+    text: str
+    completed: bool = False
+    words: Optional[list[Word]] = None
+
+    def to_wire(self) -> dict:
+        # WhisperLive sends start/end as strings with three decimals; its clients parse them with float().
+        data: dict = {"start": f"{self.start:.3f}", "end": f"{self.end:.3f}", "text": self.text,
+                      "completed": self.completed}
+        if self.words is not None:
+            data["words"] = [w.to_wire() for w in self.words]
+        return data
+
+    @classmethod
+    def from_wire(cls, data: dict) -> "Segment":
+        words = data.get("words")
+        return cls(
+            start=float(data["start"]),
+            end=float(data["end"]),
+            text=str(data.get("text", "")),
+            completed=bool(data.get("completed", False)),
+            words=[Word(float(w["start"]), float(w["end"]), str(w["word"]), float(w.get("probability", 1.0)))
+                   for w in words] if words is not None else None,
+        )
+
+
+def server_ready(uid: str, backend: str) -> str:
+    return json.dumps({"uid": uid, "message": SERVER_READY, "backend": backend})
+
+
+def wait(uid: str, minutes: float) -> str:
+    return json.dumps({"uid": uid, "status": STATUS_WAIT, "message": round(float(minutes), 2)})
+
+
+def error(uid: str, message: str) -> str:
+    return json.dumps({"uid": uid, "status": STATUS_ERROR, "message": message})
+
+
+def warning(uid: str, message: str) -> str:
+    return json.dumps({"uid": uid, "status": STATUS_WARNING, "message": message})
+
+
+def disconnect(uid: str) -> str:
+    return json.dumps({"uid": uid, "message": DISCONNECT})
+
+
+def language(uid: str, lang: str, probability: float) -> str:
+    return json.dumps({"uid": uid, "language": lang, "language_prob": round(float(probability), 4)})
+
+
+def segments(uid: str, segs: list[Segment]) -> str:
+    return json.dumps({"uid": uid, "segments": [s.to_wire() for s in segs]})
+
+
+@dataclass
+class Reply:
+    """A server message as the client library sees it."""
+
+    kind: str  # "ready" | "wait" | "error" | "warning" | "disconnect" | "language" | "segments" | "unknown"
+    uid: str = ""
+    message: Any = None
+    backend: Optional[str] = None
+    language: Optional[str] = None
+    language_prob: Optional[float] = None
+    segments: list[Segment] = field(default_factory=list)
+
+
+def parse_reply(text: str) -> Reply:
+    """Classify one server message (client side). Unknown keys are ignored."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        return Reply("unknown", message=data)
+    uid = str(data.get("uid", ""))
+    status = data.get("status")
+    if status == STATUS_WAIT:
+        return Reply("wait", uid, message=data.get("message"))
+    if status == STATUS_ERROR:
+        return Reply("error", uid, message=data.get("message"))
+    if status == STATUS_WARNING:
+        return Reply("warning", uid, message=data.get("message"))
+    if data.get("message") == SERVER_READY:
+        return Reply("ready", uid, backend=data.get("backend"))
+    if data.get("message") == DISCONNECT:
+        return Reply("disconnect", uid)
+    if "segments" in data:
+        return Reply("segments", uid, segments=[Segment.from_wire(s) for s in data["segments"]])
+    if "language" in data:
+        return Reply("language", uid, language=data["language"], language_prob=data.get("language_prob"))
+    return Reply("unknown", uid, message=data)

@@ -1,0 +1,75 @@
+"""The small interface every inference backend implements.
+
+The streaming core and the scheduler only see :class:`Transcriber`: they hand it a batch of
+:class:`Request` (one audio window each, from possibly different clients) and get one :class:`Result`
+per request. Backends decide how to run a batch (one call, a loop, a pool); ``max_batch_size`` tells the
+scheduler how many requests it may group.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from whisper_live.protocol import Word
+
+
+@dataclass
+class Request:
+    """One window of one client's audio to transcribe."""
+
+    audio: np.ndarray  # float32, 16 kHz mono
+    language: Optional[str] = None  # None: detect it
+    task: str = "transcribe"
+    initial_prompt: Optional[str] = None
+    hotwords: Optional[str] = None
+    word_timestamps: bool = False
+    no_speech_thresh: float = 0.45
+
+
+@dataclass
+class RawSegment:
+    """A segment as the model produced it; times are seconds from the start of the request's audio."""
+
+    start: float
+    end: float
+    text: str
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+    words: Optional[list[Word]] = None
+
+
+@dataclass
+class Result:
+    segments: list[RawSegment] = field(default_factory=list)
+    language: Optional[str] = None
+    language_prob: Optional[float] = None
+
+
+class BackendUnavailable(RuntimeError):
+    """An optional dependency of a backend is missing; the message names what to install."""
+
+
+class Transcriber(abc.ABC):
+    """A loaded model. Thread-safety: ``transcribe_batch`` may be called from ``max_concurrency`` threads."""
+
+    #: the backend name sent to clients in SERVER_READY
+    backend: str = ""
+    #: the model's name as clients may ask for it (e.g. "tiny.en")
+    model_name: str = ""
+    #: whether the model knows other languages than English (language detection, translate)
+    multilingual: bool = False
+    #: how many requests one ``transcribe_batch`` call accepts
+    max_batch_size: int = 1
+    #: how many ``transcribe_batch`` calls may run at the same time
+    max_concurrency: int = 1
+
+    @abc.abstractmethod
+    def transcribe_batch(self, requests: list[Request]) -> list[Result]:
+        """Transcribe each request's audio; one result per request, in order."""
+
+    def close(self) -> None:
+        """Release the model's resources."""
