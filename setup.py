@@ -26,6 +26,9 @@ setup(
     entry_points={
         "console_scripts": [
             "whisper-live-server=whisper_live.server.cli:main",
+            "whisper-live-client=whisper_live.client.cli:main",
+            "whisper-live-bench=whisper_live.bench.__main__:main",
+            "whisper-live-convert=whisper_live.convert.__main__:main",
         ],
     },
 )
