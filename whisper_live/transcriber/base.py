@@ -40,6 +40,7 @@ class RawSegment:
     no_speech_prob: float = 0.0
     avg_logprob: float = 0.0
     words: Optional[list[Word]] = None
+    tokens: Optional[list[int]] = None  # the text's token ids, where the backend has them
 
 
 @dataclass
