@@ -1,0 +1,1 @@
+"""Load benchmark: N concurrent clients stream speech at real time to a WhisperLive-protocol server."""
