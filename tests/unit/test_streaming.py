@@ -1,0 +1,198 @@
+"""The streaming core with plain arrays, an energy VAD and a scripted transcriber."""
+
+import numpy as np
+import pytest
+
+from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech, words_of
+from whisper_live.protocol import SAMPLE_RATE, VadParameters
+from whisper_live.streaming import FINAL, PARTIAL, SessionConfig, StreamingSession
+
+CHUNK = 4096
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def make(use_vad=True, **config):
+    clock = Clock()
+    session = StreamingSession(SessionConfig(**config), EnergyVad() if use_vad else None, clock=clock)
+    return session, clock
+
+
+def stream(session, clock, audio, model, serve_every=1, end=True):
+    """Feed audio in real-time-sized chunks, serving the model every `serve_every` chunks."""
+    updates = []
+    for n, i in enumerate(range(0, len(audio), CHUNK)):
+        session.add_audio(audio[i:i + CHUNK])
+        clock.now += CHUNK / SAMPLE_RATE
+        if n % serve_every == 0:
+            updates += serve(session, model)
+    if end:
+        session.end_of_audio()
+        updates += serve(session, model)
+    return updates
+
+
+def serve(session, model):
+    updates = []
+    while True:
+        window = session.take_window()
+        if window is None:
+            return updates
+        updates.append((window, session.apply(window, model.transcribe_batch([window.request])[0])))
+
+
+def committed_words(session):
+    return words_of(session.completed)
+
+
+def test_utterances_commit_once_each_after_their_pause():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    audio = np.concatenate([silence(1.0), speech([1, 2, 3]), silence(1.0), speech([4, 5]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5"]
+    assert len(session.completed) == 2
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert len(finals) == 2
+    # the final window of the first utterance starts shortly before its speech (pad) and ends in the pause
+    assert 0.7 <= finals[0].offset <= 1.0
+    assert session.completed[0].start == pytest.approx(1.0, abs=0.25)
+    assert session.completed[1].start >= session.completed[0].end
+
+
+def test_partials_show_progress_and_never_commit_too_early():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    updates = stream(session, clock, np.concatenate([speech(list(range(10))), silence(1.0)]), model, end=False)
+    partial_updates = [u for w, u in updates if w.kind == PARTIAL]
+    assert len(partial_updates) >= 4
+    assert all(not u.completed for u in partial_updates)  # short utterance: committed only at the pause
+    assert any(u.partial and not u.partial[-1].completed for u in partial_updates)
+    assert committed_words(session) == [f"w{k}" for k in range(10)]
+
+
+def test_silence_costs_no_model_call():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    stream(session, clock, silence(30.0), model)
+    assert model.calls == []
+    assert session.buffered_seconds < 1.0
+    assert session.finished
+
+
+def test_end_of_audio_flushes_the_unfinished_utterance():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    stream(session, clock, np.concatenate([silence(0.5), speech([7, 8, 9], gap=0.05)]), model, end=True)
+    assert committed_words(session) == ["w7", "w8", "w9"]
+    assert session.finished
+
+
+def test_continuous_speech_commits_by_agreement_without_loss_or_repeat():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    # 90 words, a short 0.35 s pause after every 6 (too short for the 0.5 s endpoint), for 45 s of speech
+    words = list(range(90))
+    audio = np.concatenate([np.concatenate([speech(words[i:i + 6]), silence(0.25)]) for i in range(0, 90, 6)])
+    updates = stream(session, clock, audio, model)
+    assert committed_words(session) == [f"w{k}" for k in words]
+    # commits happened during the stream, not only at the end
+    assert sum(1 for w, u in updates if w.kind == PARTIAL and u.completed) >= 2
+    assert all(w.end - w.start <= 25 * SAMPLE_RATE for w, _ in updates)
+
+
+def test_slow_server_gets_longer_windows_less_often_and_loses_nothing():
+    fast, slow = ScriptedTranscriber(), ScriptedTranscriber()
+    audio = np.concatenate([np.concatenate([speech([i, i + 1, i + 2]), silence(0.7)]) for i in range(0, 30, 3)])
+    s1, c1 = make()
+    stream(s1, c1, audio, fast, serve_every=1)
+    s2, c2 = make()
+    stream(s2, c2, audio, slow, serve_every=12)  # the model is free only every ~3 s
+    assert committed_words(s1) == committed_words(s2) == [f"w{k}" for k in range(30)]
+    assert len(slow.calls) < len(fast.calls)
+    longest = max(len(c[0].audio) for c in slow.calls)
+    assert longest > max(len(c[0].audio) for c in fast.calls)
+
+
+def test_buffer_is_capped_and_skipped_audio_is_reported():
+    model = ScriptedTranscriber()
+    session, clock = make(max_buffer=45.0)
+    audio = speech(list(range(120)), gap=0.05)  # 54 s of speech with no pause
+    for i in range(0, len(audio), CHUNK):  # the model never gets a turn
+        session.add_audio(audio[i:i + CHUNK])
+    assert session.buffered_seconds <= 45.0 + CHUNK / SAMPLE_RATE
+    warnings = session.take_warnings()
+    assert warnings and "skipped" in warnings[0]
+    skipped = float(warnings[-1].split("skipped ")[1].split(" s")[0])
+    assert skipped > 0
+
+
+def test_completed_segments_are_monotonic_and_carry_stream_times():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    audio = np.concatenate([silence(2.0), speech([1, 2]), silence(0.8), speech([3]), silence(0.8),
+                            speech([4, 5, 6]), silence(1.0)])
+    stream(session, clock, audio, model)
+    ends = 0.0
+    for seg in session.completed:
+        assert seg.completed and seg.start >= ends and seg.end >= seg.start
+        ends = seg.end
+    w1 = 2.0
+    assert session.completed[0].start == pytest.approx(w1, abs=0.05)
+    assert session.completed[0].end == pytest.approx(w1 + 0.4 + 0.1 + 0.4, abs=0.05)
+
+
+def test_without_vad_the_last_segment_commits_after_repeats():
+    model = ScriptedTranscriber()
+    session, clock = make(use_vad=False, same_output_threshold=3)
+    updates = stream(session, clock, np.concatenate([speech([1, 2, 3]), silence(3.0)]), model, end=False)
+    assert committed_words(session) == ["w1", "w2", "w3"]
+    assert all(w.kind == PARTIAL for w, _ in updates)
+
+
+def test_without_vad_end_of_audio_commits_the_rest_once():
+    model = ScriptedTranscriber()
+    session, clock = make(use_vad=False)
+    stream(session, clock, speech(list(range(12))), model)
+    assert committed_words(session) == [f"w{k}" for k in range(12)]
+
+
+def test_language_is_reported_once_and_then_fixed():
+    model = ScriptedTranscriber(language="de", multilingual=True)
+    session, clock = make()
+    updates = stream(session, clock, np.concatenate([speech(list(range(8))), silence(1.0),
+                                                     speech([1, 2]), silence(1.0)]), model)
+    languages = [u.language for _, u in updates if u.language]
+    assert languages == [("de", 0.9)]
+    assert session.language == "de"
+    assert model.calls[-1][0].language == "de"
+
+
+def test_one_window_in_flight_at_a_time_and_cancel_requeues():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    session.add_audio(np.concatenate([speech([1, 2]), silence(1.0)]))
+    window = session.take_window()
+    assert window is not None and session.take_window() is None and session.pending() is None
+    session.cancel(window)
+    again = session.take_window()
+    assert again is not None
+    session.apply(again, model.transcribe_batch([again.request])[0])
+    assert committed_words(session) == ["w1", "w2"]
+
+
+def test_vad_threshold_from_client_is_used():
+    session, clock = make(vad=VadParameters(threshold=0.5, min_silence_duration_ms=2000))
+    model = ScriptedTranscriber()
+    # a 1 s pause is shorter than the client's 2 s: the two sentences form one utterance
+    stream(session, clock, np.concatenate([speech([1]), silence(1.0), speech([2]), silence(2.5)]), model,
+           end=False)
+    assert len(session.completed) == 2 and committed_words(session) == ["w1", "w2"]
+    finals = [c for c in model.calls if len(c[0].audio) > 2.0 * SAMPLE_RATE]
+    assert finals, "both sentences should have gone to the model in one final window"

@@ -1,0 +1,364 @@
+"""The streaming core of one client: audio buffer, VAD gating and the segment commit policy.
+
+No sockets and no model here: a :class:`StreamingSession` is fed samples, says when it has work for the
+model (:meth:`pending`), hands out one audio window at a time (:meth:`take_window`) and turns the model's
+answer into transcript updates (:meth:`apply`). The server wires it to a WebSocket and to the shared
+inference scheduler; the tests drive it with plain arrays and a scripted fake transcriber.
+
+Commit policy (see docs/streaming.md):
+
+* With VAD, speech is cut into utterances at pauses of ``min_silence_duration_ms``. When an utterance
+  ends, its whole audio is transcribed once more as a *final* window and every segment of that answer is
+  committed (``completed: true``). The cut falls in silence, so no word straddles it.
+* While an utterance is still being spoken, *partial* windows (from the utterance start to the newest
+  audio) give in-progress text. Partial windows are only asked for when new speech has arrived, and the
+  scheduler serves them after finals, so under load they come less often and cover more audio.
+* An utterance that runs on without a pause is committed piecewise by agreement (LocalAgreement-2 at
+  segment level): leading segments that two consecutive partial answers agree on are committed, and the
+  next window starts at their end. A window never exceeds ``max_window`` seconds: past that, all but the
+  last segment is committed.
+* Without VAD every sample counts as speech and only agreement commits; the last segment also commits
+  once it came out the same ``min(same_output_threshold, 3)`` times in a row.
+* After END_OF_AUDIO everything not yet committed is transcribed as a final window.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Protocol
+
+import numpy as np
+
+from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
+from whisper_live.transcriber.base import Request, Result
+
+FINAL, PARTIAL = "final", "partial"
+
+
+class SpeechDetector(Protocol):
+    """What the session needs of a VAD: speech probabilities for each complete frame fed so far."""
+
+    frame_samples: int
+
+    def feed(self, audio: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class SessionConfig:
+    language: Optional[str] = None
+    task: str = "transcribe"
+    initial_prompt: Optional[str] = None
+    hotwords: Optional[str] = None
+    word_timestamps: bool = False
+    no_speech_thresh: float = 0.45
+    same_output_threshold: int = 10
+    vad: VadParameters = field(default_factory=VadParameters)
+    max_buffer: float = 45.0  # seconds of audio kept at most
+    max_window: float = 25.0  # seconds of audio in one model call at most
+    partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
+    min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
+    agreement_after: float = 8.0  # a partial window longer than this may commit agreed segments
+
+
+@dataclass
+class Window:
+    """One model call's worth of a client's audio."""
+
+    kind: str  # FINAL or PARTIAL
+    start: int  # first sample, counted from the start of the stream
+    end: int  # one past the last sample
+    request: Request
+    forced: bool = False  # a window cut at max_window: commit all but its last segment
+
+    @property
+    def offset(self) -> float:
+        return self.start / SAMPLE_RATE
+
+
+@dataclass
+class Update:
+    """What one model answer changed, ready to be sent."""
+
+    completed: list[Segment] = field(default_factory=list)  # newly committed, in order
+    partial: list[Segment] = field(default_factory=list)  # the current in-progress hypothesis
+    language: Optional[tuple[str, float]] = None  # set once, when the language was detected
+
+    @property
+    def empty(self) -> bool:
+        return not self.completed and not self.partial and self.language is None
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+class StreamingSession:
+    """One client's stream. Not thread-safe: the caller serialises access (the server holds a lock)."""
+
+    def __init__(self, config: SessionConfig, vad: Optional[SpeechDetector] = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.config = config
+        self._vad = vad
+        self._clock = clock
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._buffer_start = 0  # sample index of _buffer[0]
+        self.received = 0  # samples received so far
+        self.committed_until = 0  # audio before this sample is transcribed for good (or skipped)
+        self.language = config.language
+        self.completed: list[Segment] = []
+        self.partial: list[Segment] = []
+        self.ended = False
+        self.in_flight: Optional[Window] = None
+        self.warnings: list[str] = []
+        # VAD state (sample indices)
+        self._vad_pos = 0  # samples the VAD has judged
+        self._in_speech = vad is None
+        self._utterance_start = 0
+        self._speech_end = 0  # end of the last speech frame seen
+        self._speech_samples = 0  # speech in the open utterance
+        self._final_until = 0  # utterances that ended before this sample await their final window
+        self._served_until = 0  # end of the last window handed out
+        self._arrivals: collections.deque = collections.deque()  # (end sample, arrival time)
+        # agreement between consecutive partial answers
+        self._previous_partial: list[Segment] = []
+        self._repeats = 0
+
+    # --- input ------------------------------------------------------------------------------------------------
+
+    def add_audio(self, samples: np.ndarray) -> None:
+        samples = np.asarray(samples, dtype=np.float32)
+        if not len(samples) or self.ended:
+            return
+        self._buffer = np.concatenate([self._buffer, samples])
+        self.received += len(samples)
+        self._arrivals.append((self.received, self._clock()))
+        if self._vad is not None:
+            self._run_vad(samples)
+        else:
+            self._speech_end = self.received
+        self._trim()
+
+    def end_of_audio(self) -> None:
+        """The client sent END_OF_AUDIO: what is left becomes one last final window."""
+        if self.ended:
+            return
+        self.ended = True
+        if self._in_speech and self._speech_samples >= self.config.min_speech * SAMPLE_RATE:
+            self._final_until = self.received
+        elif self._vad is None and self.received > self.committed_until:
+            self._final_until = self.received
+        self._in_speech = False
+
+    def _run_vad(self, samples: np.ndarray) -> None:
+        probs = self._vad.feed(samples)
+        frame = self._vad.frame_samples
+        onset = self.config.vad.threshold
+        offset = max(0.0, onset - 0.15)
+        silence_needed = int(self.config.vad.min_silence_duration_ms * SAMPLE_RATE / 1000)
+        pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
+        for p in probs:
+            start, end = self._vad_pos, self._vad_pos + frame
+            self._vad_pos = end
+            if p >= onset or (self._in_speech and p >= offset):
+                if not self._in_speech:
+                    self._in_speech = True
+                    self._utterance_start = max(self.committed_until, self._final_until, start - pad)
+                    if self._final_until <= self.committed_until:
+                        self.committed_until = self._utterance_start  # the silence before it is dropped
+                    self._speech_samples = 0
+                    self._previous_partial, self._repeats = [], 0
+                self._speech_end = end
+                self._speech_samples += frame
+            elif self._in_speech and end - self._speech_end >= silence_needed:
+                self._in_speech = False
+                if self._speech_samples >= self.config.min_speech * SAMPLE_RATE:
+                    self._final_until = min(self._speech_end + pad, end)
+                elif self._final_until <= self.committed_until:
+                    # a click, not speech: forget it
+                    self.committed_until = max(self.committed_until, end)
+
+    def _trim(self) -> None:
+        """Keep at most max_buffer seconds; drop what is committed, or skip (with a warning) when behind."""
+        keep_from = self.committed_until
+        if self._vad is not None and not self._in_speech and self._final_until <= self.committed_until:
+            # between utterances only the speech pad before a possible onset is worth keeping
+            pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
+            keep_from = max(keep_from, min(self._vad_pos, self.received) - pad)
+            self.committed_until = keep_from
+        limit = self.received - int(self.config.max_buffer * SAMPLE_RATE)
+        if keep_from < limit:
+            skipped = (limit - max(keep_from, self._buffer_start)) / SAMPLE_RATE
+            if skipped > 0:
+                self.warnings.append(
+                    f"server is behind: skipped {skipped:.1f} s of audio that could not be transcribed in time")
+            keep_from = limit
+            self.committed_until = max(self.committed_until, limit)
+            self._utterance_start = max(self._utterance_start, limit)
+            self._served_until = max(self._served_until, limit)
+        if keep_from > self._buffer_start:
+            cut = min(keep_from, self.received) - self._buffer_start
+            self._buffer = self._buffer[cut:]
+            self._buffer_start += cut
+
+    # --- work for the model ----------------------------------------------------------------------------------
+
+    def _window_start(self) -> int:
+        start = self.committed_until
+        if self._vad is not None:
+            if self._final_until > self.committed_until:
+                return max(start, self._buffer_start)
+            start = max(start, self._utterance_start)
+        return max(start, self._buffer_start)
+
+    def pending(self) -> Optional[tuple[str, float]]:
+        """(kind, waiting since) when the model has work for this client, else None.
+
+        "waiting since" is the monotonic time the oldest audio not yet covered by a window arrived.
+        """
+        if self.in_flight is not None:
+            return None
+        kind = None
+        if self._final_until > self.committed_until:
+            kind = FINAL
+        elif self._in_speech and not self.ended:
+            new_speech = self._speech_end - max(self._served_until, self._window_start())
+            if new_speech >= self.config.partial_step * SAMPLE_RATE:
+                kind = PARTIAL
+        if kind is None:
+            return None
+        while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
+            self._arrivals.popleft()
+        since = self._arrivals[0][1] if self._arrivals else self._clock()
+        return kind, since
+
+    def take_window(self) -> Optional[Window]:
+        """Hand out the next window (at most one is in flight); None when there is nothing to do."""
+        state = self.pending()
+        if state is None:
+            return None
+        kind = state[0]
+        start = self._window_start()
+        end = self._final_until if kind == FINAL else self.received
+        forced = False
+        max_samples = int(self.config.max_window * SAMPLE_RATE)
+        if end - start > max_samples:
+            end, forced = start + max_samples, True
+        audio = self._buffer[start - self._buffer_start: end - self._buffer_start].copy()
+        cfg = self.config
+        request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=cfg.initial_prompt,
+                          hotwords=cfg.hotwords, word_timestamps=cfg.word_timestamps,
+                          no_speech_thresh=cfg.no_speech_thresh)
+        self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced)
+        self._served_until = max(self._served_until, end)
+        return self.in_flight
+
+    def cancel(self, window: Window) -> None:
+        """The window could not be transcribed (model error): forget it so the work is asked for again."""
+        if self.in_flight is window:
+            self.in_flight = None
+
+    # --- the model's answer ----------------------------------------------------------------------------------
+
+    def apply(self, window: Window, result: Result) -> Update:
+        """Turn the model's answer for ``window`` into committed and partial segments."""
+        if self.in_flight is window:
+            self.in_flight = None
+        update = Update()
+        if result.language and self.language is None and (
+                window.kind == FINAL or len(window.request.audio) >= 2 * SAMPLE_RATE):
+            self.language = result.language
+            update.language = (result.language, float(result.language_prob or 0.0))
+        segments = [Segment(start=window.offset + s.start, end=window.offset + s.end, text=s.text,
+                            words=self._shift_words(s.words, window.offset)) for s in result.segments]
+        if window.kind == FINAL and not window.forced:
+            commit, cut = segments, window.end
+        elif window.forced:
+            commit = segments[:-1] if len(segments) > 1 else segments
+            cut = self._cut_after(commit, window)
+        else:
+            commit, cut = self._agreed(segments, window)
+        rest = segments[len(commit):]
+        if commit:
+            update.completed = self._commit(commit)
+        if cut > self.committed_until:
+            self.committed_until = cut
+            self._previous_partial, self._repeats = [], 0
+        self._served_until = max(self._served_until, self.committed_until)
+        self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
+            if window.kind == PARTIAL else []
+        update.partial = list(self.partial)
+        self._trim()
+        return update
+
+    @staticmethod
+    def _shift_words(words, offset):
+        if words is None:
+            return None
+        return [type(w)(w.start + offset, w.end + offset, w.word, w.probability) for w in words]
+
+    def _cut_after(self, commit: list[Segment], window: Window) -> int:
+        if not commit:
+            return window.end
+        cut = int(round(commit[-1].end * SAMPLE_RATE))
+        # a cut that would leave the next window starting (almost) where this one did makes no progress
+        return min(window.end, max(window.start + SAMPLE_RATE, cut))
+
+    def _agreed(self, segments: list[Segment], window: Window) -> tuple[list[Segment], int]:
+        """LocalAgreement-2 on segments: commit the leading ones this answer shares with the previous one."""
+        previous, self._previous_partial = self._previous_partial, segments
+        long_enough = (window.end - window.start) >= self.config.agreement_after * SAMPLE_RATE
+        if self._vad is not None and not long_enough:
+            return [], self.committed_until
+        agreed = 0
+        for new, old in zip(segments[:-1], previous):
+            if not _same_text(new.text, old.text):
+                break
+            agreed += 1
+        if self._vad is None and segments and agreed == len(segments) - 1 and len(previous) == len(segments) \
+                and _same_text(segments[-1].text, previous[-1].text):
+            self._repeats += 1
+            if self._repeats + 1 >= min(self.config.same_output_threshold, 3):
+                agreed = len(segments)
+        else:
+            self._repeats = 0
+        if not agreed:
+            return [], self.committed_until
+        commit = segments[:agreed]
+        return commit, self._cut_after(commit, window)
+
+    def _commit(self, segments: list[Segment]) -> list[Segment]:
+        done = []
+        last_end = self.completed[-1].end if self.completed else 0.0
+        for s in segments:
+            text = s.text
+            if not text.strip():
+                continue
+            start = max(s.start, last_end)
+            end = max(s.end, start)
+            seg = Segment(start=start, end=end, text=text, completed=True, words=s.words)
+            self.completed.append(seg)
+            done.append(seg)
+            last_end = end
+        if len(self.completed) > 1000:  # the client has the history; keep what "last n" can repeat
+            del self.completed[:-1000]
+        return done
+
+    # --- output ----------------------------------------------------------------------------------------------
+
+    def segments_to_send(self, last_n: int) -> list[Segment]:
+        return self.completed[-last_n:] + self.partial
+
+    def take_warnings(self) -> list[str]:
+        warnings, self.warnings = self.warnings, []
+        return warnings
+
+    @property
+    def finished(self) -> bool:
+        """END_OF_AUDIO was received and everything was transcribed."""
+        return self.ended and self.in_flight is None and self._final_until <= self.committed_until
+
+    @property
+    def buffered_seconds(self) -> float:
+        return len(self._buffer) / SAMPLE_RATE
