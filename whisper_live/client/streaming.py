@@ -1,0 +1,176 @@
+"""Push-based client: the caller owns the audio (a call, a game, a pipeline) and sends chunks as they come.
+
+All callbacks run on one reader thread, in the order the server's messages arrive:
+``on_session_started(backend)`` first, then ``on_partial(segments)`` / ``on_committed(segment)`` /
+``on_language(code, prob)`` / ``on_error(message)``, and ``on_close()`` last, exactly once.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Callable, Optional, Union
+
+import numpy as np
+
+from whisper_live.protocol import (AUDIO_FORMATS, SAMPLE_RATE, ClientOptions, Reply, Segment, VadParameters,
+                                   encode_audio_frame)
+
+from .errors import ClientError
+from .resample import Resampler, to_float32
+from .session import Session, SessionHandler, server_url
+from .transcript import Transcript
+
+Chunk = Union[bytes, bytearray, memoryview, np.ndarray]
+
+# Frames are cut to at most this many samples (the server takes up to 10 s per frame).
+_MAX_FRAME_SAMPLES = SAMPLE_RATE * 5
+
+
+class StreamingTranscriptionClient(SessionHandler):
+    """Send PCM with :meth:`send`; get callbacks; :meth:`finish` returns the completed segments.
+
+    ``audio_format`` ("int16" or "float32") is both the format sent to the server and how ``bytes`` chunks
+    are read. numpy chunks of int16 or float dtype are converted as needed, 2-D ``(frames, channels)``
+    arrays are mixed down, and a ``sample_rate`` other than 16000 is resampled here. Chunks may have any
+    size, bytes chunks even a partial sample: the remainder waits for the next chunk.
+    """
+
+    def __init__(self, host: str = "localhost", port: int = 9090, audio_format: str = "float32",
+                 sample_rate: int = SAMPLE_RATE, lang: Optional[str] = None, translate: bool = False,
+                 model: Optional[str] = None, use_vad: bool = True, send_last_n_segments: int = 10,
+                 no_speech_thresh: float = 0.45, initial_prompt: Optional[str] = None,
+                 hotwords: Optional[str] = None, word_timestamps: bool = False, use_wss: bool = False,
+                 vad_parameters: Optional[dict] = None, open_timeout: float = 10.0,
+                 on_session_started: Optional[Callable[[Optional[str]], None]] = None,
+                 on_partial: Optional[Callable[[list], None]] = None,
+                 on_committed: Optional[Callable[[Segment], None]] = None,
+                 on_language: Optional[Callable[[str, Optional[float]], None]] = None,
+                 on_error: Optional[Callable[[str], None]] = None,
+                 on_close: Optional[Callable[[], None]] = None):
+        if audio_format not in ("int16", "float32"):
+            raise ValueError(f"audio_format must be 'int16' or 'float32', not {audio_format!r}")
+        self.url = server_url(host, port, use_wss)
+        self.audio_format = audio_format
+        self.sample_rate = int(sample_rate)
+        self.options = ClientOptions(
+            uid=str(uuid.uuid4()), language=lang, task="translate" if translate else "transcribe", model=model,
+            use_vad=use_vad, send_last_n_segments=send_last_n_segments, no_speech_thresh=no_speech_thresh,
+            initial_prompt=initial_prompt, hotwords=hotwords, word_timestamps=word_timestamps,
+            audio_format=audio_format, vad_parameters=VadParameters.from_wire(vad_parameters))
+        self.open_timeout = open_timeout
+        self.on_session_started = on_session_started
+        self.on_partial = on_partial
+        self.on_committed = on_committed
+        self.on_language = on_language
+        self.on_error = on_error
+        self.on_close = on_close
+        self.transcript = Transcript()
+        self.error: Optional[str] = None
+        self.session: Optional[Session] = None
+        self._itemsize = AUDIO_FORMATS[audio_format].itemsize
+        self._carry = b""
+        self._resampler = Resampler(self.sample_rate) if self.sample_rate != SAMPLE_RATE else None
+        self._started = threading.Event()
+        self._last_partial: list = []
+
+    # --- life cycle -----------------------------------------------------------------------------------
+
+    def start(self) -> "StreamingTranscriptionClient":
+        """Connect and wait for admission; raises a :class:`ClientError` subclass when refused."""
+        self.session = Session(self.url, self.options, self, self.open_timeout)
+        try:
+            self.session.open()
+        except ClientError as exc:
+            self._emit(self.on_error, str(exc))
+            self._emit(self.on_close)
+            raise
+        self._emit(self.on_session_started, self.session.backend)
+        self._started.set()
+        return self
+
+    def send(self, chunk: Chunk) -> bool:
+        """Queue one chunk; False when the session is over (the server closed it)."""
+        if self.session is None:
+            raise ClientError("call start() before send()")
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
+            data = self._carry + bytes(chunk)
+            whole = len(data) - len(data) % self._itemsize
+            self._carry = data[whole:]
+            if not whole:
+                return not self.session.closed
+            if self._resampler is None:
+                return self._send_bytes(data[:whole])
+            samples = np.frombuffer(data[:whole], dtype=AUDIO_FORMATS[self.audio_format])
+        else:
+            samples = np.asarray(chunk)
+        return self._send_samples(samples)
+
+    def _send_samples(self, samples: np.ndarray) -> bool:
+        if samples.ndim == 2:
+            samples = to_float32(samples).mean(axis=1, dtype=np.float32)
+        if self._resampler is not None:
+            samples = self._resampler(samples)
+        elif samples.dtype == np.int16 and self.audio_format == "int16":
+            return self._send_bytes(samples.astype("<i2", copy=False).tobytes())
+        samples = to_float32(samples)
+        return self._send_bytes(encode_audio_frame(samples, self.audio_format))
+
+    def _send_bytes(self, data: bytes) -> bool:
+        step = _MAX_FRAME_SAMPLES * self._itemsize
+        for i in range(0, len(data), step):
+            if not self.session.send(data[i:i + step]):
+                return False
+        return True
+
+    def finish(self, timeout: float = 60.0) -> list[Segment]:
+        """End the audio, wait for the final segments (up to ``timeout`` s), close; the completed segments."""
+        if self.session is not None and not self.session.closed:
+            if self._resampler is not None:
+                tail = self._resampler.flush()
+                if tail.size:
+                    self._send_bytes(encode_audio_frame(tail, self.audio_format))
+            self.session.finish(timeout)
+        self.close()
+        return list(self.transcript.completed)
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+    def __enter__(self) -> "StreamingTranscriptionClient":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.close()
+
+    # --- replies (reader thread) ----------------------------------------------------------------------
+
+    def on_reply(self, reply: Reply) -> None:
+        self._started.wait(self.open_timeout)  # on_session_started always comes first
+        if reply.kind == "segments":
+            for seg in self.transcript.update(reply.segments):
+                self._emit(self.on_committed, seg)
+            pending = self.transcript.pending
+            if pending and [(s.start, s.text) for s in pending] != self._last_partial:
+                self._last_partial = [(s.start, s.text) for s in pending]
+                self._emit(self.on_partial, list(pending))
+        elif reply.kind == "language":
+            self.transcript.language = reply.language
+            self.transcript.language_prob = reply.language_prob
+            self._emit(self.on_language, reply.language, reply.language_prob)
+        elif reply.kind == "error":
+            self.error = str(reply.message)
+            self._emit(self.on_error, self.error)
+
+    def on_closed(self) -> None:
+        self._started.wait(self.open_timeout)
+        self._emit(self.on_close)
+
+    @staticmethod
+    def _emit(callback, *args) -> None:
+        if callback is not None:
+            callback(*args)
