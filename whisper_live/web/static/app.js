@@ -1,0 +1,328 @@
+// The page: pick a source (microphone or file), stream it to the server, show the transcript as it comes.
+import { DEFAULT_SETTINGS, LANGUAGES, describeMediaError, languageName, serverUrl } from './js/protocol.js';
+import { TranscriptionSession } from './js/session.js';
+import { createCapture } from './js/capture.js';
+import { formatClock } from './js/transcript.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  start: $('start'), stop: $('stop'), status: $('status'), error: $('error'), level: $('level'),
+  file: $('file'), player: $('player'), segments: $('segments'), partial: $('partial'),
+  placeholder: $('placeholder'), transcript: $('transcript'), languageInfo: $('language-info'),
+  copy: $('copy'), txt: $('download-txt'), srt: $('download-srt'), clear: $('clear'),
+  language: $('language'), task: $('task'), model: $('model'), vad: $('vad'), server: $('server'),
+};
+
+const STORAGE_KEY = 'whisper-live.settings';
+let session = null;     // the TranscriptionSession in progress
+let capture = null;     // {stop()} of the audio graph
+let micStream = null;
+let audioContext = null;
+let mediaSource = null; // MediaElementAudioSourceNode of the player (one per element, kept)
+let lastTranscript = null;
+let busy = false;
+
+// ---- settings --------------------------------------------------------------------------------------------
+for (const [code, name] of Object.entries(LANGUAGES).sort((a, b) => a[1].localeCompare(b[1]))) {
+  ui.language.add(new Option(`${name} (${code})`, code));
+}
+
+function loadSettings() {
+  let saved = {};
+  try { saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}'); } catch (err) { saved = {}; }
+  const s = { ...DEFAULT_SETTINGS, ...saved };
+  ui.language.value = s.language || '';
+  ui.task.value = s.task;
+  ui.model.value = s.model || '';
+  ui.vad.checked = s.useVad !== false;
+  ui.server.value = s.server || '';
+}
+
+function readSettings() {
+  return {
+    language: ui.language.value,
+    task: ui.task.value,
+    model: ui.model.value.trim(),
+    useVad: ui.vad.checked,
+    server: ui.server.value.trim(),
+  };
+}
+
+for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server]) {
+  el.addEventListener('change', () => {
+    try { localStorage.setItem(STORAGE_KEY, JSON.stringify(readSettings())); } catch (err) { /* private mode */ }
+  });
+}
+loadSettings();
+
+// ---- source ---------------------------------------------------------------------------------------------
+function source() {
+  return document.querySelector('input[name=source]:checked').value;
+}
+
+function updateSource() {
+  const isFile = source() === 'file';
+  ui.file.hidden = !isFile;
+  ui.player.hidden = !isFile || !ui.player.src;
+  if (!busy) {
+    setStatus(isFile
+      ? (ui.player.src ? 'Press Start to play the file and transcribe it.' : 'Choose an audio or video file.')
+      : 'Ready. Press Start to transcribe your microphone.');
+  }
+}
+document.querySelectorAll('input[name=source]').forEach((el) => el.addEventListener('change', updateSource));
+
+ui.file.addEventListener('change', () => {
+  const file = ui.file.files[0];
+  if (!file) return;
+  if (ui.player.src) URL.revokeObjectURL(ui.player.src);
+  ui.player.src = URL.createObjectURL(file);
+  ui.player.classList.toggle('audio-only', file.type.startsWith('audio/'));
+  updateSource();
+});
+
+// ---- status and errors --------------------------------------------------------------------------------------
+function setStatus(text) {
+  ui.status.textContent = text;
+}
+
+function showError(text) {
+  ui.error.textContent = text;
+  ui.error.hidden = !text;
+}
+
+function setBusy(value) {
+  busy = value;
+  ui.start.disabled = value;
+  ui.stop.disabled = !value;
+  document.querySelectorAll('input[name=source], #file').forEach((el) => { el.disabled = value; });
+}
+
+// ---- transcript view ----------------------------------------------------------------------------------------
+function render(transcript) {
+  lastTranscript = transcript;
+  const shown = ui.segments.children.length;
+  for (const seg of transcript.completed.slice(shown)) {
+    const li = document.createElement('li');
+    const time = document.createElement('time');
+    time.textContent = formatClock(seg.start);
+    const text = document.createElement('span');
+    text.textContent = seg.text.trim();
+    li.append(time, text);
+    ui.segments.append(li);
+  }
+  ui.partial.textContent = transcript.partial.map((s) => s.text.trim()).join(' ').trim();
+  const empty = transcript.isEmpty;
+  ui.placeholder.hidden = !empty;
+  for (const b of [ui.copy, ui.txt, ui.srt, ui.clear]) b.disabled = empty;
+  const nearBottom = ui.transcript.scrollHeight - ui.transcript.scrollTop - ui.transcript.clientHeight < 60;
+  if (nearBottom) ui.transcript.scrollTop = ui.transcript.scrollHeight;
+}
+
+function showLanguage(code, probability) {
+  ui.languageInfo.hidden = false;
+  const pct = probability == null ? '' : ` · ${Math.round(probability * 100)}%`;
+  ui.languageInfo.textContent = `Language: ${languageName(code)}${pct}`;
+  ui.languageInfo.dataset.language = code;
+}
+
+function clearTranscript() {
+  ui.segments.replaceChildren();
+  ui.partial.textContent = '';
+  ui.placeholder.hidden = false;
+  ui.languageInfo.hidden = true;
+  lastTranscript = null;
+  for (const b of [ui.copy, ui.txt, ui.srt, ui.clear]) b.disabled = true;
+}
+
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function baseName() {
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+  return `transcript-${stamp}`;
+}
+
+ui.copy.addEventListener('click', async () => {
+  if (!lastTranscript) return;
+  try {
+    await navigator.clipboard.writeText(lastTranscript.toText());
+    setStatus('Transcript copied to the clipboard.');
+  } catch (err) {
+    // Clipboard API refused (insecure page or no permission): select the text so Ctrl+C works.
+    const range = document.createRange();
+    range.selectNodeContents(ui.transcript);
+    const sel = getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    setStatus('The browser refused clipboard access; the transcript is selected, press Ctrl+C to copy it.');
+  }
+});
+ui.txt.addEventListener('click', () => lastTranscript && download(`${baseName()}.txt`, lastTranscript.toText() + '\n', 'text/plain'));
+ui.srt.addEventListener('click', () => lastTranscript && download(`${baseName()}.srt`, lastTranscript.toSRT(), 'application/x-subrip'));
+ui.clear.addEventListener('click', () => { if (!busy) clearTranscript(); });
+
+// ---- audio --------------------------------------------------------------------------------------------------
+function context() {
+  if (!audioContext || audioContext.state === 'closed') audioContext = new AudioContext({ latencyHint: 'interactive' });
+  return audioContext;
+}
+
+async function openMicrophone() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    throw new Error(window.isSecureContext
+      ? 'This browser cannot capture the microphone.'
+      : 'Browsers allow the microphone only on secure pages: open this page over https://, or as http://localhost on the server machine. You can still transcribe a file.');
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+  } catch (err) {
+    throw new Error(describeMediaError(err, 'microphone'));
+  }
+}
+
+function releaseAudio() {
+  if (micStream) {
+    micStream.getTracks().forEach((t) => t.stop());
+    micStream = null;
+  }
+  ui.level.value = 0;
+}
+
+function onAudio(samples, peak) {
+  ui.level.value = Math.min(1, peak * 1.5);
+  if (source() === 'file' && (ui.player.paused || ui.player.ended)) return;
+  if (session) session.sendAudio(samples);
+}
+
+// ---- start / stop -------------------------------------------------------------------------------------------
+async function start() {
+  showError('');
+  const mode = source();
+  if (mode === 'file' && !ui.player.src) {
+    showError('Choose an audio or video file first.');
+    return;
+  }
+  setBusy(true);
+  const settings = readSettings();
+  let url;
+  try {
+    url = serverUrl(settings.server, location);
+  } catch (err) {
+    showError(`The server address "${settings.server}" is not valid.`);
+    setBusy(false);
+    return;
+  }
+  clearTranscript();
+  const ctx = context();
+  await ctx.resume().catch(() => {});
+  let node;
+  try {
+    if (mode === 'mic') {
+      setStatus('Asking for the microphone…');
+      micStream = await openMicrophone();
+      node = ctx.createMediaStreamSource(micStream);
+    } else {
+      if (!mediaSource) {
+        mediaSource = ctx.createMediaElementSource(ui.player);
+        mediaSource.connect(ctx.destination); // keep the file audible
+      }
+      node = mediaSource;
+    }
+  } catch (err) {
+    showError(err.message);
+    setStatus('Not started.');
+    releaseAudio();
+    setBusy(false);
+    return;
+  }
+
+  setStatus(`Connecting to ${url}…`);
+  session = new TranscriptionSession(url, settings, {
+    onSegments: (transcript) => render(transcript),
+    onLanguage: (code, p) => showLanguage(code, p),
+    onWarning: (text) => setStatus(`Server: ${text}`),
+    onEnd: (end) => onSessionEnd(end),
+  });
+  const current = session;
+  try {
+    await session.connect();
+  } catch (err) {
+    return; // onEnd has shown why
+  }
+  if (current !== session) return;
+  try {
+    capture = await createCapture(ctx, node, { onAudio });
+  } catch (err) {
+    showError(`Audio capture failed: ${err.message}`);
+    session.close();
+    return;
+  }
+  if (mode === 'file') {
+    ui.player.currentTime = 0;
+    ui.player.onended = () => stop();
+    try {
+      await ui.player.play();
+    } catch (err) {
+      setStatus('Press play on the player to start the file.');
+      return;
+    }
+    setStatus('Transcribing the file…');
+  } else {
+    setStatus('Listening… speak now.');
+  }
+}
+
+async function stop() {
+  if (!session) return;
+  ui.stop.disabled = true;
+  const current = session;
+  setStatus('Finishing: waiting for the last words…');
+  if (source() === 'file') ui.player.pause();
+  if (capture) {
+    const c = capture;
+    capture = null;
+    await c.stop();
+  }
+  releaseAudio();
+  await current.finish();
+}
+
+function onSessionEnd({ reason, message }) {
+  const ended = session;
+  session = null;
+  if (capture) {
+    const c = capture;
+    capture = null;
+    c.stop().catch(() => {});
+  }
+  releaseAudio();
+  if (source() === 'file') ui.player.pause();
+  ui.player.onended = null;
+  setBusy(false);
+  if (ended && ended.transcript) render(ended.transcript);
+  if (reason === 'finished' || reason === 'closed') {
+    setStatus(message);
+  } else if (reason === 'disconnect') {
+    setStatus(message);
+  } else {
+    showError(message);
+    setStatus(reason === 'wait' ? 'Server full.' : 'Stopped.');
+  }
+  document.body.dataset.lastEnd = reason;
+}
+
+ui.start.addEventListener('click', () => { start().catch((err) => { showError(String(err.message || err)); setBusy(false); }); });
+ui.stop.addEventListener('click', () => { stop().catch((err) => showError(String(err.message || err))); });
+window.addEventListener('pagehide', () => { if (session) session.close(); });
+updateSource();

@@ -1,0 +1,104 @@
+// Capture from a Web Audio source node: 16 kHz mono Float32Array chunks go to onAudio(samples, peak).
+// Uses the AudioWorklet (capture-worklet.js) and falls back to a ScriptProcessorNode where a worklet cannot be
+// loaded (for example in a Firefox content script).
+import { StreamResampler, downmix } from './resample.js';
+
+const WORKLET_URL = new URL('./capture-worklet.js', import.meta.url).href;
+const loaded = new WeakMap(); // AudioContext -> Promise of addModule
+
+export async function createCapture(context, source, { onAudio, chunkSeconds = 0.1, workletUrl = WORKLET_URL, useWorklet = true } = {}) {
+  const targetRate = 16000;
+  const chunkSamples = Math.round(targetRate * chunkSeconds);
+  if (useWorklet && context.audioWorklet) {
+    try {
+      return await workletCapture(context, source, { onAudio, chunkSamples, targetRate, workletUrl });
+    } catch (err) {
+      console.warn('AudioWorklet unavailable, using ScriptProcessorNode:', err);
+    }
+  }
+  return scriptProcessorCapture(context, source, { onAudio, chunkSamples, targetRate });
+}
+
+async function workletCapture(context, source, { onAudio, chunkSamples, targetRate, workletUrl }) {
+  if (!loaded.has(context)) loaded.set(context, context.audioWorklet.addModule(workletUrl));
+  await loaded.get(context);
+  const node = new AudioWorkletNode(context, 'whisper-live-capture', {
+    numberOfInputs: 1,
+    numberOfOutputs: 1,
+    outputChannelCount: [1],
+    channelCountMode: 'max',
+    processorOptions: { targetRate, chunkSamples },
+  });
+  let flushed = null;
+  node.port.onmessage = (event) => {
+    const msg = event.data;
+    if (msg.type === 'audio') onAudio(msg.samples, msg.peak);
+    else if (msg.type === 'flushed' && flushed) flushed();
+  };
+  source.connect(node);
+  // The node writes silence; connecting it keeps it pulled by the graph in every browser.
+  node.connect(context.destination);
+  return {
+    kind: 'worklet',
+    node,
+    async stop() {
+      const done = new Promise((resolve) => {
+        flushed = resolve;
+        setTimeout(resolve, 500);
+      });
+      node.port.postMessage('flush');
+      await done;
+      node.port.postMessage('stop');
+      try { source.disconnect(node); } catch (err) { /* already gone */ }
+      node.disconnect();
+      node.port.onmessage = null;
+    },
+  };
+}
+
+function scriptProcessorCapture(context, source, { onAudio, chunkSamples, targetRate }) {
+  const node = context.createScriptProcessor(4096, 2, 1);
+  const resampler = new StreamResampler(context.sampleRate, targetRate);
+  let pending = new Float32Array(chunkSamples);
+  let fill = 0;
+  let peak = 0;
+  const push = (samples, final) => {
+    let offset = 0;
+    while (offset < samples.length) {
+      const take = Math.min(samples.length - offset, chunkSamples - fill);
+      pending.set(samples.subarray(offset, offset + take), fill);
+      fill += take;
+      offset += take;
+      if (fill === chunkSamples) {
+        onAudio(pending, peak);
+        pending = new Float32Array(chunkSamples);
+        fill = 0;
+        peak = 0;
+      }
+    }
+    if (final && fill > 0) {
+      onAudio(pending.slice(0, fill), peak);
+      fill = 0;
+    }
+  };
+  node.onaudioprocess = (event) => {
+    const input = event.inputBuffer;
+    const channels = [];
+    for (let c = 0; c < input.numberOfChannels; c++) channels.push(input.getChannelData(c));
+    const mono = downmix(channels);
+    for (let i = 0; i < mono.length; i++) peak = Math.max(peak, Math.abs(mono[i]));
+    push(resampler.process(mono), false);
+  };
+  source.connect(node);
+  node.connect(context.destination);
+  return {
+    kind: 'script-processor',
+    node,
+    async stop() {
+      node.onaudioprocess = null;
+      push(resampler.flush(), true);
+      try { source.disconnect(node); } catch (err) { /* already gone */ }
+      node.disconnect();
+    },
+  };
+}

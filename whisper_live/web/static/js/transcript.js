@@ -1,0 +1,119 @@
+// The transcript of one session, built from the server's segment updates (docs/protocol.md, "Results"):
+// completed segments never change and are re-sent only inside the "last n" window, so they are kept once
+// each; segments with completed=false are the current hypothesis and are replaced by every update.
+// Plain ES module without imports (the extension build can turn it into a classic script).
+
+function key(seg) {
+  return `${seg.start.toFixed(3)}|${seg.end.toFixed(3)}|${seg.text}`;
+}
+
+export class Transcript {
+  constructor() {
+    this.clear();
+  }
+
+  clear() {
+    this.completed = [];
+    this.partial = [];
+    this.language = null;
+    this.languageProbability = null;
+    this._seen = new Set();
+  }
+
+  // segments: normalized segments ({start, end: numbers, text, completed}) of one update.
+  // Returns the completed segments that were new in it.
+  update(segments) {
+    const added = [];
+    const partial = [];
+    for (const seg of segments) {
+      if (!seg.completed) {
+        partial.push(seg);
+        continue;
+      }
+      const k = key(seg);
+      if (this._seen.has(k)) continue;
+      const last = this.completed[this.completed.length - 1];
+      // Something older than what is already committed is a stale repeat, not new text.
+      if (last && seg.end <= last.start && seg.start < last.start) continue;
+      this._seen.add(k);
+      this.completed.push(seg);
+      added.push(seg);
+    }
+    this.partial = partial;
+    return added;
+  }
+
+  setLanguage(language, probability = null) {
+    this.language = language;
+    this.languageProbability = probability;
+  }
+
+  // Completed segments, then (unless excluded) the partial ones: what a person sees.
+  segments({ includePartial = true } = {}) {
+    const out = this.completed.slice();
+    if (includePartial) out.push(...this.partial.filter((s) => s.text.trim() !== ''));
+    return out;
+  }
+
+  get isEmpty() {
+    return this.segments().length === 0;
+  }
+
+  toText(options) {
+    return this.segments(options)
+      .map((s) => s.text.trim())
+      .filter((t) => t !== '')
+      .join('\n');
+  }
+
+  toSRT(options) {
+    const blocks = [];
+    for (const seg of this.segments(options)) {
+      const text = seg.text.trim();
+      if (!text) continue;
+      const end = Math.max(seg.end, seg.start);
+      blocks.push(`${blocks.length + 1}\n${formatTimestamp(seg.start, ',')} --> ${formatTimestamp(end, ',')}\n${text}\n`);
+    }
+    return blocks.join('\n');
+  }
+
+  toJSON() {
+    return {
+      completed: this.completed,
+      partial: this.partial,
+      language: this.language,
+      languageProbability: this.languageProbability,
+    };
+  }
+
+  static fromJSON(data) {
+    const t = new Transcript();
+    if (!data) return t;
+    t.update([...(data.completed || []), ...(data.partial || [])]);
+    t.language = data.language ?? null;
+    t.languageProbability = data.languageProbability ?? null;
+    return t;
+  }
+}
+
+// 3723.5 -> "01:02:03,500" (SRT; pass '.' for WebVTT).
+export function formatTimestamp(seconds, separator = ',') {
+  const totalMs = Math.max(0, Math.round((Number(seconds) || 0) * 1000));
+  const ms = totalMs % 1000;
+  const totalS = Math.floor(totalMs / 1000);
+  const s = totalS % 60;
+  const m = Math.floor(totalS / 60) % 60;
+  const h = Math.floor(totalS / 3600);
+  const pad = (x, n = 2) => String(x).padStart(n, '0');
+  return `${pad(h)}:${pad(m)}:${pad(s)}${separator}${pad(ms, 3)}`;
+}
+
+// "01:02" style clock for on-screen segment times.
+export function formatClock(seconds) {
+  const total = Math.max(0, Math.floor(Number(seconds) || 0));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor(total / 60) % 60;
+  const s = total % 60;
+  const pad = (x) => String(x).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+}
