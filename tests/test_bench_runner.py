@@ -1,0 +1,239 @@
+"""The benchmark's clients and CLI against a small fake WhisperLive-protocol server on 127.0.0.1.
+
+The fake server "transcribes" by position: after each whole second of audio it has received it waits
+REPLY_DELAY seconds and commits one segment [i, i+1] holding the i-th word of WORDS; after every frame it
+sends an in-progress segment up to the audio received so far. So the benchmark's latencies are known in
+advance: final about REPLY_DELAY (plus the 24 ms the frame holding each whole second runs past it),
+partial about 0.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from whisper_live import protocol
+from whisper_live.bench import __main__ as bench_main
+from whisper_live.bench import metrics, runner
+
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
+REPLY_DELAY = 0.2
+
+
+def fake_session(conn, mode: str, admitted: list, lock: threading.Lock) -> None:
+    opts = protocol.ClientOptions.from_message(conn.recv())
+    uid = opts.uid
+    with lock:
+        full = mode == "one-client" and bool(admitted)
+        admitted.append(uid)
+    if full:
+        conn.send(protocol.wait(uid, 1.5))
+        conn.close()
+        return
+    conn.send(protocol.server_ready(uid, "fake"))
+    received = 0
+    committed: list[protocol.Segment] = []
+    while True:
+        try:
+            data = conn.recv()
+        except Exception:
+            return
+        if data in (protocol.END_OF_AUDIO, protocol.END_OF_AUDIO.decode()):
+            break
+        received += len(protocol.decode_audio_frame(data))
+        seconds = received / protocol.SAMPLE_RATE
+        while len(committed) < int(seconds) and len(committed) < len(WORDS):
+            i = len(committed)
+            time.sleep(REPLY_DELAY)
+            committed.append(protocol.Segment(float(i), float(i + 1), " " + WORDS[i].capitalize() + ".", True))
+        partial = protocol.Segment(float(len(committed)), seconds, " ...", False)
+        conn.send(protocol.segments(uid, committed[-3:] + [partial]))
+    if mode == "hang":
+        time.sleep(30)  # never answers END_OF_AUDIO; the client must give up by itself
+        return
+    conn.send(protocol.segments(uid, committed[-3:]))
+    conn.send(protocol.disconnect(uid))
+    conn.close()
+
+
+class FakeServer:
+    def __init__(self, mode: str = "ok", port: int = 0):
+        from websockets.sync.server import serve
+
+        self.admitted: list = []
+        lock = threading.Lock()
+        self.server = serve(lambda conn: fake_session(conn, mode, self.admitted, lock), "127.0.0.1", port,
+                            compression=None, ping_interval=None)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+def noise(seconds: float) -> np.ndarray:
+    return (np.random.default_rng(1).standard_normal(int(seconds * 16000)) * 0.01).astype(np.float32)
+
+
+def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, watch=None):
+    settings = runner.RunSettings(port=server_port, frame_samples=4096, ready_timeout=5.0,
+                                  finish_timeout=finish_timeout)
+    reference = " ".join(WORDS[: int(seconds)])
+    plans = runner.plan_clients(noise(seconds), reference, n, 0, lambda i: noise(seconds), 0.3, seed=3)
+    return runner.run_clients(plans, settings, watch, idle_sample=0.2)
+
+
+def test_two_clients_against_a_fake_server_give_the_expected_figures():
+    with FakeServer() as server:
+        started = time.monotonic()
+        result = run(server.port, 2, 4.0)
+        elapsed = time.monotonic() - started
+    # Real-time pace: 4 s of audio take at least 4 s to send, and the run stops by itself soon after.
+    assert 4.0 <= elapsed < 8.0
+    figures = metrics.aggregate(result.logs)
+    assert figures["all_finished"], [log.failure for log in result.logs]
+    assert figures["wer"] == 0.0
+    final = figures["final_latency_s"]
+    assert final["n"] == 8  # 4 segments per client
+    # The fake server waits 0.2 s before each commit; the frame that covers second i ends 24 ms after it.
+    assert REPLY_DELAY - 0.05 <= final["p50"] <= REPLY_DELAY + 0.3
+    assert final["max"] < 1.0
+    partial = figures["partial_latency_s"]
+    assert partial["n"] > 20 and partial["p50"] < 0.1
+    for log in result.logs:
+        # Pacing: frame k (from 1) left at k * 0.256 s after the first send, within scheduling jitter.
+        start = log.frame_t[0] - log.frame_audio_end[0]
+        drift = [t - start - end for t, end in zip(log.frame_t, log.frame_audio_end)]
+        assert max(abs(d) for d in drift) < 0.1
+        assert log.frame_audio_end[-1] == pytest.approx(4.0)
+        assert log.t_done is not None and log.t_done >= log.t_end_of_audio
+
+
+def test_a_refused_client_is_counted_and_not_finished():
+    with FakeServer(mode="one-client") as server:
+        result = run(server.port, 2, 2.0)
+    figures = metrics.aggregate(result.logs)
+    assert figures["replies"]["wait"] == 1
+    assert figures["finished"] == 1 and not figures["all_finished"]
+    refused = [log for log in result.logs if log.admission == "wait"]
+    assert len(refused) == 1 and not refused[0].frame_t
+    assert not metrics.meets_target(figures, target_p90=10.0)
+
+
+def test_a_server_that_never_says_disconnect_leaves_the_client_unfinished_in_bounded_time():
+    with FakeServer(mode="hang") as server:
+        started = time.monotonic()
+        result = run(server.port, 1, 2.0, finish_timeout=1.0)
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.0 + 0.3 + 1.0 + 3.0
+    (log,) = result.logs
+    assert not log.finished and "no DISCONNECT within 1 s" in log.failure
+    assert len(metrics.final_latencies(log).values) == 2  # what arrived before the end still counts
+
+
+def test_nothing_listening_is_reported_not_raised():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: connections are refused
+        result = run(port, 1, 1.0)
+    (log,) = result.logs
+    assert log.admission == "connect_failed" and not log.finished
+
+
+def test_server_watch_measures_cpu_and_memory():
+    with FakeServer() as server:
+        watch = runner.ServerWatch(os.getpid(), interval=0.1)
+        result = run(server.port, 1, 2.0, watch=watch)
+    srv = result.server
+    assert srv["pid"] == os.getpid()
+    assert srv["rss_before_mb"] > 10 and srv["rss_peak_mb"] >= srv["rss_before_mb"] * 0.9
+    assert srv["rss_connected_mb"] is not None and srv["rss_per_client_mb"] is not None
+    assert srv["cpu_percent"] is not None and 0.0 <= srv["cpu_percent"] < 400
+
+
+def test_cli_prints_one_json_line_and_a_table(tmp_path, capsys):
+    import soundfile
+
+    wav = tmp_path / "clip.wav"
+    soundfile.write(str(wav), noise(3.0), 16000)
+    with FakeServer() as server:
+        code = bench_main.main(["--port", str(server.port), "--clients", "2", "--silent", "1",
+                                "--audio", str(wav), "--reference", "alpha bravo charlie",
+                                "--server-pid", str(os.getpid()), "--idle-sample", "0.2",
+                                "--stagger", "0.3", "--no-offline", "--finish-timeout", "10"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    doc = json.loads(lines[0])
+    (run_,) = doc["runs"]
+    assert run_["clients"] == 2 and run_["silent"] == 1 and run_["all_finished"]
+    assert run_["wer"] == 0.0
+    # The fake server answers silence with words too: the benchmark must notice them.
+    assert run_["silent_words"] == 3
+    assert run_["final_latency_s"]["n"] == 6 and run_["final_latency_s"]["p90"] < 1.0
+    assert run_["server"]["cpu_percent"] is not None
+    assert doc["offline"] == {"skipped": "--no-offline"}
+    assert "final p50" in err and "s0" in err and "q0" in err
+
+
+def test_cli_ramp_reports_the_largest_count_meeting_the_target(tmp_path, capsys):
+    import soundfile
+
+    wav = tmp_path / "clip.wav"
+    soundfile.write(str(wav), noise(2.0), 16000)
+    with FakeServer() as server:
+        code = bench_main.main(["--port", str(server.port), "--ramp", "1,2", "--audio", str(wav),
+                                "--reference", "alpha bravo", "--stagger", "0.2", "--pause", "0",
+                                "--no-offline", "--target-p90", "0.05", "-q"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    # Latency is about 0.2 s: a 0.05 s target is missed at once, and the ramp stops there.
+    assert [r["clients"] for r in doc["runs"]] == [1]
+    assert doc["max_clients_meeting_target"] == 0
+
+
+def test_cli_refuses_a_remote_host():
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--host", "192.0.2.1"])
+
+
+def test_spawned_server_is_started_measured_and_stopped(tmp_path, capsys):
+    import socket
+
+    import soundfile
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    wav = tmp_path / "clip.wav"
+    soundfile.write(str(wav), noise(2.0), 16000)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    command = f"env PYTHONPATH={root} {sys.executable} {os.path.abspath(__file__)} {port}"
+    code = bench_main.main(["--port", str(port), "--spawn-server", command, "--audio", str(wav),
+                            "--reference", "alpha bravo", "--stagger", "0", "--no-offline", "-q",
+                            "--spawn-timeout", "30", "--idle-sample", "0.2"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    (run_,) = doc["runs"]
+    assert run_["all_finished"] and run_["wer"] == 0.0
+    assert run_["server"]["pid"] != os.getpid() and run_["server"]["rss_peak_mb"] > 5
+    assert not runner.port_open("127.0.0.1", port)  # it was stopped
+
+
+if __name__ == "__main__":
+    # Used by test_spawned_server_...: run the fake server on the given port until terminated (at most 60 s).
+    with FakeServer(port=int(sys.argv[1])):
+        time.sleep(60)

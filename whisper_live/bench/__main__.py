@@ -1,0 +1,252 @@
+"""``python -m whisper_live.bench``: N clients stream speech at real time to a WhisperLive-protocol server.
+
+The JSON line goes to stdout, the table and progress to stderr; see docs/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import ipaddress
+import os
+import platform
+import socket
+import sys
+import time
+from typing import Optional
+
+from whisper_live.bench import audio as audio_mod
+from whisper_live.bench import metrics, report, runner
+
+MAX_CONNECTIONS = 256
+
+
+def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m whisper_live.bench",
+        description="Load benchmark: N concurrent clients stream a speech file at real-time pace over "
+                    "WhisperLive's WebSocket protocol and measure latency, WER, server CPU and memory.",
+    )
+    g = p.add_argument_group("load")
+    g.add_argument("-n", "--clients", type=int, default=1, help="speaking clients (default 1)")
+    g.add_argument("--ramp", help="comma-separated client counts, e.g. 1,2,4,8: one run each, in order; "
+                                  "reports the largest count meeting the target")
+    g.add_argument("--ramp-all", action="store_true", help="in --ramp, go on after a count misses the target")
+    g.add_argument("--pause", type=float, default=3.0, help="seconds between ramp runs (default 3)")
+    g.add_argument("--silent", type=int, default=0, help="extra clients that stream silence (default 0)")
+    g.add_argument("--silence", choices=("noise", "zero"), default="noise",
+                   help="what silent clients send: low noise (about -60 dBFS, default) or digital zero")
+    g.add_argument("--stagger", type=float, default=1.0,
+                   help="clients start at random offsets within this many seconds (default 1)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the start offsets and the noise (default 0)")
+    g.add_argument("--frame-samples", type=int, default=4096,
+                   help="samples per audio frame (default 4096 = 256 ms, as WhisperLive's client)")
+
+    g = p.add_argument_group("audio")
+    g.add_argument("--audio", help="speech file (any format ffmpeg/libsndfile reads); default: the 3.9 min "
+                                   "LJ Speech passage from ../shared, else an espeak-ng clip")
+    g.add_argument("--reference", help="reference transcript: the text, or a file holding it")
+    g.add_argument("--duration", type=float, help="use only the first DURATION seconds of the audio")
+
+    g = p.add_argument_group("server")
+    g.add_argument("--host", default="127.0.0.1")
+    g.add_argument("--port", type=int, default=9090)
+    g.add_argument("--allow-remote", action="store_true",
+                   help="allow a --host that is not this machine (load tests belong on your own servers)")
+    g.add_argument("--model", help="the model clients ask for in their options (default: none, the server's)")
+    g.add_argument("--language", default="en", help="language clients ask for (default en; '' to detect)")
+    g.add_argument("--no-vad", dest="use_vad", action="store_false", help="clients ask for use_vad=false")
+    g.add_argument("--server-pid", type=int, help="PID of the server, to measure its CPU and memory")
+    g.add_argument("--spawn-server", metavar="CMD",
+                   help="start this server command, wait for --port, measure it, stop it at the end")
+    g.add_argument("--spawn-timeout", type=float, default=180.0, help="seconds to wait for it to listen")
+    g.add_argument("--idle-sample", type=float, default=1.0,
+                   help="seconds of server CPU measured before the clients connect (default 1)")
+    g.add_argument("--ready-timeout", type=float, default=30.0,
+                   help="seconds a client waits for SERVER_READY/WAIT/ERROR (default 30)")
+    g.add_argument("--finish-timeout", type=float, default=60.0,
+                   help="seconds a client waits for DISCONNECT after END_OF_AUDIO (default 60)")
+
+    g = p.add_argument_group("target and output")
+    g.add_argument("--target-p90", type=float, default=2.0, help="final-latency p90 target, s (default 2.0)")
+    g.add_argument("--target-max", type=float, help="also require final-latency max <= this, s (off by default)")
+    g.add_argument("--offline-model",
+                   help="model for the offline WER (default: --model, else tiny.en); a name or a CT2 directory")
+    g.add_argument("--no-offline", dest="offline", action="store_false",
+                   help="skip the offline transcription of the audio")
+    g.add_argument("--json-out", help="also append the JSON line to this file")
+    g.add_argument("--no-per-client", dest="per_client", action="store_false", help="aggregate rows only")
+    g.add_argument("-q", "--quiet", action="store_true", help="no table or progress on stderr")
+    args = p.parse_args(argv)
+
+    if args.ramp:
+        try:
+            args.steps = [int(x) for x in args.ramp.split(",") if x.strip()]
+        except ValueError:
+            p.error(f"--ramp takes comma-separated integers, not {args.ramp!r}")
+    else:
+        args.steps = [args.clients]
+    if not args.steps or min(args.steps) < 0 or args.silent < 0:
+        p.error("client counts must be >= 0")
+    if max(args.steps) + args.silent > MAX_CONNECTIONS:
+        p.error(f"at most {MAX_CONNECTIONS} connections in all")
+    if max(args.steps) + args.silent == 0:
+        p.error("nothing to do: no speaking and no silent clients")
+    if args.frame_samples <= 0 or args.frame_samples > 10 * 16000:
+        p.error("--frame-samples must be between 1 and 160000")
+    if args.server_pid and args.spawn_server:
+        p.error("--server-pid and --spawn-server exclude each other")
+    if not args.allow_remote and not _is_local(args.host):
+        p.error(f"{args.host} is not this machine; pass --allow-remote to load a server you run elsewhere")
+    return args
+
+
+def _is_local(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def load_speech(args: argparse.Namespace) -> audio_mod.Speech:
+    if args.audio:
+        speech = audio_mod.load_speech(args.audio)
+    else:
+        speech = audio_mod.default_speech()
+    if args.reference is not None:
+        # An explicit reference is taken as the text of exactly what is streamed (after --duration).
+        speech = audio_mod.cut(speech, args.duration) if args.duration else speech
+        speech.reference = audio_mod.read_reference(args.reference)
+        return speech
+    return audio_mod.cut(speech, args.duration)
+
+
+def run_step(args, speech, speakers: int, watch) -> dict:
+    settings = runner.RunSettings(host=args.host, port=args.port, model=args.model,
+                                  language=args.language or None, use_vad=args.use_vad,
+                                  frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
+                                  finish_timeout=args.finish_timeout)
+    plans = runner.plan_clients(
+        speech.audio, speech.reference, speakers, args.silent,
+        lambda i: audio_mod.silence(speech.duration, args.silence, seed=args.seed * 1000 + i),
+        args.stagger, args.seed)
+    _say(args, f"run: {speakers} speaking + {args.silent} silent clients, {speech.duration:.1f} s of audio "
+               f"each, to {settings.uri} ...")
+    result = runner.run_clients(plans, settings, watch, idle_sample=args.idle_sample)
+    figures = metrics.aggregate(result.logs)
+    figures["meets_target"] = metrics.meets_target(figures, args.target_p90, args.target_max)
+    figures["wall_s"] = round(result.wall_s, 2)
+    figures["server"] = result.server
+    figures["bench_cpu_percent"] = result.bench_cpu_percent
+    figures["per_client"] = [metrics.client_figures(log) for log in result.logs]
+    fin = figures["final_latency_s"]
+    _say(args, f"  done in {result.wall_s:.1f} s: finished {figures['finished']}/{len(plans)}, final p90 "
+               f"{fin['p90']} s, max {fin['max']} s, WER {figures['wer']}")
+    return figures
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        speech = load_speech(args)
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"error: cannot read the audio: {exc}", file=sys.stderr)
+        return 2
+    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+    runs: list[dict] = []
+    spawned: Optional[runner.SpawnedServer] = None
+    try:
+        watch = None
+        if args.spawn_server:
+            _say(args, f"starting the server: {args.spawn_server}")
+            spawned = runner.SpawnedServer(args.spawn_server, args.host, args.port, args.spawn_timeout)
+            spawned.__enter__()
+            watch = runner.ServerWatch(spawned.pid)
+        elif args.server_pid:
+            watch = runner.ServerWatch(args.server_pid)
+        for i, speakers in enumerate(args.steps):
+            if i:
+                time.sleep(args.pause)
+            figures = run_step(args, speech, speakers, watch)
+            runs.append(figures)
+            if args.ramp and not figures["meets_target"] and not args.ramp_all:
+                _say(args, "  target missed: ramp stops here (--ramp-all to go on)")
+                break
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if spawned is not None:
+            spawned.stop()
+
+    offline: dict = {}
+    speakers_ran = any(run["clients"] for run in runs)
+    if not args.offline:
+        offline["skipped"] = "--no-offline"
+    elif speech.reference is None:
+        offline["skipped"] = "no reference text"
+    elif not speakers_ran:
+        offline["skipped"] = "no speaking clients"
+    else:
+        _say(args, "offline transcription of the same audio ...")
+        try:
+            from whisper_live.bench.offline import offline_wer
+
+            offline = offline_wer(speech.audio, speech.reference, args.offline_model or args.model)
+            offline.pop("text", None)
+        except Exception as exc:  # model missing, faster-whisper missing: the rest of the report stands
+            offline["skipped"] = f"{type(exc).__name__}: {exc}"
+    for run in runs:
+        run["wer_offline"] = offline.get("wer")
+        run["wer_vs_offline"] = report.relative_to_offline(run["wer"], offline.get("wer"))
+
+    doc = {
+        "bench": "whisper_live.bench",
+        "date": date,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "config": {
+            "server": f"ws://{args.host}:{args.port}",
+            "spawned": args.spawn_server,
+            "audio": speech.source,
+            "audio_s": round(speech.duration, 3),
+            "audio_note": speech.note,
+            "reference_words": len(speech.reference.split()) if speech.reference is not None else None,
+            "model": args.model,
+            "language": args.language or None,
+            "use_vad": args.use_vad,
+            "frame_samples": args.frame_samples,
+            "silent": args.silent,
+            "silence": args.silence,
+            "stagger_s": args.stagger,
+            "seed": args.seed,
+            "steps": args.steps,
+            "target_p90": args.target_p90,
+            "target_max": args.target_max,
+        },
+        "offline": offline,
+        "runs": runs,
+    }
+    if args.ramp:
+        met = [run["clients"] for run in runs if run["meets_target"]]
+        doc["max_clients_meeting_target"] = max(met) if met else 0
+    line = report.to_json(doc)
+    if args.json_out:
+        with open(args.json_out, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+    if not args.quiet:
+        print(report.table(doc, per_client=args.per_client), file=sys.stderr, flush=True)
+    print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

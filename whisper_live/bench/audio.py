@@ -1,0 +1,193 @@
+"""What the benchmark clients stream: a speech file with its reference text, or silence."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from whisper_live.protocol import SAMPLE_RATE
+
+LONG_CLIP = "en/long/ljspeech_LJ001-0001_to_0032_concat.flac"
+
+# Used only where ../shared is absent and espeak-ng is installed: plain sentences, written for this file.
+ESPEAK_TEXT = (
+    "The river was low that summer, and the boats stayed tied to the old wooden pier. "
+    "Every morning the baker opened his shop at seven and sold bread to the fishermen. "
+    "Children walked along the bank and counted the birds that rested on the water. "
+    "In the evening the wind turned cold, and the town lit its lamps one by one. "
+    "Nobody expected the storm that arrived late on the third night of the festival."
+)
+
+
+@dataclass
+class Speech:
+    audio: np.ndarray  # float32, 16 kHz mono
+    reference: Optional[str]
+    source: str  # file name or a description
+    note: str = ""  # how the audio or the reference was derived, when it was
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / SAMPLE_RATE
+
+
+def shared_audio_dir() -> Optional[Path]:
+    """``../shared/audio`` beside the checkout (or beside the working directory), if there is one."""
+    candidates = [Path(__file__).resolve().parents[2].parent / "shared" / "audio",
+                  Path.cwd().parent / "shared" / "audio"]
+    for path in candidates:
+        if (path / "manifest.tsv").exists():
+            return path
+    return None
+
+
+def load_audio(path: str) -> np.ndarray:
+    """Any audio file as float32 16 kHz mono."""
+    try:
+        import soundfile
+
+        data, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        if rate == SAMPLE_RATE:
+            return np.ascontiguousarray(data.mean(axis=1), dtype=np.float32)
+    except Exception:  # not a format libsndfile reads: let faster-whisper's decoder (PyAV) try
+        pass
+    from faster_whisper.audio import decode_audio
+
+    return decode_audio(path, sampling_rate=SAMPLE_RATE).astype(np.float32)
+
+
+def manifest_reference(path: Path) -> Optional[str]:
+    """The reference text of a file of ../shared/audio, from its manifest.tsv."""
+    shared = shared_audio_dir()
+    if shared is None:
+        return None
+    try:
+        relative = path.resolve().relative_to(shared.resolve()).as_posix()
+    except ValueError:
+        return None
+    with open(shared / "manifest.tsv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if row.get("file") == relative:
+                return (row.get("reference_transcript") or "").strip() or None
+    return None
+
+
+def _sidecar_segments(path: Path) -> Optional[list[tuple[float, float, str]]]:
+    """Per-utterance (start, end, text) from ``NAME.segments.tsv`` beside a joined clip, if there is one."""
+    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".segments.tsv")
+    if not sidecar.exists():
+        return None
+    rows = []
+    with open(sidecar, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            rows.append((float(row["start_s"]), float(row["end_s"]), row["text"]))
+    return rows
+
+
+def read_reference(value: str) -> str:
+    """``--reference``: a file name, or the text itself."""
+    if os.path.isfile(value):
+        return Path(value).read_text(encoding="utf-8").strip()
+    return value
+
+
+def load_speech(path: str, reference: Optional[str] = None) -> Speech:
+    """A speech file and its reference: given, from ../shared's manifest, or from ``NAME.txt`` beside it."""
+    file = Path(path)
+    audio = load_audio(path)
+    if reference is None:
+        reference = manifest_reference(file)
+    if reference is None and file.with_suffix(".txt").exists():
+        reference = file.with_suffix(".txt").read_text(encoding="utf-8").strip()
+    return Speech(audio, reference, str(file))
+
+
+def cut(speech: Speech, duration: Optional[float]) -> Speech:
+    """The first ``duration`` seconds, with a reference that still matches the audio.
+
+    A joined clip with a ``.segments.tsv`` is cut at the end of the last utterance that fits (plus the
+    pause after it), and its reference is those utterances' text. Any other clip cut short loses its
+    reference (its WER would be meaningless), unless nothing was cut.
+    """
+    if duration is None or duration <= 0 or duration >= speech.duration:
+        return speech
+    segments = _sidecar_segments(Path(speech.source)) if os.path.exists(speech.source) else None
+    if segments:
+        kept = [s for s in segments if s[1] <= duration]
+        if kept:
+            following = [s[0] for s in segments if s[0] >= kept[-1][1]]
+            end = min(following[0], duration) if following else kept[-1][1]
+            audio = speech.audio[: int(round(end * SAMPLE_RATE))]
+            reference = " ".join(s[2] for s in kept)
+            return Speech(audio, reference, speech.source,
+                          f"cut to {len(kept)} whole utterances ({end:.2f} s) of {speech.duration:.1f} s")
+    audio = speech.audio[: int(round(duration * SAMPLE_RATE))]
+    return Speech(audio, None, speech.source,
+                  f"cut to {duration:.2f} s of {speech.duration:.1f} s; no reference for the cut, so no WER")
+
+
+def espeak_speech() -> Optional[Speech]:
+    """A synthetic clip made with espeak-ng (about 25 s), for machines without ../shared."""
+    if shutil.which("espeak-ng") is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="wl-bench-") as tmp:
+        wav = os.path.join(tmp, "speech.wav")
+        try:
+            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", wav, ESPEAK_TEXT],
+                           check=True, capture_output=True, timeout=60)
+            audio = load_audio(wav)
+        except (OSError, subprocess.SubprocessError):
+            return None
+    return Speech(audio, ESPEAK_TEXT, "espeak-ng (synthetic)", "espeak-ng en-us, 150 wpm")
+
+
+def audioeval_speech() -> Optional[Speech]:
+    """pytest-audioeval's three English clips joined with 0.5 s pauses (about 8 s), as a last resort."""
+    try:
+        import pytest_audioeval
+    except ImportError:
+        return None
+    roots = list(getattr(pytest_audioeval, "__path__", []))  # a namespace package: no __file__
+    if not roots:
+        return None
+    folder = Path(roots[0]) / "samples" / "audio" / "en"
+    names = ("quick_brown_fox", "counting", "hello_world")
+    pieces, texts = [], []
+    pause = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
+    for name in names:
+        if not (folder / f"{name}.wav").exists():
+            return None
+        pieces += [load_audio(str(folder / f"{name}.wav")), pause]
+        texts.append((folder / f"{name}.txt").read_text(encoding="utf-8").strip())
+    return Speech(np.concatenate(pieces), " ".join(texts), "pytest-audioeval en samples", "3 clips joined")
+
+
+def default_speech() -> Speech:
+    """The 3.9 min LJ Speech passage from ../shared, else an espeak-ng clip, else pytest-audioeval's."""
+    shared = shared_audio_dir()
+    if shared is not None and (shared / LONG_CLIP).exists():
+        return load_speech(str(shared / LONG_CLIP))
+    for make in (espeak_speech, audioeval_speech):
+        speech = make()
+        if speech is not None:
+            return speech
+    raise FileNotFoundError("no default audio: ../shared/audio is absent, espeak-ng is not installed and "
+                            "pytest-audioeval is not importable; give --audio FILE --reference TEXT")
+
+
+def silence(seconds: float, kind: str = "noise", seed: int = 0) -> np.ndarray:
+    """``zero``: digital silence; ``noise``: Gaussian noise at about -60 dBFS RMS (a quiet room's mic)."""
+    n = int(round(seconds * SAMPLE_RATE))
+    if kind == "zero":
+        return np.zeros(n, dtype=np.float32)
+    if kind == "noise":
+        return (np.random.default_rng(seed).standard_normal(n) * 1e-3).astype(np.float32)
+    raise ValueError(f"unknown silence kind {kind!r}: use zero or noise")

@@ -1,0 +1,94 @@
+"""The benchmark's output: one JSON line for machines, a table for people."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+
+def _f(value, digits: int = 2, suffix: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{suffix}"
+    return f"{value}{suffix}"
+
+
+def relative_to_offline(streaming: Optional[float], offline: Optional[float]) -> Optional[float]:
+    """Streaming WER relative to offline WER: 0.05 means 5% worse; None when either is missing."""
+    if streaming is None or offline is None:
+        return None
+    if offline == 0:
+        return 0.0 if streaming == 0 else None
+    return round(streaming / offline - 1.0, 4)
+
+
+def to_json(doc: dict) -> str:
+    return json.dumps(doc, separators=(",", ":"), sort_keys=False)
+
+
+def table(doc: dict, per_client: bool = True) -> str:
+    """A plain-text rendering of the same document."""
+    cfg = doc["config"]
+    lines = [
+        f"whisper_live.bench  {cfg['server']}  {doc['date']}",
+        f"audio: {cfg['audio']} ({cfg['audio_s']:.1f} s{', ' + cfg['audio_note'] if cfg.get('audio_note') else ''}); "
+        f"reference: {cfg['reference_words'] if cfg['reference_words'] is not None else 'none'} words; "
+        f"model asked: {cfg['model'] or '(server default)'}; VAD {'on' if cfg['use_vad'] else 'off'}; "
+        f"frames {cfg['frame_samples']} samples",
+    ]
+    offline = doc.get("offline") or {}
+    if offline.get("wer") is not None:
+        lines.append(f"offline WER (faster-whisper, {offline['model']}): {offline['wer']:.4f} "
+                     f"in {offline['seconds']:.1f} s")
+    elif offline.get("skipped"):
+        lines.append(f"offline WER: not computed ({offline['skipped']})")
+    head = (f"{'clients':>7} {'silent':>6} {'done':>5} {'wait':>4} {'err':>3} | "
+            f"{'final p50':>9} {'p90':>6} {'max':>6} | {'partial p50':>11} {'p90':>6} {'max':>6} | "
+            f"{'WER':>6} {'vs off':>7} | {'srv CPU':>7} {'RSS MB':>7} {'MB/cl':>6} | target")
+    lines += ["", head, "-" * len(head)]
+    for run in doc["runs"]:
+        fin, par, srv = run["final_latency_s"], run["partial_latency_s"], run.get("server") or {}
+        total = run["clients"] + run["silent"]
+        vs = run.get("wer_vs_offline")
+        lines.append(
+            f"{run['clients']:>7} {run['silent']:>6} {run['finished']:>2}/{total:<2} {run['replies']['wait']:>4} "
+            f"{run['replies']['error']:>3} | {_f(fin['p50']):>9} {_f(fin['p90']):>6} {_f(fin['max']):>6} | "
+            f"{_f(par['p50']):>11} {_f(par['p90']):>6} {_f(par['max']):>6} | {_f(run['wer'], 3):>6} "
+            f"{(_f(100 * vs, 1, '%') if vs is not None else '-'):>7} | {_f(srv.get('cpu_percent'), 0, '%'):>7} "
+            f"{_f(srv.get('rss_peak_mb'), 0):>7} {_f(srv.get('rss_per_client_mb'), 1):>6} | "
+            f"{'met' if run['meets_target'] else 'MISSED'}"
+        )
+    if "max_clients_meeting_target" in doc:
+        lines.append("")
+        lines.append(f"largest N meeting the target (final p90 <= {cfg['target_p90']:g} s"
+                     f"{', max <= %g s' % cfg['target_max'] if cfg.get('target_max') else ''}, all finished, "
+                     f"no WAIT/ERROR): {doc['max_clients_meeting_target']}")
+    for run in doc["runs"]:
+        srv = run.get("server")
+        if srv:
+            lines.append("")
+            lines.append(
+                f"N={run['clients']}+{run['silent']} server pid {srv['pid']}: CPU {_f(srv['cpu_percent'], 1)}% of "
+                f"one core over {run['wall_s']:.1f} s ({_f(srv['cpu_seconds'], 1)} CPU s), idle before "
+                f"{_f(srv['idle_cpu_percent'], 1)}%; RSS before {_f(srv['rss_before_mb'], 1)} MB, all connected "
+                f"{_f(srv['rss_connected_mb'], 1)} MB, peak {_f(srv['rss_peak_mb'], 1)} MB; bench itself "
+                f"{_f(run.get('bench_cpu_percent'), 1)}% CPU"
+            )
+        if run["not_finished"]:
+            lines.append(f"not finished: {', '.join(run['not_finished'])}")
+        if run["silent"]:
+            lines.append(f"words produced for silent clients: {run['silent_words']}")
+        if per_client:
+            lines.append("")
+            lines.append(f"{'client':>6} {'adm':>6} {'fin':>3} | {'final p50':>9} {'p90':>6} {'max':>6} {'n':>4} | "
+                         f"{'partial p50':>11} {'p90':>6} {'n':>4} | {'WER':>6} {'words':>5} {'drain s':>7} | note")
+            for c in run["per_client"]:
+                fin, par = c["final_latency_s"], c["partial_latency_s"]
+                lines.append(
+                    f"{c['name']:>6} {c['admission']:>6} {'yes' if c['finished'] else 'NO':>3} | "
+                    f"{_f(fin['p50']):>9} {_f(fin['p90']):>6} {_f(fin['max']):>6} {fin['n']:>4} | "
+                    f"{_f(par['p50']):>11} {_f(par['p90']):>6} {par['n']:>4} | {_f(c['wer'], 3):>6} "
+                    f"{c['words']:>5} {_f(c['finish_s'], 1):>7} | {c['failure'] or '; '.join(c['messages']) or ''}"
+                )
+    return "\n".join(lines)

@@ -1,0 +1,479 @@
+"""The benchmark's I/O: client threads that stream audio at real time, and a watcher of the server process.
+
+Each client is one thread with one WebSocket (``websockets.sync.client``): it sends the options, waits for
+``SERVER_READY`` (or ``WAIT`` / ``ERROR``), then sends fixed-size float32 frames paced by a monotonic clock
+(frame ``k``, counting from 1, leaves at ``start + k * frame_seconds``, so the audio is never ahead of real
+time and pacing does not drift), then ``END_OF_AUDIO``, and waits for ``DISCONNECT``. A second thread per
+client receives the server's messages and time-stamps them. All it records goes into a
+:class:`~whisper_live.bench.metrics.ClientLog`; the figures are computed from those by
+:mod:`whisper_live.bench.metrics`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shlex
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from whisper_live import protocol
+from whisper_live.bench.metrics import ClientLog, Update
+
+clock = time.monotonic
+
+
+@dataclass
+class ClientPlan:
+    name: str
+    audio: np.ndarray
+    speaking: bool
+    reference: Optional[str]
+    start_delay: float  # seconds after the run's start
+
+
+@dataclass
+class RunSettings:
+    host: str = "127.0.0.1"
+    port: int = 9090
+    model: Optional[str] = None
+    language: Optional[str] = "en"
+    use_vad: bool = True
+    frame_samples: int = 4096
+    ready_timeout: float = 30.0  # for SERVER_READY / WAIT / ERROR after the options
+    finish_timeout: float = 60.0  # for DISCONNECT after END_OF_AUDIO
+
+    @property
+    def uri(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def frame_seconds(self) -> float:
+        return self.frame_samples / protocol.SAMPLE_RATE
+
+
+def plan_clients(speech_audio: np.ndarray, reference: Optional[str], speakers: int, silent: int,
+                 silence_maker: Callable[[int], np.ndarray], stagger: float, seed: int) -> list[ClientPlan]:
+    """Speakers first (``s0``..), then silent clients (``q0``..), each with a seeded random start offset."""
+    rng = random.Random(seed)
+    plans = []
+    for i in range(speakers):
+        plans.append(ClientPlan(f"s{i}", speech_audio, True, reference, rng.uniform(0.0, stagger)))
+    for i in range(silent):
+        plans.append(ClientPlan(f"q{i}", silence_maker(i), False, None, rng.uniform(0.0, stagger)))
+    return plans
+
+
+class Client:
+    """One benchmark client; :meth:`run` blocks until the session is over (or timed out)."""
+
+    def __init__(self, plan: ClientPlan, settings: RunSettings, stop: threading.Event,
+                 on_admitted: Callable[[], None]):
+        self.plan = plan
+        self.settings = settings
+        self.stop = stop
+        self.on_admitted = on_admitted
+        self.log = ClientLog(name=plan.name, speaking=plan.speaking, reference=plan.reference)
+        self._admitted = threading.Event()
+        self._closed = threading.Event()  # the receiver is done: DISCONNECT, close, or error
+        self._disconnect_at: Optional[float] = None
+        self._closed_at: Optional[float] = None
+        self._close_code: Optional[int] = None
+        self._lock = threading.Lock()
+        self._admission_reported = False
+
+    def _report_admission(self) -> None:
+        if not self._admission_reported:
+            self._admission_reported = True
+            self.on_admitted()
+
+    # -- receiving -----------------------------------------------------------------------------------------
+
+    def _receive(self, conn) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            while True:
+                try:
+                    text = conn.recv()
+                except ConnectionClosed as exc:
+                    self._closed_at = clock()
+                    self._close_code = exc.rcvd.code if exc.rcvd is not None else None
+                    return
+                t = clock()
+                if isinstance(text, bytes):
+                    continue  # the protocol has no binary replies
+                try:
+                    reply = protocol.parse_reply(text)
+                except ValueError:
+                    continue
+                self._on_reply(reply, t)
+                if reply.kind == "disconnect" or (reply.kind in ("wait", "error") and not self._admitted.is_set()):
+                    return
+        finally:
+            self._closed.set()
+            self._admitted.set()  # unblock a sender still waiting for admission
+
+    def _on_reply(self, reply: protocol.Reply, t: float) -> None:
+        log = self.log
+        with self._lock:
+            if reply.kind == "ready":
+                log.t_ready = t
+                log.admission = "ready"
+                self._admitted.set()
+            elif reply.kind == "segments":
+                log.updates.append(Update(t, reply.segments))
+            elif reply.kind == "wait":
+                log.waits += 1
+                log.messages.append(f"WAIT {reply.message}")
+                if not self._admitted.is_set():
+                    log.admission = "wait"
+            elif reply.kind == "error":
+                log.errors += 1
+                log.messages.append(f"ERROR {reply.message}")
+                if not self._admitted.is_set():
+                    log.admission = "error"
+            elif reply.kind == "warning":
+                log.warnings += 1
+                log.messages.append(f"WARNING {reply.message}")
+            elif reply.kind == "disconnect":
+                self._disconnect_at = t
+
+    # -- sending -------------------------------------------------------------------------------------------
+
+    def run(self, t_zero: float) -> ClientLog:
+        from websockets.sync.client import connect
+
+        log, s = self.log, self.settings
+        self._sleep_until(t_zero + self.plan.start_delay)
+        if self.stop.is_set():
+            log.admission, log.failure = "connect_failed", "benchmark stopped before this client started"
+            self._report_admission()
+            return log
+        log.t_connect = clock()
+        connected = False
+        try:
+            # No keepalive pings (a busy server must not be cut off by the bench), no compression (as
+            # WhisperLive's own client), no proxy (127.0.0.1 only).
+            with connect(s.uri, open_timeout=s.ready_timeout, ping_interval=None, compression=None,
+                         proxy=None, close_timeout=5) as conn:
+                connected = True
+                self._session(conn)
+        except Exception as exc:  # refused, timed out, handshake failed, or a failure in the session
+            if not connected:
+                log.admission, log.failure = "connect_failed", f"connect failed: {type(exc).__name__}: {exc}"
+            elif log.failure is None:
+                log.failure = f"client failed: {type(exc).__name__}: {exc}"
+        finally:
+            self._report_admission()
+        return log
+
+    def _session(self, conn) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        log, s = self.log, self.settings
+        receiver = threading.Thread(target=self._receive, args=(conn,), name=f"bench-recv-{log.name}",
+                                    daemon=True)
+        try:
+            options = protocol.ClientOptions(uid=f"bench-{log.name}", language=s.language, model=s.model,
+                                             use_vad=s.use_vad)
+            conn.send(options.to_message())
+            receiver.start()
+            admitted = self._admitted.wait(s.ready_timeout)
+            self._report_admission()
+            if not admitted or log.t_ready is None:
+                if log.admission == "ready":  # neither READY nor WAIT/ERROR came
+                    log.admission = "error"
+                    log.failure = (f"no SERVER_READY within {s.ready_timeout:g} s" if not admitted
+                                   else "the server closed the connection before SERVER_READY")
+                else:
+                    log.failure = f"refused at admission ({log.admission.upper()})"
+                return
+            self._stream(conn)
+            if log.failure is None:
+                self._finish(conn)
+        except ConnectionClosed as exc:
+            if log.failure is None:
+                log.failure = f"connection closed by the server while streaming ({exc})"
+        finally:
+            try:
+                conn.close()
+            except Exception:
+                pass
+            if receiver.is_alive():
+                receiver.join(timeout=10)
+
+    def _sleep_until(self, deadline: float) -> None:
+        while not self.stop.is_set():
+            left = deadline - clock()
+            if left <= 0:
+                return
+            self.stop.wait(min(left, 0.5))
+
+    def _stream(self, conn) -> None:
+        log, s = self.log, self.settings
+        audio = self.plan.audio
+        n = s.frame_samples
+        start = clock()
+        for k, offset in enumerate(range(0, len(audio), n), start=1):
+            chunk = audio[offset:offset + n]
+            due = start + (offset + len(chunk)) / protocol.SAMPLE_RATE
+            self._sleep_until(due)
+            if self.stop.is_set():
+                log.failure = "benchmark stopped while streaming"
+                return
+            if self._closed.is_set():
+                log.failure = "the server ended the session before the audio was over"
+                return
+            conn.send(protocol.encode_audio_frame(chunk))
+            log.record_frame((offset + len(chunk)) / protocol.SAMPLE_RATE, clock())
+
+    def _finish(self, conn) -> None:
+        log, s = self.log, self.settings
+        conn.send(protocol.END_OF_AUDIO)
+        log.t_end_of_audio = clock()
+        deadline = log.t_end_of_audio + s.finish_timeout
+        while not self._closed.is_set() and clock() < deadline and not self.stop.is_set():
+            self._closed.wait(min(0.2, max(0.0, deadline - clock())))
+        if self._disconnect_at is not None:
+            log.t_done, log.finished = self._disconnect_at, True
+        elif self._closed.is_set() and self._close_code in (1000, 1001):
+            # A server that closes cleanly after the final segments without DISCONNECT also finished.
+            log.t_done, log.finished = self._closed_at, True
+        elif self._closed.is_set():
+            log.failure = f"the connection closed after END_OF_AUDIO without DISCONNECT (code {self._close_code})"
+        elif self.stop.is_set():
+            log.failure = "benchmark stopped while waiting for DISCONNECT"
+        else:
+            log.failure = f"no DISCONNECT within {s.finish_timeout:g} s of END_OF_AUDIO"
+
+
+# -- the server process ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    t: float
+    cpu: float  # CPU seconds (user + system) of the server and its child processes
+    rss: int  # bytes
+
+
+class ServerWatch:
+    """Samples a server process (and its children): CPU seconds and resident memory."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        import psutil
+
+        self._psutil = psutil
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def sample(self) -> Sample:
+        psutil = self._psutil
+        procs = [self.process]
+        try:
+            procs += self.process.children(recursive=True)
+        except psutil.Error:
+            pass
+        cpu, rss = 0.0, 0
+        for proc in procs:
+            try:
+                with proc.oneshot():
+                    times = proc.cpu_times()
+                    cpu += times.user + times.system
+                    rss += proc.memory_info().rss
+            except psutil.Error:
+                continue  # a child that just ended
+        self.peak_rss = max(self.peak_rss, rss)
+        return Sample(clock(), cpu, rss)
+
+    def start(self) -> None:
+        self.peak_rss = 0
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="bench-server-watch", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sample()
+            except self._psutil.Error:
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def cpu_percent(a: Sample, b: Sample) -> Optional[float]:
+    """CPU used between two samples as % of one core."""
+    wall = b.t - a.t
+    return round(100.0 * (b.cpu - a.cpu) / wall, 1) if wall > 0 else None
+
+
+@dataclass
+class RunResult:
+    logs: list[ClientLog]
+    wall_s: float
+    server: Optional[dict] = None
+    bench_cpu_percent: Optional[float] = None
+    notes: list[str] = field(default_factory=list)
+
+
+def run_clients(plans: list[ClientPlan], settings: RunSettings, watch: Optional[ServerWatch] = None,
+                idle_sample: float = 1.0) -> RunResult:
+    """Run all clients at once (each after its start offset); returns when all are done or timed out."""
+    import psutil
+
+    stop = threading.Event()
+    server: Optional[dict] = None
+    before = idle = None
+    if watch is not None:
+        before = watch.sample()
+        if idle_sample > 0:
+            time.sleep(idle_sample)
+            idle = watch.sample()
+            server = {"idle_cpu_percent": cpu_percent(before, idle)}
+        else:
+            server = {"idle_cpu_percent": None}
+        server.update(pid=watch.process.pid, rss_before_mb=round(before.rss / 2**20, 1))
+        watch.start()
+
+    admitted_count = 0
+    admitted_lock = threading.Lock()
+    connected_sample: list[Sample] = []
+
+    def on_admitted() -> None:
+        nonlocal admitted_count
+        with admitted_lock:
+            admitted_count += 1
+            if admitted_count == len(plans) and watch is not None:
+                # Every client has its answer (most are streaming now): memory with all of them connected.
+                connected_sample.append(watch.sample())
+
+    clients = [Client(plan, settings, stop, on_admitted) for plan in plans]
+    me = psutil.Process()
+    my_cpu0 = sum(me.cpu_times()[:2])
+    start_sample = watch.sample() if watch is not None else None
+    t_zero = clock()
+    threads = [threading.Thread(target=c.run, args=(t_zero,), name=f"bench-{c.plan.name}", daemon=True)
+               for c in clients]
+    for thread in threads:
+        thread.start()
+    longest = max((len(p.audio) / protocol.SAMPLE_RATE + p.start_delay for p in plans), default=0.0)
+    # A hard bound on the whole run: every wait inside a client is bounded too; this is the backstop.
+    limit = longest + 2 * settings.ready_timeout + settings.finish_timeout + 30.0
+    try:
+        for thread in threads:
+            thread.join(max(0.0, t_zero + limit - clock()))
+    except KeyboardInterrupt:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+        raise
+    if any(thread.is_alive() for thread in threads):
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    wall = clock() - t_zero
+    my_cpu = sum(me.cpu_times()[:2]) - my_cpu0
+    if watch is not None:
+        end_sample = watch.sample()
+        watch.stop()
+        server.update(
+            cpu_percent=cpu_percent(start_sample, end_sample),
+            cpu_seconds=round(end_sample.cpu - start_sample.cpu, 2),
+            rss_connected_mb=round(connected_sample[0].rss / 2**20, 1) if connected_sample else None,
+            rss_peak_mb=round(max(watch.peak_rss, end_sample.rss) / 2**20, 1),
+        )
+        if connected_sample and plans:
+            server["rss_per_client_mb"] = round((connected_sample[0].rss - before.rss) / 2**20 / len(plans), 2)
+        else:
+            server["rss_per_client_mb"] = None
+    return RunResult([c.log for c in clients], wall, server, round(100.0 * my_cpu / wall, 1) if wall else None)
+
+
+# -- a server the benchmark starts itself ----------------------------------------------------------------
+
+
+class SpawnedServer:
+    """``--spawn-server CMD``: start it, wait for its port, stop it at the end."""
+
+    def __init__(self, command: str, host: str, port: int, start_timeout: float = 180.0):
+        self.command = command
+        self.host, self.port = host, port
+        self.start_timeout = start_timeout
+        self.log_file = tempfile.NamedTemporaryFile(prefix="wl-bench-server-", suffix=".log", delete=False)
+        self.process: Optional[subprocess.Popen] = None
+
+    def __enter__(self) -> "SpawnedServer":
+        if port_open(self.host, self.port):
+            raise RuntimeError(f"{self.host}:{self.port} is already in use; stop that server or pick --port")
+        self.process = subprocess.Popen(shlex.split(self.command), stdout=self.log_file,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = clock() + self.start_timeout
+        while clock() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with code {self.process.returncode} before listening; "
+                                   f"its output:\n{self.output_tail()}")
+            if port_open(self.host, self.port):
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the server did not listen on {self.host}:{self.port} within "
+                           f"{self.start_timeout:g} s; its output:\n{self.output_tail()}")
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # The command runs in a session of its own (start_new_session), so its process group is exactly
+        # the processes this benchmark started.
+        self._signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def _signal(self, sig: int) -> None:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            try:
+                self.process.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
+    def output_tail(self, chars: int = 3000) -> str:
+        self.log_file.flush()
+        with open(self.log_file.name, "rb") as f:
+            return f.read()[-chars:].decode("utf-8", "replace")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
