@@ -174,7 +174,8 @@ class StreamingSession:
             elif self._in_speech and end - self._speech_end >= silence_needed:
                 self._in_speech = False
                 if self._speech_samples >= self.config.min_speech * SAMPLE_RATE:
-                    self._final_until = min(self._speech_end + pad, end)
+                    # the window ends where the pause was confirmed: trailing silence helps Whisper finish
+                    self._final_until = end
                 elif self._final_until <= self.committed_until:
                     # a click, not speech: forget it
                     self.committed_until = max(self.committed_until, end)

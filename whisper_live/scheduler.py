@@ -1,0 +1,281 @@
+"""One inference scheduler in front of the shared model, instead of one model lock per client thread.
+
+Clients (the server's ServeClient objects, or anything with the :class:`InferenceClient` methods) tell the
+scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads then:
+
+* pick the most urgent client: finals (committed text, judged by latency) before partials, and among
+  equals the client whose waiting audio arrived first (fairness: the longest wait goes first);
+* add other clients with work of the same kind, up to the backend's ``max_batch_size``, into one batch;
+* ask each chosen client for its window *now* (:meth:`InferenceClient.take_window`), so a client that fell
+  behind sends one longer window instead of a queue of stale ones: latency adapts to load;
+* run the batch and hand every result back.
+
+A client has at most one window in flight, silence produces no work at all (the streaming core asks for
+a window only when new speech arrived), and committed audio is never transcribed again.
+
+:class:`LockedRunner` is the thread-per-client mode kept for comparison: each client's own thread calls the
+model behind one lock, with no batching and no fairness.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Callable, Optional, Protocol
+
+from whisper_live.streaming import FINAL, Window
+from whisper_live.transcriber.base import Result, Transcriber
+
+log = logging.getLogger(__name__)
+
+
+class InferenceClient(Protocol):
+    def pending(self) -> Optional[tuple[str, float]]: ...
+
+    def take_window(self) -> Optional[Window]: ...
+
+    def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None: ...
+
+
+class LoadMeter:
+    """Busy time and service times over a sliding window, for admission and for the status figures."""
+
+    def __init__(self, workers: int, horizon: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.workers = max(1, workers)
+        self.horizon = horizon
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._batches: collections.deque = collections.deque()  # (end, busy s, final busy s, clients)
+        self._final_delays: collections.deque = collections.deque()  # (end, delay from audio arrival)
+
+    def record(self, busy: float, final_busy: float, clients: list, final_delays: list[float]) -> None:
+        now = self._clock()
+        with self._lock:
+            self._batches.append((now, busy, final_busy, [id(c) for c in clients]))
+            for delay in final_delays:
+                self._final_delays.append((now, delay))
+            self._expire(now)
+
+    def _expire(self, now: float) -> None:
+        while self._batches and self._batches[0][0] < now - self.horizon:
+            self._batches.popleft()
+        while self._final_delays and self._final_delays[0][0] < now - self.horizon:
+            self._final_delays.popleft()
+
+    def snapshot(self) -> dict:
+        now = self._clock()
+        with self._lock:
+            self._expire(now)
+            capacity = self.workers * self.horizon
+            busy = sum(b[1] for b in self._batches)
+            final_busy = sum(b[2] for b in self._batches)
+            speakers = len({c for b in self._batches for c in b[3]})
+            delays = sorted(d for _, d in self._final_delays)
+        p90 = delays[min(len(delays) - 1, int(0.9 * len(delays)))] if delays else 0.0
+        return {"utilization": busy / capacity, "final_utilization": final_busy / capacity,
+                "speakers": speakers, "final_delay_p90": p90, "finals": len(delays)}
+
+
+class Admission:
+    """Answers whether one more client fits: ``max_clients``, and the measured real-time headroom.
+
+    A new continuous speaker is assumed to cost what the current speakers cost on average. Only final
+    windows count as necessary work (partials fill whatever capacity is left, so they always look busy).
+    The server refuses (WAIT) when the projected final-window utilization would pass
+    ``max_final_utilization``, or when finals already take longer than ``latency_target`` at p90.
+    """
+
+    def __init__(self, meter: LoadMeter, max_clients: int, latency_target: float = 2.0,
+                 max_final_utilization: float = 0.6):
+        self.meter = meter
+        self.max_clients = max_clients
+        self.latency_target = latency_target
+        self.max_final_utilization = max_final_utilization
+
+    def refuse_reason(self, connected: int) -> Optional[str]:
+        if connected >= self.max_clients:
+            return f"server is at its limit of {self.max_clients} clients"
+        load = self.meter.snapshot()
+        if load["speakers"] and load["finals"] >= 3:
+            projected = load["final_utilization"] * (load["speakers"] + 1) / load["speakers"]
+            if projected > self.max_final_utilization:
+                return (f"one more speaker would push the model past its real-time capacity "
+                        f"({projected:.0%} of it for final transcripts)")
+            if load["final_delay_p90"] > self.latency_target:
+                return (f"the server is already behind: final transcripts take "
+                        f"{load['final_delay_p90']:.1f} s (target {self.latency_target:.1f} s)")
+        return None
+
+
+class Scheduler:
+    """Shared-model scheduler: fair queue, cross-client batches, one window in flight per client."""
+
+    def __init__(self, transcriber: Transcriber, *, workers: Optional[int] = None,
+                 max_batch_size: Optional[int] = None, clock: Callable[[], float] = time.monotonic):
+        self.transcriber = transcriber
+        self.workers = workers or transcriber.max_concurrency
+        self.max_batch_size = max(1, min(max_batch_size or transcriber.max_batch_size, transcriber.max_batch_size))
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._ready: dict = {}  # clients that may have work (insertion-ordered set)
+        self._threads: list[threading.Thread] = []
+        self._running = False
+        self.meter = LoadMeter(self.workers, clock=clock)
+
+    # --- clients ------------------------------------------------------------------------------------------
+
+    def add(self, client: InferenceClient) -> None:
+        self.notify(client)
+
+    def notify(self, client: InferenceClient) -> None:
+        with self._cond:
+            self._ready[client] = None
+            self._cond.notify()
+
+    def remove(self, client: InferenceClient) -> None:
+        with self._cond:
+            self._ready.pop(client, None)
+
+    # --- selection ----------------------------------------------------------------------------------------
+
+    def select(self) -> list[tuple[InferenceClient, Window, float]]:
+        """Choose the next batch: [(client, window, waiting since)]. Caller holds no client lock."""
+        candidates = []
+        for client in list(self._ready):
+            state = client.pending()
+            if state is None:
+                self._ready.pop(client, None)
+            else:
+                kind, since = state
+                candidates.append((0 if kind == FINAL else 1, since, client))
+        if not candidates:
+            return []
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        rank = candidates[0][0]
+        batch = []
+        for c_rank, since, client in candidates:
+            if c_rank != rank or len(batch) >= self.max_batch_size:
+                break
+            window = client.take_window()
+            self._ready.pop(client, None)
+            if window is not None:
+                batch.append((client, window, since))
+        return batch
+
+    # --- workers ------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._running = True
+        for i in range(self.workers):
+            thread = threading.Thread(target=self._work, name=f"inference-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._running = False
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads.clear()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                batch = []
+                while self._running and not (batch := self.select()):
+                    self._cond.wait()
+                if not self._running:
+                    for client, window, _ in batch:
+                        client.deliver(window, None, RuntimeError("server is shutting down"))
+                    return
+            self.run_batch(batch)
+
+    def run_batch(self, batch: list[tuple[InferenceClient, Window, float]]) -> None:
+        started = self._clock()
+        try:
+            results = self.transcriber.transcribe_batch([window.request for _, window, _ in batch])
+            error = None
+        except Exception as exc:  # a model failure must not kill the worker; the clients are told
+            log.exception("inference failed for a batch of %d", len(batch))
+            results, error = [None] * len(batch), exc
+        finished = self._clock()
+        busy = finished - started
+        finals = [since for _, window, since in batch if window.kind == FINAL]
+        self.meter.record(busy, busy if finals else 0.0, [c for c, _, _ in batch],
+                          [finished - since for since in finals])
+        for (client, window, _), result in zip(batch, results):
+            try:
+                client.deliver(window, result, error)
+            except Exception:
+                log.exception("delivering a result failed")
+            self.notify(client)
+
+
+class LockedRunner:
+    """Thread-per-client mode (for comparison): every client's thread calls the model behind one lock."""
+
+    def __init__(self, transcriber: Transcriber, clock: Callable[[], float] = time.monotonic):
+        self.transcriber = transcriber
+        self.workers = 1
+        self._model_lock = threading.Lock()
+        self._clock = clock
+        self._events: dict = {}
+        self._lock = threading.Lock()
+        self.meter = LoadMeter(1, clock=clock)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        with self._lock:
+            clients = list(self._events)
+        for client in clients:
+            self.remove(client)
+
+    def add(self, client: InferenceClient) -> None:
+        event = threading.Event()
+        with self._lock:
+            self._events[client] = event
+        threading.Thread(target=self._loop, args=(client, event), name="client-inference", daemon=True).start()
+        event.set()
+
+    def notify(self, client: InferenceClient) -> None:
+        with self._lock:
+            event = self._events.get(client)
+        if event is not None:
+            event.set()
+
+    def remove(self, client: InferenceClient) -> None:
+        with self._lock:
+            event = self._events.pop(client, None)
+        if event is not None:
+            event.set()
+
+    def _loop(self, client: InferenceClient, event: threading.Event) -> None:
+        while True:
+            event.wait()
+            event.clear()
+            with self._lock:
+                if client not in self._events:
+                    return
+            while True:
+                state = client.pending()
+                window = client.take_window() if state else None
+                if window is None:
+                    break
+                with self._model_lock:
+                    started = self._clock()
+                    try:
+                        result, error = self.transcriber.transcribe_batch([window.request])[0], None
+                    except Exception as exc:
+                        log.exception("inference failed")
+                        result, error = None, exc
+                    busy = self._clock() - started
+                self.meter.record(busy, busy if window.kind == FINAL else 0.0, [client],
+                                  [self._clock() - state[1]] if window.kind == FINAL else [])
+                client.deliver(window, result, error)
+                if error is not None:
+                    break

@@ -1,0 +1,1 @@
+"""The WebSocket server: admission, per-client threads and the model pool."""

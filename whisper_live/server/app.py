@@ -1,0 +1,218 @@
+"""The server: loads the model(s) at start-up, admits connections and runs one ServeClient per connection.
+
+Which model serves a client (documented in README):
+
+* default (single model): the model chosen at start-up serves every client. A client that asks for
+  another model gets a WARNING naming the model it is served with.
+* ``--no_single_model``: each client is served by the model it asks for (``model`` in its options, or the
+  server's default when it asks for none). Models are loaded on first use and shared by all clients that
+  ask for the same one. A model that cannot be loaded gets the client an ERROR.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Optional
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import serve
+
+from whisper_live import protocol
+from whisper_live.models import ModelNotFound, resolve_model
+from whisper_live.scheduler import Admission, LockedRunner, Scheduler
+from whisper_live.server.client_manager import ClientManager
+from whisper_live.server.serve_client import ServeClient
+from whisper_live.streaming import SessionConfig, StreamingSession
+from whisper_live.transcriber import BackendUnavailable, load_transcriber
+
+log = logging.getLogger(__name__)
+
+OPTIONS_TIMEOUT = 10.0  # seconds a new connection has to send its options
+
+
+@dataclass
+class ServerConfig:
+    host: str = "0.0.0.0"
+    port: int = 9090
+    backend: str = "faster_whisper"
+    model: Optional[str] = None  # faster_whisper: bundled name, local CT2 dir or hub id
+    openvino_model_path: Optional[str] = None
+    trt_model_path: Optional[str] = None
+    trt_multilingual: bool = False
+    single_model: bool = True
+    max_clients: int = 4
+    max_connection_time: float = 600.0
+    cache_path: Optional[str] = None
+    cpu_threads: int = 1
+    workers: int = 2
+    max_batch_size: int = 4
+    inference_mode: str = "scheduler"  # or "locked": thread per client, model behind a lock
+    latency_target: float = 2.0
+    admission_control: bool = True
+
+
+class ModelPool:
+    """The loaded models and their schedulers, by model name."""
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self._runners: dict = {}
+        self._lock = threading.Lock()
+
+    def model_path(self, name: Optional[str]) -> tuple[str, str]:
+        """(display name, path) of a model for the configured backend."""
+        cfg = self.config
+        if cfg.backend == "openvino":
+            if not cfg.openvino_model_path:
+                from whisper_live.transcriber.openvino_backend import MISSING_MODEL_HELP
+
+                raise ModelNotFound(MISSING_MODEL_HELP)
+            return cfg.openvino_model_path, cfg.openvino_model_path
+        if cfg.backend == "tensorrt":
+            if not cfg.trt_model_path:
+                raise ModelNotFound("the tensorrt backend needs --trt_model_path, a TensorRT-LLM Whisper engine dir")
+            return cfg.trt_model_path, cfg.trt_model_path
+        name = name or cfg.model or "tiny.en"
+        return name, resolve_model(name, cfg.cache_path)
+
+    def get(self, name: Optional[str] = None):
+        """The runner (scheduler) serving model ``name``; loads it on first use."""
+        display, path = self.model_path(name)
+        with self._lock:
+            runner = self._runners.get(path)
+            if runner is None:
+                cfg = self.config
+                options = {"max_batch_size": cfg.max_batch_size} if cfg.backend == "faster_whisper" else {}
+                if cfg.backend == "tensorrt":
+                    options["multilingual"] = cfg.trt_multilingual
+                transcriber = load_transcriber(cfg.backend, path, model_name=display, cpu_threads=cfg.cpu_threads,
+                                               num_workers=cfg.workers, **options)
+                if cfg.inference_mode == "locked":
+                    runner = LockedRunner(transcriber)
+                else:
+                    runner = Scheduler(transcriber, workers=cfg.workers, max_batch_size=cfg.max_batch_size)
+                runner.start()
+                self._runners[path] = runner
+                log.info("loaded %s model %s (%s)", cfg.backend, display, path)
+            return runner
+
+    def close(self) -> None:
+        with self._lock:
+            for runner in self._runners.values():
+                runner.stop()
+            self._runners.clear()
+
+
+class TranscriptionServer:
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.models = ModelPool(config)
+        # The first client must not pay for loading: the default model and the VAD load now.
+        self.default_runner = self.models.get(None)
+        self._vad = None
+        self._vad_lock = threading.Lock()
+        self.manager = ClientManager(
+            Admission(self.default_runner.meter, config.max_clients, config.latency_target,
+                      max_final_utilization=0.6 if config.admission_control else float("inf")),
+            config.max_connection_time)
+        self.vad()
+        self._server = None
+
+    def vad(self):
+        with self._vad_lock:
+            if self._vad is None:
+                from whisper_live.vad import SileroVad
+
+                self._vad = SileroVad()
+            return self._vad
+
+    # --- one connection ---------------------------------------------------------------------------------------
+
+    def handle(self, websocket) -> None:
+        try:
+            first = websocket.recv(timeout=OPTIONS_TIMEOUT)
+        except TimeoutError:
+            websocket.close(1008, "no options received")
+            return
+        except ConnectionClosed:
+            return
+        try:
+            options = protocol.ClientOptions.from_message(first)
+        except protocol.ProtocolError as exc:
+            websocket.send(protocol.error("", str(exc)))
+            websocket.close(1003, "bad options")
+            return
+        if not options.uid:
+            options.uid = str(uuid.uuid4())
+        uid = options.uid
+        warnings = []
+        try:
+            if self.config.single_model:
+                runner = self.default_runner
+                served = runner.transcriber.model_name
+                if options.model and options.model != served:
+                    warnings.append(f"this server serves every client with model {served!r}; "
+                                    f"requested model {options.model!r} is not used")
+            else:
+                runner = self.models.get(options.model)
+        except (ModelNotFound, BackendUnavailable, ValueError, RuntimeError) as exc:
+            websocket.send(protocol.error(uid, f"model {options.model!r} cannot be loaded: {exc}"))
+            websocket.close(1011, "model unavailable")
+            return
+        transcriber = runner.transcriber
+        if not transcriber.multilingual:
+            if options.language not in (None, "en"):
+                warnings.append(f"model {transcriber.model_name!r} knows only English; "
+                                f"language {options.language!r} is transcribed as English")
+            if options.task == "translate":
+                warnings.append(f"model {transcriber.model_name!r} is English-only: "
+                                f"translate needs a multilingual model such as 'base'")
+            options.language = "en"
+
+        session = StreamingSession(
+            SessionConfig(language=options.language, task=options.task, initial_prompt=options.initial_prompt,
+                          hotwords=options.hotwords, word_timestamps=options.word_timestamps,
+                          no_speech_thresh=options.no_speech_thresh,
+                          same_output_threshold=options.same_output_threshold, vad=options.vad_parameters),
+            vad=self.vad().new_stream() if options.use_vad else None)
+        client = ServeClient(websocket, options, session, runner,
+                             max_connection_time=self.config.max_connection_time, on_close=self.manager.remove)
+        refused = self.manager.try_add(client)
+        if refused is not None:
+            reason, minutes = refused
+            log.info("client %s waits: %s", uid, reason)
+            websocket.send(protocol.wait(uid, minutes))
+            websocket.close(1013, "server full")
+            return
+        websocket.send(protocol.server_ready(uid, self.config.backend))
+        for warning in warnings:
+            websocket.send(protocol.warning(uid, warning))
+        log.info("client %s connected (%d connected)", uid, len(self.manager))
+        client.run()
+        log.info("client %s left (%d connected)", uid, len(self.manager))
+
+    # --- serving ----------------------------------------------------------------------------------------------
+
+    def _process_request(self):
+        try:
+            from whisper_live.web.http import process_request
+        except ImportError:
+            return None
+        return process_request
+
+    def serve_forever(self, ready: Optional[threading.Event] = None) -> None:
+        with serve(self.handle, self.config.host, self.config.port, process_request=self._process_request(),
+                   max_size=2 ** 21, compression=None) as server:
+            self._server = server
+            log.info("listening on %s:%d", self.config.host, self.config.port)
+            if ready is not None:
+                ready.set()
+            server.serve_forever()
+
+    def shutdown(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+        self.models.close()

@@ -1,0 +1,105 @@
+"""``python run_server.py`` / ``whisper-live-server``: command-line flags and start-up."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from whisper_live.transcriber import BACKENDS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(
+        prog="run_server.py",
+        description="Real-time speech transcription server (WhisperLive WebSocket protocol). With no flag it "
+                    "serves the bundled Whisper tiny.en model on port 9090.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (127.0.0.1: this machine only)")
+    parser.add_argument("--port", "-p", type=int, default=9090, help="TCP port for WebSocket clients (and the web page)")
+    parser.add_argument("--backend", "-b", choices=BACKENDS, default="faster_whisper",
+                        help="inference engine: faster_whisper (CTranslate2, CPU or CUDA), openvino (Intel CPU/GPU), "
+                             "tensorrt (NVIDIA TensorRT-LLM)")
+    parser.add_argument("--faster_whisper_custom_model_path", "-fw", metavar="MODEL", default=None,
+                        help="faster_whisper model: a bundled name (tiny.en, base), a local CTranslate2 model "
+                             "directory, or a model name / hub id downloaded by faster-whisper (needs internet). "
+                             "Default: tiny.en")
+    parser.add_argument("--openvino_model_path", metavar="DIR", default=None,
+                        help="openvino backend: directory of an OpenVINO Whisper model (make one with "
+                             "'python -m whisper_live.convert openvino')")
+    parser.add_argument("--trt_model_path", "-trt", metavar="DIR", default=None,
+                        help="tensorrt backend: directory of a TensorRT-LLM Whisper engine")
+    parser.add_argument("--trt_multilingual", "-m", action="store_true",
+                        help="tensorrt backend: the engine is multilingual")
+    parser.add_argument("--omp_num_threads", "-omp", type=int, default=1,
+                        help="CPU threads inside one model call (also sets OMP_NUM_THREADS)")
+    parser.add_argument("--inference_workers", type=int, default=None,
+                        help=f"model calls that may run at the same time (default: cores / omp_num_threads, "
+                             f"here {max(1, cores)} / threads)")
+    parser.add_argument("--max_batch_size", type=int, default=4,
+                        help="most clients' windows transcribed in one model call")
+    parser.add_argument("--no_single_model", "-nsm", action="store_true",
+                        help="serve each client with the model it asks for (loaded on first use, shared by "
+                             "clients asking for the same one) instead of one model for all")
+    parser.add_argument("--max_clients", type=int, default=4, help="most clients connected at once; more get WAIT")
+    parser.add_argument("--max_connection_time", type=float, default=600,
+                        help="seconds a client may stay connected before it gets DISCONNECT")
+    parser.add_argument("--latency_target", type=float, default=2.0,
+                        help="admission: refuse (WAIT) new clients when final transcripts would take longer "
+                             "than this many seconds")
+    parser.add_argument("--no_admission_control", action="store_true",
+                        help="admit up to --max_clients regardless of measured load")
+    parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
+                        help="scheduler: one shared queue with fairness and batching; locked: each client's "
+                             "thread calls the model behind a lock (WhisperLive's way, for comparison)")
+    parser.add_argument("--cache_path", "-c", default=None,
+                        help="directory for assembled/downloaded models (default ~/.cache/whisper-live)")
+    parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        help="how much the server logs")
+    return parser
+
+
+def config_from_args(args):
+    from whisper_live.server.app import ServerConfig
+
+    cores = os.cpu_count() or 1
+    threads = max(1, args.omp_num_threads)
+    workers = args.inference_workers or max(1, cores // threads)
+    return ServerConfig(
+        host=args.host, port=args.port, backend=args.backend, model=args.faster_whisper_custom_model_path,
+        openvino_model_path=args.openvino_model_path, trt_model_path=args.trt_model_path,
+        trt_multilingual=args.trt_multilingual, single_model=not args.no_single_model,
+        max_clients=args.max_clients, max_connection_time=args.max_connection_time, cache_path=args.cache_path,
+        cpu_threads=threads, workers=workers, max_batch_size=max(1, args.max_batch_size),
+        inference_mode=args.inference_mode, latency_target=args.latency_target,
+        admission_control=not args.no_admission_control)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    os.environ["OMP_NUM_THREADS"] = str(max(1, args.omp_num_threads))
+    from whisper_live.models import ModelNotFound
+    from whisper_live.server.app import TranscriptionServer
+    from whisper_live.transcriber import BackendUnavailable
+
+    try:
+        server = TranscriptionServer(config_from_args(args))
+    except (ModelNotFound, BackendUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        server.shutdown()
+    return 0

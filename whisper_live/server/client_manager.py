@@ -1,0 +1,55 @@
+"""Admission of connections and the register of connected clients."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Optional
+
+from whisper_live.scheduler import Admission
+
+
+class ClientManager:
+    """Knows every connected client; admits a new one only while there is room.
+
+    Room means fewer than ``max_clients`` connections and, when an :class:`Admission` with a load meter is
+    given, enough measured real-time headroom for one more speaker.
+    """
+
+    def __init__(self, admission: Admission, max_connection_time: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.admission = admission
+        self.max_connection_time = max_connection_time
+        self._clock = clock
+        self._clients: dict = {}  # client -> connection time
+        self._lock = threading.Lock()
+
+    def try_add(self, client) -> Optional[tuple[str, float]]:
+        """Register ``client``; or return (reason, estimated wait in minutes) when the server is full."""
+        with self._lock:
+            reason = self.admission.refuse_reason(len(self._clients))
+            if reason is not None:
+                return reason, self._estimated_wait_minutes()
+            self._clients[client] = self._clock()
+            return None
+
+    def remove(self, client) -> None:
+        with self._lock:
+            self._clients.pop(client, None)
+
+    def _estimated_wait_minutes(self) -> float:
+        """When the first connected client reaches its maximum connection time, at the latest."""
+        if not self._clients:
+            return 0.0
+        now = self._clock()
+        remaining = min(self.max_connection_time - (now - started) for started in self._clients.values())
+        return max(0.0, remaining) / 60.0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    @property
+    def clients(self) -> list:
+        with self._lock:
+            return list(self._clients)
