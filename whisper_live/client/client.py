@@ -137,7 +137,7 @@ class Client(SessionHandler):
             session.close()
             if session.error and not self.error:
                 self.error = f"server error: {session.error}"
-            elif not self.error and not session.finished_sending:
+            elif not self.error and (session.ended_early or not session.finished_sending):
                 reason = "DISCONNECT" if session.disconnected else "connection lost"
                 self.error = f"server ended the session before the audio was all sent ({reason})"
         self._write_output()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 from typing import Iterator, Optional
 
 import numpy as np
@@ -40,6 +41,8 @@ class Microphone:
         self._buffer = np.zeros(0, np.float32)
         self._stream = None
         self._stopped = False
+        self._flushed = False
+        self._lock = threading.Lock()
 
     # --- the audio thread -----------------------------------------------------------------------------
 
@@ -47,13 +50,16 @@ class Microphone:
         """sounddevice's input callback: resample one block and queue it in fixed-size chunks."""
         if status:
             log.debug("input status: %s", status)
-        if self._resampler is None:
-            self._resampler = Resampler(self.rate or SAMPLE_RATE)
-        mono = self._resampler(np.asarray(indata)[:frames])
-        self._buffer = np.concatenate([self._buffer, mono]) if self._buffer.size else mono
-        while self._buffer.size >= self.chunk_samples:
-            chunk, self._buffer = self._buffer[:self.chunk_samples], self._buffer[self.chunk_samples:]
-            self._put(chunk)
+        with self._lock:
+            if self._flushed:  # a late block after stop(): the stream is over
+                return
+            if self._resampler is None:
+                self._resampler = Resampler(self.rate or SAMPLE_RATE)
+            mono = self._resampler(np.asarray(indata)[:frames])
+            self._buffer = np.concatenate([self._buffer, mono]) if self._buffer.size else mono
+            while self._buffer.size >= self.chunk_samples:
+                chunk, self._buffer = self._buffer[:self.chunk_samples], self._buffer[self.chunk_samples:]
+                self._put(chunk)
 
     def _put(self, chunk: np.ndarray) -> None:
         try:
@@ -108,14 +114,17 @@ class Microphone:
             self.start()
         while True:
             chunk = self._queue.get()
-            if chunk is None or self._stopped:
+            if chunk is None:  # stop(): what was captured before it is still delivered
                 break
             yield chunk
-        if self._resampler is not None:
-            tail = np.concatenate([self._buffer, self._resampler.flush()])
+        with self._lock:
+            self._flushed = True
+            tail = self._buffer
+            if self._resampler is not None:
+                tail = np.concatenate([tail, self._resampler.flush()])
             self._buffer = np.zeros(0, np.float32)
-            if tail.size:
-                yield tail
+        if tail.size:
+            yield tail
 
 
 def _first_line(exc: BaseException) -> str:

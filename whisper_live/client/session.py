@@ -6,6 +6,7 @@ server says is handed to a :class:`SessionHandler` from that thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -53,6 +54,7 @@ class Session:
         self.backend: Optional[str] = None
         self.error: Optional[str] = None          # the server's ERROR message, if any
         self.disconnected = False                 # the server sent DISCONNECT
+        self.ended_early = False                  # ... before this client sent END_OF_AUDIO
         self.warnings: list[str] = []
         self._ws: Optional[ClientConnection] = None
         self._reader: Optional[threading.Thread] = None
@@ -64,8 +66,10 @@ class Session:
     def open(self) -> Reply:
         """Connect and wait for SERVER_READY. Raises ServerUnreachable, ServerBusy or ServerRejected."""
         try:
-            self._ws = connect(self.url, open_timeout=self.open_timeout, close_timeout=2,
-                               max_size=None, compression=None)
+            # Entered as a context manager, the form websockets asks for (17.1 deprecates the bare call).
+            self._ws = contextlib.ExitStack().enter_context(
+                connect(self.url, open_timeout=self.open_timeout, close_timeout=2, max_size=None,
+                        compression=None))
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ssl.SSLError) as exc:
             raise ServerUnreachable(f"cannot connect to {self.url}: {_reason(exc)}") from None
         try:
@@ -163,6 +167,7 @@ class Session:
                     self.error = str(reply.message)
                 elif reply.kind == "disconnect":
                     self.disconnected = True
+                    self.ended_early = not self._eos_sent
                 elif reply.kind == "warning":
                     self.warnings.append(str(reply.message))
                 try:

@@ -39,7 +39,9 @@ def _decode(container, chunk_samples: int, skip_until: float = -1.0,
     if not container.streams.audio:
         raise AudioSourceError(f"{container.name}: no audio stream")
     stream = container.streams.audio[0]
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    # Resample with the channels kept, then average them: FFmpeg's own downmix adds the channels at -3 dB
+    # each, which makes stereo louder than its channels and clips loud recordings.
+    resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)
     pending: list[np.ndarray] = []
     pending_len = 0
     for packet in container.demux(stream):
@@ -56,7 +58,7 @@ def _decode(container, chunk_samples: int, skip_until: float = -1.0,
                 if on_time is not None:
                     on_time(end)
             for out in resampler.resample(frame):
-                data = out.to_ndarray().reshape(-1)
+                data = _mono(out)
                 pending.append(data)
                 pending_len += data.size
             while pending_len >= chunk_samples:
@@ -65,11 +67,16 @@ def _decode(container, chunk_samples: int, skip_until: float = -1.0,
                 rest = buf[chunk_samples:]
                 pending, pending_len = ([rest], rest.size) if rest.size else ([], 0)
     for out in resampler.resample(None):
-        pending.append(out.to_ndarray().reshape(-1))
+        pending.append(_mono(out))
     if pending:
         buf = np.concatenate(pending).astype(np.float32, copy=False)
         for i in range(0, buf.size, chunk_samples):
             yield buf[i:i + chunk_samples]
+
+
+def _mono(frame) -> np.ndarray:
+    planes = frame.to_ndarray()  # (channels, samples) for a planar format
+    return planes[0] if planes.shape[0] == 1 else planes.mean(axis=0, dtype=np.float32)
 
 
 class FileSource:
