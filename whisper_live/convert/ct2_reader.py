@@ -199,7 +199,8 @@ def write_model_bin(
     out.write(struct.pack("<I", revision))
     out.write(struct.pack("<I", len(variables)))
     for name, value in variables.items():
-        array = np.ascontiguousarray(value)
+        array = np.asarray(value)
+        array = array if array.flags.c_contiguous else array.copy(order="C")  # keeps rank 0 (scalars)
         if array.dtype.byteorder == ">":
             array = array.astype(array.dtype.newbyteorder("<"))
         string(name)

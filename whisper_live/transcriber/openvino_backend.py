@@ -1,0 +1,201 @@
+"""OpenVINO backend: openvino-genai's ``WhisperPipeline`` on the CPU (or an Intel GPU).
+
+The model is an OpenVINO Whisper model directory (``openvino_encoder_model.xml``, ``openvino_decoder_model.xml``,
+the tokenizer/detokenizer and ``generation_config.json``), made offline from a CTranslate2 model with
+``python -m whisper_live.convert openvino`` (see docs/openvino.md) or downloaded from a model hub.
+
+What the pipeline gives and does not give, and what this backend does about it:
+
+* Segments with timestamps (``return_timestamps``), word timestamps (the pipeline is built with
+  ``word_timestamps=True``, which costs about 5 % more per call), ``initial_prompt``, ``hotwords``, language
+  and task. Times are seconds from the start of the request's audio, clamped to its length.
+* No no-speech probability and no log-probability (``no_speech_prob`` and ``avg_logprob`` stay 0.0): the
+  model transcribes one second of silence as " you". VAD gating is done upstream by the streaming core,
+  which only ever sends windows with speech; a caller without a VAD gets such hallucinations.
+* The detected language, but no probability for it: ``Result.language_prob`` is None.
+* Whisper's temperature fallback: when the greedy text repeats itself (gzip compression ratio > 2.4), the
+  request is decoded again with sampling at rising temperatures.
+* One ``generate()`` at a time per pipeline (a second concurrent call fails with "Infer Request is busy");
+  ``generate()`` releases the GIL. This backend keeps a pool of ``num_workers`` pipelines, each with
+  ``cpu_threads`` inference threads; a call takes a free pipeline or waits for one. On 2 cores, two
+  single-thread pipelines serve two clients faster than one two-thread pipeline behind a lock (see
+  docs/openvino.md for the figures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import zlib
+from contextlib import contextmanager
+from typing import Optional
+
+import numpy as np
+
+from whisper_live.protocol import SAMPLE_RATE, Word
+from whisper_live.transcriber.base import BackendUnavailable, RawSegment, Request, Result, Transcriber
+
+INSTALL_HINT = ("pip install openvino==2026.4.1 openvino-genai==2026.4.1.0 openvino-tokenizers==2026.4.1.0 "
+                "(or: pip install -r requirements/openvino.txt)")
+
+MISSING_MODEL_HELP = """\
+The openvino backend needs an OpenVINO Whisper model directory: --openvino_model_path DIR.
+Make one offline from a bundled model (needs: pip install -r requirements/convert.txt, then
+pip uninstall -y torchvision):
+    python -m whisper_live.convert openvino --model tiny.en --out ~/models/whisper-tiny.en-openvino
+    (--model base for the multilingual base model, or a CTranslate2 model directory;
+     --weight-format int8|fp16|fp32, default int8)
+On a machine with internet access you can instead download an OpenVINO Whisper model from a model hub
+(for example the OpenVINO organisation's whisper-*-ov repositories on Hugging Face) or export one with
+optimum-cli export openvino --model openai/whisper-tiny.en --task automatic-speech-recognition-with-past DIR.
+Then start the server with: --backend openvino --openvino_model_path DIR"""
+
+REQUIRED_FILES = ("openvino_encoder_model.xml", "openvino_decoder_model.xml", "openvino_detokenizer.xml",
+                  "generation_config.json")
+
+COMPRESSION_RATIO_THRESHOLD = 2.4
+FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6)
+# The pipeline's feature extractor needs more than n_fft / 2 samples (reflect padding).
+MIN_SAMPLES = 201
+MAX_NEW_TOKENS = 224
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / max(1, len(zlib.compress(data)))
+
+
+def check_model_dir(model_dir: str) -> None:
+    """Raise FileNotFoundError, with how to get a model, unless ``model_dir`` holds an OpenVINO Whisper model."""
+    if not model_dir or not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"OpenVINO model directory {model_dir!r} does not exist.\n{MISSING_MODEL_HELP}")
+    missing = [name for name in REQUIRED_FILES if not os.path.exists(os.path.join(model_dir, name))]
+    if missing:
+        hint = ""
+        if os.path.exists(os.path.join(model_dir, "model.bin")):
+            hint = (" It holds a CTranslate2 model (model.bin): convert it with "
+                    f"python -m whisper_live.convert openvino --model {model_dir} --out DIR.")
+        raise FileNotFoundError(f"{model_dir} is not an OpenVINO Whisper model: it lacks "
+                                f"{', '.join(missing)}.{hint}\n{MISSING_MODEL_HELP}")
+
+
+class OpenVINOTranscriber(Transcriber):
+    backend = "openvino"
+    max_batch_size = 1
+
+    def __init__(self, model_dir: str, *, cpu_threads: int = 1, num_workers: int = 1, model_name: str = "",
+                 device: str = "CPU"):
+        try:
+            import openvino_genai
+        except ImportError as exc:
+            raise BackendUnavailable(
+                f"the openvino backend needs openvino-genai, which is not installed ({exc}): {INSTALL_HINT}"
+            ) from None
+        check_model_dir(model_dir)
+        self.model_dir = os.path.abspath(model_dir)
+        self.model_name = model_name or os.path.basename(self.model_dir.rstrip("/"))
+        with open(os.path.join(model_dir, "generation_config.json"), encoding="utf-8") as f:
+            gen_config = json.load(f)
+        self.multilingual = bool(gen_config.get("is_multilingual", False))
+        self._languages = {token.strip("<|>") for token in gen_config.get("lang_to_id", {})}
+        self.cpu_threads = max(1, int(cpu_threads))
+        self.max_concurrency = max(1, int(num_workers))
+        properties = {"INFERENCE_NUM_THREADS": self.cpu_threads, "word_timestamps": True}
+        self._pool: "queue.Queue" = queue.Queue()
+        self._pipelines = []
+        for _ in range(self.max_concurrency):
+            pipeline = openvino_genai.WhisperPipeline(self.model_dir, device, **properties)
+            self._pipelines.append(pipeline)
+            self._pool.put(pipeline)
+
+    @contextmanager
+    def _pipeline(self):
+        pipeline = self._pool.get()
+        try:
+            yield pipeline
+        finally:
+            self._pool.put(pipeline)
+
+    def _config(self, pipeline, request: Request):
+        config = pipeline.get_generation_config()  # a copy
+        config.return_timestamps = True
+        config.word_timestamps = bool(request.word_timestamps)
+        config.max_new_tokens = MAX_NEW_TOKENS
+        if self.multilingual:
+            if request.language:
+                if request.language not in self._languages:
+                    raise ValueError(f"language {request.language!r} is not known to this model")
+                config.language = f"<|{request.language}|>"
+            config.task = request.task if request.task in ("transcribe", "translate") else "transcribe"
+        if request.initial_prompt:
+            config.initial_prompt = request.initial_prompt
+        if request.hotwords:
+            config.hotwords = request.hotwords
+        return config
+
+    def transcribe_batch(self, requests: list[Request]) -> list[Result]:
+        return [self._transcribe(request) for request in requests]
+
+    def _transcribe(self, request: Request) -> Result:
+        audio = np.ascontiguousarray(request.audio, dtype=np.float32).reshape(-1)
+        if len(audio) < MIN_SAMPLES:
+            return Result()
+        duration = len(audio) / SAMPLE_RATE
+        with self._pipeline() as pipeline:
+            config = self._config(pipeline, request)
+            output = pipeline.generate(audio, config)
+            text = "".join(output.texts)
+            if _compression_ratio(text) > COMPRESSION_RATIO_THRESHOLD:
+                for temperature in FALLBACK_TEMPERATURES:
+                    config.do_sample = True
+                    config.temperature = temperature
+                    config.rng_seed = 1
+                    retry = pipeline.generate(audio, config)
+                    if _compression_ratio("".join(retry.texts)) <= COMPRESSION_RATIO_THRESHOLD:
+                        output = retry
+                        break
+        result = Result(segments=self._segments(output, duration, request.word_timestamps))
+        if self.multilingual and not request.language:
+            language = (getattr(output, "language", "") or "").strip("<|>") or None
+            result.language = language
+        return result
+
+    @staticmethod
+    def _segments(output, duration: float, word_timestamps: bool) -> list[RawSegment]:
+        segments: list[RawSegment] = []
+        for chunk in output.chunks or []:
+            if not chunk.text.strip():
+                continue
+            start = min(max(0.0, float(chunk.start_ts)), duration)
+            end = float(chunk.end_ts)
+            end = duration if end < 0 else min(max(start, end), duration)  # an open segment ends with the audio
+            segments.append(RawSegment(start=start, end=end, text=chunk.text))
+        if not segments and "".join(output.texts).strip():
+            segments.append(RawSegment(start=0.0, end=duration, text="".join(output.texts)))
+        if word_timestamps and segments:
+            words = [Word(start=min(max(0.0, float(w.start_ts)), duration),
+                          end=min(max(0.0, float(w.end_ts)), duration), word=w.word)
+                     for w in (output.words or [])]
+            _assign_words(segments, words)
+        return segments
+
+    def close(self) -> None:
+        self._pipelines.clear()
+        while True:
+            try:
+                self._pool.get_nowait()
+            except queue.Empty:
+                break
+
+
+def _assign_words(segments: list[RawSegment], words: list[Word]) -> None:
+    """Give each segment the words whose middle falls into it (the last segment takes the overflow)."""
+    for segment in segments:
+        segment.words = []
+    index = 0
+    for word in words:
+        middle = (word.start + word.end) / 2
+        while index + 1 < len(segments) and middle >= segments[index + 1].start:
+            index += 1
+        segments[index].words.append(word)
