@@ -184,7 +184,7 @@ async function openMicrophone() {
   }
   try {
     return await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: false },
     });
   } catch (err) {
     throw new Error(describeMediaError(err, 'microphone'));

@@ -9,7 +9,8 @@ class WhisperLiveCapture extends AudioWorkletProcessor {
     const opts = (options && options.processorOptions) || {};
     this.targetRate = opts.targetRate || 16000;
     this.resampler = new StreamResampler(sampleRate, this.targetRate);
-    this.chunk = new Float32Array(opts.chunkSamples || 1600);
+    this.chunkSize = opts.chunkSamples || 1600;
+    this.chunk = new Float32Array(this.chunkSize);
     this.fill = 0;
     this.peak = 0;
     this.running = true;
@@ -28,11 +29,11 @@ class WhisperLiveCapture extends AudioWorkletProcessor {
   _push(samples) {
     let offset = 0;
     while (offset < samples.length) {
-      const take = Math.min(samples.length - offset, this.chunk.length - this.fill);
+      const take = Math.min(samples.length - offset, this.chunkSize - this.fill);
       this.chunk.set(samples.subarray(offset, offset + take), this.fill);
       this.fill += take;
       offset += take;
-      if (this.fill === this.chunk.length) this._post(false);
+      if (this.fill === this.chunkSize) this._post(false);
     }
   }
 
@@ -40,7 +41,8 @@ class WhisperLiveCapture extends AudioWorkletProcessor {
     if (this.fill === 0) return;
     const samples = partial ? this.chunk.slice(0, this.fill) : this.chunk;
     this.port.postMessage({ type: 'audio', samples, peak: this.peak }, [samples.buffer]);
-    if (!partial) this.chunk = new Float32Array(this.chunk.length);
+    // The full chunk's buffer was transferred (detached): start a fresh one.
+    if (!partial) this.chunk = new Float32Array(this.chunkSize);
     this.fill = 0;
     this.peak = 0;
   }
