@@ -72,6 +72,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     g.add_argument("--target-max", type=float, help="also require final-latency max <= this, s (off by default)")
     g.add_argument("--offline-model",
                    help="model for the offline WER (default: --model, else tiny.en); a name or a CT2 directory")
+    g.add_argument("--offline-compute-type", default="default",
+                   help="compute type of the offline model: default (as saved; float32 on CPU for tiny.en), "
+                        "int8 (what the server's faster_whisper backend uses on a CPU), float32, ...")
     g.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription of the audio")
     g.add_argument("--json-out", help="also append the JSON line to this file")
@@ -201,13 +204,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         try:
             from whisper_live.bench.offline import offline_wer
 
-            offline = offline_wer(speech.audio, speech.reference, args.offline_model or args.model)
+            offline = offline_wer(speech.audio, speech.reference, args.offline_model or args.model,
+                                  args.offline_compute_type)
             offline.pop("text", None)
         except Exception as exc:  # model missing, faster-whisper missing: the rest of the report stands
             offline["skipped"] = f"{type(exc).__name__}: {exc}"
     for run in runs:
         run["wer_offline"] = offline.get("wer")
         run["wer_vs_offline"] = report.relative_to_offline(run["wer"], offline.get("wer"))
+        run["wer_minus_offline"] = (round(run["wer"] - offline["wer"], 4)
+                                    if run["wer"] is not None and offline.get("wer") is not None else None)
 
     doc = {
         "bench": "whisper_live.bench",

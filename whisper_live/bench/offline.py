@@ -27,16 +27,20 @@ def model_dir(name: Optional[str]) -> str:
     return resolve_model(name)
 
 
-def offline_wer(audio: np.ndarray, reference: str, model: Optional[str]) -> dict:
-    """faster-whisper ``WhisperModel(dir).transcribe(audio)`` with its default settings, and its WER."""
+def offline_wer(audio: np.ndarray, reference: str, model: Optional[str], compute_type: str = "default") -> dict:
+    """faster-whisper ``WhisperModel(dir).transcribe(audio)`` with its default settings, and its WER.
+
+    ``compute_type`` "default" keeps the type the model was saved with (float16 for the bundled tiny.en,
+    run as float32 on a CPU); the server's faster_whisper backend runs int8 on a CPU.
+    """
     from faster_whisper import WhisperModel
 
     path = model_dir(model)
     started = time.monotonic()
-    whisper = WhisperModel(path)
+    whisper = WhisperModel(path, compute_type=compute_type)
     loaded = time.monotonic()
     segments, _info = whisper.transcribe(audio)
     text = " ".join(seg.text.strip() for seg in segments)  # the generator runs the model here
     done = time.monotonic()
-    return {"model": path, "wer": round(wer_mod.wer(reference, text), 4), "seconds": round(done - loaded, 2),
+    return {"model": path, "compute_type": compute_type, "wer": round(wer_mod.wer(reference, text), 4), "seconds": round(done - loaded, 2),
             "load_seconds": round(loaded - started, 2), "text": text}

@@ -39,23 +39,22 @@ def table(doc: dict, per_client: bool = True) -> str:
     ]
     offline = doc.get("offline") or {}
     if offline.get("wer") is not None:
-        lines.append(f"offline WER (faster-whisper, {offline['model']}): {offline['wer']:.4f} "
-                     f"in {offline['seconds']:.1f} s")
+        lines.append(f"offline WER (faster-whisper {offline['compute_type']}, {offline['model']}): "
+                     f"{offline['wer']:.4f}, transcribed in {offline['seconds']:.1f} s")
     elif offline.get("skipped"):
         lines.append(f"offline WER: not computed ({offline['skipped']})")
     head = (f"{'clients':>7} {'silent':>6} {'done':>5} {'wait':>4} {'err':>3} | "
             f"{'final p50':>9} {'p90':>6} {'max':>6} | {'partial p50':>11} {'p90':>6} {'max':>6} | "
-            f"{'WER':>6} {'vs off':>7} | {'srv CPU':>7} {'RSS MB':>7} {'MB/cl':>6} | target")
+            f"{'WER':>6} {'offline':>7} | {'srv CPU':>7} {'RSS MB':>7} {'MB/cl':>6} | target")
     lines += ["", head, "-" * len(head)]
     for run in doc["runs"]:
         fin, par, srv = run["final_latency_s"], run["partial_latency_s"], run.get("server") or {}
         total = run["clients"] + run["silent"]
-        vs = run.get("wer_vs_offline")
         lines.append(
             f"{run['clients']:>7} {run['silent']:>6} {run['finished']:>2}/{total:<2} {run['replies']['wait']:>4} "
             f"{run['replies']['error']:>3} | {_f(fin['p50']):>9} {_f(fin['p90']):>6} {_f(fin['max']):>6} | "
             f"{_f(par['p50']):>11} {_f(par['p90']):>6} {_f(par['max']):>6} | {_f(run['wer'], 3):>6} "
-            f"{(_f(100 * vs, 1, '%') if vs is not None else '-'):>7} | {_f(srv.get('cpu_percent'), 0, '%'):>7} "
+            f"{_f(run.get('wer_offline'), 3):>7} | {_f(srv.get('cpu_percent'), 0, '%'):>7} "
             f"{_f(srv.get('rss_peak_mb'), 0):>7} {_f(srv.get('rss_per_client_mb'), 1):>6} | "
             f"{'met' if run['meets_target'] else 'MISSED'}"
         )

@@ -1,0 +1,85 @@
+"""Smoke test: the benchmark for a few seconds, 2 clients, against the real server with tiny.en.
+
+It uses the session fixture ``live_server`` (tests/conftest.py) when there is one; otherwise the benchmark
+starts the server itself with ``--spawn-server`` on a free port of 127.0.0.1 and stops it at the end.
+"""
+
+import json
+import os
+import socket
+import sys
+
+import pytest
+import soundfile
+
+from whisper_live.bench import __main__ as bench_main
+from whisper_live.bench import audio as audio_mod
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHORT_CLIP = "en/librispeech/1089-134686-0000.flac"  # 10.4 s, LibriSpeech test-clean
+
+
+def short_speech() -> audio_mod.Speech:
+    shared = audio_mod.shared_audio_dir()
+    if shared is not None and (shared / SHORT_CLIP).exists():
+        speech = audio_mod.load_speech(str(shared / SHORT_CLIP))
+        if speech.reference:
+            return speech
+    speech = audio_mod.audioeval_speech() or audio_mod.espeak_speech()
+    if speech is None:
+        pytest.skip("no speech clip: ../shared, pytest-audioeval and espeak-ng are all missing")
+    return speech
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_args(request) -> list:
+    try:
+        server = request.getfixturevalue("live_server")
+    except pytest.FixtureLookupError:
+        if not os.path.exists(os.path.join(ROOT, "run_server.py")):
+            pytest.skip("no live_server fixture and no run_server.py to start")
+        port = free_port()
+        command = (f"env PYTHONPATH={ROOT} {sys.executable} {os.path.join(ROOT, 'run_server.py')} "
+                   f"--host 127.0.0.1 --port {port}")
+        return ["--port", str(port), "--spawn-server", command, "--spawn-timeout", "120"]
+    args = ["--host", server.host, "--port", str(server.port)]
+    pid = getattr(server, "pid", None)
+    if pid:
+        args += ["--server-pid", str(pid)]
+    return args
+
+
+def test_bench_two_clients_against_the_real_server(request, tmp_path, capsys):
+    speech = short_speech()
+    wav = tmp_path / "speech.wav"
+    soundfile.write(str(wav), speech.audio, 16000)
+    reference = tmp_path / "reference.txt"
+    reference.write_text(speech.reference, encoding="utf-8")
+
+    code = bench_main.main(server_args(request) + [
+        "--clients", "2", "--audio", str(wav), "--reference", str(reference), "--stagger", "0.5",
+        "--finish-timeout", "60", "--idle-sample", "0.5",
+    ])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out.strip().splitlines()[-1])
+    (run,) = doc["runs"]
+    assert run["all_finished"], (run["not_finished"], [c["failure"] for c in run["per_client"]])
+    assert run["replies"] == {"wait": 0, "error": 0, "warning": 0}
+    for key in ("final_latency_s", "partial_latency_s"):
+        figures = run[key]
+        assert figures["n"] >= 2, (key, figures)
+        assert 0.0 <= figures["p50"] <= figures["p90"] <= figures["max"] < 60.0
+    # A clean 8-10 s clip through tiny.en: a broken transcript (nothing, or garbage) would fail this.
+    assert run["wer"] is not None and run["wer"] < 0.5, run["per_client"]
+    assert doc["offline"].get("wer") is not None and doc["offline"]["wer"] < 0.5, doc["offline"]
+    assert run["wer_offline"] == doc["offline"]["wer"]
+    if run["server"] is not None:
+        assert run["server"]["cpu_percent"] is not None and run["server"]["rss_peak_mb"] > 50
+    for client in run["per_client"]:
+        assert client["finished"] and client["words"] > 0 and client["finish_s"] is not None
