@@ -84,11 +84,13 @@ class Admission:
     A new continuous speaker is assumed to cost what the current speakers cost on average. Only final
     windows count as necessary work (partials fill whatever capacity is left, so they always look busy).
     The server refuses (WAIT) when the projected final-window utilization would pass
-    ``max_final_utilization``, or when finals already take longer than ``latency_target`` at p90.
+    ``max_final_utilization``, or when finals already take longer than ``latency_target`` at p90 from the
+    moment the end of an utterance was confirmed to the moment its transcript was ready.
     """
 
     def __init__(self, meter: LoadMeter, max_clients: int, latency_target: float = 2.0,
-                 max_final_utilization: float = 0.6):
+                 max_final_utilization: float = 0.6, enabled: bool = True):
+        self.enabled = enabled
         self.meter = meter
         self.max_clients = max_clients
         self.latency_target = latency_target
@@ -97,6 +99,8 @@ class Admission:
     def refuse_reason(self, connected: int) -> Optional[str]:
         if connected >= self.max_clients:
             return f"server is at its limit of {self.max_clients} clients"
+        if not self.enabled:
+            return None
         load = self.meter.snapshot()
         if load["speakers"] and load["finals"] >= 3:
             projected = load["final_utilization"] * (load["speakers"] + 1) / load["speakers"]

@@ -119,6 +119,7 @@ class StreamingSession:
         self._speech_end = 0  # end of the last speech frame seen
         self._speech_samples = 0  # speech in the open utterance
         self._final_until = 0  # utterances that ended before this sample await their final window
+        self._final_ready_at = 0.0  # when the last of them ended (monotonic)
         self._served_until = 0  # end of the last window handed out
         self._arrivals: collections.deque = collections.deque()  # (end sample, arrival time)
         # agreement between consecutive partial answers
@@ -145,10 +146,10 @@ class StreamingSession:
         if self.ended:
             return
         self.ended = True
-        if self._in_speech and self._speech_samples >= self.config.min_speech * SAMPLE_RATE:
+        if (self._in_speech and self._speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
+                self._vad is None and self.received > self.committed_until):
             self._final_until = self.received
-        elif self._vad is None and self.received > self.committed_until:
-            self._final_until = self.received
+            self._final_ready_at = self._clock()
         self._in_speech = False
 
     def _run_vad(self, samples: np.ndarray) -> None:
@@ -176,6 +177,7 @@ class StreamingSession:
                 if self._speech_samples >= self.config.min_speech * SAMPLE_RATE:
                     # the window ends where the pause was confirmed: trailing silence helps Whisper finish
                     self._final_until = end
+                    self._final_ready_at = self._clock()
                 elif self._final_until <= self.committed_until:
                     # a click, not speech: forget it
                     self.committed_until = max(self.committed_until, end)
@@ -216,7 +218,8 @@ class StreamingSession:
     def pending(self) -> Optional[tuple[str, float]]:
         """(kind, waiting since) when the model has work for this client, else None.
 
-        "waiting since" is the monotonic time the oldest audio not yet covered by a window arrived.
+        "waiting since" is, for a final window, the monotonic time the end of the utterance was confirmed;
+        for a partial window, the time the oldest audio not yet covered by a window arrived.
         """
         if self.in_flight is not None:
             return None
@@ -229,6 +232,8 @@ class StreamingSession:
                 kind = PARTIAL
         if kind is None:
             return None
+        if kind == FINAL:
+            return kind, self._final_ready_at
         while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
             self._arrivals.popleft()
         since = self._arrivals[0][1] if self._arrivals else self._clock()

@@ -309,6 +309,40 @@ def verify(out_dir: Path, ct2_dir: Path, audio_path: str, report: ConversionRepo
             f"source {report.source_text!r}, converted {report.converted_text!r} (WER {report.wer:.2f})")
 
 
+# --- a cache of converted models -----------------------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """``$WHISPER_LIVE_OV_CACHE``, else ``~/.cache/whisper-live/openvino`` (``$XDG_CACHE_HOME`` honoured)."""
+    if os.environ.get("WHISPER_LIVE_OV_CACHE"):
+        return Path(os.environ["WHISPER_LIVE_OV_CACHE"])
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "whisper-live" / "openvino"
+
+
+def convert_cached(model: str, weight_format: str = "int8", cache_dir: Optional[str] = None,
+                   log=lambda line: None) -> Path:
+    """The OpenVINO conversion of ``model``, made once and kept under the cache directory.
+
+    The key is the source model's content hash, the weight format and :data:`CONVERTER_VERSION`, so a
+    changed model or converter converts again. Concurrent callers wait for one another (a file lock).
+    """
+    import fcntl
+
+    ct2_dir = resolve_source(model)
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    name = f"{source_fingerprint(ct2_dir)}-{weight_format}-v{CONVERTER_VERSION}"
+    target = cache / name
+    if (target / "whisper_live_conversion.json").exists():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "whisper_live_conversion.json").exists():
+            convert(str(ct2_dir), str(target), weight_format, overwrite=True, log=log)
+    return target
+
+
 # --- all of it ----------------------------------------------------------------------------------------------
 
 

@@ -116,7 +116,7 @@ class TranscriptionServer:
         self._vad_lock = threading.Lock()
         self.manager = ClientManager(
             Admission(self.default_runner.meter, config.max_clients, config.latency_target,
-                      max_final_utilization=0.6 if config.admission_control else float("inf")),
+                      enabled=config.admission_control),
             config.max_connection_time)
         self.vad()
         self._server = None

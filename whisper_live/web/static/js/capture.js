@@ -1,7 +1,7 @@
 // Capture from a Web Audio source node: 16 kHz mono Float32Array chunks go to onAudio(samples, peak).
 // Uses the AudioWorklet (capture-worklet.js) and falls back to a ScriptProcessorNode where a worklet cannot be
 // loaded (for example in a Firefox content script).
-import { StreamResampler, downmix } from './resample.js';
+import { ChunkedResampler } from './resample.js';
 
 const WORKLET_URL = new URL('./capture-worklet.js', import.meta.url).href;
 const loaded = new WeakMap(); // AudioContext -> Promise of addModule
@@ -58,36 +58,12 @@ async function workletCapture(context, source, { onAudio, chunkSamples, targetRa
 
 function scriptProcessorCapture(context, source, { onAudio, chunkSamples, targetRate }) {
   const node = context.createScriptProcessor(4096, 2, 1);
-  const resampler = new StreamResampler(context.sampleRate, targetRate);
-  let pending = new Float32Array(chunkSamples);
-  let fill = 0;
-  let peak = 0;
-  const push = (samples, final) => {
-    let offset = 0;
-    while (offset < samples.length) {
-      const take = Math.min(samples.length - offset, chunkSamples - fill);
-      pending.set(samples.subarray(offset, offset + take), fill);
-      fill += take;
-      offset += take;
-      if (fill === chunkSamples) {
-        onAudio(pending, peak);
-        pending = new Float32Array(chunkSamples);
-        fill = 0;
-        peak = 0;
-      }
-    }
-    if (final && fill > 0) {
-      onAudio(pending.slice(0, fill), peak);
-      fill = 0;
-    }
-  };
+  const chunker = new ChunkedResampler(context.sampleRate, { outRate: targetRate, chunkSamples, onChunk: onAudio });
   node.onaudioprocess = (event) => {
     const input = event.inputBuffer;
     const channels = [];
     for (let c = 0; c < input.numberOfChannels; c++) channels.push(input.getChannelData(c));
-    const mono = downmix(channels);
-    for (let i = 0; i < mono.length; i++) peak = Math.max(peak, Math.abs(mono[i]));
-    push(resampler.process(mono), false);
+    chunker.push(channels);
   };
   source.connect(node);
   node.connect(context.destination);
@@ -96,7 +72,7 @@ function scriptProcessorCapture(context, source, { onAudio, chunkSamples, target
     node,
     async stop() {
       node.onaudioprocess = null;
-      push(resampler.flush(), true);
+      chunker.flush();
       try { source.disconnect(node); } catch (err) { /* already gone */ }
       node.disconnect();
     },

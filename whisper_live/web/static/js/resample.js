@@ -138,3 +138,55 @@ export class StreamResampler {
     return n === out.length ? out : out.slice(0, n);
   }
 }
+
+// Downmix + resample + cut into fixed-size chunks: push() planar channels at any rate, onChunk(samples, peak)
+// receives 16 kHz mono Float32Arrays of `chunkSamples` (the last one, from flush(), may be shorter).
+export class ChunkedResampler {
+  constructor(inRate, { outRate = 16000, chunkSamples = 1600, onChunk }) {
+    this.resampler = new StreamResampler(inRate, outRate);
+    this.chunkSamples = chunkSamples;
+    this.onChunk = onChunk;
+    this.chunk = new Float32Array(chunkSamples);
+    this.fill = 0;
+    this.peak = 0;
+  }
+
+  push(channels) {
+    const mono = downmix(channels, this._mono);
+    this._mono = mono;
+    let peak = this.peak;
+    for (let i = 0; i < mono.length; i++) {
+      const a = Math.abs(mono[i]);
+      if (a > peak) peak = a;
+    }
+    this.peak = peak;
+    this._add(this.resampler.process(mono));
+  }
+
+  flush() {
+    this._add(this.resampler.flush());
+    if (this.fill > 0) this._emit(this.chunk.slice(0, this.fill));
+  }
+
+  _add(samples) {
+    let offset = 0;
+    while (offset < samples.length) {
+      const take = Math.min(samples.length - offset, this.chunkSamples - this.fill);
+      this.chunk.set(samples.subarray(offset, offset + take), this.fill);
+      this.fill += take;
+      offset += take;
+      if (this.fill === this.chunkSamples) {
+        const full = this.chunk;
+        this.chunk = new Float32Array(this.chunkSamples); // the receiver may keep (or transfer) `full`
+        this._emit(full);
+      }
+    }
+  }
+
+  _emit(samples) {
+    const peak = this.peak;
+    this.fill = 0;
+    this.peak = 0;
+    this.onChunk(samples, peak);
+  }
+}
