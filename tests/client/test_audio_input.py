@@ -123,6 +123,7 @@ class FakeSoundDevice(types.ModuleType):
         super().__init__("sounddevice")
         self.feed = feed
         self.opened = None
+        self.delivered = 0
 
     def query_devices(self, device=None, kind=None):
         return {"name": "fake mic", "max_input_channels": 1, "default_samplerate": 44100.0}
@@ -140,6 +141,7 @@ class FakeSoundDevice(types.ModuleType):
                 def run():
                     for block in fake.feed:
                         kw["callback"](block, block.shape[0], None, None)
+                        fake.delivered += 1
                 threading.Thread(target=run).start()
 
             def stop(self):

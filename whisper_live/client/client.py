@@ -144,8 +144,9 @@ class Client(SessionHandler):
 
     def _write_output(self) -> None:
         if self.srt_file_path:
+            language = self.transcript.language or self.options.language
             path = write_transcript(self.srt_file_path, self.transcript.completed, self.output_format,
-                                    self.transcript.language, self.source_name)
+                                    language, self.source_name)
             log.info("%s: transcript written to %s", self.name, path)
 
     # --- replies (reader thread) ----------------------------------------------------------------------
@@ -284,6 +285,7 @@ class TranscriptionTeeClient:
         recorder = Recorder(recording_path) if recording_path else None
         pacer = _Pacer(self.speed if not live else 0)
         total = getattr(source, "duration", None)
+        label = name if live else Path(name).name
         try:
             for chunk in source:
                 if recorder is not None:
@@ -294,11 +296,13 @@ class TranscriptionTeeClient:
                 if not any(sent):
                     break  # every server has gone
                 if self.show_progress:
-                    self.view.progress(Path(name).name if not live else name, pacer.seconds + chunk.size / SAMPLE_RATE,
-                                       total)
+                    self.view.progress(label, pacer.seconds + chunk.size / SAMPLE_RATE, total)
                 pacer.after(chunk.size)
                 if self._stop.is_set():
                     break
+            else:
+                if self.show_progress and not live:  # the container's duration is only an estimate
+                    self.view.progress(label, pacer.seconds, pacer.seconds)
         except KeyboardInterrupt:
             self.interrupted = True
             self.notice("interrupted: finishing the transcript (Ctrl-C again to quit now)")
