@@ -22,6 +22,7 @@ setup(
     install_requires=requirements("server.txt"),
     extras_require={
         "test": requirements("test.txt"),
+        "client": requirements("client.txt"),
     },
     entry_points={
         "console_scripts": [

@@ -110,3 +110,39 @@ def test_microphone_without_a_device_is_a_one_line_error():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "PortAudio" in lines[0] or "input device" in lines[0] or "sounddevice" in lines[0]
+
+
+def test_ctrl_c_on_a_file_keeps_the_transcript_and_exits_130(tmp_path):
+    import signal
+    import time
+
+    wav = encode(tone(6.0, 300, amplitude=0.3), tmp_path / "long.wav", "pcm_s16le")
+    with FakeServer() as server:
+        proc = subprocess.Popen([sys.executable, str(REPO / "run_client.py"), "-s", server.host, "-p",
+                                 str(server.port), "-f", str(wav), "-o", str(tmp_path / "t.txt"), "-a", "-q"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (not server.sessions or server.audio().size < 16000 * 2):
+            time.sleep(0.05)  # until 2 s of the 6 s file have arrived (it is sent at real time)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        received = server.audio().size / 16000
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert 2.0 <= received < 5.0  # stopped early, but what was sent got its final answer:
+    assert (tmp_path / "t.txt").read_text().startswith("second 0\nsecond 1\n")
+
+
+def test_interactive_view_redraws_in_place():
+    import io
+
+    from whisper_live.client.console import ConsoleView
+    from whisper_live.protocol import Segment
+
+    out = io.StringIO()
+    view = ConsoleView(2, stream=out, interactive=True, min_interval=0)
+    view.update("s", [Segment(0, 1, " one", True), Segment(1, 2, " two", False)], [])
+    view.progress("f.wav", 1.0, 4.0)
+    view.update("s", [Segment(1, 2, " two", True), Segment(2, 3, " three", False)], [])
+    text = out.getvalue()
+    assert text.endswith("\x1b[3F\x1b[Jtwo\nthree\nf.wav: 1.0 / 4.0 s (25%)\n")
