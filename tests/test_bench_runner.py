@@ -161,6 +161,7 @@ def test_server_watch_measures_cpu_and_memory():
     assert srv["rss_before_mb"] > 10 and srv["rss_peak_mb"] >= srv["rss_before_mb"] * 0.9
     assert srv["rss_connected_mb"] is not None and srv["rss_per_client_mb"] is not None
     assert srv["cpu_percent"] is not None and 0.0 <= srv["cpu_percent"] < 400
+    assert srv["cpu_percent_per_client"] == pytest.approx(srv["cpu_percent"] - srv["idle_cpu_percent"], abs=0.02)
 
 
 def test_cli_prints_one_json_line_and_a_table(tmp_path, capsys):
