@@ -70,7 +70,7 @@ def table(doc: dict, per_client: bool = True) -> str:
             lines.append(
                 f"N={run['clients']}+{run['silent']} server pid {srv['pid']}: CPU {_f(srv['cpu_percent'], 1)}% of "
                 f"one core over {run['wall_s']:.1f} s ({_f(srv['cpu_seconds'], 1)} CPU s), idle before "
-                f"{_f(srv['idle_cpu_percent'], 1)}%; RSS before {_f(srv['rss_before_mb'], 1)} MB, all connected "
+                f"{_f(srv['idle_cpu_percent'], 1)}%, {_f(srv.get('cpu_percent_per_client'), 2)}% per connection; RSS before {_f(srv['rss_before_mb'], 1)} MB, all connected "
                 f"{_f(srv['rss_connected_mb'], 1)} MB, peak {_f(srv['rss_peak_mb'], 1)} MB; bench itself "
                 f"{_f(run.get('bench_cpu_percent'), 1)}% CPU"
             )

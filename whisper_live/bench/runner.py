@@ -398,6 +398,12 @@ def run_clients(plans: list[ClientPlan], settings: RunSettings, watch: Optional[
             rss_connected_mb=round(connected_sample[0].rss / 2**20, 1) if connected_sample else None,
             rss_peak_mb=round(max(watch.peak_rss, end_sample.rss) / 2**20, 1),
         )
+        busy = server["cpu_percent"]
+        if busy is not None and plans:
+            # What each connection adds on average, over what the server used idle before the run.
+            server["cpu_percent_per_client"] = round((busy - (server["idle_cpu_percent"] or 0.0)) / len(plans), 2)
+        else:
+            server["cpu_percent_per_client"] = None
         if connected_sample and plans:
             server["rss_per_client_mb"] = round((connected_sample[0].rss - before.rss) / 2**20 / len(plans), 2)
         else:
@@ -447,13 +453,15 @@ class SpawnedServer:
         if self.process is None or self.process.poll() is not None:
             return
         # The command runs in a session of its own (start_new_session), so its process group is exactly
-        # the processes this benchmark started.
-        self._signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self._signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
+        # the processes this benchmark started. Ctrl-C first (servers shut down cleanly on it), then
+        # SIGTERM, then SIGKILL.
+        for sig, wait in ((signal.SIGINT, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
+            self._signal(sig)
+            try:
+                self.process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
 
     def _signal(self, sig: int) -> None:
         assert self.process is not None
