@@ -3,8 +3,9 @@ streaming and microphone paths, and the CLI's handling of WAIT and DISCONNECT.
 
 Speech is espeak-ng's (always available) and, where noted, the shared real recordings (skipped when
 ../shared is absent). Files are sent faster than real time except in the pacing test. WER bounds: tiny.en
-mishears a few of espeak's words here (0.04-0.13 measured on both sentences); 0.25 leaves room for one
-more, while a lost or repeated sentence (0.5 or more) exceeds it.
+hears "brown fox jumps" in the first sentence as "round-fuck stump" and gets the second right, 0.12 on
+both (measured); 0.25 leaves room for two more misheard words, while a lost or repeated sentence (0.5 or
+more) exceeds it.
 """
 
 from __future__ import annotations
@@ -135,13 +136,14 @@ def test_file_formats_to_transcript_files(live_server, speech, tmp_path, capsys,
 
 
 def test_file_paced_at_real_time_by_default(live_server, sentences, tmp_path):
-    audio = np.concatenate([silence(0.3), sentences[0], silence(0.5)])
-    path = encode(audio, tmp_path / "first.wav", "pcm_s16le")
+    audio = np.concatenate([silence(0.3), sentences[1], silence(0.5)])
+    path = encode(audio, tmp_path / "second.wav", "pcm_s16le")
     client = TranscriptionClient(live_server.host, live_server.port, lang="en", **quiet())
     start = time.monotonic()
     transcript = client(str(path))
     assert time.monotonic() - start >= audio.size / 16000 - 0.1
-    assert wer(FIRST, transcript.text()) <= 0.25, transcript.text()
+    # measured: 0.00 on this sentence
+    assert wer(SECOND, transcript.text()) <= 0.2, transcript.text()
 
 
 def test_real_recording(live_server, tmp_path):
