@@ -114,7 +114,7 @@ def test_two_clients_against_a_fake_server_give_the_expected_figures():
         # Pacing: frame k (from 1) left at k * 0.256 s after the first send, within scheduling jitter.
         start = log.frame_t[0] - log.frame_audio_end[0]
         drift = [t - start - end for t, end in zip(log.frame_t, log.frame_audio_end)]
-        assert max(abs(d) for d in drift) < 0.1
+        assert max(abs(d) for d in drift) < 0.15
         assert log.frame_audio_end[-1] == pytest.approx(4.0)
         assert log.t_done is not None and log.t_done >= log.t_end_of_audio
 
