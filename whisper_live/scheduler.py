@@ -64,18 +64,26 @@ class LoadMeter:
         while self._final_delays and self._final_delays[0][0] < now - self.horizon:
             self._final_delays.popleft()
 
-    def snapshot(self) -> dict:
+    def snapshot(self, clients: Optional[list] = None) -> dict:
+        """Load over the horizon; with ``clients``, only the work done for those clients counts."""
         now = self._clock()
+        wanted = None if clients is None else {id(c) for c in clients}
         with self._lock:
             self._expire(now)
             capacity = self.workers * self.horizon
-            busy = sum(b[1] for b in self._batches)
-            final_busy = sum(b[2] for b in self._batches)
-            speakers = len({c for b in self._batches for c in b[3]})
+            busy = final_busy = 0.0
+            speakers = set()
+            for _, batch_busy, batch_final_busy, ids in self._batches:
+                share = [i for i in ids if wanted is None or i in wanted]
+                if not share:
+                    continue
+                busy += batch_busy * len(share) / len(ids)
+                final_busy += batch_final_busy * len(share) / len(ids)
+                speakers.update(share)
             delays = sorted(d for _, d in self._final_delays)
         p90 = delays[min(len(delays) - 1, int(0.9 * len(delays)))] if delays else 0.0
         return {"utilization": busy / capacity, "final_utilization": final_busy / capacity,
-                "speakers": speakers, "final_delay_p90": p90, "finals": len(delays)}
+                "speakers": len(speakers), "final_delay_p90": p90, "finals": len(delays)}
 
 
 class Admission:
@@ -96,12 +104,13 @@ class Admission:
         self.latency_target = latency_target
         self.max_final_utilization = max_final_utilization
 
-    def refuse_reason(self, connected: int) -> Optional[str]:
-        if connected >= self.max_clients:
+    def refuse_reason(self, connected: list) -> Optional[str]:
+        """None to admit one more client beside ``connected``; else the reason to make it wait."""
+        if len(connected) >= self.max_clients:
             return f"server is at its limit of {self.max_clients} clients"
-        if not self.enabled:
+        if not self.enabled or not connected:
             return None
-        load = self.meter.snapshot()
+        load = self.meter.snapshot(connected)
         if load["speakers"] and load["finals"] >= 3:
             projected = load["final_utilization"] * (load["speakers"] + 1) / load["speakers"]
             if projected > self.max_final_utilization:

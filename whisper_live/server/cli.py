@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 from whisper_live.transcriber import BACKENDS
 
@@ -92,7 +93,8 @@ def main(argv=None) -> int:
     except (ModelNotFound, BackendUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    # shutdown() waits for serve_forever() to return, so it must not run on the thread that serves
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -27,7 +27,7 @@ class ClientManager:
     def try_add(self, client) -> Optional[tuple[str, float]]:
         """Register ``client``; or return (reason, estimated wait in minutes) when the server is full."""
         with self._lock:
-            reason = self.admission.refuse_reason(len(self._clients))
+            reason = self.admission.refuse_reason(list(self._clients))
             if reason is not None:
                 return reason, self._estimated_wait_minutes()
             self._clients[client] = self._clock()

@@ -1,0 +1,51 @@
+"""The multilingual base model (assembled from its two PyPI packages): language detection and translate."""
+
+import numpy as np
+import pytest
+
+from tests.conftest import audioeval_clip
+from tests.ws_session import load_audio, stream
+from whisper_live.wer import normalize, wer
+
+
+@pytest.fixture(scope="module")
+def base_server(start_server):
+    return start_server("-fw", "base", "--max_clients", "4")
+
+
+def padded(path):
+    silence = np.zeros(16000, np.float32)
+    return np.concatenate([silence[:8000], load_audio(path), silence])
+
+
+@pytest.mark.parametrize("language, name", [("fr", "pangrama"), ("es", "hola_mundo"), ("pt", "contagem")])
+def test_language_is_detected_and_sent_once(base_server, language, name):
+    path, reference = audioeval_clip(language, name)
+    outcome = stream(base_server.url, padded(path), speed=2.0, language=None)
+    detected = outcome.of("language")
+    assert len(detected) == 1, outcome.replies
+    assert detected[0].language == language and 0.0 < detected[0].language_prob <= 1.0
+    assert outcome.text, "the clip is transcribed as well"
+
+
+def test_french_transcript_in_french(base_server):
+    path, reference = audioeval_clip("fr", "pangrama")
+    outcome = stream(base_server.url, padded(path), speed=2.0, language="fr")
+    # measured with base offline: "Portez ce vieux whisky au juge Blanqui Fume." (WER 0.33)
+    assert wer(reference, outcome.text) <= 0.5, outcome.text
+
+
+def test_translate_gives_english(base_server):
+    path, _ = audioeval_clip("fr", "pangrama")
+    outcome = stream(base_server.url, padded(path), speed=2.0, language="fr", task="translate")
+    words = set(normalize(outcome.text).split())
+    # base translates "Portez ce vieux whisky..." to "bring this old whiskey ..."
+    assert words & {"old", "whiskey", "whisky", "judge", "bring", "carry"}, outcome.text
+    assert not words & {"portez", "vieux", "juge", "ce"}, outcome.text
+
+
+def test_english_only_model_warns_about_translate(live_server):
+    path, _ = audioeval_clip("en", "hello_world")
+    outcome = stream(live_server.url, padded(path), speed=2.0, task="translate", language="de")
+    messages = " ".join(str(r.message) for r in outcome.of("warning"))
+    assert "English" in messages and "translate" in messages

@@ -1,0 +1,232 @@
+"""The inference scheduler's logic with fake clients and a fake model: fairness, batching, adaptation,
+admission."""
+
+import threading
+import time
+
+import numpy as np
+
+from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech, words_of
+from whisper_live.protocol import SAMPLE_RATE
+from whisper_live.scheduler import Admission, LoadMeter, LockedRunner, Scheduler
+from whisper_live.streaming import FINAL, PARTIAL, SessionConfig, StreamingSession, Window
+from whisper_live.transcriber.base import Request
+
+
+class FakeClient:
+    """A client with a fixed piece of pending work (kind, since); records what it was given."""
+
+    def __init__(self, name, kind=None, since=0.0, samples=16000):
+        self.name, self.kind, self.since, self.samples = name, kind, since, samples
+        self.in_flight = None
+        self.delivered = []
+
+    def pending(self):
+        if self.kind is None or self.in_flight is not None:
+            return None
+        return self.kind, self.since
+
+    def take_window(self):
+        if self.pending() is None:
+            return None
+        self.in_flight = Window(self.kind, 0, self.samples, Request(np.zeros(self.samples, np.float32)))
+        return self.in_flight
+
+    def deliver(self, window, result, error):
+        self.in_flight = None
+        self.kind = None
+        self.delivered.append((window, result, error))
+
+    def __repr__(self):
+        return self.name
+
+
+def test_finals_go_before_partials_and_the_longest_wait_first():
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=1), workers=1)
+    clients = [FakeClient("p-old", PARTIAL, since=1.0), FakeClient("f-new", FINAL, since=5.0),
+               FakeClient("f-old", FINAL, since=2.0), FakeClient("p-new", PARTIAL, since=3.0)]
+    for c in clients:
+        scheduler.notify(c)
+    order = []
+    while batch := scheduler.select():
+        order += [c.name for c, _, _ in batch]
+        for c, w, _ in batch:
+            c.deliver(w, None, None)
+    assert order == ["f-old", "f-new", "p-old", "p-new"]
+
+
+def test_batches_group_same_kind_up_to_the_backend_limit():
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=3), workers=1)
+    finals = [FakeClient(f"f{i}", FINAL, since=i) for i in range(4)]
+    partials = [FakeClient(f"p{i}", PARTIAL, since=i) for i in range(2)]
+    for c in finals + partials:
+        scheduler.notify(c)
+    first = [c.name for c, _, _ in scheduler.select()]
+    second = [c.name for c, _, _ in scheduler.select()]
+    third = [c.name for c, _, _ in scheduler.select()]
+    assert first == ["f0", "f1", "f2"]
+    assert second == ["f3"]  # partials are not mixed into a batch of finals
+    assert third == ["p0", "p1"]
+    assert scheduler.select() == []  # every client has its one window in flight
+
+
+def test_a_batch_is_one_model_call_and_every_client_gets_its_result():
+    model = ScriptedTranscriber(max_batch_size=4)
+    scheduler = Scheduler(model, workers=1)
+    clients = [FakeClient(f"c{i}", FINAL, since=i) for i in range(4)]
+    for c in clients:
+        scheduler.notify(c)
+    scheduler.run_batch(scheduler.select())
+    assert len(model.calls) == 1 and len(model.calls[0]) == 4
+    assert all(len(c.delivered) == 1 and c.delivered[0][2] is None for c in clients)
+
+
+def test_model_failure_is_delivered_as_an_error_and_the_worker_survives():
+    class Broken(ScriptedTranscriber):
+        def transcribe_batch(self, requests):
+            raise RuntimeError("out of memory")
+
+    scheduler = Scheduler(Broken(), workers=1)
+    client = FakeClient("c", FINAL)
+    scheduler.notify(client)
+    scheduler.run_batch(scheduler.select())
+    assert isinstance(client.delivered[0][2], RuntimeError)
+
+
+class SessionClient:
+    """A real StreamingSession behind the scheduler interface, like the server's ServeClient."""
+
+    def __init__(self, clock=time.monotonic):
+        self.session = StreamingSession(SessionConfig(), EnergyVad(), clock=clock)
+        self.lock = threading.Lock()
+
+    def pending(self):
+        with self.lock:
+            return self.session.pending()
+
+    def take_window(self):
+        with self.lock:
+            return self.session.take_window()
+
+    def deliver(self, window, result, error):
+        with self.lock:
+            if error:
+                self.session.cancel(window)
+            else:
+                self.session.apply(window, result)
+
+    def feed(self, audio):
+        with self.lock:
+            self.session.add_audio(audio)
+
+
+def run_clients(n, model, audio, chunk=4096, pace=0.0):
+    scheduler = Scheduler(model, workers=2)
+    scheduler.start()
+    clients = [SessionClient() for _ in range(n)]
+    for i in range(0, len(audio), chunk):
+        for c in clients:
+            c.feed(audio[i:i + chunk])
+            scheduler.notify(c)
+        if pace:
+            time.sleep(pace)
+    for c in clients:
+        with c.lock:
+            c.session.end_of_audio()
+        scheduler.notify(c)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not all(c.session.finished for c in clients):
+        time.sleep(0.01)
+    scheduler.stop()
+    return clients
+
+
+def test_a_slow_model_gets_fewer_longer_windows_and_loses_no_word():
+    audio = np.concatenate([np.concatenate([speech([i, i + 1, i + 2, i + 3]), silence(0.6)])
+                            for i in range(0, 24, 4)])
+    fast, slow = ScriptedTranscriber(delay=0.0), ScriptedTranscriber(delay=0.25)
+    fast_clients = run_clients(4, fast, audio, pace=0.004)
+    slow_clients = run_clients(4, slow, audio, pace=0.004)
+    expected = [f"w{k}" for k in range(24)]
+    for c in fast_clients + slow_clients:
+        assert words_of(c.session.completed) == expected
+    windows_fast = sum(len(call) for call in fast.calls)
+    windows_slow = sum(len(call) for call in slow.calls)
+    assert windows_slow < windows_fast
+    mean = lambda calls: np.mean([len(r.audio) for call in calls for r in call])
+    assert mean(slow.calls) > mean(fast.calls)
+    assert max(len(call) for call in slow.calls) > 1  # under load, clients were batched together
+
+
+def test_silent_clients_cost_no_model_call():
+    model = ScriptedTranscriber()
+    run_clients(6, model, silence(20.0))
+    assert model.calls == []
+
+
+def test_locked_runner_serves_each_client_on_its_own_thread():
+    model = ScriptedTranscriber(delay=0.01)
+    runner = LockedRunner(model)
+    clients = [SessionClient() for _ in range(3)]
+    audio = np.concatenate([speech([1, 2, 3]), silence(1.0)])
+    for c in clients:
+        runner.add(c)
+    for i in range(0, len(audio), 4096):
+        for c in clients:
+            c.feed(audio[i:i + 4096])
+            runner.notify(c)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not all(len(c.session.completed) for c in clients):
+        time.sleep(0.01)
+    for c in clients:
+        assert words_of(c.session.completed) == ["w1", "w2", "w3"]
+        runner.remove(c)
+    assert all(len(call) == 1 for call in model.calls)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_admission_respects_max_clients():
+    meter = LoadMeter(2, clock=Clock())
+    admission = Admission(meter, max_clients=2)
+    assert admission.refuse_reason([]) is None
+    assert admission.refuse_reason([object()]) is None
+    assert "limit of 2" in admission.refuse_reason([object(), object()])
+
+
+def test_admission_refuses_when_one_more_speaker_would_exceed_the_headroom():
+    clock = Clock()
+    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
+    a, b = object(), object()
+    admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
+    # two speakers whose finals used 30% of the 60 worker-seconds: a third would bring it to 45%
+    for _ in range(6):
+        meter.record(3.0, 3.0, [a, b], [0.4])
+    assert admission.refuse_reason([a, b]) is None
+    # now they use 48%: one more would need 72%
+    for _ in range(2):
+        meter.record(5.0, 5.0, [a, b], [0.4])
+    reason = admission.refuse_reason([a, b])
+    assert reason and "real-time capacity" in reason
+    # the load of clients that left does not count against a newcomer
+    assert admission.refuse_reason([]) is None
+    # and it expires with the horizon
+    clock.now += 31
+    assert admission.refuse_reason([a, b]) is None
+
+
+def test_admission_refuses_when_finals_are_already_late():
+    clock = Clock()
+    meter = LoadMeter(workers=2, clock=clock)
+    a = object()
+    for _ in range(5):
+        meter.record(0.1, 0.1, [a], [3.5])
+    reason = Admission(meter, max_clients=8, latency_target=2.0).refuse_reason([a])
+    assert reason and "behind" in reason
+    assert Admission(meter, max_clients=8, enabled=False).refuse_reason([a]) is None
