@@ -198,3 +198,16 @@ def test_read_audio_of_a_wav(tmp_path):
     path = encode(x, tmp_path / "t.wav", "pcm_s16le")
     y = read_audio(str(path))
     assert np.abs(y - x).max() < 1e-3
+
+
+def test_portaudio_without_an_input_device_is_a_one_line_message(monkeypatch):
+    fake = FakeSoundDevice([])
+
+    def no_device(device=None, kind=None):
+        raise fake.PortAudioError("Error querying device -1")
+
+    fake.query_devices = no_device
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    with pytest.raises(MicrophoneUnavailable) as err:
+        Microphone().start()
+    assert str(err.value) == "no audio input device (Error querying device -1)"

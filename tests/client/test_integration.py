@@ -214,10 +214,10 @@ def test_hls_playlist(live_server, speech, tmp_path, http_folder, capsys, caplog
     base = http_folder(tmp_path / "hls", fail_first=1)  # the first try fails: the client must try again
     out = tmp_path / "hls.json"
     rc = main(["-s", live_server.host, "-p", str(live_server.port), "--hls_url", f"{base}/index.m3u8",
-               "-o", str(out), "-l", "en", "-q"])
+               "-o", str(out), "-l", "en", "-q", "--reconnect_delay", "0.3", "--max_reconnects", "2"])
     err = capsys.readouterr().err
     assert rc == 0, err
-    assert "cannot open" in caplog.text and "reconnecting (1/5)" in caplog.text
+    assert "cannot open" in caplog.text and "reconnecting (1/2) in 0.3 s" in caplog.text
     data = json.loads(out.read_text())
     assert wer(BOTH, data["text"]) <= 0.25, data["text"]
     check_times([(s["start"], s["end"]) for s in data["segments"]], speech.size / 16000)

@@ -25,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--files", "-f", nargs="+", metavar="FILE", help="audio or video files, one session each")
     src.add_argument("--rtsp_url", metavar="URL", help="an RTSP stream (reconnects when it drops)")
     src.add_argument("--hls_url", metavar="URL", help="an HLS playlist (.m3u8), live or not")
+    src.add_argument("--rtsp_transport", choices=("tcp", "udp"), default="tcp",
+                     help="RTSP transport (default: tcp, interleaved; udp for sources without it)")
+    src.add_argument("--max_reconnects", type=int, default=5, metavar="N",
+                     help="stream: reopen a dropped stream up to N times in a row (default: 5)")
+    src.add_argument("--reconnect_delay", type=float, default=2.0, metavar="S",
+                     help="stream: seconds between reconnection attempts (default: 2)")
     srv = p.add_argument_group("server")
     srv.add_argument("--server", "-s", default="localhost", help="host name or address (default: localhost)")
     srv.add_argument("--port", "-p", type=int, default=9090, help="port (default: 9090)")
@@ -121,7 +127,9 @@ def _run(args) -> int:
         mute_audio_playback=args.mute_audio_playback, word_timestamps=args.word_timestamps,
         initial_prompt=args.initial_prompt, hotwords=args.hotwords, use_wss=args.use_wss,
         max_retries=args.max_retries, speed=args.speed, audio_format=args.audio_format, view=view,
-        show_progress=not args.quiet, log_transcription=not args.quiet)
+        show_progress=not args.quiet, log_transcription=not args.quiet,
+        stream_options={"max_reconnects": args.max_reconnects, "reconnect_delay": args.reconnect_delay,
+                        "rtsp_transport": args.rtsp_transport})
     status = 0
     for name, path, fmt in zip(inputs, paths, formats):
         client.client.srt_file_path = str(path) if path else None
