@@ -99,6 +99,11 @@ def test_microphone_streams_to_server_with_settings_and_exports(page, fake_serve
     stamp = f"00:00:{int(end):02d},{round((end - int(end)) * 1000):03d}"
     assert srt == f"1\n00:00:00,000 --> {stamp}\nreceived {audio.size} samples.\n", srt
 
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=fake_server.url.rstrip("/"))
+    page.click("#copy")
+    page.wait_for_selector("#status:has-text('copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == f"received {audio.size} samples."
+
     # Settings are remembered for the next visit.
     page.reload()
     assert page.input_value("#model") == "small" and page.input_value("#language") == "de"
