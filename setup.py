@@ -4,8 +4,15 @@ from setuptools import find_packages, setup
 
 
 def requirements(name):
-    lines = Path(__file__).with_name("requirements").joinpath(name).read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "-r"))]
+    """The packages of requirements/NAME, following its -r includes."""
+    packages = []
+    for line in Path(__file__).with_name("requirements").joinpath(name).read_text().splitlines():
+        line = line.split(" #")[0].strip()
+        if line.startswith("-r "):
+            packages += [p for p in requirements(line[3:].strip()) if p not in packages]
+        elif line and not line.startswith("#"):
+            packages.append(line)
+    return packages
 
 
 setup(
@@ -23,6 +30,8 @@ setup(
     extras_require={
         "test": requirements("test.txt"),
         "client": requirements("client.txt"),
+        "openvino": requirements("openvino.txt"),
+        "convert": requirements("convert.txt"),
     },
     entry_points={
         "console_scripts": [

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
+# System packages: espeak-ng (test speech), ffmpeg (client stream tests), chromium + chromium-driver
+# (browser tests), nodejs + npm (extension build, lint and JS unit tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+missing=()
+for pkg in espeak-ng ffmpeg chromium chromium-driver; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python -m pip install -q -r requirements/test.txt
+# optimum-intel pulls in torchvision, whose PyPI build breaks `import transformers` next to CPU torch.
+python -m pip uninstall -y -q torchvision >/dev/null 2>&1 || true
+python -m pip install -q --no-deps -e .
+
+npm ci --prefix extensions --no-audit --no-fund --loglevel=error
+node --test tests/browser/js/
+npm run --silent lint:firefox --prefix extensions
+
+python -m pytest tests -q
