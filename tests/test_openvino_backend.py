@@ -123,11 +123,36 @@ def test_config_carries_language_task_prompt_hotwords_and_words(fake_genai):
     assert not first.word_timestamps and first.initial_prompt is None
     assert second.language == "<|en|>" and second.task == "translate" and second.word_timestamps
     assert second.initial_prompt == "Obi-Wan" and second.hotwords == "Kenobi"
-    # detection fills the language (no probability from OpenVINO); a given language is not echoed
+    # without a usable detector (these model files are empty) the pipeline's detection is used, with no
+    # probability; a given language is not echoed
     assert detected.language == "de" and detected.language_prob is None
     assert given.language is None
     with pytest.raises(ValueError, match="xx"):
         t.transcribe_batch([Request(audio=audio, language="xx")])
+
+
+def test_detected_language_and_probability_are_passed_to_the_pipeline(fake_genai, monkeypatch):
+    from whisper_live.transcriber import openvino_backend
+
+    calls = []
+
+    class FakeDetector:
+        def __init__(self, model_dir, gen_config, threads, device):
+            calls.append(threads)
+
+        def detect(self, audio):
+            return "fr", 0.875
+
+    monkeypatch.setattr(openvino_backend, "_LanguageDetector", FakeDetector)
+    t = openvino_backend.OpenVINOTranscriber(fake_genai(), cpu_threads=2)
+    audio = np.zeros(16000, np.float32)
+    detected = t.transcribe_batch([Request(audio=audio)])[0]
+    t.transcribe_batch([Request(audio=audio)])
+    given = t.transcribe_batch([Request(audio=audio, language="de")])[0]
+    configs = _FakePipeline.instances[0].configs
+    assert [c.language for c in configs] == ["<|fr|>", "<|fr|>", "<|de|>"]
+    assert (detected.language, detected.language_prob) == ("fr", 0.875)
+    assert given.language is None and calls == [2]  # built once, lazily
 
 
 def test_segments_are_clamped_and_words_go_to_their_segment(fake_genai):
@@ -365,10 +390,14 @@ def test_multilingual_base_detects_language_and_translates(ov_base):
     assert transcriber.multilingual
     audio = _load(clip)
     detected = transcriber.transcribe_batch([Request(audio=audio)])[0]
-    assert detected.language == "fr"
+    # measured: fr 0.997
+    assert detected.language == "fr" and detected.language_prob > 0.8, detected
     french = normalize("".join(s.text for s in detected.segments))
     # reference: "Sous le consulat, il devient conservateur des eaux et forêts et conseiller général."
     assert "consulat" in french and "forêts" in french, french
+    english_clip = transcriber.transcribe_batch([Request(audio=_load(SHARED_AUDIO / "en/misc/jfk_inaugural_11s.flac"))])[0]
+    # measured: en 0.957
+    assert english_clip.language == "en" and english_clip.language_prob > 0.8, english_clip.language_prob
     translated = transcriber.transcribe_batch([Request(audio=audio, language="fr", task="translate")])[0]
     english = normalize("".join(s.text for s in translated.segments))
     # measured: "under the console it becomes a server of the zo and forel and generate"

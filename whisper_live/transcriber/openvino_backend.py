@@ -12,7 +12,13 @@ What the pipeline gives and does not give, and what this backend does about it:
 * No no-speech probability and no log-probability (``no_speech_prob`` and ``avg_logprob`` stay 0.0): the
   model transcribes one second of silence as " you". VAD gating is done upstream by the streaming core,
   which only ever sends windows with speech; a caller without a VAD gets such hallucinations.
-* The detected language, but no probability for it: ``Result.language_prob`` is None.
+* Language detection with its probability: the pipeline reports the detected language but no probability,
+  so when a multilingual model gets a request without a language this backend runs the encoder and one
+  decoder step itself (openvino runtime, Whisper's log-mel from faster-whisper's feature extractor), takes
+  the softmax over the language tokens, and passes the winner to the pipeline. That costs one more encoder
+  pass on such requests only (0.5 s for base int8 on one thread); the streaming core sends them until it
+  knows the client's language. Without faster-whisper installed the pipeline's own detection is used and
+  ``language_prob`` stays None.
 * Whisper's temperature fallback: when the greedy text repeats itself (gzip compression ratio > 2.4), the
   request is decoded again with sampling at rising temperatures.
 * One ``generate()`` at a time per pipeline (a second concurrent call fails with "Infer Request is busy");
@@ -25,8 +31,10 @@ What the pipeline gives and does not give, and what this backend does about it:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
+import threading
 import zlib
 from contextlib import contextmanager
 from typing import Optional
@@ -35,6 +43,8 @@ import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import BackendUnavailable, RawSegment, Request, Result, Transcriber
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = ("pip install openvino==2026.4.1 openvino-genai==2026.4.1.0 openvino-tokenizers==2026.4.1.0 "
                 "(or: pip install -r requirements/openvino.txt)")
@@ -102,6 +112,10 @@ class OpenVINOTranscriber(Transcriber):
         self.cpu_threads = max(1, int(cpu_threads))
         self.max_concurrency = max(1, int(num_workers))
         properties = {"INFERENCE_NUM_THREADS": self.cpu_threads, "word_timestamps": True}
+        self._gen_config = gen_config
+        self._device = device
+        self._detector = None
+        self._detector_lock = threading.Lock()
         self._pool: "queue.Queue" = queue.Queue()
         self._pipelines = []
         for _ in range(self.max_concurrency):
@@ -142,8 +156,13 @@ class OpenVINOTranscriber(Transcriber):
         if len(audio) < MIN_SAMPLES:
             return Result()
         duration = len(audio) / SAMPLE_RATE
+        detected = None
+        if self.multilingual and not request.language:
+            detected = self._detect_language(audio)
         with self._pipeline() as pipeline:
             config = self._config(pipeline, request)
+            if detected is not None:
+                config.language = f"<|{detected[0]}|>"
             output = pipeline.generate(audio, config)
             text = "".join(output.texts)
             if _compression_ratio(text) > COMPRESSION_RATIO_THRESHOLD:
@@ -157,9 +176,26 @@ class OpenVINOTranscriber(Transcriber):
                         break
         result = Result(segments=self._segments(output, duration, request.word_timestamps))
         if self.multilingual and not request.language:
-            language = (getattr(output, "language", "") or "").strip("<|>") or None
-            result.language = language
+            if detected is not None:
+                result.language, result.language_prob = detected
+            else:
+                result.language = (getattr(output, "language", "") or "").strip("<|>") or None
         return result
+
+    def _detect_language(self, audio: np.ndarray) -> Optional[tuple[str, float]]:
+        """(language code, probability) from the first 30 s of ``audio``, or None if it cannot be had."""
+        with self._detector_lock:
+            if self._detector is None:
+                try:
+                    self._detector = _LanguageDetector(self.model_dir, self._gen_config, self.cpu_threads,
+                                                       self._device)
+                except Exception as exc:  # no faster-whisper, or a model without the expected inputs
+                    log.warning("language probability unavailable (%s: %s); using the pipeline's detection",
+                                type(exc).__name__, exc)
+                    self._detector = False
+            if self._detector is False:
+                return None
+            return self._detector.detect(audio)
 
     @staticmethod
     def _segments(output, duration: float, word_timestamps: bool) -> list[RawSegment]:
@@ -187,6 +223,48 @@ class OpenVINOTranscriber(Transcriber):
                 self._pool.get_nowait()
             except queue.Empty:
                 break
+
+
+class _LanguageDetector:
+    """Whisper's language detection on the OpenVINO encoder and decoder: softmax over the language tokens
+    of the logits after ``<|startoftranscript|>``. Not thread-safe (the caller holds a lock)."""
+
+    def __init__(self, model_dir: str, gen_config: dict, threads: int, device: str):
+        import openvino
+        from faster_whisper.feature_extractor import FeatureExtractor
+
+        n_mels = 80
+        preprocessor = os.path.join(model_dir, "preprocessor_config.json")
+        if os.path.exists(preprocessor):
+            with open(preprocessor, encoding="utf-8") as f:
+                n_mels = int(json.load(f).get("feature_size", 80))
+        self.features = FeatureExtractor(feature_size=n_mels)
+        core = openvino.Core()
+        properties = {"INFERENCE_NUM_THREADS": threads}
+        self.encoder = core.compile_model(os.path.join(model_dir, "openvino_encoder_model.xml"), device,
+                                          properties).create_infer_request()
+        self.decoder = core.compile_model(os.path.join(model_dir, "openvino_decoder_model.xml"), device,
+                                          properties).create_infer_request()
+        languages = sorted(gen_config["lang_to_id"].items(), key=lambda item: item[1])
+        self.codes = [token.strip("<|>") for token, _ in languages]
+        self.ids = np.array([token_id for _, token_id in languages])
+        self.sot = int(gen_config["decoder_start_token_id"])
+
+    def detect(self, audio: np.ndarray) -> tuple[str, float]:
+        window = np.zeros(30 * SAMPLE_RATE, dtype=np.float32)
+        clip = audio[: len(window)]
+        window[: len(clip)] = clip
+        features = self.features(window)[:, :3000][None].astype(np.float32)
+        hidden = self.encoder.infer([features])[0]
+        self.decoder.reset_state()
+        outputs = self.decoder.infer({"input_ids": np.array([[self.sot]], dtype=np.int64),
+                                      "encoder_hidden_states": hidden,
+                                      "beam_idx": np.array([0], dtype=np.int32)})
+        logits = np.asarray(outputs["logits"])[0, -1, self.ids].astype(np.float64)
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        best = int(probabilities.argmax())
+        return self.codes[best], float(probabilities[best])
 
 
 def _assign_words(segments: list[RawSegment], words: list[Word]) -> None:
