@@ -57,6 +57,9 @@ class _WordTiming:
 class _FakePipeline:
     instances: list = []
     script = None  # callable(audio, config) -> (texts, chunks, words, language)
+    active = 0  # generate() calls running now, over all pipelines
+    most_active = 0
+    lock = threading.Lock()
 
     def __init__(self, path, device, **properties):
         self.path, self.device, self.properties = path, device, properties
@@ -73,12 +76,19 @@ class _FakePipeline:
             self.overlaps += 1
             raise RuntimeError("Infer Request is busy")
         self.busy = True
+        with _FakePipeline.lock:
+            _FakePipeline.active += 1
+            _FakePipeline.most_active = max(_FakePipeline.most_active, _FakePipeline.active)
         try:
+            if config.word_timestamps and not self.properties.get("word_timestamps"):
+                raise RuntimeError("word timestamps need a pipeline built with word_timestamps=True")
             self.configs.append(config)
             time.sleep(0.02)
             texts, chunks, words, language = _FakePipeline.script(audio, config)
             return types.SimpleNamespace(texts=texts, chunks=chunks, words=words, language=language)
         finally:
+            with _FakePipeline.lock:
+                _FakePipeline.active -= 1
             self.busy = False
 
 
@@ -88,6 +98,7 @@ def fake_genai(monkeypatch, tmp_path):
     module.WhisperPipeline = _FakePipeline
     monkeypatch.setitem(sys.modules, "openvino_genai", module)
     _FakePipeline.instances = []
+    _FakePipeline.active = _FakePipeline.most_active = 0
     _FakePipeline.script = lambda audio, config: (
         [" Hello there. General Kenobi."],
         [_Chunk(0.0, 1.0, " Hello there."), _Chunk(1.0, -1.0, " General Kenobi.")],
@@ -113,12 +124,15 @@ def test_config_carries_language_task_prompt_hotwords_and_words(fake_genai):
 
     t = OpenVINOTranscriber(fake_genai(), cpu_threads=3, num_workers=1)
     assert t.backend == "openvino" and t.multilingual and t.max_concurrency == 1
-    assert _FakePipeline.instances[0].properties == {"INFERENCE_NUM_THREADS": 3, "word_timestamps": True}
+    assert [p.properties for p in _FakePipeline.instances] == [{"INFERENCE_NUM_THREADS": 3}]
     audio = np.zeros(16000 * 2, np.float32)
     detected = t.transcribe_batch([Request(audio=audio)])[0]
     given = t.transcribe_batch([Request(audio=audio, language="en", task="translate", initial_prompt="Obi-Wan",
                                         hotwords="Kenobi", word_timestamps=True)])[0]
-    first, second = _FakePipeline.instances[0].configs
+    # the first request asking for words gets a pipeline built for them
+    assert [p.properties for p in _FakePipeline.instances] == [
+        {"INFERENCE_NUM_THREADS": 3}, {"INFERENCE_NUM_THREADS": 3, "word_timestamps": True}]
+    (first,), (second,) = (p.configs for p in _FakePipeline.instances)
     assert first.language is None and first.task == "transcribe" and first.return_timestamps
     assert not first.word_timestamps and first.initial_prompt is None
     assert second.language == "<|en|>" and second.task == "translate" and second.word_timestamps
@@ -210,14 +224,14 @@ def test_concurrent_calls_never_share_a_pipeline(fake_genai, workers):
     assert len(_FakePipeline.instances) == workers and t.max_concurrency == workers
     errors = []
 
-    def client():
+    def client(words):
         try:
             for _ in range(5):
-                t.transcribe_batch([Request(audio=np.zeros(16000, np.float32))])
+                t.transcribe_batch([Request(audio=np.zeros(16000, np.float32), word_timestamps=words)])
         except Exception as exc:  # pragma: no cover - the failure being tested for
             errors.append(exc)
 
-    threads = [threading.Thread(target=client) for _ in range(4)]
+    threads = [threading.Thread(target=client, args=(k % 2 == 1,)) for k in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -225,8 +239,12 @@ def test_concurrent_calls_never_share_a_pipeline(fake_genai, workers):
     assert not errors
     assert sum(p.overlaps for p in _FakePipeline.instances) == 0
     assert sum(len(p.configs) for p in _FakePipeline.instances) == 20
+    assert _FakePipeline.most_active <= workers, "never more calls at once than num_workers"
+    plain = [p for p in _FakePipeline.instances if not p.properties.get("word_timestamps")]
+    words = [p for p in _FakePipeline.instances if p.properties.get("word_timestamps")]
+    assert len(plain) == workers and 1 <= len(words) <= workers
     if workers == 2:
-        assert all(p.configs for p in _FakePipeline.instances), "both pipelines are used"
+        assert _FakePipeline.most_active == 2 and all(p.configs for p in plain), "both pipelines are used"
 
 
 def test_missing_openvino_names_the_pinned_packages(monkeypatch, tmp_path):

@@ -6,9 +6,9 @@ the tokenizer/detokenizer and ``generation_config.json``), made offline from a C
 
 What the pipeline gives and does not give, and what this backend does about it:
 
-* Segments with timestamps (``return_timestamps``), word timestamps (the pipeline is built with
-  ``word_timestamps=True``, which costs about 5 % more per call), ``initial_prompt``, ``hotwords``, language
-  and task. Times are seconds from the start of the request's audio, clamped to its length.
+* Segments with timestamps (``return_timestamps``), word timestamps (from pipelines built with
+  ``word_timestamps=True``, made on the first request that asks for words: built that way a pipeline is
+  10-14 % slower on every call), ``initial_prompt``, ``hotwords``, language and task. Times are seconds from the start of the request's audio, clamped to its length.
 * No no-speech probability and no log-probability (``no_speech_prob`` and ``avg_logprob`` stay 0.0): the
   model transcribes one second of silence as " you". VAD gating is done upstream by the streaming core,
   which only ever sends windows with speech; a caller without a VAD gets such hallucinations.
@@ -23,9 +23,10 @@ What the pipeline gives and does not give, and what this backend does about it:
   request is decoded again with sampling at rising temperatures.
 * One ``generate()`` at a time per pipeline (a second concurrent call fails with "Infer Request is busy");
   ``generate()`` releases the GIL. This backend keeps a pool of ``num_workers`` pipelines, each with
-  ``cpu_threads`` inference threads; a call takes a free pipeline or waits for one. On 2 cores, two
-  single-thread pipelines serve two clients faster than one two-thread pipeline behind a lock (see
-  docs/openvino.md for the figures).
+  ``cpu_threads`` inference threads; a call takes a free pipeline or waits for one (``num_workers=1``: one
+  pipeline behind a lock). Measured on 2 cores with two clients: one pipeline with 2 threads answers each
+  window sooner than two single-thread pipelines, at the same or better throughput (partial latency
+  0.45-0.60 s against 0.81-0.87 s), so use ``cpu_threads=2, num_workers=1`` there (docs/openvino.md).
 """
 
 from __future__ import annotations
@@ -111,25 +112,45 @@ class OpenVINOTranscriber(Transcriber):
         self._languages = {token.strip("<|>") for token in gen_config.get("lang_to_id", {})}
         self.cpu_threads = max(1, int(cpu_threads))
         self.max_concurrency = max(1, int(num_workers))
-        properties = {"INFERENCE_NUM_THREADS": self.cpu_threads, "word_timestamps": True}
         self._gen_config = gen_config
         self._device = device
+        self._genai = openvino_genai
         self._detector = None
         self._detector_lock = threading.Lock()
-        self._pool: "queue.Queue" = queue.Queue()
-        self._pipelines = []
+        # At most ``num_workers`` generate() calls at once, over two kinds of pipeline: plain ones (made now)
+        # and ones built with word_timestamps=True (made on the first request that asks for words; building
+        # every pipeline that way costs 10-14 % on each call, words asked for or not).
+        self._slots = threading.Semaphore(self.max_concurrency)
+        self._pools: dict = {False: queue.Queue(), True: queue.Queue()}
+        self._created = {False: 0, True: 0}
+        self._create_lock = threading.Lock()
         for _ in range(self.max_concurrency):
-            pipeline = openvino_genai.WhisperPipeline(self.model_dir, device, **properties)
-            self._pipelines.append(pipeline)
-            self._pool.put(pipeline)
+            self._pools[False].put(self._new_pipeline(False))
+
+    def _new_pipeline(self, words: bool):
+        properties = {"INFERENCE_NUM_THREADS": self.cpu_threads}
+        if words:
+            properties["word_timestamps"] = True
+        pipeline = self._genai.WhisperPipeline(self.model_dir, self._device, **properties)
+        self._created[words] += 1
+        return pipeline
 
     @contextmanager
-    def _pipeline(self):
-        pipeline = self._pool.get()
-        try:
-            yield pipeline
-        finally:
-            self._pool.put(pipeline)
+    def _pipeline(self, words: bool):
+        with self._slots:
+            pool = self._pools[words]
+            try:
+                pipeline = pool.get_nowait()
+            except queue.Empty:
+                with self._create_lock:
+                    grow = self._created[words] < self.max_concurrency
+                    pipeline = self._new_pipeline(words) if grow else None
+                if pipeline is None:
+                    pipeline = pool.get()
+            try:
+                yield pipeline
+            finally:
+                pool.put(pipeline)
 
     def _config(self, pipeline, request: Request):
         config = pipeline.get_generation_config()  # a copy
@@ -159,7 +180,7 @@ class OpenVINOTranscriber(Transcriber):
         detected = None
         if self.multilingual and not request.language:
             detected = self._detect_language(audio)
-        with self._pipeline() as pipeline:
+        with self._pipeline(bool(request.word_timestamps)) as pipeline:
             config = self._config(pipeline, request)
             if detected is not None:
                 config.language = f"<|{detected[0]}|>"
@@ -217,12 +238,13 @@ class OpenVINOTranscriber(Transcriber):
         return segments
 
     def close(self) -> None:
-        self._pipelines.clear()
-        while True:
-            try:
-                self._pool.get_nowait()
-            except queue.Empty:
-                break
+        for pool in self._pools.values():
+            while True:
+                try:
+                    pool.get_nowait()
+                except queue.Empty:
+                    break
+        self._detector = None
 
 
 class _LanguageDetector:
