@@ -29,7 +29,7 @@ from typing import BinaryIO, Iterable, Union
 
 import numpy as np
 
-SUPPORTED_BINARY_VERSIONS = (5, 6)
+SUPPORTED_BINARY_VERSIONS = (6,)  # every CTranslate2 release that converts Whisper writes 6
 WRITE_BINARY_VERSION = 6
 
 _DTYPES = (
