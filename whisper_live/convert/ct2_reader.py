@@ -1,4 +1,4 @@
-"""Read and write CTranslate2's ``model.bin`` (binary format version 6, which every Whisper model uses).
+"""Read and write CTranslate2's ``model.bin`` (binary format version 6, what ctranslate2 4.x writes).
 
 Layout, all integers little-endian:
 
@@ -29,7 +29,7 @@ from typing import BinaryIO, Iterable, Union
 
 import numpy as np
 
-SUPPORTED_BINARY_VERSIONS = (6,)  # every CTranslate2 release that converts Whisper writes 6
+SUPPORTED_BINARY_VERSIONS = (6,)  # what ctranslate2 4.x writes; the only version verified here
 WRITE_BINARY_VERSION = 6
 
 _DTYPES = (
