@@ -60,6 +60,11 @@ class SessionConfig:
     partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
     min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
     agreement_after: float = 8.0  # a partial window longer than this may commit agreed segments
+    # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
+    # of vad.min_silence_duration_ms: (utterance shorter than s, fraction). Continuous speech (reading,
+    # lectures) rarely pauses 500 ms, but does pause 100-200 ms between phrases; cutting there keeps
+    # windows short (so finals come fast) and still cuts in silence.
+    endpoint_schedule: tuple = ((2.0, 1.0), (5.0, 0.4), (float("inf"), 0.2))
 
 
 @dataclass
@@ -157,7 +162,7 @@ class StreamingSession:
         frame = self._vad.frame_samples
         onset = self.config.vad.threshold
         offset = max(0.0, onset - 0.15)
-        silence_needed = int(self.config.vad.min_silence_duration_ms * SAMPLE_RATE / 1000)
+        base_silence = self.config.vad.min_silence_duration_ms * SAMPLE_RATE / 1000
         pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
         for p in probs:
             start, end = self._vad_pos, self._vad_pos + frame
@@ -172,7 +177,7 @@ class StreamingSession:
                     self._previous_partial, self._repeats = [], 0
                 self._speech_end = end
                 self._speech_samples += frame
-            elif self._in_speech and end - self._speech_end >= silence_needed:
+            elif self._in_speech and end - self._speech_end >= self._silence_needed(base_silence):
                 self._in_speech = False
                 if self._speech_samples >= self.config.min_speech * SAMPLE_RATE:
                     # the window ends where the pause was confirmed: trailing silence helps Whisper finish
@@ -181,6 +186,13 @@ class StreamingSession:
                 elif self._final_until <= self.committed_until:
                     # a click, not speech: forget it
                     self.committed_until = max(self.committed_until, end)
+
+    def _silence_needed(self, base: float) -> float:
+        length = (self._speech_end - self._utterance_start) / SAMPLE_RATE
+        for shorter_than, fraction in self.config.endpoint_schedule:
+            if length < shorter_than:
+                return base * fraction
+        return base
 
     def _trim(self) -> None:
         """Keep at most max_buffer seconds; drop what is committed, or skip (with a warning) when behind."""

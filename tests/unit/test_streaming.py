@@ -96,7 +96,7 @@ def test_end_of_audio_flushes_the_unfinished_utterance():
 
 def test_continuous_speech_commits_by_agreement_without_loss_or_repeat():
     model = ScriptedTranscriber()
-    session, clock = make()
+    session, clock = make(endpoint_schedule=((float("inf"), 1.0),))  # only 500 ms pauses end utterances
     # 90 words, a short 0.35 s pause after every 6 (too short for the 0.5 s endpoint), for 45 s of speech
     words = list(range(90))
     audio = np.concatenate([np.concatenate([speech(words[i:i + 6]), silence(0.25)]) for i in range(0, 90, 6)])
@@ -196,3 +196,24 @@ def test_vad_threshold_from_client_is_used():
     assert len(session.completed) == 2 and committed_words(session) == ["w1", "w2"]
     finals = [c for c in model.calls if len(c[0].audio) > 2.0 * SAMPLE_RATE]
     assert finals, "both sentences should have gone to the model in one final window"
+
+
+def test_short_pauses_end_long_utterances():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    # phrases of 6 words (3 s) separated by 0.3 s pauses: too short for 500 ms, but an utterance past 2 s
+    # ends at a 200 ms pause
+    audio = np.concatenate([np.concatenate([speech(list(range(i, i + 6))), silence(0.2)]) for i in range(0, 36, 6)])
+    updates = stream(session, clock, audio, model)
+    assert committed_words(session) == [f"w{k}" for k in range(36)]
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert len(finals) == 6
+    assert all((w.end - w.start) / SAMPLE_RATE < 4.0 for w in finals)
+
+
+def test_a_short_utterance_needs_the_full_pause():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    # two 1-word phrases 0.3 s apart: the first utterance is short, so 0.3 s does not end it
+    stream(session, clock, np.concatenate([speech([1]), silence(0.2), speech([2]), silence(1.0)]), model)
+    assert len(session.completed) == 1 and committed_words(session) == ["w1", "w2"]
