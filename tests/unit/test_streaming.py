@@ -201,9 +201,9 @@ def test_vad_threshold_from_client_is_used():
 def test_short_pauses_end_long_utterances():
     model = ScriptedTranscriber()
     session, clock = make()
-    # phrases of 6 words (3 s) separated by 0.3 s pauses: too short for 500 ms, but an utterance past 2 s
-    # ends at a 200 ms pause
-    audio = np.concatenate([np.concatenate([speech(list(range(i, i + 6))), silence(0.2)]) for i in range(0, 36, 6)])
+    # phrases of 6 words (3 s) separated by 0.4 s pauses: too short for 500 ms, but an utterance past 2 s
+    # ends at a 300 ms pause
+    audio = np.concatenate([np.concatenate([speech(list(range(i, i + 6))), silence(0.3)]) for i in range(0, 36, 6)])
     updates = stream(session, clock, audio, model)
     assert committed_words(session) == [f"w{k}" for k in range(36)]
     finals = [w for w, _ in updates if w.kind == FINAL]
