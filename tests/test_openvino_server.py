@@ -8,24 +8,12 @@ from __future__ import annotations
 
 import concurrent.futures
 
-import numpy as np
-
+# The four sentences of the faster_whisper server test, streamed two clients at a time.
+from tests.integration.test_server_transcribes import SENTENCES
+from tests.integration.test_server_transcribes import with_silence as _with_silence
 from tests.test_openvino_backend import ov_tiny_en  # noqa: F401  (the session fixture)
 from tests.ws_session import load_audio, stream
 from whisper_live.wer import corpus_wer, wer
-
-# The four sentences of the faster_whisper server test, streamed two clients at a time.
-SENTENCES = [
-    "The quick brown fox jumps over the lazy dog near the river bank.",
-    "Please call Stella and ask her to bring these things with her from the store.",
-    "My favourite season is autumn because the leaves turn red and gold.",
-    "We will meet at the train station at nine o'clock tomorrow morning.",
-]
-
-
-def _with_silence(audio, before=0.5, after=1.0):
-    return np.concatenate([np.zeros(int(before * 16000), np.float32), np.asarray(audio, np.float32),
-                           np.zeros(int(after * 16000), np.float32)])
 
 
 def test_two_clients_at_once_through_the_openvino_backend(start_server, espeak, ov_tiny_en):  # noqa: F811

@@ -35,6 +35,7 @@ from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.transcriber.base import Request, Result
 
 FINAL, PARTIAL = "final", "partial"
+SNAP_SECONDS = 0.3  # how far a cut inside an utterance may move to find the quietest frame
 
 
 class SpeechDetector(Protocol):
@@ -59,7 +60,7 @@ class SessionConfig:
     max_window: float = 25.0  # seconds of audio in one model call at most
     partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
     min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
-    agreement_after: float = 8.0  # a partial window longer than this may commit agreed segments
+    agreement_after: float = 3.0  # a partial window longer than this may commit agreed segments
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction). Continuous speech (reading,
     # lectures) rarely pauses 500 ms, but does pause 150-300 ms between phrases; cutting there keeps
@@ -120,6 +121,7 @@ class StreamingSession:
         self.warnings: list[str] = []
         # VAD state (sample indices)
         self._vad_pos = 0  # samples the VAD has judged
+        self._probs: collections.deque = collections.deque(maxlen=1024)  # (frame start, speech probability)
         self._in_speech = vad is None
         self._utterance_start = 0
         self._speech_end = 0  # end of the last speech frame seen
@@ -168,6 +170,7 @@ class StreamingSession:
         for p in probs:
             start, end = self._vad_pos, self._vad_pos + frame
             self._vad_pos = end
+            self._probs.append((start, float(p)))
             if p >= onset or (self._in_speech and p >= offset):
                 if not self._in_speech:
                     self._in_speech = True
@@ -320,9 +323,22 @@ class StreamingSession:
     def _cut_after(self, commit: list[Segment], window: Window) -> int:
         if not commit:
             return window.end
-        cut = int(round(commit[-1].end * SAMPLE_RATE))
+        cut = self._snap_to_pause(int(round(commit[-1].end * SAMPLE_RATE)), window)
         # a cut that would leave the next window starting (almost) where this one did makes no progress
         return min(window.end, max(window.start + SAMPLE_RATE, cut))
+
+    def _snap_to_pause(self, sample: int, window: Window) -> int:
+        """Move a cut taken from Whisper's (approximate) timestamps to the quietest VAD frame near it."""
+        if self._vad is None:
+            return sample
+        reach = int(SNAP_SECONDS * SAMPLE_RATE)
+        frame = self._vad.frame_samples
+        near = [(p, start) for start, p in self._probs
+                if abs(start + frame // 2 - sample) <= reach and window.start < start and start + frame <= window.end]
+        if not near:
+            return sample
+        _, start = min(near)
+        return start + frame // 2
 
     def _agreed(self, segments: list[Segment], window: Window) -> tuple[list[Segment], int]:
         """LocalAgreement-2 on segments: commit the leading ones this answer shares with the previous one."""
