@@ -217,3 +217,29 @@ def test_a_short_utterance_needs_the_full_pause():
     # two 1-word phrases 0.3 s apart: the first utterance is short, so 0.3 s does not end it
     stream(session, clock, np.concatenate([speech([1]), silence(0.2), speech([2]), silence(1.0)]), model)
     assert len(session.completed) == 1 and committed_words(session) == ["w1", "w2"]
+
+
+def test_agreement_cut_moves_into_the_pause_between_words():
+    class LateTimestamps(ScriptedTranscriber):
+        """Whisper-like: segment ends reported 0.15 s late (inside the next word's onset)."""
+
+        def transcribe_batch(self, requests):
+            results = super().transcribe_batch(requests)
+            for result, request in zip(results, requests):
+                for seg in result.segments:
+                    seg.end = min(len(request.audio) / SAMPLE_RATE, seg.end + 0.15)
+            return results
+
+    model = LateTimestamps()
+    session, clock = make(endpoint_schedule=((float("inf"), 1.0),))
+    # phrases of 4 words, 0.45 s apart: one utterance for the VAD, separate segments for the model
+    audio = np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 4))), silence(0.35)])
+                                             for i in range(0, 40, 4)])
+    updates = stream(session, clock, audio, model)
+    starts = [w.start for w, _ in updates]
+    cuts = sorted(set(starts))
+    assert len(cuts) >= 4, "agreement should have cut the utterance several times"
+    assert committed_words(session) == [f"w{k}" for k in range(40)]
+    # every window after a cut starts in silence, not inside a word
+    for start in cuts:
+        assert abs(audio[min(start, len(audio) - 1)]) < 0.01
