@@ -221,19 +221,19 @@ def test_a_short_utterance_needs_the_full_pause():
 
 def test_agreement_cut_moves_into_the_pause_between_words():
     class LateTimestamps(ScriptedTranscriber):
-        """Whisper-like: segment ends reported 0.15 s late (inside the next word's onset)."""
+        """Segment ends reported 0.45 s late: past the 0.35 s pause, inside the next word."""
 
         def transcribe_batch(self, requests):
             results = super().transcribe_batch(requests)
             for result, request in zip(results, requests):
                 for seg in result.segments:
-                    seg.end = min(len(request.audio) / SAMPLE_RATE, seg.end + 0.15)
+                    seg.end = min(len(request.audio) / SAMPLE_RATE, seg.end + 0.45)
             return results
 
     model = LateTimestamps()
     session, clock = make(endpoint_schedule=((float("inf"), 1.0),))
-    # phrases of 4 words, 0.45 s apart: one utterance for the VAD, separate segments for the model
-    audio = np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 4))), silence(0.35)])
+    # phrases of 4 words, 0.35 s apart: one utterance for the VAD, separate segments for the model
+    audio = np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 4))), silence(0.25)])
                                              for i in range(0, 40, 4)])
     updates = stream(session, clock, audio, model)
     starts = [w.start for w, _ in updates]
