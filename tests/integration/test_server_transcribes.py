@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import audioeval_clip
 from tests.ws_session import load_audio, stream
-from whisper_live.wer import normalize, wer
+from whisper_live.wer import corpus_wer, normalize, wer
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog near the river bank.",
@@ -46,6 +46,8 @@ def test_four_clients_at_once_each_get_their_own_transcript(live_server, espeak)
     audios = [with_silence(load_audio(espeak(s))) for s in SENTENCES]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(lambda a: stream(live_server.url, a[1], uid=f"c{a[0]}"), enumerate(audios)))
+    # the bound the OpenVINO backend's server test shares (tests/test_openvino_server.py)
+    assert corpus_wer(SENTENCES, [o.text for o in outcomes]) <= 0.2
     for sentence, outcome in zip(SENTENCES, outcomes):
         # each transcript matches its own sentence (and not another client's)
         assert wer(sentence, outcome.text) <= 0.25, (sentence, outcome.text)
