@@ -60,7 +60,7 @@ class SessionConfig:
     max_window: float = 25.0  # seconds of audio in one model call at most
     partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
     min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
-    agreement_after: float = 3.0  # a partial window longer than this may commit agreed segments
+    agreement_after: float = 5.0  # a partial window longer than this may commit agreed segments
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction). Continuous speech (reading,
     # lectures) rarely pauses 500 ms, but does pause 150-300 ms between phrases; cutting there keeps
