@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import SHARED_AUDIO, shared_manifest
 from tests.ws_session import load_audio, stream
 from whisper_live.models import resolve_model
-from whisper_live.wer import corpus_wer
+from whisper_live.wer import corpus_wer, wer
 
 FILES = [
     "en/librispeech/1089-134686-0000.flac",
@@ -47,5 +47,6 @@ def test_real_recordings_three_clients_at_once(live_server, recordings):
     offline = corpus_wer(references, ["".join(s.text for s in model.transcribe(str(p), language="en")[0])
                                       for p, _ in recordings])
     print(f"streamed WER {streamed:.3f}, offline WER {offline:.3f}")
+    for o, (p, ref) in zip(outcomes, recordings): print(p.name, round(wer(ref, o.text), 3), o.text[:300])
     # measured here: streamed 0.070-0.080 (timing varies), offline 0.080 (tiny.en int8)
     assert streamed <= offline + 0.05, (streamed, offline, [o.text for o in outcomes])

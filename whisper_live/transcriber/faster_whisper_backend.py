@@ -142,9 +142,22 @@ class FasterWhisperTranscriber(Transcriber):
                 text = tok.decode([t for t in tokens if t < tok.eot])
                 if _compression_ratio(text) > COMPRESSION_RATIO_THRESHOLD or avg_logprob < LOG_PROB_THRESHOLD:
                     tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob))
+                    if _compression_ratio(tok.decode([t for t in tokens if t < tok.eot])) > COMPRESSION_RATIO_THRESHOLD:
+                        # Still a repetition loop: the trimmed window is what Whisper tripped on. Decode it
+                        # once more the standard way, padded to 30 s.
+                        tokens, avg_logprob = self._decode_padded(audios[i], prompts[i])
                 results[i].segments = self._segments(
                     requests[i], tokens, tok, avg_logprob, out.no_speech_prob, len(audios[i]), encoded[i])
         return results
+
+    def _decode_padded(self, audio: np.ndarray, prompt: list[int]) -> tuple[list[int], float]:
+        features = self._features(audio, int(MAX_WINDOW_SECONDS * SAMPLE_RATE))
+        out = self.model.model.generate(
+            self._encode(features[None]), [prompt], beam_size=1, max_length=self.model.max_length,
+            return_scores=True, suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50,
+        )[0]
+        tokens = out.sequences_ids[0]
+        return tokens, out.scores[0] * len(tokens) / (len(tokens) + 1)
 
     def _storage(self, array: np.ndarray):
         import ctranslate2
