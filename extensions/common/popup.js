@@ -2,7 +2,7 @@
 import { ext } from './api.js';
 import { readState, STATE_KEY } from './state.js';
 import { languageName } from './lib/protocol.js';
-import { Transcript } from './lib/transcript.js';
+import { Transcript, download } from './lib/transcript.js';
 
 const $ = (id) => document.getElementById(id);
 let tabId = null;
@@ -46,17 +46,6 @@ function render(state) {
   for (const id of ['copy', 'download-txt', 'download-srt']) $(id).disabled = transcript.isEmpty;
   const box = $('transcript');
   box.scrollTop = box.scrollHeight;
-}
-
-function download(name, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 async function send(message) {

@@ -2,7 +2,7 @@
 import { DEFAULT_SETTINGS, LANGUAGES, describeMediaError, languageName, serverUrl } from './js/protocol.js';
 import { TranscriptionSession } from './js/session.js';
 import { createCapture } from './js/capture.js';
-import { formatClock } from './js/transcript.js';
+import { download, formatClock } from './js/transcript.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -133,17 +133,6 @@ function clearTranscript() {
   ui.languageInfo.hidden = true;
   lastTranscript = null;
   for (const b of [ui.copy, ui.txt, ui.srt, ui.clear]) b.disabled = true;
-}
-
-function download(name, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 function baseName() {
