@@ -48,8 +48,3 @@ class ClientManager:
     def __len__(self) -> int:
         with self._lock:
             return len(self._clients)
-
-    @property
-    def clients(self) -> list:
-        with self._lock:
-            return list(self._clients)

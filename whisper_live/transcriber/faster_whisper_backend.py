@@ -130,14 +130,9 @@ class FasterWhisperTranscriber(Transcriber):
             groups.setdefault(prompt.index(tok.sot), []).append(i)
         for members in groups.values():
             storage = encoder_output if len(members) == len(requests) else self._storage(encoded[members])
-            outputs = self.model.model.generate(
-                storage, [prompts[i] for i in members], beam_size=1, max_length=self.model.max_length,
-                return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
-                max_initial_timestamp_index=50,
-            )
+            outputs = self._generate(storage, [prompts[i] for i in members], return_no_speech_prob=True)
             for i, out in zip(members, outputs):
-                tokens = out.sequences_ids[0]
-                avg_logprob = out.scores[0] * len(tokens) / (len(tokens) + 1)
+                tokens, avg_logprob = _tokens_and_logprob(out)
                 tok = tokenizers[i]
                 text = tok.decode([t for t in tokens if t < tok.eot])
                 if _compression_ratio(text) > COMPRESSION_RATIO_THRESHOLD or avg_logprob < LOG_PROB_THRESHOLD:
@@ -152,12 +147,13 @@ class FasterWhisperTranscriber(Transcriber):
 
     def _decode_padded(self, audio: np.ndarray, prompt: list[int]) -> tuple[list[int], float]:
         features = self._features(audio, int(MAX_WINDOW_SECONDS * SAMPLE_RATE))
-        out = self.model.model.generate(
-            self._encode(features[None]), [prompt], beam_size=1, max_length=self.model.max_length,
-            return_scores=True, suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50,
-        )[0]
-        tokens = out.sequences_ids[0]
-        return tokens, out.scores[0] * len(tokens) / (len(tokens) + 1)
+        return _tokens_and_logprob(self._generate(self._encode(features[None]), [prompt])[0])
+
+    def _generate(self, storage, prompts: list[list[int]], **options):
+        """Greedy decoding with Whisper's usual suppressions; ``options`` adds sampling or no-speech output."""
+        return self.model.model.generate(
+            storage, prompts, beam_size=1, max_length=self.model.max_length, return_scores=True,
+            suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50, **options)
 
     def _storage(self, array: np.ndarray):
         import ctranslate2
@@ -169,13 +165,8 @@ class FasterWhisperTranscriber(Transcriber):
         best_tokens, best_logprob = first
         storage = self._storage(encoded[None])
         for temperature in FALLBACK_TEMPERATURES:
-            out = self.model.model.generate(
-                storage, [prompt], beam_size=1, sampling_topk=0, sampling_temperature=temperature,
-                max_length=self.model.max_length, return_scores=True, suppress_blank=True,
-                suppress_tokens=[-1], max_initial_timestamp_index=50,
-            )[0]
-            tokens = out.sequences_ids[0]
-            avg_logprob = out.scores[0] * len(tokens) / (len(tokens) + 1)
+            out = self._generate(storage, [prompt], sampling_topk=0, sampling_temperature=temperature)[0]
+            tokens, avg_logprob = _tokens_and_logprob(out)
             text = tok.decode([t for t in tokens if t < tok.eot])
             if _compression_ratio(text) <= COMPRESSION_RATIO_THRESHOLD and avg_logprob >= LOG_PROB_THRESHOLD:
                 return tokens, avg_logprob
@@ -208,6 +199,12 @@ class FasterWhisperTranscriber(Transcriber):
                                        PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0)
         for segment, sub in zip(segments, subsegments):
             segment.words = [Word(w["start"], w["end"], w["word"], w["probability"]) for w in sub.get("words", [])]
+
+
+def _tokens_and_logprob(out) -> tuple[list[int], float]:
+    """The tokens of a generation result and their average log probability."""
+    tokens = out.sequences_ids[0]
+    return tokens, out.scores[0] * len(tokens) / (len(tokens) + 1)
 
 
 def split_by_timestamps(tokens: list[int], timestamp_begin: int, eot: int,
