@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from whisper_live.protocol import SAMPLE_RATE
+from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
 
 WORD_SECONDS = 0.4
@@ -107,8 +107,10 @@ class ScriptedTranscriber(Transcriber):
                 segments.append(current)
             out = []
             for seg in segments:
-                text = "".join(f" w{k}" + ("" if complete else "~") for k, _, _, complete in seg)
-                out.append(RawSegment(start=seg[0][1], end=seg[-1][2], text=text))
+                names = [f" w{k}" + ("" if complete else "~") for k, _, _, complete in seg]
+                words = [Word(start, end, name, 1.0) for name, (_, start, end, _) in zip(names, seg)] \
+                    if r.word_timestamps else None
+                out.append(RawSegment(start=seg[0][1], end=seg[-1][2], text="".join(names), words=words))
             result = Result(segments=out)
             if r.language is None and self.detect:
                 result.language, result.language_prob = self.detect, 0.9

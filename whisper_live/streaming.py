@@ -31,6 +31,7 @@ from typing import Callable, Optional, Protocol
 
 import numpy as np
 
+from whisper_live.final_context import context_segments, normalized_words, split_after_context
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.transcriber.base import Request, Result
 
@@ -61,6 +62,9 @@ class SessionConfig:
     partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
     min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
     agreement_after: float = 5.0  # a partial window longer than this may commit agreed segments
+    # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
+    # around a short phrase (whisper_live/final_context.py); 0 turns it off.
+    final_context: float = 8.0
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction). Continuous speech (reading,
     # lectures) rarely pauses 500 ms, but does pause 150-300 ms between phrases; cutting there keeps
@@ -78,10 +82,13 @@ class Window:
     end: int  # one past the last sample
     request: Request
     forced: bool = False  # a window cut at max_window: commit all but its last segment
+    context: int = 0  # samples of committed audio before ``start`` included in the request's audio
+    context_text: str = ""  # the committed text of that audio
 
     @property
     def offset(self) -> float:
-        return self.start / SAMPLE_RATE
+        """Stream time (s) of the request audio's first sample."""
+        return (self.start - self.context) / SAMPLE_RATE
 
 
 @dataclass
@@ -133,6 +140,8 @@ class StreamingSession:
         # agreement between consecutive partial answers
         self._previous_partial: list[Segment] = []
         self._repeats = 0
+        self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
+        self._no_context_at = -1  # the final window starting here failed with context: retry without
 
     # --- input ------------------------------------------------------------------------------------------------
 
@@ -216,10 +225,21 @@ class StreamingSession:
             self.committed_until = max(self.committed_until, limit)
             self._utterance_start = max(self._utterance_start, limit)
             self._served_until = max(self._served_until, limit)
+        keep_from = max(self._context_start(keep_from), limit)
         if keep_from > self._buffer_start:
             cut = min(keep_from, self.received) - self._buffer_start
             self._buffer = self._buffer[cut:]
             self._buffer_start += cut
+
+    def _context_start(self, keep_from: int) -> int:
+        """Where the buffer must start to replay committed speech (not silence) before ``keep_from``."""
+        earliest = (keep_from / SAMPLE_RATE) - self.config.final_context
+        start = keep_from
+        for segment in reversed(self.completed):
+            if segment.end <= earliest:
+                break
+            start = min(start, max(int(segment.start * SAMPLE_RATE), int(earliest * SAMPLE_RATE)))
+        return start
 
     # --- work for the model ----------------------------------------------------------------------------------
 
@@ -267,14 +287,30 @@ class StreamingSession:
         max_samples = int(self.config.max_window * SAMPLE_RATE)
         if end - start > max_samples:
             end, forced = start + max_samples, True
-        audio = self._buffer[start - self._buffer_start: end - self._buffer_start].copy()
+        context, context_text = 0, ""
+        if kind == FINAL and not forced and start != self._no_context_at:
+            context, context_text = self._context_for(start)
+        audio = self._buffer[start - context - self._buffer_start: end - self._buffer_start].copy()
         cfg = self.config
         request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=cfg.initial_prompt,
-                          hotwords=cfg.hotwords, word_timestamps=cfg.word_timestamps,
+                          hotwords=cfg.hotwords, word_timestamps=cfg.word_timestamps or context > 0,
                           no_speech_thresh=cfg.no_speech_thresh)
-        self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced)
+        self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
+                                context=context, context_text=context_text)
         self._served_until = max(self._served_until, end)
         return self.in_flight
+
+    def _context_for(self, start: int) -> tuple[int, str]:
+        """(samples, text) of the committed audio to replay before a final window starting at ``start``."""
+        if self.config.final_context <= 0 or self._vad is None:
+            return 0, ""
+        chosen = context_segments(self.completed, start / SAMPLE_RATE, self.config.final_context)
+        if not chosen:
+            return 0, ""
+        first = int(chosen[0].start * SAMPLE_RATE)
+        if first < self._buffer_start or first >= start:
+            return 0, ""
+        return start - first, "".join(s.text for s in chosen)
 
     def cancel(self, window: Window) -> None:
         """The window could not be transcribed (model error): forget it so the work is asked for again."""
@@ -292,8 +328,19 @@ class StreamingSession:
                 window.kind == FINAL or len(window.request.audio) >= 2 * SAMPLE_RATE):
             self.language = result.language
             update.language = (result.language, float(result.language_prob or 0.0))
+        segments = [Segment(start=s.start, end=s.end, text=s.text, words=s.words) for s in result.segments]
+        if window.context:
+            segments = split_after_context(segments, window.context / SAMPLE_RATE, window.context_text,
+                                           (window.end - window.start) / SAMPLE_RATE)
+            if segments is None:  # ask for the same final window again, without context
+                self._no_context_at = window.start
+                return update
         segments = [Segment(start=window.offset + s.start, end=window.offset + s.end, text=s.text,
-                            words=self._shift_words(s.words, window.offset)) for s in result.segments]
+                            words=self._shift_words(s.words, window.offset) if self.config.word_timestamps
+                            else None) for s in segments]
+        segments = [s for s in segments if self._overlaps_speech(s, window)]
+        if window.start == self._soft_cut and segments:
+            segments[0] = self._without_repeat(segments[0])
         if window.kind == FINAL and not window.forced:
             commit, cut = segments, window.end
         elif window.forced:
@@ -306,6 +353,7 @@ class StreamingSession:
             update.completed = self._commit(commit)
         if cut > self.committed_until:
             self.committed_until = cut
+            self._soft_cut = cut if cut < window.end or window.kind == PARTIAL else -1
             self._previous_partial, self._repeats = [], 0
         self._served_until = max(self._served_until, self.committed_until)
         self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
@@ -321,14 +369,25 @@ class StreamingSession:
         return [type(w)(w.start + offset, w.end + offset, w.word, w.probability) for w in words]
 
     def _cut_after(self, commit: list[Segment], window: Window) -> int:
+        """Where the next window starts once ``commit`` is committed (a forced cut: no pause needed)."""
         if not commit:
             return window.end
-        cut = self._snap_to_pause(int(round(commit[-1].end * SAMPLE_RATE)), window)
+        sample = int(round(commit[-1].end * SAMPLE_RATE))
+        cut = self._snap_to_pause(sample, window)
+        return self._bounded_cut(sample if cut is None else cut, window)
+
+    @staticmethod
+    def _bounded_cut(cut: int, window: Window) -> int:
         # a cut that would leave the next window starting (almost) where this one did makes no progress
         return min(window.end, max(window.start + SAMPLE_RATE, cut))
 
-    def _snap_to_pause(self, sample: int, window: Window) -> int:
-        """Move a cut taken from Whisper's (approximate) timestamps to the quietest VAD frame near it."""
+    def _snap_to_pause(self, sample: int, window: Window) -> Optional[int]:
+        """The quietest VAD frame near a cut taken from Whisper's (approximate) timestamps.
+
+        None when no frame within reach is below the VAD's speech threshold: the cut would fall inside a
+        word (Whisper's segment end is then a guess), so an agreement commit waits for a better place.
+        Without VAD the cut stays where Whisper put it.
+        """
         if self._vad is None:
             return sample
         reach = int(SNAP_SECONDS * SAMPLE_RATE)
@@ -336,9 +395,45 @@ class StreamingSession:
         near = [(p, start) for start, p in self._probs
                 if abs(start + frame // 2 - sample) <= reach and window.start < start and start + frame <= window.end]
         if not near:
-            return sample
-        _, start = min(near)
+            return None
+        p, start = min(near)
+        if p >= self._quiet_below:
+            return None
         return start + frame // 2
+
+    @property
+    def _quiet_below(self) -> float:
+        return max(0.0, self.config.vad.threshold - 0.15)
+
+    def _overlaps_speech(self, segment: Segment, window: Window) -> bool:
+        """False for a segment whose whole time span the VAD heard as non-speech (a breath, silence).
+
+        Whisper tends to make up a word ("Please!", "Thank you.") from a breath at a window's end; with VAD
+        such a segment is dropped. Without VAD, or without VAD frames for that span, it is kept.
+        """
+        if self._vad is None:
+            return True
+        frame = self._vad.frame_samples
+        lo, hi = segment.start * SAMPLE_RATE, segment.end * SAMPLE_RATE
+        inside = [p for start, p in self._probs if lo <= start + frame // 2 <= hi]
+        return not inside or max(inside) >= self.config.vad.threshold
+
+    def _without_repeat(self, segment: Segment) -> Segment:
+        """Drop the words a window cut inside speech repeats from the end of the committed text.
+
+        An agreement cut snaps to the pause nearest Whisper's segment end, which can fall just before the
+        segment's last word: the next window then hears that word again. Up to three words are compared.
+        """
+        if not self.completed:
+            return segment
+        tail = normalized_words(" ".join(s.text for s in self.completed[-2:]))
+        words = segment.text.split()
+        for n in range(min(3, len(words), len(tail)), 0, -1):
+            if normalized_words(" ".join(words[:n])) == tail[-n:]:
+                text = " ".join(words[n:])
+                return Segment(start=segment.start, end=segment.end, text=(" " + text) if text else "",
+                               words=segment.words[n:] if segment.words and len(segment.words) >= n else segment.words)
+        return segment
 
     def _agreed(self, segments: list[Segment], window: Window) -> tuple[list[Segment], int]:
         """LocalAgreement-2 on segments: commit the leading ones this answer shares with the previous one."""
@@ -358,10 +453,12 @@ class StreamingSession:
                 agreed = len(segments)
         else:
             self._repeats = 0
-        if not agreed:
-            return [], self.committed_until
-        commit = segments[:agreed]
-        return commit, self._cut_after(commit, window)
+        # commit the most agreed segments whose end lies at a pause the VAD heard
+        for n in range(agreed, 0, -1):
+            cut = self._snap_to_pause(int(round(segments[n - 1].end * SAMPLE_RATE)), window)
+            if cut is not None:
+                return segments[:n], self._bounded_cut(cut, window)
+        return [], self.committed_until
 
     def _commit(self, segments: list[Segment]) -> list[Segment]:
         done = []

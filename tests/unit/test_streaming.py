@@ -243,3 +243,95 @@ def test_agreement_cut_moves_into_the_pause_between_words():
     # every window after a cut starts in silence, not inside a word
     for start in cuts:
         assert abs(audio[min(start, len(audio) - 1)]) < 0.01
+
+
+def test_final_windows_replay_the_committed_speech_before_them():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert finals[0].context == 0 and finals[1].context > 0
+    assert "w1" in finals[1].context_text
+    # the request heard words 1-6; only 4-6 are new, and the segment carries stream times
+    assert finals[1].request.word_timestamps and len(finals[1].request.audio) > finals[1].end - finals[1].start
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+    assert session.completed[1].start >= finals[1].start / SAMPLE_RATE
+    assert session.completed[1].words is None  # the client did not ask for words
+
+
+def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
+    class NoWords(ScriptedTranscriber):
+        def transcribe_batch(self, requests):
+            results = super().transcribe_batch(requests)
+            for result in results:
+                for seg in result.segments:
+                    seg.words = None
+            return results
+
+    model = NoWords()
+    session, clock = make()
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert [bool(w.context) for w in finals] == [False, True, False]
+    assert finals[1].start == finals[2].start
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+
+
+def test_a_segment_over_non_speech_is_not_committed():
+    class Hallucinates(ScriptedTranscriber):
+        """Adds "Please!" over the last 0.3 s of every window, where the audio is silent."""
+
+        def transcribe_batch(self, requests):
+            results = super().transcribe_batch(requests)
+            for result, request in zip(results, requests):
+                end = len(request.audio) / SAMPLE_RATE
+                result.segments.append(type(result.segments[0])(start=end - 0.3, end=end, text=" Please!"))
+            return results
+
+    model = Hallucinates()
+    session, clock = make(final_context=0)
+    stream(session, clock, np.concatenate([silence(0.5), speech([1, 2, 3]), silence(1.0)]), model, end=False)
+    assert committed_words(session) == ["w1", "w2", "w3"]
+
+
+def test_agreement_waits_for_a_pause_instead_of_cutting_inside_speech():
+    class Segmented(ScriptedTranscriber):
+        def transcribe_batch(self, requests):
+            for request in requests:
+                request.word_timestamps = True
+            results = super().transcribe_batch(requests)
+            for result in results:
+                result.segments = [type(seg)(start=w.start, end=w.end, text=w.word, words=[w])
+                                   for seg in result.segments for w in seg.words]
+            return results
+
+    model = Segmented()
+    session, clock = make(endpoint_schedule=((float("inf"), 1.0),), max_window=12.0)
+    # 20 words 0.02 s apart: the VAD hears no pause at all (every 32 ms frame has speech)
+    audio = np.concatenate([silence(0.5), speech(list(range(20)), gap=0.02), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    agreement_commits = [u for w, u in updates if w.kind == PARTIAL and u.completed]
+    assert agreement_commits == []
+    assert committed_words(session) == [f"w{k}" for k in range(20)]
+
+
+def test_words_heard_again_after_a_cut_inside_a_phrase_are_not_repeated():
+    class EarlyTimestamps(ScriptedTranscriber):
+        """Segment ends reported 0.45 s early: before the segment's last word, in the gap ahead of it."""
+
+        def transcribe_batch(self, requests):
+            results = super().transcribe_batch(requests)
+            for result in results:
+                for seg in result.segments:
+                    seg.end = max(seg.start, seg.end - 0.45)
+            return results
+
+    model = EarlyTimestamps()
+    session, clock = make(endpoint_schedule=((float("inf"), 1.0),), final_context=0)
+    audio = np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 4))), silence(0.25)])
+                                             for i in range(0, 40, 4)])
+    updates = stream(session, clock, audio, model)
+    assert any(w.kind == PARTIAL and u.completed for w, u in updates)
+    assert committed_words(session) == [f"w{k}" for k in range(40)]

@@ -1,0 +1,68 @@
+"""Splitting a final window's answer where its replayed context ends (whisper_live/final_context.py)."""
+
+from whisper_live.final_context import context_segments, split_after_context
+from whisper_live.protocol import Segment, Word
+
+
+def segment(*words):
+    """A segment from (text, start, end) triples."""
+    ws = [Word(start, end, text, 0.9) for text, start, end in words]
+    return Segment(start=ws[0].start, end=ws[-1].end, text="".join(w.word for w in ws), words=ws)
+
+
+CONTEXT = " The Middle Ages brought calligraphy to perfection."
+
+
+def context_answer():
+    return segment((" The", 0.0, 0.3), (" Middle", 0.3, 0.7), (" Ages", 0.7, 1.1), (" brought", 1.1, 1.5),
+                   (" calligraphy", 1.5, 2.3), (" to", 2.3, 2.5), (" perfection.", 2.5, 3.2))
+
+
+def test_the_new_part_is_what_follows_the_committed_words():
+    new = segment((" And", 3.5, 3.7), (" it", 3.7, 3.8), (" was", 3.8, 4.0), (" natural", 4.0, 4.5),
+                  (" therefore.", 4.5, 5.3))
+    kept = split_after_context([context_answer(), new], 3.4, CONTEXT, 2.0)
+    assert [s.text for s in kept] == [" And it was natural therefore."]
+    assert kept[0].start >= 3.4
+
+
+def test_alignment_corrects_a_word_whose_timestamp_leaks_into_the_new_audio():
+    # "perfection." is stamped after the split point; the committed text says it belongs to the context
+    late = segment((" The", 0.0, 0.3), (" Middle", 0.3, 0.7), (" Ages", 0.7, 1.1), (" brought", 1.1, 1.5),
+                   (" calligraphy", 1.5, 2.3), (" to", 2.3, 2.9), (" perfection.", 3.0, 3.9),
+                   (" And", 4.0, 4.2), (" it", 4.2, 4.3), (" was", 4.3, 4.5), (" natural", 4.5, 5.0))
+    kept = split_after_context([late], 3.4, CONTEXT, 1.8)
+    assert "".join(s.text for s in kept) == " And it was natural"
+
+
+def test_a_segment_begun_in_the_context_joins_the_next_one():
+    straddling = segment((" calligraphy", 1.5, 2.3), (" to", 2.3, 2.5), (" perfection,", 2.5, 3.2),
+                         (" and", 3.5, 3.7), (" it", 3.7, 3.8))
+    head = segment((" The", 0.0, 0.3), (" Middle", 0.3, 0.7), (" Ages", 0.7, 1.1), (" brought", 1.1, 1.5))
+    rest = segment((" was", 3.8, 4.0), (" natural", 4.0, 4.5), (" therefore.", 4.5, 5.3))
+    kept = split_after_context([head, straddling, rest], 3.4, CONTEXT, 2.0)
+    assert [s.text for s in kept] == [" and it was natural therefore."]
+
+
+def test_an_answer_that_stops_early_or_repeats_the_context_is_refused():
+    stops = segment((" And", 3.5, 3.7), (" it", 3.7, 3.8))
+    assert split_after_context([context_answer(), stops], 3.4, CONTEXT, 4.0) is None
+    repeats = segment((" And", 3.5, 3.7), (" brought", 3.7, 4.0), (" calligraphy", 4.0, 4.6), (" to", 4.6, 4.8),
+                      (" perfection.", 4.8, 5.3))
+    assert split_after_context([context_answer(), repeats], 3.4, CONTEXT, 2.0) is None
+    loop = segment((" it", 3.5, 3.6), (" was", 3.6, 3.8), (" so", 3.8, 4.0), (" it", 4.0, 4.2),
+                   (" was", 4.2, 4.4), (" so", 4.4, 5.3))
+    assert split_after_context([context_answer(), loop], 3.4, CONTEXT, 2.0) is None
+
+
+def test_an_answer_without_word_timestamps_is_refused():
+    plain = Segment(start=0.0, end=5.0, text=CONTEXT + " And it was natural.")
+    assert split_after_context([plain], 3.4, CONTEXT, 2.0) is None
+
+
+def test_context_is_the_recent_committed_speech_only():
+    done = [Segment(0.0, 2.0, " a"), Segment(10.0, 13.0, " b"), Segment(13.2, 16.0, " c")]
+    assert [s.text for s in context_segments(done, 16.5, 8.0)] == [" b", " c"]
+    assert [s.text for s in context_segments(done, 16.5, 4.0)] == [" c"]
+    assert context_segments(done, 20.0, 8.0) == []  # 4 s of silence since: nothing to replay
+    assert context_segments([], 5.0, 8.0) == []
