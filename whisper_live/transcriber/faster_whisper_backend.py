@@ -152,7 +152,7 @@ class FasterWhisperTranscriber(Transcriber):
     def _generate(self, storage, prompts: list[list[int]], **options):
         """Greedy decoding with Whisper's usual suppressions; ``options`` adds sampling or no-speech output."""
         return self.model.model.generate(
-            storage, prompts, beam_size=int(__import__("os").environ.get("BEAMX", "1")) if "sampling_temperature" not in options else 1, max_length=self.model.max_length, return_scores=True,
+            storage, prompts, beam_size=1, max_length=self.model.max_length, return_scores=True,
             suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50, **options)
 
     def _storage(self, array: np.ndarray):
