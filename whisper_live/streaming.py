@@ -62,6 +62,9 @@ class SessionConfig:
     partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
     min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
     agreement_after: float = 5.0  # a partial window longer than this may commit agreed segments
+    # ... and past this, it may commit them even where the VAD hears no pause near the segment's end (a
+    # fast reader can go 10 s without one; waiting for the final would cost that much latency).
+    agreement_in_speech_after: float = 8.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
     # around a short phrase (whisper_live/final_context.py); 0 turns it off.
     final_context: float = 8.0
@@ -458,6 +461,10 @@ class StreamingSession:
             cut = self._snap_to_pause(int(round(segments[n - 1].end * SAMPLE_RATE)), window)
             if cut is not None:
                 return segments[:n], self._bounded_cut(cut, window)
+        if agreed and window.end - window.start >= self.config.agreement_in_speech_after * SAMPLE_RATE:
+            # no pause in reach: cut at Whisper's timestamp; repeated words are dropped after the cut
+            commit = segments[:agreed]
+            return commit, self._bounded_cut(int(round(commit[-1].end * SAMPLE_RATE)), window)
         return [], self.committed_until
 
     def _commit(self, segments: list[Segment]) -> list[Segment]:

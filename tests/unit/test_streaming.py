@@ -307,14 +307,19 @@ def test_agreement_waits_for_a_pause_instead_of_cutting_inside_speech():
                                    for seg in result.segments for w in seg.words]
             return results
 
-    model = Segmented()
-    session, clock = make(endpoint_schedule=((float("inf"), 1.0),), max_window=12.0)
-    # 20 words 0.02 s apart: the VAD hears no pause at all (every 32 ms frame has speech)
-    audio = np.concatenate([silence(0.5), speech(list(range(20)), gap=0.02), silence(1.0)])
-    updates = stream(session, clock, audio, model, end=False)
-    agreement_commits = [u for w, u in updates if w.kind == PARTIAL and u.completed]
-    assert agreement_commits == []
-    assert committed_words(session) == [f"w{k}" for k in range(20)]
+    # 40 words 0.02 s apart (17 s): the VAD hears no pause at all (every 32 ms frame has speech)
+    audio = np.concatenate([silence(0.5), speech(list(range(40)), gap=0.02), silence(1.0)])
+    session, clock = make(endpoint_schedule=((float("inf"), 1.0),))
+    updates = stream(session, clock, audio, Segmented(), end=False)
+    windows = [w for w, u in updates if w.kind == PARTIAL and u.completed]
+    # agreement commits only once the window is 8 s long (agreement_in_speech_after), not from 5 s
+    assert windows and all(w.end - w.start >= 8 * SAMPLE_RATE for w in windows)
+    assert committed_words(session) == [f"w{k}" for k in range(40)]
+
+    session, clock = make(endpoint_schedule=((float("inf"), 1.0),), agreement_in_speech_after=60.0)
+    updates = stream(session, clock, audio, Segmented(), end=False)
+    assert not [u for w, u in updates if w.kind == PARTIAL and u.completed]
+    assert committed_words(session) == [f"w{k}" for k in range(40)]
 
 
 def test_words_heard_again_after_a_cut_inside_a_phrase_are_not_repeated():
