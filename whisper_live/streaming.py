@@ -67,7 +67,7 @@ class SessionConfig:
     agreement_in_speech_after: float = 8.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
     # around a short phrase (whisper_live/final_context.py); 0 turns it off.
-    final_context: float = 8.0
+    final_context: float = 0.0
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction). Continuous speech (reading,
     # lectures) rarely pauses 500 ms, but does pause 150-300 ms between phrases; cutting there keeps

@@ -247,7 +247,7 @@ def test_agreement_cut_moves_into_the_pause_between_words():
 
 def test_final_windows_replay_the_committed_speech_before_them():
     model = ScriptedTranscriber()
-    session, clock = make()
+    session, clock = make(final_context=8.0)
     audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
     updates = stream(session, clock, audio, model, end=False)
     finals = [w for w, _ in updates if w.kind == FINAL]
@@ -270,7 +270,7 @@ def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
             return results
 
     model = NoWords()
-    session, clock = make()
+    session, clock = make(final_context=8.0)
     audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
     updates = stream(session, clock, audio, model, end=False)
     finals = [w for w, _ in updates if w.kind == FINAL]
