@@ -15,8 +15,13 @@ Commit policy (see docs/streaming.md):
   scheduler serves them after finals, so under load they come less often and cover more audio.
 * An utterance that runs on without a pause is committed piecewise by agreement (LocalAgreement-2 at
   segment level): leading segments that two consecutive partial answers agree on are committed, and the
-  next window starts at their end. A window never exceeds ``max_window`` seconds: past that, all but the
-  last segment is committed.
+  next window starts at their end, moved to a pause the VAD heard near it (a window past
+  ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
+  just committed are dropped. A window never exceeds ``max_window`` seconds: past that, all but the last
+  segment is committed.
+* Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
+* Optionally (``final_context``) a final window also carries the committed speech before it, as context;
+  whisper_live/final_context.py splits the answer.
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
   once it came out the same ``min(same_output_threshold, 3)`` times in a row.
 * After END_OF_AUDIO everything not yet committed is transcribed as a final window.
