@@ -50,3 +50,28 @@ def test_real_recordings_three_clients_at_once(live_server, recordings):
     for o, (p, ref) in zip(outcomes, recordings): print(p.name, round(wer(ref, o.text), 3), o.text[:300])
     # measured here: streamed 0.070-0.080 (timing varies), offline 0.080 (tiny.en int8)
     assert streamed <= offline + 0.05, (streamed, offline, [o.text for o in outcomes])
+
+
+def test_final_context_through_the_real_server(start_server):
+    """--final_context 8: finals replay the speech before them; nothing lost or repeated at the joins."""
+    from faster_whisper import WhisperModel
+
+    from whisper_live.bench.joined import join_folder
+
+    rows = sorted((r for r in shared_manifest() if r["file"].startswith("en/librispeech/")
+                   and r["reference_transcript"].strip()), key=lambda r: r["file"])
+    audio, _, _ = join_folder(SHARED_AUDIO, "en/librispeech", gap=0.4)
+    # the first utterances, whole: cut in the first inserted gap (exact zeros) after 35 s
+    gaps = np.flatnonzero(np.convolve(audio == 0.0, np.ones(6000), "valid") >= 6000)
+    end = gaps[gaps >= 35 * 16000][0]
+    clips = 1 + int(np.count_nonzero(np.diff(gaps[gaps <= end]) > 1))
+    reference = " ".join(r["reference_transcript"] for r in rows[:clips])
+    audio = audio[:end + 3000]
+    model = WhisperModel(resolve_model("tiny.en"), compute_type="int8", cpu_threads=1)
+    offline = wer(reference, "".join(s.text for s in model.transcribe(audio, language="en")[0]))
+    server = start_server("--final_context", "8")
+    outcome = stream(server.url, np.concatenate([audio, np.zeros(16000, np.float32)]), speed=1.5, language="en")
+    streamed = wer(reference, outcome.text)
+    print(f"{clips} clips: streamed WER {streamed:.3f}, offline WER {offline:.3f}\n{outcome.text}")
+    # the bound of the test above; a bad split at a join loses or repeats words
+    assert streamed <= offline + 0.05, (streamed, offline, outcome.text)
