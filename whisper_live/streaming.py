@@ -241,6 +241,8 @@ class StreamingSession:
 
     def _context_start(self, keep_from: int) -> int:
         """Where the buffer must start to replay committed speech (not silence) before ``keep_from``."""
+        if self.config.final_context <= 0:
+            return keep_from
         earliest = (keep_from / SAMPLE_RATE) - self.config.final_context
         start = keep_from
         for segment in reversed(self.completed):
