@@ -73,11 +73,16 @@ def manifest_reference(path: Path) -> Optional[str]:
         relative = path.resolve().relative_to(shared.resolve()).as_posix()
     except ValueError:
         return None
-    with open(shared / "manifest.tsv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if row.get("file") == relative:
-                return (row.get("reference_transcript") or "").strip() or None
+    for row in manifest_rows(shared):
+        if row.get("file") == relative:
+            return (row.get("reference_transcript") or "").strip() or None
     return None
+
+
+def manifest_rows(shared: Path) -> list[dict]:
+    """The rows of ``shared/manifest.tsv`` (tab-separated, no quoting: references may hold quotes)."""
+    with open(shared / "manifest.tsv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 def _sidecar_segments(path: Path) -> Optional[list[tuple[float, float, str]]]:

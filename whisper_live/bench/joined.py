@@ -11,13 +11,12 @@ between them, gives a second long stream and its reference (the clips' reference
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from whisper_live.bench.audio import shared_audio_dir
+from whisper_live.bench.audio import manifest_rows, shared_audio_dir
 from whisper_live.protocol import SAMPLE_RATE
 
 
@@ -26,9 +25,8 @@ def join_folder(shared: Path, folder: str, gap: float = 0.3) -> tuple[np.ndarray
     import soundfile
 
     prefix = folder.rstrip("/") + "/"
-    with open(shared / "manifest.tsv", newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t")
-                if r["file"].startswith(prefix) and r.get("reference_transcript", "").strip()]
+    rows = [r for r in manifest_rows(shared)
+            if r["file"].startswith(prefix) and (r.get("reference_transcript") or "").strip()]
     rows.sort(key=lambda r: r["file"])
     pieces, texts = [], []
     silence = np.zeros(int(gap * SAMPLE_RATE), dtype=np.float32)
