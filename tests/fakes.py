@@ -80,8 +80,10 @@ class ScriptedTranscriber(Transcriber):
     backend = "fake"
     model_name = "fake"
 
-    def __init__(self, max_batch_size: int = 4, delay: float = 0.0, language=None, multilingual=False):
+    def __init__(self, max_batch_size: int = 4, delay: float = 0.0, language=None, multilingual=False,
+                 edit=None):
         self.max_batch_size = max_batch_size
+        self.edit = edit  # edit(result, request): a test's change to each answer (timestamps off, no words...)
         self.max_concurrency = 4
         self.delay = delay
         self.calls: list[list[Request]] = []
@@ -114,6 +116,8 @@ class ScriptedTranscriber(Transcriber):
             result = Result(segments=out)
             if r.language is None and self.detect:
                 result.language, result.language_prob = self.detect, 0.9
+            if self.edit is not None:
+                self.edit(result, r)
             results.append(result)
         return results
 

@@ -220,17 +220,12 @@ def test_a_short_utterance_needs_the_full_pause():
 
 
 def test_agreement_cut_moves_into_the_pause_between_words():
-    class LateTimestamps(ScriptedTranscriber):
+    def late_timestamps(result, request):
         """Segment ends reported 0.45 s late: past the 0.35 s pause, inside the next word."""
+        for seg in result.segments:
+            seg.end = min(len(request.audio) / SAMPLE_RATE, seg.end + 0.45)
 
-        def transcribe_batch(self, requests):
-            results = super().transcribe_batch(requests)
-            for result, request in zip(results, requests):
-                for seg in result.segments:
-                    seg.end = min(len(request.audio) / SAMPLE_RATE, seg.end + 0.45)
-            return results
-
-    model = LateTimestamps()
+    model = ScriptedTranscriber(edit=late_timestamps)
     session, clock = make(endpoint_schedule=((float("inf"), 1.0),))
     # phrases of 4 words, 0.35 s apart: one utterance for the VAD, separate segments for the model
     audio = np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 4))), silence(0.25)])
@@ -261,15 +256,11 @@ def test_final_windows_replay_the_committed_speech_before_them():
 
 
 def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
-    class NoWords(ScriptedTranscriber):
-        def transcribe_batch(self, requests):
-            results = super().transcribe_batch(requests)
-            for result in results:
-                for seg in result.segments:
-                    seg.words = None
-            return results
+    def no_words(result, request):
+        for seg in result.segments:
+            seg.words = None
 
-    model = NoWords()
+    model = ScriptedTranscriber(edit=no_words)
     session, clock = make(final_context=8.0)
     audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
     updates = stream(session, clock, audio, model, end=False)
@@ -280,17 +271,12 @@ def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
 
 
 def test_a_segment_over_non_speech_is_not_committed():
-    class Hallucinates(ScriptedTranscriber):
+    def hallucinates(result, request):
         """Adds "Please!" over the last 0.3 s of every window, where the audio is silent."""
+        end = len(request.audio) / SAMPLE_RATE
+        result.segments.append(type(result.segments[0])(start=end - 0.3, end=end, text=" Please!"))
 
-        def transcribe_batch(self, requests):
-            results = super().transcribe_batch(requests)
-            for result, request in zip(results, requests):
-                end = len(request.audio) / SAMPLE_RATE
-                result.segments.append(type(result.segments[0])(start=end - 0.3, end=end, text=" Please!"))
-            return results
-
-    model = Hallucinates()
+    model = ScriptedTranscriber(edit=hallucinates)
     session, clock = make(final_context=0)
     stream(session, clock, np.concatenate([silence(0.5), speech([1, 2, 3]), silence(1.0)]), model, end=False)
     assert committed_words(session) == ["w1", "w2", "w3"]
@@ -323,17 +309,12 @@ def test_agreement_waits_for_a_pause_instead_of_cutting_inside_speech():
 
 
 def test_words_heard_again_after_a_cut_inside_a_phrase_are_not_repeated():
-    class EarlyTimestamps(ScriptedTranscriber):
+    def early_timestamps(result, request):
         """Segment ends reported 0.45 s early: before the segment's last word, in the gap ahead of it."""
+        for seg in result.segments:
+            seg.end = max(seg.start, seg.end - 0.45)
 
-        def transcribe_batch(self, requests):
-            results = super().transcribe_batch(requests)
-            for result in results:
-                for seg in result.segments:
-                    seg.end = max(seg.start, seg.end - 0.45)
-            return results
-
-    model = EarlyTimestamps()
+    model = ScriptedTranscriber(edit=early_timestamps)
     session, clock = make(endpoint_schedule=((float("inf"), 1.0),), final_context=0)
     audio = np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 4))), silence(0.25)])
                                              for i in range(0, 40, 4)])
