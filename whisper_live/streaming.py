@@ -17,7 +17,7 @@ Commit policy (see docs/streaming.md):
   segment level): leading segments that two consecutive partial answers agree on are committed, and the
   next window starts at their end, moved to a pause the VAD heard near it (a window past
   ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
-  just committed are dropped. A window never exceeds ``max_window`` seconds: past that, all but the last
+  just committed are dropped (the rules are in whisper_live/cuts.py). A window never exceeds ``max_window`` seconds: past that, all but the last
   segment is committed.
 * Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
 * Optionally (``final_context``) a final window also carries the committed speech before it, as context;
@@ -36,12 +36,12 @@ from typing import Callable, Optional, Protocol
 
 import numpy as np
 
-from whisper_live.final_context import context_segments, normalized_words, split_after_context
+from whisper_live import cuts
+from whisper_live.final_context import context_segments, split_after_context
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.transcriber.base import Request, Result
 
 FINAL, PARTIAL = "final", "partial"
-SNAP_SECONDS = 0.3  # how far a cut inside an utterance may move to find the quietest frame
 
 
 class SpeechDetector(Protocol):
@@ -348,9 +348,9 @@ class StreamingSession:
         segments = [Segment(start=window.offset + s.start, end=window.offset + s.end, text=s.text,
                             words=self._shift_words(s.words, window.offset) if self.config.word_timestamps
                             else None) for s in segments]
-        segments = [s for s in segments if self._overlaps_speech(s, window)]
-        if window.start == self._soft_cut and segments:
-            segments[0] = self._without_repeat(segments[0])
+        segments = [s for s in segments if self._overlaps_speech(s)]
+        if window.start == self._soft_cut and segments and self.completed:
+            segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
         if window.kind == FINAL and not window.forced:
             commit, cut = segments, window.end
         elif window.forced:
@@ -384,66 +384,21 @@ class StreamingSession:
             return window.end
         sample = int(round(commit[-1].end * SAMPLE_RATE))
         cut = self._snap_to_pause(sample, window)
-        return self._bounded_cut(sample if cut is None else cut, window)
-
-    @staticmethod
-    def _bounded_cut(cut: int, window: Window) -> int:
-        # a cut that would leave the next window starting (almost) where this one did makes no progress
-        return min(window.end, max(window.start + SAMPLE_RATE, cut))
+        return cuts.bounded_cut(sample if cut is None else cut, window.start, window.end)
 
     def _snap_to_pause(self, sample: int, window: Window) -> Optional[int]:
-        """The quietest VAD frame near a cut taken from Whisper's (approximate) timestamps.
-
-        None when no frame within reach is below the VAD's speech threshold: the cut would fall inside a
-        word (Whisper's segment end is then a guess), so an agreement commit waits for a better place.
-        Without VAD the cut stays where Whisper put it.
-        """
+        """A quiet place near ``sample`` to cut at (whisper_live/cuts.py); without VAD, ``sample`` itself."""
         if self._vad is None:
             return sample
-        reach = int(SNAP_SECONDS * SAMPLE_RATE)
-        frame = self._vad.frame_samples
-        near = [(p, start) for start, p in self._probs
-                if abs(start + frame // 2 - sample) <= reach and window.start < start and start + frame <= window.end]
-        if not near:
-            return None
-        p, start = min(near)
-        if p >= self._quiet_below:
-            return None
-        return start + frame // 2
+        return cuts.snap_to_pause(self._probs, self._vad.frame_samples, sample, window.start, window.end,
+                                  quiet_below=max(0.0, self.config.vad.threshold - 0.15))
 
-    @property
-    def _quiet_below(self) -> float:
-        return max(0.0, self.config.vad.threshold - 0.15)
-
-    def _overlaps_speech(self, segment: Segment, window: Window) -> bool:
-        """False for a segment whose whole time span the VAD heard as non-speech (a breath, silence).
-
-        Whisper tends to make up a word ("Please!", "Thank you.") from a breath at a window's end; with VAD
-        such a segment is dropped. Without VAD, or without VAD frames for that span, it is kept.
-        """
+    def _overlaps_speech(self, segment: Segment) -> bool:
+        """Whether the VAD heard speech under ``segment`` (always True without VAD)."""
         if self._vad is None:
             return True
-        frame = self._vad.frame_samples
-        lo, hi = segment.start * SAMPLE_RATE, segment.end * SAMPLE_RATE
-        inside = [p for start, p in self._probs if lo <= start + frame // 2 <= hi]
-        return not inside or max(inside) >= self.config.vad.threshold
-
-    def _without_repeat(self, segment: Segment) -> Segment:
-        """Drop the words a window cut inside speech repeats from the end of the committed text.
-
-        An agreement cut snaps to the pause nearest Whisper's segment end, which can fall just before the
-        segment's last word: the next window then hears that word again. Up to three words are compared.
-        """
-        if not self.completed:
-            return segment
-        tail = normalized_words(" ".join(s.text for s in self.completed[-2:]))
-        words = segment.text.split()
-        for n in range(min(3, len(words), len(tail)), 0, -1):
-            if normalized_words(" ".join(words[:n])) == tail[-n:]:
-                text = " ".join(words[n:])
-                return Segment(start=segment.start, end=segment.end, text=(" " + text) if text else "",
-                               words=segment.words[n:] if segment.words and len(segment.words) >= n else segment.words)
-        return segment
+        return cuts.overlaps_speech(self._probs, self._vad.frame_samples, segment.start, segment.end,
+                                    self.config.vad.threshold)
 
     def _agreed(self, segments: list[Segment], window: Window) -> tuple[list[Segment], int]:
         """LocalAgreement-2 on segments: commit the leading ones this answer shares with the previous one."""
@@ -467,11 +422,11 @@ class StreamingSession:
         for n in range(agreed, 0, -1):
             cut = self._snap_to_pause(int(round(segments[n - 1].end * SAMPLE_RATE)), window)
             if cut is not None:
-                return segments[:n], self._bounded_cut(cut, window)
+                return segments[:n], cuts.bounded_cut(cut, window.start, window.end)
         if agreed and window.end - window.start >= self.config.agreement_in_speech_after * SAMPLE_RATE:
             # no pause in reach: cut at Whisper's timestamp; repeated words are dropped after the cut
             commit = segments[:agreed]
-            return commit, self._bounded_cut(int(round(commit[-1].end * SAMPLE_RATE)), window)
+            return commit, cuts.bounded_cut(int(round(commit[-1].end * SAMPLE_RATE)), window.start, window.end)
         return [], self.committed_until
 
     def _commit(self, segments: list[Segment]) -> list[Segment]:
