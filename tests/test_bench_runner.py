@@ -19,7 +19,7 @@ import pytest
 
 from whisper_live import protocol
 from whisper_live.bench import __main__ as bench_main
-from whisper_live.bench import metrics, runner
+from whisper_live.bench import metrics, runner, server_process
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 REPLY_DELAY = 0.2
@@ -154,7 +154,7 @@ def test_nothing_listening_is_reported_not_raised():
 
 def test_server_watch_measures_cpu_and_memory():
     with FakeServer() as server:
-        watch = runner.ServerWatch(os.getpid(), interval=0.1)
+        watch = server_process.ServerWatch(os.getpid(), interval=0.1)
         result = run(server.port, 1, 2.0, watch=watch)
     srv = result.server
     assert srv["pid"] == os.getpid()
@@ -231,7 +231,7 @@ def test_spawned_server_is_started_measured_and_stopped(tmp_path, capsys):
     (run_,) = doc["runs"]
     assert run_["all_finished"] and run_["wer"] == 0.0
     assert run_["server"]["pid"] != os.getpid() and run_["server"]["rss_peak_mb"] > 5
-    assert not runner.port_open("127.0.0.1", port)  # it was stopped
+    assert not server_process.port_open("127.0.0.1", port)  # it was stopped
 
 
 if __name__ == "__main__":

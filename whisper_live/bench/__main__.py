@@ -16,7 +16,7 @@ import time
 from typing import Optional
 
 from whisper_live.bench import audio as audio_mod
-from whisper_live.bench import metrics, report, runner
+from whisper_live.bench import metrics, report, runner, server_process
 
 MAX_CONNECTIONS = 256
 
@@ -164,16 +164,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
     runs: list[dict] = []
-    spawned: Optional[runner.SpawnedServer] = None
+    spawned: Optional[server_process.SpawnedServer] = None
     try:
         watch = None
         if args.spawn_server:
             _say(args, f"starting the server: {args.spawn_server}")
-            spawned = runner.SpawnedServer(args.spawn_server, args.host, args.port, args.spawn_timeout)
+            spawned = server_process.SpawnedServer(args.spawn_server, args.host, args.port, args.spawn_timeout)
             spawned.__enter__()
-            watch = runner.ServerWatch(spawned.pid)
+            watch = server_process.ServerWatch(spawned.pid)
         elif args.server_pid:
-            watch = runner.ServerWatch(args.server_pid)
+            watch = server_process.ServerWatch(args.server_pid)
         for i, speakers in enumerate(args.steps):
             if i:
                 time.sleep(args.pause)

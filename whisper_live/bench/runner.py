@@ -4,20 +4,15 @@ Each client is one thread with one WebSocket (``websockets.sync.client``): it se
 ``SERVER_READY`` (or ``WAIT`` / ``ERROR``), then sends fixed-size float32 frames paced by a monotonic clock
 (frame ``k``, counting from 1, leaves at ``start + k * frame_seconds``, so the audio is never ahead of real
 time and pacing does not drift), then ``END_OF_AUDIO``, and waits for ``DISCONNECT``. A second thread per
-client receives the server's messages and time-stamps them. All it records goes into a
+client receives the server's messages and time-stamps them. The server's CPU and memory are watched by
+:mod:`whisper_live.bench.server_process`. All it records goes into a
 :class:`~whisper_live.bench.metrics.ClientLog`; the figures are computed from those by
 :mod:`whisper_live.bench.metrics`.
 """
 
 from __future__ import annotations
 
-import os
 import random
-import shlex
-import signal
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +22,7 @@ import numpy as np
 
 from whisper_live import protocol
 from whisper_live.bench.metrics import ClientLog, Update
+from whisper_live.bench.server_process import Sample, ServerWatch, cpu_percent
 
 clock = time.monotonic
 
@@ -260,70 +256,6 @@ class Client:
 
 
 @dataclass
-class Sample:
-    t: float
-    cpu: float  # CPU seconds (user + system) of the server and its child processes
-    rss: int  # bytes
-
-
-class ServerWatch:
-    """Samples a server process (and its children): CPU seconds and resident memory."""
-
-    def __init__(self, pid: int, interval: float = 0.25):
-        import psutil
-
-        self._psutil = psutil
-        self.process = psutil.Process(pid)
-        self.interval = interval
-        self.peak_rss = 0
-        self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
-
-    def sample(self) -> Sample:
-        psutil = self._psutil
-        procs = [self.process]
-        try:
-            procs += self.process.children(recursive=True)
-        except psutil.Error:
-            pass
-        cpu, rss = 0.0, 0
-        for proc in procs:
-            try:
-                with proc.oneshot():
-                    times = proc.cpu_times()
-                    cpu += times.user + times.system
-                    rss += proc.memory_info().rss
-            except psutil.Error:
-                continue  # a child that just ended
-        self.peak_rss = max(self.peak_rss, rss)
-        return Sample(clock(), cpu, rss)
-
-    def start(self) -> None:
-        self.peak_rss = 0
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="bench-server-watch", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.sample()
-            except self._psutil.Error:
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
-def cpu_percent(a: Sample, b: Sample) -> Optional[float]:
-    """CPU used between two samples as % of one core."""
-    wall = b.t - a.t
-    return round(100.0 * (b.cpu - a.cpu) / wall, 1) if wall > 0 else None
-
-
-@dataclass
 class RunResult:
     logs: list[ClientLog]
     wall_s: float
@@ -409,79 +341,3 @@ def run_clients(plans: list[ClientPlan], settings: RunSettings, watch: Optional[
         else:
             server["rss_per_client_mb"] = None
     return RunResult([c.log for c in clients], wall, server, round(100.0 * my_cpu / wall, 1) if wall else None)
-
-
-# -- a server the benchmark starts itself ----------------------------------------------------------------
-
-
-class SpawnedServer:
-    """``--spawn-server CMD``: start it, wait for its port, stop it at the end."""
-
-    def __init__(self, command: str, host: str, port: int, start_timeout: float = 180.0):
-        self.command = command
-        self.host, self.port = host, port
-        self.start_timeout = start_timeout
-        self.log_file = tempfile.NamedTemporaryFile(prefix="wl-bench-server-", suffix=".log", delete=False)
-        self.process: Optional[subprocess.Popen] = None
-
-    def __enter__(self) -> "SpawnedServer":
-        if port_open(self.host, self.port):
-            raise RuntimeError(f"{self.host}:{self.port} is already in use; stop that server or pick --port")
-        self.process = subprocess.Popen(shlex.split(self.command), stdout=self.log_file,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = clock() + self.start_timeout
-        while clock() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with code {self.process.returncode} before listening; "
-                                   f"its output:\n{self.output_tail()}")
-            if port_open(self.host, self.port):
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"the server did not listen on {self.host}:{self.port} within "
-                           f"{self.start_timeout:g} s; its output:\n{self.output_tail()}")
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        # The command runs in a session of its own (start_new_session), so its process group is exactly
-        # the processes this benchmark started. Ctrl-C first (servers shut down cleanly on it), then
-        # SIGTERM, then SIGKILL.
-        for sig, wait in ((signal.SIGINT, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
-            self._signal(sig)
-            try:
-                self.process.wait(timeout=wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def _signal(self, sig: int) -> None:
-        assert self.process is not None
-        try:
-            os.killpg(self.process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            try:
-                self.process.send_signal(sig)
-            except ProcessLookupError:
-                pass
-
-    def output_tail(self, chars: int = 3000) -> str:
-        self.log_file.flush()
-        with open(self.log_file.name, "rb") as f:
-            return f.read()[-chars:].decode("utf-8", "replace")
-
-
-def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
