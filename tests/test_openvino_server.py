@@ -1,6 +1,6 @@
 """The real server with ``--backend openvino``: two clients at once over a real WebSocket on 127.0.0.1.
 
-The model is the bundled tiny.en converted to OpenVINO once (cached, see tests/test_openvino_backend.py).
+The model is the bundled tiny.en converted to OpenVINO once (cached, see tests/openvino_models.py).
 Skipped only when openvino-genai is not installed.
 """
 
@@ -11,7 +11,7 @@ import concurrent.futures
 # The four sentences of the faster_whisper server test, streamed two clients at a time.
 from tests.integration.test_server_transcribes import SENTENCES
 from tests.integration.test_server_transcribes import with_silence as _with_silence
-from tests.test_openvino_backend import ov_tiny_en  # noqa: F401  (the session fixture)
+from tests.openvino_models import ov_tiny_en  # noqa: F401  (the session fixture)
 from tests.ws_session import load_audio, stream
 from whisper_live.wer import corpus_wer, wer
 

@@ -1,0 +1,35 @@
+"""The bundled models converted to OpenVINO int8 once per test session, for the tests that need them.
+
+Cached between runs under ``$WHISPER_LIVE_OV_CACHE`` or ``~/.cache/whisper-live/openvino``, keyed by the
+source model's hash and the converter version. Skipped only when openvino-genai is not installed; a
+missing converter dependency fails.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+def converted(name: str) -> Path:
+    pytest.importorskip("openvino_genai", reason="openvino-genai is not installed (pip install -r "
+                                                 "requirements/openvino.txt)")
+    from whisper_live.convert.openvino import convert_cached
+
+    started = time.monotonic()
+    path = convert_cached(name, "int8", log=lambda line: print(line, file=sys.stderr))
+    print(f"OpenVINO {name}: {path} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ov_tiny_en() -> Path:
+    """The bundled tiny.en converted to OpenVINO int8, once (cached between runs)."""
+    return converted("tiny.en")
+
+
+@pytest.fixture(scope="session")
+def ov_base() -> Path:
+    return converted("base")
