@@ -8,13 +8,16 @@ VAD heard no speech in is dropped, and the words a window repeats from just befo
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from whisper_live.final_context import normalized_words
 from whisper_live.protocol import SAMPLE_RATE, Segment
 
 SNAP_SECONDS = 0.3  # how far a cut may move from Whisper's timestamp to find the quietest frame
 MAX_REPEATED_WORDS = 3  # words at a window's start compared with the committed text before the cut
+# Quiet audio within this of the last speech frame is not given to the next window as lead-in: the end of
+# a word the VAD already calls quiet can still be heard, and Whisper writes it down again.
+LEAD_MARGIN_SECONDS = 0.1
 
 
 def bounded_cut(cut: int, start: int, end: int) -> int:
@@ -41,6 +44,30 @@ def snap_to_pause(frames: Iterable[tuple[int, float]], frame_samples: int, sampl
     if p >= quiet_below:
         return None
     return first + frame_samples // 2
+
+
+def quiet_lead(frames: Sequence[tuple[int, float]], start: int, max_lead: int, quiet_below: float) -> int:
+    """How many samples before ``start`` (at most ``max_lead``) a window may take as lead-in.
+
+    A window cut at a short pause can start right where the next word does, and Whisper then hears a
+    clipped first word ("only a spear" as "on the aspea"). The quiet audio before the cut (already
+    committed as the end of the previous window, so it holds no words) gives it back its lead-in; the
+    quiet audio right after the previous speech is left out (LEAD_MARGIN_SECONDS).
+    Measured on four sets of read speech (tiny.en): WER 0.057 -> 0.042, 0.094 -> 0.080, 0.087 -> 0.084,
+    unchanged on the LJ passage (docs/streaming.md).
+    """
+    margin = int(LEAD_MARGIN_SECONDS * SAMPLE_RATE)
+    quiet_from = start
+    for first, p in reversed(frames):
+        if first >= start:
+            continue
+        if p >= quiet_below:
+            quiet_from += margin
+            break
+        quiet_from = first
+        if start - first >= max_lead + margin:
+            break
+    return max(0, start - max(quiet_from, start - max_lead))
 
 
 def overlaps_speech(frames: Iterable[tuple[int, float]], frame_samples: int, start_s: float, end_s: float,

@@ -92,11 +92,12 @@ class Window:
     forced: bool = False  # a window cut at max_window: commit all but its last segment
     context: int = 0  # samples of committed audio before ``start`` included in the request's audio
     context_text: str = ""  # the committed text of that audio
+    lead: int = 0  # samples of silence before ``start`` (and any context) included in the request's audio
 
     @property
     def offset(self) -> float:
         """Stream time (s) of the request audio's first sample."""
-        return (self.start - self.context) / SAMPLE_RATE
+        return (self.start - self.context - self.lead) / SAMPLE_RATE
 
 
 @dataclass
@@ -233,7 +234,8 @@ class StreamingSession:
             self.committed_until = max(self.committed_until, limit)
             self._utterance_start = max(self._utterance_start, limit)
             self._served_until = max(self._served_until, limit)
-        keep_from = max(self._context_start(keep_from), limit)
+        pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
+        keep_from = max(self._context_start(keep_from) - pad, limit)
         if keep_from > self._buffer_start:
             cut = min(keep_from, self.received) - self._buffer_start
             self._buffer = self._buffer[cut:]
@@ -300,15 +302,28 @@ class StreamingSession:
         context, context_text = 0, ""
         if kind == FINAL and not forced and start != self._no_context_at:
             context, context_text = self._context_for(start)
-        audio = self._buffer[start - context - self._buffer_start: end - self._buffer_start].copy()
+        lead = self._silent_lead(start) if not context and start != self._soft_cut else 0
+        audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         cfg = self.config
         request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=cfg.initial_prompt,
                           hotwords=cfg.hotwords, word_timestamps=cfg.word_timestamps or context > 0,
                           no_speech_thresh=cfg.no_speech_thresh)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
-                                context=context, context_text=context_text)
+                                context=context, context_text=context_text, lead=lead)
         self._served_until = max(self._served_until, end)
         return self.in_flight
+
+    def _silent_lead(self, start: int) -> int:
+        """Samples of quiet audio just before ``start`` to include in a window (whisper_live/cuts.py)."""
+        if self._vad is None:
+            return 0
+        pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
+        lead = cuts.quiet_lead(self._probs, start, min(pad, start - self._buffer_start), self._quiet_below)
+        return max(0, lead)
+
+    @property
+    def _quiet_below(self) -> float:
+        return max(0.0, self.config.vad.threshold - 0.15)
 
     def _context_for(self, start: int) -> tuple[int, str]:
         """(samples, text) of the committed audio to replay before a final window starting at ``start``."""
@@ -391,7 +406,7 @@ class StreamingSession:
         if self._vad is None:
             return sample
         return cuts.snap_to_pause(self._probs, self._vad.frame_samples, sample, window.start, window.end,
-                                  quiet_below=max(0.0, self.config.vad.threshold - 0.15))
+                                  quiet_below=self._quiet_below)
 
     def _overlaps_speech(self, segment: Segment) -> bool:
         """Whether the VAD heard speech under ``segment`` (always True without VAD)."""

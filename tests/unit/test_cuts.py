@@ -45,3 +45,17 @@ def test_words_repeated_from_before_a_cut_are_dropped_once():
     assert without_repeat(segment, " composed to form letterpress.").text == segment.text
     only_repeat = Segment(start=2.0, end=2.5, text=" types.")
     assert without_repeat(only_repeat, " movable types.").text == ""
+
+
+def test_a_window_takes_the_quiet_audio_before_it_as_lead_in_but_not_the_end_of_the_last_word():
+    from whisper_live.cuts import LEAD_MARGIN_SECONDS, quiet_lead
+
+    probs = [0.9] * 20 + [0.0] * 20 + [0.9] * 10  # speech, 0.64 s of pause, speech
+    start = 40 * FRAME  # the window starts where the speech does
+    assert quiet_lead(frames(probs), start, 3200, quiet_below=0.35) == 3200  # the whole 200 ms allowed
+    # a short pause: only what lies LEAD_MARGIN_SECONDS past the last speech frame
+    probs = [0.9] * 20 + [0.0] * 6 + [0.9] * 10
+    start = 26 * FRAME
+    assert quiet_lead(frames(probs), start, 3200, quiet_below=0.35) == 6 * FRAME - int(LEAD_MARGIN_SECONDS * SAMPLE_RATE)
+    # speech right before the start (a cut inside speech): no lead-in
+    assert quiet_lead(frames([0.9] * 30), 20 * FRAME, 3200, quiet_below=0.35) == 0

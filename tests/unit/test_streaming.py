@@ -60,8 +60,9 @@ def test_utterances_commit_once_each_after_their_pause():
     assert len(session.completed) == 2
     finals = [w for w, _ in updates if w.kind == FINAL]
     assert len(finals) == 2
-    # the final window of the first utterance starts shortly before its speech (pad) and ends in the pause
-    assert 0.7 <= finals[0].offset <= 1.0
+    # the final window of the first utterance starts shortly before its speech (pad and lead-in) and ends
+    # in the pause
+    assert 0.5 <= finals[0].offset <= 1.0
     assert session.completed[0].start == pytest.approx(1.0, abs=0.25)
     assert session.completed[1].start >= session.completed[0].end
 
@@ -268,6 +269,21 @@ def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
     assert [bool(w.context) for w in finals] == [False, True, False]
     assert finals[1].start == finals[2].start
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+
+
+def test_a_window_after_a_short_pause_hears_the_quiet_audio_before_it():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    onset = 0.5 + 3 * 0.5 + 0.5  # second utterance: after three words and a 0.6 s pause
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.5), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    second = [w for w, _ in updates if w.kind == FINAL][1]
+    assert second.lead > 0
+    assert len(second.request.audio) == second.end - second.start + second.lead
+    assert not np.any(second.request.audio[:second.lead])  # the lead-in is the quiet audio before it
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+    # times stay stream times: the second segment starts where word 4 does
+    assert session.completed[1].start == pytest.approx(onset, abs=0.02)
 
 
 def test_a_segment_over_non_speech_is_not_committed():

@@ -32,7 +32,9 @@ MAX_WINDOW_SECONDS = 30.0
 # temperature fallback (Whisper's rule).
 COMPRESSION_RATIO_THRESHOLD = 2.4
 LOG_PROB_THRESHOLD = -1.0
+FALLBACK_BEAM_SIZE = 5
 FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6)
+BEST_OF = 5  # samples drawn at each fallback temperature
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 
@@ -149,10 +151,10 @@ class FasterWhisperTranscriber(Transcriber):
         features = self._features(audio, int(MAX_WINDOW_SECONDS * SAMPLE_RATE))
         return _tokens_and_logprob(self._generate(self._encode(features[None]), [prompt])[0])
 
-    def _generate(self, storage, prompts: list[list[int]], **options):
+    def _generate(self, storage, prompts: list[list[int]], beam_size: int = 1, **options):
         """Greedy decoding with Whisper's usual suppressions; ``options`` adds sampling or no-speech output."""
         return self.model.model.generate(
-            storage, prompts, beam_size=1, max_length=self.model.max_length, return_scores=True,
+            storage, prompts, beam_size=beam_size, max_length=self.model.max_length, return_scores=True,
             suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50, **options)
 
     def _storage(self, array: np.ndarray):
@@ -161,18 +163,28 @@ class FasterWhisperTranscriber(Transcriber):
         return ctranslate2.StorageView.from_array(np.ascontiguousarray(array))
 
     def _fallback(self, encoded: np.ndarray, prompt: list[int], tok, first: tuple[list[int], float]):
-        """Decode one request again with rising temperature until the text stops repeating itself."""
-        best_tokens, best_logprob = first
+        """Decode one request again when the greedy answer repeats itself or is improbable.
+
+        Beam search first (deterministic, and what offline transcription starts with), then sampling at
+        rising temperatures, the best of BEST_OF samples each time; the first answer that passes both
+        checks wins, else the most probable one that does not repeat itself.
+        """
         storage = self._storage(encoded[None])
-        for temperature in FALLBACK_TEMPERATURES:
-            out = self._generate(storage, [prompt], sampling_topk=0, sampling_temperature=temperature)[0]
-            tokens, avg_logprob = _tokens_and_logprob(out)
+        candidates = [first]
+        attempts = [dict(beam_size=FALLBACK_BEAM_SIZE)] + [
+            dict(sampling_topk=0, sampling_temperature=t, num_hypotheses=BEST_OF) for t in FALLBACK_TEMPERATURES]
+        for options in attempts:
+            out = self._generate(storage, [prompt], **options)[0]
+            tokens, avg_logprob = max((_tokens_and_logprob(out, k) for k in range(len(out.sequences_ids))),
+                                      key=lambda c: c[1])
             text = tok.decode([t for t in tokens if t < tok.eot])
-            if _compression_ratio(text) <= COMPRESSION_RATIO_THRESHOLD and avg_logprob >= LOG_PROB_THRESHOLD:
-                return tokens, avg_logprob
-            if avg_logprob > best_logprob and _compression_ratio(text) <= COMPRESSION_RATIO_THRESHOLD:
-                best_tokens, best_logprob = tokens, avg_logprob
-        return best_tokens, best_logprob
+            if _compression_ratio(text) <= COMPRESSION_RATIO_THRESHOLD:
+                if avg_logprob >= LOG_PROB_THRESHOLD:
+                    return tokens, avg_logprob
+                candidates.append((tokens, avg_logprob))
+        fine = [c for c in candidates if _compression_ratio(tok.decode([t for t in c[0] if t < tok.eot]))
+                <= COMPRESSION_RATIO_THRESHOLD]
+        return max(fine, key=lambda c: c[1]) if fine else first
 
     def _segments(self, request: Request, tokens: list[int], tok, avg_logprob: float, no_speech_prob: float,
                   num_samples: int, encoded: np.ndarray) -> list[RawSegment]:
@@ -201,10 +213,10 @@ class FasterWhisperTranscriber(Transcriber):
             segment.words = [Word(w["start"], w["end"], w["word"], w["probability"]) for w in sub.get("words", [])]
 
 
-def _tokens_and_logprob(out) -> tuple[list[int], float]:
-    """The tokens of a generation result and their average log probability."""
-    tokens = out.sequences_ids[0]
-    return tokens, out.scores[0] * len(tokens) / (len(tokens) + 1)
+def _tokens_and_logprob(out, k: int = 0) -> tuple[list[int], float]:
+    """The tokens of a generation result's ``k``-th hypothesis and their average log probability."""
+    tokens = out.sequences_ids[k]
+    return tokens, out.scores[k] * len(tokens) / (len(tokens) + 1)
 
 
 def split_by_timestamps(tokens: list[int], timestamp_begin: int, eot: int,

@@ -1,0 +1,77 @@
+"""The faster_whisper backend's fallback when a greedy answer repeats itself or is improbable.
+
+The model is a fake that answers each decoding mode with scripted hypotheses, so the choice among them is
+checked without the real model (which rarely falls back on clean speech).
+"""
+
+import types
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ctranslate2")
+
+from whisper_live.transcriber import faster_whisper_backend as backend  # noqa: E402
+
+EOT = 1000
+
+
+class Tokenizer:
+    eot = EOT
+
+    @staticmethod
+    def decode(tokens):
+        return " ".join(f"t{t}" for t in tokens)
+
+
+def output(*hypotheses):
+    """A generation result: (tokens, average log probability) per hypothesis."""
+    return types.SimpleNamespace(sequences_ids=[list(t) for t, _ in hypotheses],
+                                 scores=[lp * (len(t) + 1) / len(t) for t, lp in hypotheses])
+
+
+def transcriber(answers):
+    """A FasterWhisperTranscriber whose model answers ``answers[mode]``; records the modes asked for."""
+    modes = []
+
+    def generate(storage, prompts, beam_size=1, sampling_temperature=None, num_hypotheses=1, **options):
+        mode = f"beam{beam_size}" if sampling_temperature is None else f"t{sampling_temperature}"
+        modes.append((mode, num_hypotheses))
+        return [answers[mode]]
+
+    t = object.__new__(backend.FasterWhisperTranscriber)
+    t.model = types.SimpleNamespace(model=types.SimpleNamespace(generate=generate), max_length=448)
+    return t, modes
+
+
+ENCODED = np.zeros((1, 4), dtype=np.float32)
+REPEATING = list(range(5)) * 20  # compresses far beyond the threshold
+
+
+def test_beam_search_is_tried_before_any_sampling():
+    t, modes = transcriber({"beam5": output(([1, 2, 3], -0.3))})
+    tokens, logprob = t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6))
+    assert tokens == [1, 2, 3] and logprob == pytest.approx(-0.3)
+    assert modes == [("beam5", 1)]
+
+
+def test_the_best_of_several_samples_is_taken_at_each_temperature():
+    t, modes = transcriber({
+        "beam5": output(([4, 5], -1.4)),
+        "t0.2": output(([10], -1.5), ([11, 12], -0.6), ([13], -2.0), ([14], -1.1), ([15], -3.0)),
+    })
+    tokens, _ = t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6))
+    assert tokens == [11, 12]
+    assert modes == [("beam5", 1), ("t0.2", backend.BEST_OF)]
+
+
+def test_when_nothing_passes_the_most_probable_answer_that_does_not_repeat_wins():
+    t, modes = transcriber({
+        "beam5": output((REPEATING, -0.1)),  # probable, but a repetition loop
+        "t0.2": output(([20], -1.3)),
+        "t0.4": output(([21], -1.2)),
+        "t0.6": output(([22], -1.9)),
+    })
+    tokens, _ = t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6))
+    assert tokens == [21]
+    assert [m for m, _ in modes] == ["beam5", "t0.2", "t0.4", "t0.6"]
