@@ -34,9 +34,10 @@ def transcriber(answers):
     """A FasterWhisperTranscriber whose model answers ``answers[mode]``; records the modes asked for."""
     modes = []
 
-    def generate(storage, prompts, beam_size=1, sampling_temperature=None, num_hypotheses=1, **options):
+    def generate(storage, prompts, beam_size=1, sampling_temperature=None, **options):
         mode = f"beam{beam_size}" if sampling_temperature is None else f"t{sampling_temperature}"
-        modes.append((mode, num_hypotheses))
+        modes.append(mode)
+        assert options["max_length"] == 1 + 16 * 4 + 16  # prompt + a budget for 4 s of audio
         return [answers[mode]]
 
     t = object.__new__(backend.FasterWhisperTranscriber)
@@ -48,30 +49,27 @@ ENCODED = np.zeros((1, 4), dtype=np.float32)
 REPEATING = list(range(5)) * 20  # compresses far beyond the threshold
 
 
-def test_beam_search_is_tried_before_any_sampling():
-    t, modes = transcriber({"beam5": output(([1, 2, 3], -0.3))})
-    tokens, logprob = t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6))
+def test_the_first_sample_that_passes_wins():
+    t, modes = transcriber({"t0.2": output(([4, 5], -1.4)), "t0.4": output(([1, 2, 3], -0.3))})
+    tokens, logprob = t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6), 4.0)
     assert tokens == [1, 2, 3] and logprob == pytest.approx(-0.3)
-    assert modes == [("beam5", 1)]
-
-
-def test_the_best_of_several_samples_is_taken_at_each_temperature():
-    t, modes = transcriber({
-        "beam5": output(([4, 5], -1.4)),
-        "t0.2": output(([10], -1.5), ([11, 12], -0.6), ([13], -2.0), ([14], -1.1), ([15], -3.0)),
-    })
-    tokens, _ = t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6))
-    assert tokens == [11, 12]
-    assert modes == [("beam5", 1), ("t0.2", backend.BEST_OF)]
+    assert modes == ["t0.2", "t0.4"]
 
 
 def test_when_nothing_passes_the_most_probable_answer_that_does_not_repeat_wins():
     t, modes = transcriber({
-        "beam5": output((REPEATING, -0.1)),  # probable, but a repetition loop
-        "t0.2": output(([20], -1.3)),
+        "t0.2": output((REPEATING, -0.1)),  # probable, but a repetition loop
         "t0.4": output(([21], -1.2)),
         "t0.6": output(([22], -1.9)),
     })
-    tokens, _ = t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6))
+    tokens, _ = t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6), 4.0)
     assert tokens == [21]
-    assert [m for m, _ in modes] == ["beam5", "t0.2", "t0.4", "t0.6"]
+    assert modes == ["t0.2", "t0.4", "t0.6"]
+    # the greedy answer stays when no sample beats it
+    t, _ = transcriber({"t0.2": output(([20], -1.8)), "t0.4": output(([21], -1.7)), "t0.6": output(([22], -1.9))})
+    assert t._fallback(ENCODED[0], [0], Tokenizer, ([7, 8], -1.6), 4.0)[0] == [7, 8]
+
+
+def test_a_greedy_repetition_loop_gives_way_to_a_less_probable_sample():
+    t, _ = transcriber({"t0.2": output(([20], -1.8)), "t0.4": output(([21], -1.7)), "t0.6": output(([22], -1.9))})
+    assert t._fallback(ENCODED[0], [0], Tokenizer, (REPEATING, -0.2), 4.0)[0] == [21]
