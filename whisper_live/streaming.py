@@ -19,6 +19,8 @@ Commit policy (see docs/streaming.md):
   ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
   just committed are dropped (the rules are in whisper_live/cuts.py). A window never exceeds ``max_window`` seconds: past that, all but the last
   segment is committed.
+* A final window also hears up to ``speech_pad_ms`` of the quiet audio before its start (a lead-in:
+  Whisper mishears a first word that starts right at the window's edge).
 * Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
 * Optionally (``final_context``) a final window also carries the committed speech before it, as context;
   whisper_live/final_context.py splits the answer.
@@ -302,7 +304,7 @@ class StreamingSession:
         context, context_text = 0, ""
         if kind == FINAL and not forced and start != self._no_context_at:
             context, context_text = self._context_for(start)
-        lead = self._silent_lead(start) if not context and start != self._soft_cut else 0
+        lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         cfg = self.config
         request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=cfg.initial_prompt,

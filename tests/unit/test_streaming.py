@@ -271,7 +271,7 @@ def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
 
 
-def test_a_window_after_a_short_pause_hears_the_quiet_audio_before_it():
+def test_a_final_window_after_a_short_pause_hears_the_quiet_audio_before_it():
     model = ScriptedTranscriber()
     session, clock = make()
     onset = 0.5 + 3 * 0.5 + 0.5  # second utterance: after three words and a 0.6 s pause
@@ -281,6 +281,7 @@ def test_a_window_after_a_short_pause_hears_the_quiet_audio_before_it():
     assert second.lead > 0
     assert len(second.request.audio) == second.end - second.start + second.lead
     assert not np.any(second.request.audio[:second.lead])  # the lead-in is the quiet audio before it
+    assert all(w.lead == 0 for w, _ in updates if w.kind == PARTIAL)  # partials (and agreement) as they were
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
     # times stay stream times: the second segment starts where word 4 does
     assert session.completed[1].start == pytest.approx(onset, abs=0.02)
