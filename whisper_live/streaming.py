@@ -17,8 +17,8 @@ Commit policy (see docs/streaming.md):
   segment level): leading segments that two consecutive partial answers agree on are committed, and the
   next window starts at their end, moved to a pause the VAD heard near it (a window past
   ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
-  just committed are dropped (the rules are in whisper_live/cuts.py). A window never exceeds ``max_window`` seconds: past that, all but the last
-  segment is committed.
+  just committed are dropped (the rules are in whisper_live/cuts.py). A window never exceeds
+  ``max_window`` seconds: past that, all but the last segment is committed.
 * A final window also hears up to ``speech_pad_ms`` of the quiet audio before its start (a lead-in:
   Whisper mishears a first word that starts right at the window's edge).
 * Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
@@ -184,9 +184,9 @@ class StreamingSession:
         probs = self._vad.feed(samples)
         frame = self._vad.frame_samples
         onset = self.config.vad.threshold
-        offset = max(0.0, onset - 0.15)
+        offset = self._quiet_below  # an utterance goes on while frames stay above this
         base_silence = self.config.vad.min_silence_duration_ms * SAMPLE_RATE / 1000
-        pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
+        pad = self._pad
         for p in probs:
             start, end = self._vad_pos, self._vad_pos + frame
             self._vad_pos = end
@@ -223,8 +223,7 @@ class StreamingSession:
         keep_from = self.committed_until
         if self._vad is not None and not self._in_speech and self._final_until <= self.committed_until:
             # between utterances only the speech pad before a possible onset is worth keeping
-            pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
-            keep_from = max(keep_from, min(self._vad_pos, self.received) - pad)
+            keep_from = max(keep_from, min(self._vad_pos, self.received) - self._pad)
             self.committed_until = keep_from
         limit = self.received - int(self.config.max_buffer * SAMPLE_RATE)
         if keep_from < limit:
@@ -236,8 +235,7 @@ class StreamingSession:
             self.committed_until = max(self.committed_until, limit)
             self._utterance_start = max(self._utterance_start, limit)
             self._served_until = max(self._served_until, limit)
-        pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
-        keep_from = max(self._context_start(keep_from) - pad, limit)
+        keep_from = max(self._context_start(keep_from) - self._pad, limit)
         if keep_from > self._buffer_start:
             cut = min(keep_from, self.received) - self._buffer_start
             self._buffer = self._buffer[cut:]
@@ -319,9 +317,12 @@ class StreamingSession:
         """Samples of quiet audio just before ``start`` to include in a window (whisper_live/cuts.py)."""
         if self._vad is None:
             return 0
-        pad = int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
-        lead = cuts.quiet_lead(self._probs, start, min(pad, start - self._buffer_start), self._quiet_below)
-        return max(0, lead)
+        return cuts.quiet_lead(self._probs, start, min(self._pad, start - self._buffer_start), self._quiet_below)
+
+    @property
+    def _pad(self) -> int:
+        """The VAD's speech pad, in samples."""
+        return int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
 
     @property
     def _quiet_below(self) -> float:
