@@ -49,6 +49,11 @@ def _compression_ratio(text: str) -> float:
     return len(data) / max(1, len(zlib.compress(data)))
 
 
+def _loops(tokens: list[int], tok) -> bool:
+    """Whether decoded text repeats itself (Whisper's gzip-ratio test)."""
+    return _compression_ratio(tok.decode([t for t in tokens if t < tok.eot])) > COMPRESSION_RATIO_THRESHOLD
+
+
 class FasterWhisperTranscriber(Transcriber):
     backend = "faster_whisper"
 
@@ -142,11 +147,10 @@ class FasterWhisperTranscriber(Transcriber):
             for i, out in zip(members, outputs):
                 tokens, avg_logprob = _tokens_and_logprob(out)
                 tok = tokenizers[i]
-                text = tok.decode([t for t in tokens if t < tok.eot])
-                if _compression_ratio(text) > COMPRESSION_RATIO_THRESHOLD or avg_logprob < LOG_PROB_THRESHOLD:
+                if _loops(tokens, tok) or avg_logprob < LOG_PROB_THRESHOLD:
                     tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob),
                                                          len(audios[i]) / SAMPLE_RATE)
-                    if _compression_ratio(tok.decode([t for t in tokens if t < tok.eot])) > COMPRESSION_RATIO_THRESHOLD:
+                    if _loops(tokens, tok):
                         # Still a repetition loop: the trimmed window is what Whisper tripped on. Decode it
                         # once more the standard way, padded to 30 s.
                         tokens, avg_logprob = self._decode_padded(audios[i], prompts[i])
@@ -159,17 +163,17 @@ class FasterWhisperTranscriber(Transcriber):
         out = self._generate(self._encode(features[None]), [prompt], len(audio) / SAMPLE_RATE)[0]
         return _tokens_and_logprob(out)
 
-    def _generate(self, storage, prompts: list[list[int]], seconds: float, beam_size: int = 1, **options):
+    def _generate(self, storage, prompts: list[list[int]], seconds: float, **options):
         """Greedy decoding with Whisper's usual suppressions; ``options`` adds sampling or no-speech output.
 
         The answer may hold at most MAX_TOKENS_PER_SECOND tokens per second of audio (plus a few): a
-        repetition loop then stops there instead of running to 448 tokens, which in beam search or
-        sampling held both workers for seconds.
+        repetition loop then stops there instead of running to 448 tokens, which, repeated by the
+        fallback, held a worker for seconds.
         """
         budget = int(MAX_TOKENS_PER_SECOND * seconds) + 16
         max_length = min(self.model.max_length, max(len(p) for p in prompts) + budget)
         return self.model.model.generate(
-            storage, prompts, beam_size=beam_size, max_length=max_length, return_scores=True,
+            storage, prompts, beam_size=1, max_length=max_length, return_scores=True,
             suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50, **options)
 
     def _storage(self, array: np.ndarray):
@@ -187,13 +191,13 @@ class FasterWhisperTranscriber(Transcriber):
         4.9-8.2 s with 8 clients against 3.5 s) without changing the WER.
         """
         best_tokens, best_logprob = first
-        if _compression_ratio(tok.decode([t for t in best_tokens if t < tok.eot])) > COMPRESSION_RATIO_THRESHOLD:
+        if _loops(best_tokens, tok):
             best_logprob = -math.inf
         storage = self._storage(encoded[None])
         for temperature in FALLBACK_TEMPERATURES:
             out = self._generate(storage, [prompt], seconds, sampling_topk=0, sampling_temperature=temperature)[0]
             tokens, avg_logprob = _tokens_and_logprob(out)
-            if _compression_ratio(tok.decode([t for t in tokens if t < tok.eot])) > COMPRESSION_RATIO_THRESHOLD:
+            if _loops(tokens, tok):
                 continue
             if avg_logprob >= LOG_PROB_THRESHOLD:
                 return tokens, avg_logprob
