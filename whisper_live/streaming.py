@@ -22,8 +22,8 @@ Commit policy (see docs/streaming.md):
 * A final window also hears up to ``speech_pad_ms`` of the quiet audio before its start (a lead-in:
   Whisper mishears a first word that starts right at the window's edge).
 * Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
-* Optionally (``final_context``) a final window also carries the committed speech before it, as context;
-  whisper_live/final_context.py splits the answer.
+* A final window also carries up to ``final_context`` seconds of the committed speech before it, as
+  context (then it needs no lead-in); whisper_live/final_context.py splits the answer.
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
   once it came out the same ``min(same_output_threshold, 3)`` times in a row.
 * After END_OF_AUDIO everything not yet committed is transcribed as a final window.
@@ -74,7 +74,7 @@ class SessionConfig:
     agreement_in_speech_after: float = 8.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
     # around a short phrase (whisper_live/final_context.py); 0 turns it off.
-    final_context: float = 0.0
+    final_context: float = 8.0
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction). Continuous speech (reading,
     # lectures) rarely pauses 500 ms, but does pause 150-300 ms between phrases; cutting there keeps
@@ -330,7 +330,8 @@ class StreamingSession:
 
     def _context_for(self, start: int) -> tuple[int, str]:
         """(samples, text) of the committed audio to replay before a final window starting at ``start``."""
-        if self.config.final_context <= 0 or self._vad is None:
+        if self.config.final_context <= 0 or self._vad is None or self.config.task != "transcribe":
+            # (a translation's word times are too loose to split the answer where the context ends)
             return 0, ""
         chosen = context_segments(self.completed, start / SAMPLE_RATE, self.config.final_context)
         if not chosen:

@@ -256,6 +256,16 @@ def test_final_windows_replay_the_committed_speech_before_them():
     assert session.completed[1].words is None  # the client did not ask for words
 
 
+def test_a_translation_gets_no_replayed_context():
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=8.0, task="translate")
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert len(finals) == 2 and not any(w.context for w in finals)
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+
+
 def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
     def no_words(result, request):
         for seg in result.segments:
@@ -273,7 +283,7 @@ def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
 
 def test_a_final_window_after_a_short_pause_hears_the_quiet_audio_before_it():
     model = ScriptedTranscriber()
-    session, clock = make()
+    session, clock = make(final_context=0)  # a window with replayed context needs no lead-in
     onset = 0.5 + 3 * 0.5 + 0.5  # second utterance: after three words and a 0.6 s pause
     audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.5), speech([4, 5, 6]), silence(1.0)])
     updates = stream(session, clock, audio, model, end=False)

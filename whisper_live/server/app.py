@@ -52,7 +52,7 @@ class ServerConfig:
     inference_mode: str = "scheduler"  # or "locked": thread per client, model behind a lock
     latency_target: float = 2.0
     admission_control: bool = True
-    final_context: float = 0.0  # seconds of committed speech replayed before a final window (opt-in)
+    final_context: float = 8.0  # seconds of committed speech replayed before a final window (0: off)
 
 
 class ModelPool:

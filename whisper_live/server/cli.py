@@ -52,10 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency_target", type=float, default=2.0,
                         help="admission: refuse (WAIT) new clients when final transcripts would take longer "
                              "than this many seconds")
-    parser.add_argument("--final_context", type=float, default=0.0,
+    parser.add_argument("--final_context", type=float, default=8.0,
                         help="seconds of already-committed speech replayed before each final window so that "
-                             "the model hears the sentence around a short phrase (8 is more accurate on real "
-                             "speech, costs about twice the model time of final windows); 0 (default) turns it off (docs/streaming.md)")
+                             "the model hears the sentence around a short phrase (default 8: more accurate on "
+                             "real speech, for about twice the model time of final windows); 0 turns it off "
+                             "(docs/streaming.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
