@@ -128,6 +128,20 @@ def test_aggregate_pools_speakers_and_counts_silent_words():
     assert not metrics.meets_target(figures, target_p90=5.0, target_max=1.0)
 
 
+def test_wer_by_source_groups_speakers_by_what_they_streamed():
+    a = paced_log(4.0, name="a", reference="one two three four")
+    a.source, a.updates = "first.wav", [Update(102.0, [seg(0.0, 1.0, "one two three", True)])]
+    b = paced_log(4.0, name="b", reference="one two three four")
+    b.source, b.updates = "first.wav", [Update(102.0, [seg(0.0, 1.0, "one two three four", True)])]
+    c = paced_log(4.0, name="c", reference="five six")
+    c.source, c.updates = "second.wav", [Update(102.0, [seg(0.0, 1.0, "five seven", True)])]
+    quiet = paced_log(4.0, name="q", speaking=False)
+    rows = metrics.wer_by_source([a, c, b, quiet])
+    assert rows == [{"audio": "first.wav", "clients": 2, "wer": 0.125},
+                    {"audio": "second.wav", "clients": 1, "wer": 0.5}]
+    assert metrics.client_figures(c)["audio"] == "second.wav"
+
+
 def test_target_fails_when_a_client_did_not_finish_or_was_refused():
     a = paced_log(2.0, name="a", reference="x")
     a.updates = [Update(101.5, [seg(0.0, 1.0, "x", True)])]

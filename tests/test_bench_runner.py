@@ -20,6 +20,7 @@ import pytest
 from whisper_live import protocol
 from whisper_live.bench import __main__ as bench_main
 from whisper_live.bench import metrics, runner, server_process
+from whisper_live.bench.audio import Speech
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 REPLY_DELAY = 0.2
@@ -89,7 +90,8 @@ def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, 
     settings = runner.RunSettings(port=server_port, frame_samples=4096, ready_timeout=5.0,
                                   finish_timeout=finish_timeout)
     reference = " ".join(WORDS[: int(seconds)])
-    plans = runner.plan_clients(noise(seconds), reference, n, 0, lambda i: noise(seconds), 0.3, seed=3)
+    plans = runner.plan_clients([Speech(noise(seconds), reference, "noise")], n, 0, lambda i: noise(seconds), 0.3,
+                                seed=3)
     return runner.run_clients(plans, settings, watch, idle_sample=0.2)
 
 
@@ -188,6 +190,53 @@ def test_cli_prints_one_json_line_and_a_table(tmp_path, capsys):
     assert run_["server"]["cpu_percent"] is not None
     assert doc["offline"] == {"skipped": "--no-offline"}
     assert "final p50" in err and "s0" in err and "q0" in err
+
+
+def test_speakers_take_turns_over_several_audio_files():
+    first, second = Speech(noise(1.0), "alpha", "first"), Speech(noise(2.0), "alpha bravo", "second")
+    plans = runner.plan_clients([first, second], 3, 1, lambda i: noise(2.0), 0.0, seed=0)
+    assert [(p.name, p.source, p.reference) for p in plans] == [
+        ("s0", "first", "alpha"), ("s1", "second", "alpha bravo"), ("s2", "first", "alpha"), ("q0", "silence", None)]
+    assert len(plans[1].audio) == 32000 and not plans[3].speaking
+
+
+def test_offline_wer_is_weighted_as_the_speakers_were_spread():
+    from whisper_live.bench.offline import offline_wer_for_clients
+
+    speeches = [Speech(noise(1.0), "one two three four", "a"), Speech(noise(1.0), "five six", "b")]
+    offline = {"per_audio": [{"audio": "a", "text": "one two three four"}, {"audio": "b", "text": "five"}]}
+    assert offline_wer_for_clients(offline, speeches, 1) == 0.0  # only speaker 0, on audio a
+    assert offline_wer_for_clients(offline, speeches, 2) == round(1 / 6, 4)
+    assert offline_wer_for_clients(offline, speeches, 3) == 0.1  # a, b, a: one error in 10 words
+    assert offline_wer_for_clients({"skipped": "--no-offline"}, speeches, 3) is None
+
+
+def test_cli_with_two_audio_files_reports_each(tmp_path, capsys):
+    import soundfile
+
+    one, two = tmp_path / "one.wav", tmp_path / "two.wav"
+    soundfile.write(str(one), noise(2.0), 16000)
+    soundfile.write(str(two), noise(3.0), 16000)
+    with FakeServer() as server:
+        code = bench_main.main(["--port", str(server.port), "--clients", "3", "--audio", str(one),
+                                "--reference", "alpha bravo", "--audio", str(two), "--reference",
+                                "alpha bravo echo", "--stagger", "0.2", "--no-offline", "--finish-timeout", "10"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    (run_,) = json.loads(out)["runs"]
+    assert [c["audio"] for c in run_["per_client"]] == [str(one), str(two), str(one)]
+    # the fake server says "alpha bravo charlie" for 3 s: one substitution in the second file's 3 words
+    assert run_["wer_by_audio"] == [{"audio": str(one), "clients": 2, "wer": 0.0, "wer_offline": None},
+                                    {"audio": str(two), "clients": 1, "wer": round(1 / 3, 4), "wer_offline": None}]
+    assert run_["wer"] == round(1 / 7, 4)
+    assert "WER by audio" in err and "two.wav" in err
+
+
+def test_cli_wants_one_reference_per_audio():
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--audio", "a.wav", "--audio", "b.wav", "--reference", "x"])
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--mixed", "--audio", "a.wav"])
 
 
 def test_cli_ramp_reports_the_largest_count_meeting_the_target(tmp_path, capsys):

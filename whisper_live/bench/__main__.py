@@ -17,6 +17,7 @@ from typing import Optional
 
 from whisper_live.bench import audio as audio_mod
 from whisper_live.bench import metrics, report, runner, server_process
+from whisper_live.bench import offline as offline_mod
 
 MAX_CONNECTIONS = 256
 
@@ -43,9 +44,17 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="samples per audio frame (default 4096 = 256 ms, as WhisperLive's client)")
 
     g = p.add_argument_group("audio")
-    g.add_argument("--audio", help="speech file (any format ffmpeg/libsndfile reads); default: the 3.9 min "
-                                   "LJ Speech passage from ../shared, else an espeak-ng clip")
-    g.add_argument("--reference", help="reference transcript: the text, or a file holding it")
+    g.add_argument("--audio", action="append",
+                   help="speech file (any format ffmpeg/libsndfile reads), or a folder of ../shared/audio "
+                        "(e.g. en/librispeech: its clips joined); repeat it to give speakers different "
+                        "audio (speaker i streams the (i mod count)-th); default: the 3.9 min LJ Speech "
+                        "passage from ../shared, else an espeak-ng clip")
+    g.add_argument("--mixed", action="store_true",
+                   help="speakers take turns over four sets of ../shared/audio: the LJ Speech passage, "
+                        "and the Hi-Fi TTS, LibriSpeech and CMU ARCTIC folders joined (%s)"
+                        % ", ".join(audio_mod.MIXED))
+    g.add_argument("--reference", action="append",
+                   help="reference transcript: the text, or a file holding it; once per --audio, in order")
     g.add_argument("--duration", type=float, help="use only the first DURATION seconds of the audio")
 
     g = p.add_argument_group("server")
@@ -98,6 +107,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("nothing to do: no speaking and no silent clients")
     if args.frame_samples <= 0 or args.frame_samples > 10 * 16000:
         p.error("--frame-samples must be between 1 and 160000")
+    if args.mixed and args.audio:
+        p.error("--mixed and --audio exclude each other")
+    if args.reference and len(args.reference) != len(args.audio or [None]):
+        p.error("give one --reference per --audio")
     if args.server_pid and args.spawn_server:
         p.error("--server-pid and --spawn-server exclude each other")
     if not args.allow_remote and not _is_local(args.host):
@@ -117,29 +130,39 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def load_speech(args: argparse.Namespace) -> audio_mod.Speech:
-    if args.audio:
-        speech = audio_mod.load_speech(args.audio)
+def load_speeches(args: argparse.Namespace) -> list[audio_mod.Speech]:
+    """What the speakers stream, in turn: the --audio files (or --mixed, or the default) after --duration."""
+    if args.mixed:
+        if audio_mod.shared_audio_dir() is None:
+            raise ValueError("--mixed needs ../shared/audio beside the checkout")
+        paths = list(audio_mod.MIXED)
     else:
-        speech = audio_mod.default_speech()
-    if args.reference is not None:
-        # An explicit reference is taken as the text of exactly what is streamed (after --duration).
-        speech = audio_mod.cut(speech, args.duration) if args.duration else speech
-        speech.reference = audio_mod.read_reference(args.reference)
-        return speech
-    return audio_mod.cut(speech, args.duration)
+        paths = args.audio or [None]
+    speeches = []
+    for i, path in enumerate(paths):
+        speech = audio_mod.load_speech(path) if path else audio_mod.default_speech()
+        if args.reference:
+            # An explicit reference is taken as the text of exactly what is streamed (after --duration).
+            speech = audio_mod.cut(speech, args.duration) if args.duration else speech
+            speech.reference = audio_mod.read_reference(args.reference[i])
+        else:
+            speech = audio_mod.cut(speech, args.duration)
+        speeches.append(speech)
+    return speeches
 
 
-def run_step(args, speech, speakers: int, watch) -> dict:
+def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> dict:
     settings = runner.RunSettings(host=args.host, port=args.port, model=args.model,
                                   language=args.language or None, use_vad=args.use_vad,
                                   frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
                                   finish_timeout=args.finish_timeout)
+    longest = max(speech.duration for speech in speeches)
     plans = runner.plan_clients(
-        speech.audio, speech.reference, speakers, args.silent,
-        lambda i: audio_mod.silence(speech.duration, args.silence, seed=args.seed * 1000 + i),
+        speeches, speakers, args.silent,
+        lambda i: audio_mod.silence(longest, args.silence, seed=args.seed * 1000 + i),
         args.stagger, args.seed)
-    _say(args, f"run: {speakers} speaking + {args.silent} silent clients, {speech.duration:.1f} s of audio "
+    lengths = " / ".join(f"{speech.duration:.1f}" for speech in speeches)
+    _say(args, f"run: {speakers} speaking + {args.silent} silent clients, {lengths} s of audio "
                f"each, to {settings.uri} ...")
     result = runner.run_clients(plans, settings, watch, idle_sample=args.idle_sample)
     figures = metrics.aggregate(result.logs)
@@ -148,6 +171,8 @@ def run_step(args, speech, speakers: int, watch) -> dict:
     figures["server"] = result.server
     figures["bench_cpu_percent"] = result.bench_cpu_percent
     figures["per_client"] = [metrics.client_figures(log) for log in result.logs]
+    if len(speeches) > 1:
+        figures["wer_by_audio"] = metrics.wer_by_source(result.logs)
     fin = figures["final_latency_s"]
     _say(args, f"  done in {result.wall_s:.1f} s: finished {figures['finished']}/{len(plans)}, final p90 "
                f"{fin['p90']} s, max {fin['max']} s, WER {figures['wer']}")
@@ -157,7 +182,7 @@ def run_step(args, speech, speakers: int, watch) -> dict:
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        speech = load_speech(args)
+        speeches = load_speeches(args)
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"error: cannot read the audio: {exc}", file=sys.stderr)
         return 2
@@ -177,7 +202,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         for i, speakers in enumerate(args.steps):
             if i:
                 time.sleep(args.pause)
-            figures = run_step(args, speech, speakers, watch)
+            figures = run_step(args, speeches, speakers, watch)
             runs.append(figures)
             if args.ramp and not figures["meets_target"] and not args.ramp_all:
                 _say(args, "  target missed: ramp stops here (--ramp-all to go on)")
@@ -196,25 +221,28 @@ def main(argv: Optional[list[str]] = None) -> int:
     speakers_ran = any(run["clients"] for run in runs)
     if not args.offline:
         offline["skipped"] = "--no-offline"
-    elif speech.reference is None:
+    elif any(speech.reference is None for speech in speeches):
         offline["skipped"] = "no reference text"
     elif not speakers_ran:
         offline["skipped"] = "no speaking clients"
     else:
         _say(args, "offline transcription of the same audio ...")
         try:
-            from whisper_live.bench.offline import offline_wer
-
-            offline = offline_wer(speech.audio, speech.reference, args.offline_model or args.model,
-                                  args.offline_compute_type)
-            offline.pop("text", None)
+            offline = offline_mod.offline_wers(speeches, args.offline_model or args.model,
+                                               args.offline_compute_type)
         except Exception as exc:  # model missing, faster-whisper missing: the rest of the report stands
             offline["skipped"] = f"{type(exc).__name__}: {exc}"
+    offline_by_audio = {entry["audio"]: entry["wer"] for entry in offline.get("per_audio", [])}
     for run in runs:
-        run["wer_offline"] = offline.get("wer")
-        run["wer_vs_offline"] = report.relative_to_offline(run["wer"], offline.get("wer"))
-        run["wer_minus_offline"] = (round(run["wer"] - offline["wer"], 4)
-                                    if run["wer"] is not None and offline.get("wer") is not None else None)
+        # offline WER weighted as this run's speakers were spread over the audio (for one audio: its WER)
+        run["wer_offline"] = offline_mod.offline_wer_for_clients(offline, speeches, run["clients"])
+        run["wer_vs_offline"] = report.relative_to_offline(run["wer"], run["wer_offline"])
+        run["wer_minus_offline"] = (round(run["wer"] - run["wer_offline"], 4)
+                                    if run["wer"] is not None and run["wer_offline"] is not None else None)
+        for row in run.get("wer_by_audio", []):
+            row["wer_offline"] = offline_by_audio.get(row["audio"])
+    for entry in offline.get("per_audio", []):
+        entry.pop("text")  # the transcripts stay out of the JSON line
 
     doc = {
         "bench": "whisper_live.bench",
@@ -223,10 +251,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         "config": {
             "server": f"ws://{args.host}:{args.port}",
             "spawned": args.spawn_server,
-            "audio": speech.source,
-            "audio_s": round(speech.duration, 3),
-            "audio_note": speech.note,
-            "reference_words": len(speech.reference.split()) if speech.reference is not None else None,
+            "audio": " + ".join(speech.source for speech in speeches),
+            "audio_s": round(sum(speech.duration for speech in speeches), 3),
+            "audio_note": "; ".join(speech.note for speech in speeches if speech.note),
+            "reference_words": (sum(len(speech.reference.split()) for speech in speeches)
+                                if all(speech.reference is not None for speech in speeches) else None),
             "model": args.model,
             "language": args.language or None,
             "use_vad": args.use_vad,

@@ -16,6 +16,9 @@ import numpy as np
 from whisper_live.protocol import SAMPLE_RATE
 
 LONG_CLIP = "en/long/ljspeech_LJ001-0001_to_0032_concat.flac"
+# ``--mixed``: one continuous reader and three folders of other speakers' utterances, each joined into a
+# stream (join_folder); every set with a trustworthy reference in ../shared/audio/en.
+MIXED = (LONG_CLIP, "en/hifitts_6097", "en/librispeech", "en/cathy_arctic")
 
 # Used only where ../shared is absent and espeak-ng is installed: plain sentences, written for this file.
 ESPEAK_TEXT = (
@@ -33,6 +36,9 @@ class Speech:
     reference: Optional[str]
     source: str  # file name or a description
     note: str = ""  # how the audio or the reference was derived, when it was
+    # (start s, end s, text) of each utterance, when known (a joined folder, a clip with .segments.tsv):
+    # lets --duration cut at an utterance's end and keep a matching reference.
+    segments: Optional[list[tuple[float, float, str]]] = None
 
     @property
     def duration(self) -> float:
@@ -105,26 +111,83 @@ def read_reference(value: str) -> str:
 
 
 def load_speech(path: str, reference: Optional[str] = None) -> Speech:
-    """A speech file and its reference: given, from ../shared's manifest, or from ``NAME.txt`` beside it."""
+    """A speech file and its reference: given, from ../shared's manifest, or from ``NAME.txt`` beside it.
+
+    ``path`` may also name a folder of ../shared/audio (``en/librispeech``, or a path to it): its clips
+    with a reference are joined into one stream (:func:`join_folder`). A relative path that does not
+    exist here is looked up in ../shared/audio.
+    """
     file = Path(path)
-    audio = load_audio(path)
+    shared = shared_audio_dir()
+    if not file.exists() and shared is not None and not file.is_absolute() and (shared / file).exists():
+        file = shared / file
+    if file.is_dir():
+        if shared is None:
+            raise ValueError(f"{path}: a folder is joined from ../shared/audio's manifest, which is absent")
+        try:
+            folder = file.resolve().relative_to(shared.resolve()).as_posix()
+        except ValueError:
+            raise ValueError(f"{path}: only folders of {shared} can be joined") from None
+        speech = join_folder(shared, folder)
+        if reference is not None:
+            speech.reference = reference
+        return speech
+    audio = load_audio(str(file))
     if reference is None:
         reference = manifest_reference(file)
     if reference is None and file.with_suffix(".txt").exists():
         reference = file.with_suffix(".txt").read_text(encoding="utf-8").strip()
-    return Speech(audio, reference, str(file))
+    return Speech(audio, reference, _display_name(file, shared), segments=_sidecar_segments(file))
+
+
+def _display_name(file: Path, shared: Optional[Path]) -> str:
+    """A file of ../shared/audio by its name there (as in its manifest); any other file as given."""
+    if shared is not None:
+        try:
+            return file.resolve().relative_to(shared.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(file)
+
+
+def join_folder(shared: Path, folder: str, gap: float = 0.3) -> Speech:
+    """The clips of ``folder`` that have a reference, in name order, joined with ``gap`` s of silence.
+
+    The reference is the clips' references joined by spaces; ``segments`` says where each clip lies.
+    """
+    import soundfile
+
+    prefix = folder.rstrip("/") + "/"
+    rows = [r for r in manifest_rows(shared)
+            if r["file"].startswith(prefix) and (r.get("reference_transcript") or "").strip()]
+    if not rows:
+        raise ValueError(f"no clip with a reference under {prefix} in {shared / 'manifest.tsv'}")
+    rows.sort(key=lambda r: r["file"])
+    pieces, segments = [], []
+    position = 0
+    silence_gap = np.zeros(int(gap * SAMPLE_RATE), dtype=np.float32)
+    for row in rows:
+        audio, rate = soundfile.read(shared / row["file"], dtype="float32")
+        if rate != SAMPLE_RATE or audio.ndim != 1:
+            raise ValueError(f"{row['file']}: expected 16 kHz mono, got {rate} Hz, shape {audio.shape}")
+        segments.append((position / SAMPLE_RATE, (position + len(audio)) / SAMPLE_RATE,
+                         row["reference_transcript"].strip()))
+        pieces += [audio, silence_gap]
+        position += len(audio) + len(silence_gap)
+    return Speech(np.concatenate(pieces), " ".join(s[2] for s in segments), prefix.rstrip("/"),
+                  f"{len(rows)} clips joined with {gap:g} s pauses", segments)
 
 
 def cut(speech: Speech, duration: Optional[float]) -> Speech:
     """The first ``duration`` seconds, with a reference that still matches the audio.
 
-    A joined clip with a ``.segments.tsv`` is cut at the end of the last utterance that fits (plus the
+    Audio whose utterances are known (``segments``) is cut at the end of the last utterance that fits (plus the
     pause after it), and its reference is those utterances' text. Any other clip cut short loses its
     reference (its WER would be meaningless), unless nothing was cut.
     """
     if duration is None or duration <= 0 or duration >= speech.duration:
         return speech
-    segments = _sidecar_segments(Path(speech.source)) if os.path.exists(speech.source) else None
+    segments = speech.segments
     if segments:
         kept = [s for s in segments if s[1] <= duration]
         if kept:
@@ -133,7 +196,7 @@ def cut(speech: Speech, duration: Optional[float]) -> Speech:
             audio = speech.audio[: int(round(end * SAMPLE_RATE))]
             reference = " ".join(s[2] for s in kept)
             return Speech(audio, reference, speech.source,
-                          f"cut to {len(kept)} whole utterances ({end:.2f} s) of {speech.duration:.1f} s")
+                          f"cut to {len(kept)} whole utterances ({end:.2f} s) of {speech.duration:.1f} s", kept)
     audio = speech.audio[: int(round(duration * SAMPLE_RATE))]
     return Speech(audio, None, speech.source,
                   f"cut to {duration:.2f} s of {speech.duration:.1f} s; no reference for the cut, so no WER")

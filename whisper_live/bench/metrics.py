@@ -47,6 +47,7 @@ class ClientLog:
     name: str
     speaking: bool = True
     reference: Optional[str] = None
+    source: str = ""  # what it streamed (a file, a joined folder)
     # Per frame sent, parallel lists: cumulative audio (seconds) after the frame, and when it was sent.
     frame_audio_end: list[float] = field(default_factory=list)
     frame_t: list[float] = field(default_factory=list)
@@ -194,6 +195,7 @@ def client_figures(log: ClientLog) -> dict:
     return {
         "name": log.name,
         "speaking": log.speaking,
+        "audio": log.source,
         "admission": log.admission,
         "finished": log.finished,
         "failure": log.failure,
@@ -246,6 +248,21 @@ def aggregate(logs: Iterable[ClientLog]) -> dict:
         "wer_max": round(max(per_client_wer), 4) if per_client_wer else None,
         "silent_words": sum(len(wer_mod.normalize(transcript(log)).split()) for log in silent),
     }
+
+
+def wer_by_source(logs: Iterable[ClientLog]) -> list[dict]:
+    """Corpus WER of the speakers that streamed each audio, in order of first appearance."""
+    groups: dict[str, list[ClientLog]] = {}
+    for log in logs:
+        if log.speaking:
+            groups.setdefault(log.source, []).append(log)
+    rows = []
+    for source, group in groups.items():
+        scored = [log for log in group if log.reference is not None and log.admission == "ready"]
+        wer = (round(wer_mod.corpus_wer([log.reference or "" for log in scored], [transcript(log) for log in scored]), 4)
+               if scored else None)
+        rows.append({"audio": source, "clients": len(group), "wer": wer})
+    return rows
 
 
 def meets_target(figures: dict, target_p90: float, target_max: Optional[float] = None) -> bool:

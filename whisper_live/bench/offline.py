@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-import numpy as np
-
 from whisper_live import wer as wer_mod
 
 
@@ -27,11 +25,14 @@ def model_dir(name: Optional[str]) -> str:
     return resolve_model(name)
 
 
-def offline_wer(audio: np.ndarray, reference: str, model: Optional[str], compute_type: str = "default") -> dict:
-    """faster-whisper ``WhisperModel(dir).transcribe(audio)`` with its default settings, and its WER.
+def offline_wers(speeches: list, model: Optional[str], compute_type: str = "default") -> dict:
+    """faster-whisper ``WhisperModel(dir).transcribe(audio)`` with its default settings, for each speech.
 
-    ``compute_type`` "default" keeps the type the model was saved with (float16 for the bundled tiny.en,
-    run as float32 on a CPU); the server's faster_whisper backend runs int8 on a CPU.
+    ``speeches`` are :class:`~whisper_live.bench.audio.Speech` objects with a reference. Returns the model,
+    the compute type, and per speech (in order) its WER, transcript and seconds; ``wer`` is the corpus WER
+    over all of them (each once). ``compute_type`` "default" keeps the type the model was saved with
+    (float16 for the bundled tiny.en, run as float32 on a CPU); the server's faster_whisper backend runs
+    int8 on a CPU.
     """
     from faster_whisper import WhisperModel
 
@@ -39,8 +40,23 @@ def offline_wer(audio: np.ndarray, reference: str, model: Optional[str], compute
     started = time.monotonic()
     whisper = WhisperModel(path, compute_type=compute_type)
     loaded = time.monotonic()
-    segments, _info = whisper.transcribe(audio)
-    text = " ".join(seg.text.strip() for seg in segments)  # the generator runs the model here
-    done = time.monotonic()
-    return {"model": path, "compute_type": compute_type, "wer": round(wer_mod.wer(reference, text), 4), "seconds": round(done - loaded, 2),
-            "load_seconds": round(loaded - started, 2), "text": text}
+    per_audio = []
+    for speech in speeches:
+        began = time.monotonic()
+        segments, _info = whisper.transcribe(speech.audio)
+        text = " ".join(seg.text.strip() for seg in segments)  # the generator runs the model here
+        per_audio.append({"audio": speech.source, "wer": round(wer_mod.wer(speech.reference, text), 4),
+                          "seconds": round(time.monotonic() - began, 2), "text": text})
+    corpus = wer_mod.corpus_wer([s.reference for s in speeches], [a["text"] for a in per_audio])
+    return {"model": path, "compute_type": compute_type, "wer": round(corpus, 4),
+            "seconds": round(time.monotonic() - loaded, 2), "load_seconds": round(loaded - started, 2),
+            "per_audio": per_audio}
+
+
+def offline_wer_for_clients(offline: dict, speeches: list, speakers: int) -> Optional[float]:
+    """The offline corpus WER weighted as a run's clients were: speaker ``i`` streamed speech ``i % n``."""
+    if offline.get("per_audio") is None or speakers <= 0:
+        return None
+    chosen = [i % len(speeches) for i in range(speakers)]
+    return round(wer_mod.corpus_wer([speeches[i].reference for i in chosen],
+                                    [offline["per_audio"][i]["text"] for i in chosen]), 4)

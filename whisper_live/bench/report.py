@@ -39,8 +39,10 @@ def table(doc: dict, per_client: bool = True) -> str:
     ]
     offline = doc.get("offline") or {}
     if offline.get("wer") is not None:
+        each = " (each audio once; the runs weigh it as their speakers were spread)" \
+            if len(offline.get("per_audio", [])) > 1 else ""
         lines.append(f"offline WER (faster-whisper {offline['compute_type']}, {offline['model']}): "
-                     f"{offline['wer']:.4f}, transcribed in {offline['seconds']:.1f} s")
+                     f"{offline['wer']:.4f}{each}, transcribed in {offline['seconds']:.1f} s")
     elif offline.get("skipped"):
         lines.append(f"offline WER: not computed ({offline['skipped']})")
     head = (f"{'clients':>7} {'silent':>6} {'done':>5} {'wait':>4} {'err':>3} | "
@@ -74,11 +76,17 @@ def table(doc: dict, per_client: bool = True) -> str:
                 f"{_f(srv['rss_connected_mb'], 1)} MB, peak {_f(srv['rss_peak_mb'], 1)} MB; bench itself "
                 f"{_f(run.get('bench_cpu_percent'), 1)}% CPU"
             )
+        if run.get("wer_by_audio"):
+            lines.append(f"N={run['clients']}+{run['silent']} WER by audio (streaming / offline, clients):")
+            for row in run["wer_by_audio"]:
+                lines.append(f"  {row['audio']}: {_f(row['wer'], 3)} / {_f(row.get('wer_offline'), 3)}, "
+                             f"{row['clients']}")
         if run["not_finished"]:
             lines.append(f"not finished: {', '.join(run['not_finished'])}")
         if run["silent"]:
             lines.append(f"words produced for silent clients: {run['silent_words']}")
         if per_client:
+            several = len({c.get("audio") for c in run["per_client"] if c["speaking"]}) > 1
             lines.append("")
             lines.append(f"{'client':>6} {'adm':>6} {'fin':>3} | {'final p50':>9} {'p90':>6} {'max':>6} {'n':>4} | "
                          f"{'partial p50':>11} {'p90':>6} {'n':>4} | {'WER':>6} {'words':>5} {'drain s':>7} | note")
@@ -88,6 +96,7 @@ def table(doc: dict, per_client: bool = True) -> str:
                     f"{c['name']:>6} {c['admission']:>6} {'yes' if c['finished'] else 'NO':>3} | "
                     f"{_f(fin['p50']):>9} {_f(fin['p90']):>6} {_f(fin['max']):>6} {fin['n']:>4} | "
                     f"{_f(par['p50']):>11} {_f(par['p90']):>6} {par['n']:>4} | {_f(c['wer'], 3):>6} "
-                    f"{c['words']:>5} {_f(c['finish_s'], 1):>7} | {c['failure'] or '; '.join(c['messages']) or ''}"
+                    f"{c['words']:>5} {_f(c['finish_s'], 1):>7} | "
+                    f"{c['failure'] or '; '.join(c['messages']) or (c.get('audio', '') if several else '')}"
                 )
     return "\n".join(lines)

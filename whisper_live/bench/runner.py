@@ -21,6 +21,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from whisper_live import protocol
+from whisper_live.bench.audio import Speech
 from whisper_live.bench.metrics import ClientLog, Update
 from whisper_live.bench.server_process import Sample, ServerWatch, cpu_percent
 
@@ -34,6 +35,7 @@ class ClientPlan:
     speaking: bool
     reference: Optional[str]
     start_delay: float  # seconds after the run's start
+    source: str = ""  # what the audio is (a file, a joined folder), for the report
 
 
 @dataclass
@@ -56,15 +58,20 @@ class RunSettings:
         return self.frame_samples / protocol.SAMPLE_RATE
 
 
-def plan_clients(speech_audio: np.ndarray, reference: Optional[str], speakers: int, silent: int,
-                 silence_maker: Callable[[int], np.ndarray], stagger: float, seed: int) -> list[ClientPlan]:
-    """Speakers first (``s0``..), then silent clients (``q0``..), each with a seeded random start offset."""
+def plan_clients(speeches: list[Speech], speakers: int, silent: int, silence_maker: Callable[[int], np.ndarray],
+                 stagger: float, seed: int) -> list[ClientPlan]:
+    """Speakers first (``s0``..), then silent clients (``q0``..), each with a seeded random start offset.
+
+    Speaker ``i`` streams ``speeches[i % len(speeches)]``.
+    """
     rng = random.Random(seed)
     plans = []
     for i in range(speakers):
-        plans.append(ClientPlan(f"s{i}", speech_audio, True, reference, rng.uniform(0.0, stagger)))
+        speech = speeches[i % len(speeches)]
+        plans.append(ClientPlan(f"s{i}", speech.audio, True, speech.reference, rng.uniform(0.0, stagger),
+                                speech.source))
     for i in range(silent):
-        plans.append(ClientPlan(f"q{i}", silence_maker(i), False, None, rng.uniform(0.0, stagger)))
+        plans.append(ClientPlan(f"q{i}", silence_maker(i), False, None, rng.uniform(0.0, stagger), "silence"))
     return plans
 
 
@@ -77,7 +84,7 @@ class Client:
         self.settings = settings
         self.stop = stop
         self.on_admitted = on_admitted
-        self.log = ClientLog(name=plan.name, speaking=plan.speaking, reference=plan.reference)
+        self.log = ClientLog(name=plan.name, speaking=plan.speaking, reference=plan.reference, source=plan.source)
         self._admitted = threading.Event()
         self._closed = threading.Event()  # the receiver is done: DISCONNECT, close, or error
         self._disconnect_at: Optional[float] = None
