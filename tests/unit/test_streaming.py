@@ -325,8 +325,8 @@ def test_agreement_waits_for_a_pause_instead_of_cutting_inside_speech():
     session, clock = make(endpoint_schedule=((float("inf"), 1.0),))
     updates = stream(session, clock, audio, Segmented(), end=False)
     windows = [w for w, u in updates if w.kind == PARTIAL and u.completed]
-    # agreement commits only once the window is 8 s long (agreement_in_speech_after), not from 5 s
-    assert windows and all(w.end - w.start >= 8 * SAMPLE_RATE for w in windows)
+    # agreement commits only once the window is 6 s long (agreement_in_speech_after), not from 4 s
+    assert windows and all(w.end - w.start >= 6 * SAMPLE_RATE for w in windows)
     assert committed_words(session) == [f"w{k}" for k in range(40)]
 
     session, clock = make(endpoint_schedule=((float("inf"), 1.0),), agreement_in_speech_after=60.0)
