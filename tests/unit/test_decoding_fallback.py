@@ -73,3 +73,11 @@ def test_when_nothing_passes_the_most_probable_answer_that_does_not_repeat_wins(
 def test_a_greedy_repetition_loop_gives_way_to_a_less_probable_sample():
     t, _ = transcriber({"t0.2": output(([20], -1.8)), "t0.4": output(([21], -1.7)), "t0.6": output(([22], -1.9))})
     assert t._fallback(ENCODED[0], [0], Tokenizer, (REPEATING, -0.2), 4.0)[0] == [21]
+
+
+def test_a_repetition_loop_is_told_from_a_sentence():
+    from whisper_live.transcriber.fallback import repeats_itself
+
+    assert repeats_itself(" It was natural therefore." * 12)
+    assert not repeats_itself(" The earliest book printed with movable type, the aforesaid Gutenberg Bible.")
+    assert not repeats_itself("")

@@ -22,36 +22,27 @@ from __future__ import annotations
 
 import math
 import threading
-import zlib
 from typing import Optional
 
 import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
+from whisper_live.transcriber.fallback import FALLBACK_TEMPERATURES, repeats_itself
 
 PAD_SECONDS = 3.0
 MIN_WINDOW_SECONDS = 8.0
 MAX_WINDOW_SECONDS = 30.0
-# Above this gzip compression ratio the text is a repetition loop: decode that request again with
-# temperature fallback (Whisper's rule).
-COMPRESSION_RATIO_THRESHOLD = 2.4
 LOG_PROB_THRESHOLD = -1.0
-FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6)
 # Fast speech is about 7 tokens a second in English; Chinese or Japanese can take twice that.
 MAX_TOKENS_PER_SECOND = 16
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 
 
-def _compression_ratio(text: str) -> float:
-    data = text.encode("utf-8")
-    return len(data) / max(1, len(zlib.compress(data)))
-
-
 def _loops(tokens: list[int], tok) -> bool:
     """Whether decoded text repeats itself (Whisper's gzip-ratio test)."""
-    return _compression_ratio(tok.decode([t for t in tokens if t < tok.eot])) > COMPRESSION_RATIO_THRESHOLD
+    return repeats_itself(tok.decode([t for t in tokens if t < tok.eot]))
 
 
 class FasterWhisperTranscriber(Transcriber):

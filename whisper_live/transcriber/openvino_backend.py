@@ -36,7 +36,6 @@ import logging
 import os
 import queue
 import threading
-import zlib
 from contextlib import contextmanager
 from typing import Optional
 
@@ -44,6 +43,7 @@ import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import BackendUnavailable, RawSegment, Request, Result, Transcriber
+from whisper_live.transcriber.fallback import FALLBACK_TEMPERATURES, repeats_itself
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +65,9 @@ Then start the server with: --backend openvino --openvino_model_path DIR"""
 REQUIRED_FILES = ("openvino_encoder_model.xml", "openvino_decoder_model.xml", "openvino_detokenizer.xml",
                   "generation_config.json")
 
-COMPRESSION_RATIO_THRESHOLD = 2.4
-FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6)
 # The pipeline's feature extractor needs more than n_fft / 2 samples (reflect padding).
 MIN_SAMPLES = 201
 MAX_NEW_TOKENS = 224
-
-
-def _compression_ratio(text: str) -> float:
-    data = text.encode("utf-8")
-    return len(data) / max(1, len(zlib.compress(data)))
 
 
 def check_model_dir(model_dir: str) -> None:
@@ -186,13 +179,13 @@ class OpenVINOTranscriber(Transcriber):
                 config.language = f"<|{detected[0]}|>"
             output = pipeline.generate(audio, config)
             text = "".join(output.texts)
-            if _compression_ratio(text) > COMPRESSION_RATIO_THRESHOLD:
+            if repeats_itself(text):
                 for temperature in FALLBACK_TEMPERATURES:
                     config.do_sample = True
                     config.temperature = temperature
                     config.rng_seed = 1
                     retry = pipeline.generate(audio, config)
-                    if _compression_ratio("".join(retry.texts)) <= COMPRESSION_RATIO_THRESHOLD:
+                    if not repeats_itself("".join(retry.texts)):
                         output = retry
                         break
         result = Result(segments=self._segments(output, duration, request.word_timestamps))
