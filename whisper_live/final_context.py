@@ -20,7 +20,7 @@ import difflib
 import re
 from typing import Optional
 
-from whisper_live.protocol import Segment, Word
+from whisper_live.protocol import SAMPLE_RATE, Segment, Word
 
 MIN_CONTEXT_SECONDS = 0.5  # less context than this is not worth the words it costs
 MAX_GAP_SECONDS = 2.0  # context must end (and its segments follow each other) within this of the window
@@ -52,6 +52,37 @@ def context_segments(completed: list[Segment], window_start: float, max_seconds:
     if chosen and window_start - chosen[0].start < MIN_CONTEXT_SECONDS:
         return []
     return chosen
+
+
+def replay_from(completed: list[Segment], keep_from: int, max_seconds: float) -> int:
+    """The first sample (from ``keep_from`` back) of committed speech a later final window may replay.
+
+    The audio buffer keeps it so that :func:`context_for` finds the audio there; without context
+    (``max_seconds`` 0) that is ``keep_from`` itself.
+    """
+    if max_seconds <= 0:
+        return keep_from
+    earliest = keep_from / SAMPLE_RATE - max_seconds
+    start = keep_from
+    for segment in reversed(completed):
+        if segment.end <= earliest:
+            break
+        start = min(start, max(int(segment.start * SAMPLE_RATE), int(earliest * SAMPLE_RATE)))
+    return start
+
+
+def context_for(completed: list[Segment], start: int, buffer_start: int, max_seconds: float) -> tuple[int, str]:
+    """(samples, text) of committed speech to replay before a final window starting at sample ``start``.
+
+    (0, "") when there is none, or when its audio is no longer in the buffer (from ``buffer_start``).
+    """
+    chosen = context_segments(completed, start / SAMPLE_RATE, max_seconds)
+    if not chosen:
+        return 0, ""
+    first = int(chosen[0].start * SAMPLE_RATE)
+    if first < buffer_start or first >= start:
+        return 0, ""
+    return start - first, "".join(s.text for s in chosen)
 
 
 def _first_word(word: Word) -> str:

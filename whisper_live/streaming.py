@@ -39,7 +39,7 @@ from typing import Callable, Optional, Protocol
 import numpy as np
 
 from whisper_live import cuts
-from whisper_live.final_context import context_segments, split_after_context
+from whisper_live import final_context
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.transcriber.base import Request, Result
 
@@ -236,23 +236,12 @@ class StreamingSession:
             self.committed_until = max(self.committed_until, limit)
             self._utterance_start = max(self._utterance_start, limit)
             self._served_until = max(self._served_until, limit)
-        keep_from = max(self._context_start(keep_from) - self._pad, limit)
+        keep_from = max(final_context.replay_from(self.completed, keep_from, self._context_seconds) - self._pad,
+                        limit)
         if keep_from > self._buffer_start:
             cut = min(keep_from, self.received) - self._buffer_start
             self._buffer = self._buffer[cut:]
             self._buffer_start += cut
-
-    def _context_start(self, keep_from: int) -> int:
-        """Where the buffer must start to replay committed speech (not silence) before ``keep_from``."""
-        if self.config.final_context <= 0:
-            return keep_from
-        earliest = (keep_from / SAMPLE_RATE) - self.config.final_context
-        start = keep_from
-        for segment in reversed(self.completed):
-            if segment.end <= earliest:
-                break
-            start = min(start, max(int(segment.start * SAMPLE_RATE), int(earliest * SAMPLE_RATE)))
-        return start
 
     # --- work for the model ----------------------------------------------------------------------------------
 
@@ -302,7 +291,8 @@ class StreamingSession:
             end, forced = start + max_samples, True
         context, context_text = 0, ""
         if kind == FINAL and not forced and start != self._no_context_at:
-            context, context_text = self._context_for(start)
+            context, context_text = final_context.context_for(self.completed, start, self._buffer_start,
+                                                              self._context_seconds)
         lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         cfg = self.config
@@ -329,18 +319,13 @@ class StreamingSession:
     def _quiet_below(self) -> float:
         return max(0.0, self.config.vad.threshold - 0.15)
 
-    def _context_for(self, start: int) -> tuple[int, str]:
-        """(samples, text) of the committed audio to replay before a final window starting at ``start``."""
-        if self.config.final_context <= 0 or self._vad is None or self.config.task != "transcribe":
+    @property
+    def _context_seconds(self) -> float:
+        """Seconds of committed speech a final window may replay (whisper_live/final_context.py); 0: none."""
+        if self._vad is None or self.config.task != "transcribe":
             # (a translation's word times are too loose to split the answer where the context ends)
-            return 0, ""
-        chosen = context_segments(self.completed, start / SAMPLE_RATE, self.config.final_context)
-        if not chosen:
-            return 0, ""
-        first = int(chosen[0].start * SAMPLE_RATE)
-        if first < self._buffer_start or first >= start:
-            return 0, ""
-        return start - first, "".join(s.text for s in chosen)
+            return 0.0
+        return max(0.0, self.config.final_context)
 
     def cancel(self, window: Window) -> None:
         """The window could not be transcribed (model error): forget it so the work is asked for again."""
@@ -360,8 +345,8 @@ class StreamingSession:
             update.language = (result.language, float(result.language_prob or 0.0))
         segments = [Segment(start=s.start, end=s.end, text=s.text, words=s.words) for s in result.segments]
         if window.context:
-            segments = split_after_context(segments, window.context / SAMPLE_RATE, window.context_text,
-                                           (window.end - window.start) / SAMPLE_RATE)
+            segments = final_context.split_after_context(segments, window.context / SAMPLE_RATE,
+                                                         window.context_text, (window.end - window.start) / SAMPLE_RATE)
             if segments is None:  # ask for the same final window again, without context
                 self._no_context_at = window.start
                 return update

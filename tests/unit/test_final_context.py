@@ -66,3 +66,17 @@ def test_context_is_the_recent_committed_speech_only():
     assert [s.text for s in context_segments(done, 16.5, 4.0)] == [" c"]
     assert context_segments(done, 20.0, 8.0) == []  # 4 s of silence since: nothing to replay
     assert context_segments([], 5.0, 8.0) == []
+
+
+def test_context_for_needs_its_audio_in_the_buffer():
+    from whisper_live.final_context import context_for, replay_from
+
+    done = [Segment(start=1.0, end=3.0, text=" one two"), Segment(start=3.2, end=5.0, text=" three four")]
+    start = 5 * 16000
+    assert context_for(done, start, buffer_start=0, max_seconds=8.0) == (4 * 16000, " one two three four")
+    assert context_for(done, start, buffer_start=2 * 16000, max_seconds=8.0) == (0, "")  # audio gone
+    assert context_for(done, start, buffer_start=0, max_seconds=0.0) == (0, "")
+    # the buffer keeps what a window at 5 s may replay: from 1 s with 8 s of context, from 2 s with 3 s
+    assert replay_from(done, start, 8.0) == 16000
+    assert replay_from(done, start, 3.0) == 2 * 16000
+    assert replay_from(done, start, 0.0) == start

@@ -259,8 +259,10 @@ def wer_by_source(logs: Iterable[ClientLog]) -> list[dict]:
     rows = []
     for source, group in groups.items():
         scored = [log for log in group if log.reference is not None and log.admission == "ready"]
-        wer = (round(wer_mod.corpus_wer([log.reference or "" for log in scored], [transcript(log) for log in scored]), 4)
-               if scored else None)
+        wer = None
+        if scored:
+            wer = round(wer_mod.corpus_wer([log.reference or "" for log in scored],
+                                           [transcript(log) for log in scored]), 4)
         rows.append({"audio": source, "clients": len(group), "wer": wer})
     return rows
 
