@@ -53,20 +53,17 @@ def test_real_recordings_three_clients_at_once(live_server, recordings):
 
 
 def test_final_context_through_the_real_server(start_server):
-    """--final_context 8: finals replay the speech before them; nothing lost or repeated at the joins."""
+    """--final_context 8 (the default): finals replay the speech before them; nothing lost or repeated."""
     from faster_whisper import WhisperModel
 
-    from whisper_live.bench.joined import join_folder
+    from whisper_live.bench.audio import join_folder
 
-    rows = sorted((r for r in shared_manifest() if r["file"].startswith("en/librispeech/")
-                   and r["reference_transcript"].strip()), key=lambda r: r["file"])
-    audio, _, _ = join_folder(SHARED_AUDIO, "en/librispeech", gap=0.4)
-    # the first utterances, whole: cut in the first inserted gap (exact zeros) after 35 s
-    gaps = np.flatnonzero(np.convolve(audio == 0.0, np.ones(6000), "valid") >= 6000)
-    end = gaps[gaps >= 35 * 16000][0]
-    clips = 1 + int(np.count_nonzero(np.diff(gaps[gaps <= end]) > 1))
-    reference = " ".join(r["reference_transcript"] for r in rows[:clips])
-    audio = audio[:end + 3000]
+    shared_manifest()
+    speech = join_folder(SHARED_AUDIO, "en/librispeech", gap=0.4)
+    # the first utterances, whole, up to the first that ends past 35 s
+    clips = 1 + next(i for i, (_, end, _) in enumerate(speech.segments) if end >= 35)
+    reference = " ".join(text for _, _, text in speech.segments[:clips])
+    audio = speech.audio[:int(speech.segments[clips - 1][1] * 16000) + 3000]
     model = WhisperModel(resolve_model("tiny.en"), compute_type="int8", cpu_threads=1)
     offline = wer(reference, "".join(s.text for s in model.transcribe(audio, language="en")[0]))
     server = start_server("--final_context", "8")
