@@ -44,3 +44,14 @@ def test_mixed_names_four_sets_that_exist():
     shared_manifest()
     for name in audio_mod.MIXED:
         assert (SHARED_AUDIO / name).exists(), name
+
+
+def test_the_written_clip_cuts_at_whole_clips_like_the_folder(tmp_path):
+    from whisper_live.bench import audio as audio_mod
+
+    shared_manifest()
+    out = tmp_path / "libri.flac"
+    assert main(["en/librispeech", "--out", str(out)]) == 0
+    from_file = audio_mod.cut(audio_mod.load_speech(str(out)), 30.0)
+    from_folder = audio_mod.cut(audio_mod.load_speech("en/librispeech"), 30.0)
+    assert from_file.reference == from_folder.reference and len(from_file.audio) == len(from_folder.audio)

@@ -91,9 +91,22 @@ def manifest_rows(shared: Path) -> list[dict]:
         return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
+def sidecar_path(path: Path) -> Path:
+    """``NAME.segments.tsv`` beside ``NAME.flac``: where each utterance of a joined clip lies."""
+    return path.with_name(path.name.rsplit(".", 1)[0] + ".segments.tsv")
+
+
+def write_sidecar(path: Path, segments: list[tuple[float, float, str]]) -> Path:
+    """Write the (start s, end s, text) of each utterance of the clip ``path`` beside it."""
+    sidecar = sidecar_path(path)
+    sidecar.write_text("start_s\tend_s\ttext\n" + "".join(f"{a:.3f}\t{b:.3f}\t{t}\n" for a, b, t in segments),
+                       encoding="utf-8")
+    return sidecar
+
+
 def _sidecar_segments(path: Path) -> Optional[list[tuple[float, float, str]]]:
     """Per-utterance (start, end, text) from ``NAME.segments.tsv`` beside a joined clip, if there is one."""
-    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".segments.tsv")
+    sidecar = sidecar_path(path)
     if not sidecar.exists():
         return None
     rows = []
@@ -181,8 +194,8 @@ def join_folder(shared: Path, folder: str, gap: float = 0.3) -> Speech:
 def cut(speech: Speech, duration: Optional[float]) -> Speech:
     """The first ``duration`` seconds, with a reference that still matches the audio.
 
-    Audio whose utterances are known (``segments``) is cut at the end of the last utterance that fits (plus the
-    pause after it), and its reference is those utterances' text. Any other clip cut short loses its
+    Audio whose utterances are known (``segments``) is cut at the end of the last utterance that fits
+    (plus the pause after it), and its reference is those utterances' text. Any other clip cut short loses its
     reference (its WER would be meaningless), unless nothing was cut.
     """
     if duration is None or duration <= 0 or duration >= speech.duration:

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from whisper_live.bench.audio import join_folder, shared_audio_dir
+from whisper_live.bench.audio import join_folder, shared_audio_dir, write_sidecar
 from whisper_live.protocol import SAMPLE_RATE
 
 
@@ -39,9 +39,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     soundfile.write(out, speech.audio, SAMPLE_RATE)
     out.with_suffix(".txt").write_text(speech.reference + "\n", encoding="utf-8")
-    sidecar = out.with_name(out.name.rsplit(".", 1)[0] + ".segments.tsv")
-    sidecar.write_text("start_s\tend_s\ttext\n" + "".join(f"{a:.3f}\t{b:.3f}\t{t}\n" for a, b, t in speech.segments),
-                       encoding="utf-8")
+    write_sidecar(out, speech.segments)
     print(f"{out}: {len(speech.segments)} clips, {speech.duration:.1f} s; reference {out.with_suffix('.txt')} "
           f"({len(speech.reference.split())} words)")
     return 0
