@@ -205,10 +205,11 @@ def test_offline_wer_is_weighted_as_the_speakers_were_spread():
 
     speeches = [Speech(noise(1.0), "one two three four", "a"), Speech(noise(1.0), "five six", "b")]
     offline = {"per_audio": [{"audio": "a", "text": "one two three four"}, {"audio": "b", "text": "five"}]}
-    assert offline_wer_for_clients(offline, speeches, 1) == 0.0  # only speaker 0, on audio a
-    assert offline_wer_for_clients(offline, speeches, 2) == round(1 / 6, 4)
-    assert offline_wer_for_clients(offline, speeches, 3) == 0.1  # a, b, a: one error in 10 words
-    assert offline_wer_for_clients({"skipped": "--no-offline"}, speeches, 3) is None
+    assert offline_wer_for_clients(offline, speeches, ["a"]) == 0.0  # only one speaker, on audio a
+    assert offline_wer_for_clients(offline, speeches, ["a", "b"]) == round(1 / 6, 4)
+    assert offline_wer_for_clients(offline, speeches, ["a", "b", "a"]) == 0.1  # one error in 10 words
+    assert offline_wer_for_clients(offline, speeches, []) is None
+    assert offline_wer_for_clients({"skipped": "--no-offline"}, speeches, ["a"]) is None
 
 
 def test_cli_with_two_audio_files_reports_each(tmp_path, capsys):

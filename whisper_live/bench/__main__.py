@@ -235,7 +235,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     offline_by_audio = {entry["audio"]: entry["wer"] for entry in offline.get("per_audio", [])}
     for run in runs:
         # offline WER weighted as this run's speakers were spread over the audio (for one audio: its WER)
-        run["wer_offline"] = offline_mod.offline_wer_for_clients(offline, speeches, run["clients"])
+        sources = [client["audio"] for client in run["per_client"] if client["speaking"]]
+        run["wer_offline"] = offline_mod.offline_wer_for_clients(offline, speeches, sources)
         run["wer_vs_offline"] = report.relative_to_offline(run["wer"], run["wer_offline"])
         run["wer_minus_offline"] = (round(run["wer"] - run["wer_offline"], 4)
                                     if run["wer"] is not None and run["wer_offline"] is not None else None)

@@ -215,6 +215,17 @@ def client_figures(log: ClientLog) -> dict:
     }
 
 
+def _scored(speakers: list[ClientLog]) -> list[ClientLog]:
+    """The speakers whose transcript has a WER: admitted, with a reference."""
+    return [log for log in speakers if log.reference is not None and log.admission == "ready"]
+
+
+def _corpus_wer(scored: list[ClientLog]) -> Optional[float]:
+    if not scored:
+        return None
+    return round(wer_mod.corpus_wer([log.reference or "" for log in scored], [transcript(log) for log in scored]), 4)
+
+
 def aggregate(logs: Iterable[ClientLog]) -> dict:
     """Figures over all clients: latencies pooled over speaking clients, corpus WER over them."""
     logs = list(logs)
@@ -225,11 +236,8 @@ def aggregate(logs: Iterable[ClientLog]) -> dict:
     for log in speakers:
         final.extend(final_latencies(log).values)
         partial.extend(partial_latencies(log).values)
-    scored = [log for log in speakers if log.reference is not None and log.admission == "ready"]
-    corpus = None
-    if scored:
-        corpus = round(wer_mod.corpus_wer([log.reference or "" for log in scored],
-                                          [transcript(log) for log in scored]), 4)
+    scored = _scored(speakers)
+    corpus = _corpus_wer(scored)
     per_client_wer = [wer_mod.wer(log.reference or "", transcript(log)) for log in scored]
     return {
         "clients": len(speakers),
@@ -258,12 +266,7 @@ def wer_by_source(logs: Iterable[ClientLog]) -> list[dict]:
             groups.setdefault(log.source, []).append(log)
     rows = []
     for source, group in groups.items():
-        scored = [log for log in group if log.reference is not None and log.admission == "ready"]
-        wer = None
-        if scored:
-            wer = round(wer_mod.corpus_wer([log.reference or "" for log in scored],
-                                           [transcript(log) for log in scored]), 4)
-        rows.append({"audio": source, "clients": len(group), "wer": wer})
+        rows.append({"audio": source, "clients": len(group), "wer": _corpus_wer(_scored(group))})
     return rows
 
 

@@ -53,10 +53,13 @@ def offline_wers(speeches: list, model: Optional[str], compute_type: str = "defa
             "per_audio": per_audio}
 
 
-def offline_wer_for_clients(offline: dict, speeches: list, speakers: int) -> Optional[float]:
-    """The offline corpus WER weighted as a run's clients were: speaker ``i`` streamed speech ``i % n``."""
-    if offline.get("per_audio") is None or speakers <= 0:
+def offline_wer_for_clients(offline: dict, speeches: list, sources: list[str]) -> Optional[float]:
+    """The offline corpus WER weighted as a run's speakers were: one count per speaker, by what it streamed.
+
+    ``sources`` are the speaking clients' audio names (``Speech.source``), as the run planned them.
+    """
+    if offline.get("per_audio") is None or not sources:
         return None
-    chosen = [i % len(speeches) for i in range(speakers)]
-    return round(wer_mod.corpus_wer([speeches[i].reference for i in chosen],
-                                    [offline["per_audio"][i]["text"] for i in chosen]), 4)
+    texts = {entry["audio"]: entry["text"] for entry in offline["per_audio"]}
+    references = {speech.source: speech.reference for speech in speeches}
+    return round(wer_mod.corpus_wer([references[s] for s in sources], [texts[s] for s in sources]), 4)
