@@ -7,7 +7,7 @@ inference scheduler; the tests drive it with plain arrays and a scripted fake tr
 
 Commit policy (see docs/streaming.md):
 
-* With VAD, speech is cut into utterances at pauses of ``min_silence_duration_ms``. When an utterance
+* With VAD, speech is cut into utterances at pauses (whisper_live/utterances.py). When an utterance
   ends, its whole audio is transcribed once more as a *final* window and every segment of that answer is
   committed (``completed: true``). The cut falls in silence, so no word straddles it.
 * While an utterance is still being spoken, *partial* windows (from the utterance start to the newest
@@ -42,6 +42,7 @@ from whisper_live import cuts
 from whisper_live import final_context
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.transcriber.base import Request, Result
+from whisper_live.utterances import DEFAULT_SCHEDULE, ONSET, Utterances
 
 FINAL, PARTIAL = "final", "partial"
 
@@ -77,11 +78,8 @@ class SessionConfig:
     # around a short phrase (whisper_live/final_context.py); 0 turns it off.
     final_context: float = 8.0
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
-    # of vad.min_silence_duration_ms: (utterance shorter than s, fraction). Continuous speech (reading,
-    # lectures) rarely pauses 500 ms, but does pause 150-300 ms between phrases; cutting there keeps
-    # windows short (so finals come fast) and still cuts in silence. Measured on 231 s of read speech
-    # (tiny.en): this schedule WER 0.066, 500/200/100 ms 0.078, a fixed 300 ms 0.068 (docs/streaming.md).
-    endpoint_schedule: tuple = ((2.0, 1.0), (6.0, 0.6), (float("inf"), 0.3))
+    # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
+    endpoint_schedule: tuple = DEFAULT_SCHEDULE
 
 
 @dataclass
@@ -138,13 +136,10 @@ class StreamingSession:
         self.ended = False
         self.in_flight: Optional[Window] = None
         self.warnings: list[str] = []
-        # VAD state (sample indices)
-        self._vad_pos = 0  # samples the VAD has judged
-        self._probs: collections.deque = collections.deque(maxlen=1024)  # (frame start, speech probability)
-        self._in_speech = vad is None
-        self._utterance_start = 0
-        self._speech_end = 0  # end of the last speech frame seen
-        self._speech_samples = 0  # speech in the open utterance
+        # utterance boundaries from the VAD (without one, the whole stream is one utterance)
+        self._utterances = Utterances(config.vad, vad.frame_samples if vad is not None else 512,
+                                      config.endpoint_schedule)
+        self._utterances.in_speech = vad is None
         self._final_until = 0  # utterances that ended before this sample await their final window
         self._final_ready_at = 0.0  # when the last of them ended (monotonic)
         self._served_until = 0  # end of the last window handed out
@@ -167,7 +162,7 @@ class StreamingSession:
         if self._vad is not None:
             self._run_vad(samples)
         else:
-            self._speech_end = self.received
+            self._utterances.speech_end = self.received
         self._trim()
 
     def end_of_audio(self) -> None:
@@ -175,56 +170,34 @@ class StreamingSession:
         if self.ended:
             return
         self.ended = True
-        if (self._in_speech and self._speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
+        if (self._utterances.in_speech and self._utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
                 self._vad is None and self.received > self.committed_until):
             self._final_until = self.received
             self._final_ready_at = self._clock()
-        self._in_speech = False
+        self._utterances.in_speech = False
 
     def _run_vad(self, samples: np.ndarray) -> None:
-        probs = self._vad.feed(samples)
-        frame = self._vad.frame_samples
-        onset = self.config.vad.threshold
-        offset = self._quiet_below  # an utterance goes on while frames stay above this
-        base_silence = self.config.vad.min_silence_duration_ms * SAMPLE_RATE / 1000
-        pad = self._pad
-        for p in probs:
-            start, end = self._vad_pos, self._vad_pos + frame
-            self._vad_pos = end
-            self._probs.append((start, float(p)))
-            if p >= onset or (self._in_speech and p >= offset):
-                if not self._in_speech:
-                    self._in_speech = True
-                    self._utterance_start = max(self.committed_until, self._final_until, start - pad)
-                    if self._final_until <= self.committed_until:
-                        self.committed_until = self._utterance_start  # the silence before it is dropped
-                    self._speech_samples = 0
-                    self._previous_partial, self._repeats = [], 0
-                self._speech_end = end
-                self._speech_samples += frame
-            elif self._in_speech and end - self._speech_end >= self._silence_needed(base_silence):
-                self._in_speech = False
-                if self._speech_samples >= self.config.min_speech * SAMPLE_RATE:
-                    # the window ends where the pause was confirmed: trailing silence helps Whisper finish
-                    self._final_until = end
-                    self._final_ready_at = self._clock()
-                elif self._final_until <= self.committed_until:
-                    # a click, not speech: forget it
-                    self.committed_until = max(self.committed_until, end)
-
-    def _silence_needed(self, base: float) -> float:
-        length = (self._speech_end - self._utterance_start) / SAMPLE_RATE
-        for shorter_than, fraction in self.config.endpoint_schedule:
-            if length < shorter_than:
-                return base * fraction
-        return base
+        utterances = self._utterances
+        for event, sample in utterances.feed(self._vad.feed(samples)):
+            if event == ONSET:
+                utterances.start = max(self.committed_until, self._final_until, sample - self._pad)
+                if self._final_until <= self.committed_until:
+                    self.committed_until = utterances.start  # the silence before it is dropped
+                self._previous_partial, self._repeats = [], 0
+            elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
+                # the window ends where the pause was confirmed: trailing silence helps Whisper finish
+                self._final_until = sample
+                self._final_ready_at = self._clock()
+            elif self._final_until <= self.committed_until:
+                # a click, not speech: forget it
+                self.committed_until = max(self.committed_until, sample)
 
     def _trim(self) -> None:
         """Keep at most max_buffer seconds; drop what is committed, or skip (with a warning) when behind."""
         keep_from = self.committed_until
-        if self._vad is not None and not self._in_speech and self._final_until <= self.committed_until:
+        if self._vad is not None and not self._utterances.in_speech and self._final_until <= self.committed_until:
             # between utterances only the speech pad before a possible onset is worth keeping
-            keep_from = max(keep_from, min(self._vad_pos, self.received) - self._pad)
+            keep_from = max(keep_from, min(self._utterances.judged, self.received) - self._pad)
             self.committed_until = keep_from
         limit = self.received - int(self.config.max_buffer * SAMPLE_RATE)
         if keep_from < limit:
@@ -234,7 +207,7 @@ class StreamingSession:
                     f"server is behind: skipped {skipped:.1f} s of audio that could not be transcribed in time")
             keep_from = limit
             self.committed_until = max(self.committed_until, limit)
-            self._utterance_start = max(self._utterance_start, limit)
+            self._utterances.start = max(self._utterances.start, limit)
             self._served_until = max(self._served_until, limit)
         keep_from = max(final_context.replay_from(self.completed, keep_from, self._context_seconds) - self._pad,
                         limit)
@@ -250,7 +223,7 @@ class StreamingSession:
         if self._vad is not None:
             if self._final_until > self.committed_until:
                 return max(start, self._buffer_start)
-            start = max(start, self._utterance_start)
+            start = max(start, self._utterances.start)
         return max(start, self._buffer_start)
 
     def pending(self) -> Optional[tuple[str, float]]:
@@ -266,8 +239,8 @@ class StreamingSession:
         kind = None
         if self._final_until > self.committed_until:
             kind = FINAL
-        elif self._in_speech and not self.ended:
-            new_speech = self._speech_end - max(self._served_until, self._window_start())
+        elif self._utterances.in_speech and not self.ended:
+            new_speech = self._utterances.speech_end - max(self._served_until, self._window_start())
             if new_speech >= self.config.partial_step * SAMPLE_RATE:
                 kind = PARTIAL
         if kind is None:
@@ -310,16 +283,13 @@ class StreamingSession:
         """Samples of quiet audio just before ``start`` to include in a window (whisper_live/cuts.py)."""
         if self._vad is None:
             return 0
-        return cuts.quiet_lead(self._probs, start, min(self._pad, start - self._buffer_start), self._quiet_below)
+        return cuts.quiet_lead(self._utterances.frames, start, min(self._pad, start - self._buffer_start),
+                               self._utterances.quiet_below)
 
     @property
     def _pad(self) -> int:
         """The VAD's speech pad, in samples."""
         return int(self.config.vad.speech_pad_ms * SAMPLE_RATE / 1000)
-
-    @property
-    def _quiet_below(self) -> float:
-        return max(0.0, self.config.vad.threshold - 0.15)
 
     @property
     def _context_seconds(self) -> float:
@@ -397,15 +367,17 @@ class StreamingSession:
         """A quiet place near ``sample`` to cut at (whisper_live/cuts.py); without VAD, ``sample`` itself."""
         if self._vad is None:
             return sample
-        return cuts.snap_to_pause(self._probs, self._vad.frame_samples, sample, window.start, window.end,
-                                  quiet_below=self._quiet_below)
+        utterances = self._utterances
+        return cuts.snap_to_pause(utterances.frames, utterances.frame_samples, sample, window.start, window.end,
+                                  quiet_below=utterances.quiet_below)
 
     def _overlaps_speech(self, segment: Segment) -> bool:
         """Whether the VAD heard speech under ``segment`` (always True without VAD)."""
         if self._vad is None:
             return True
-        return cuts.overlaps_speech(self._probs, self._vad.frame_samples, segment.start, segment.end,
-                                    self.config.vad.threshold)
+        utterances = self._utterances
+        return cuts.overlaps_speech(utterances.frames, utterances.frame_samples, segment.start, segment.end,
+                                    utterances.threshold)
 
     def _agreed(self, segments: list[Segment], window: Window) -> tuple[list[Segment], int]:
         """LocalAgreement-2 on segments: commit the leading ones this answer shares with the previous one."""

@@ -1,0 +1,56 @@
+"""Utterance boundaries from frame probabilities: onsets, the adaptive pause, the hysteresis."""
+
+from whisper_live.protocol import SAMPLE_RATE, VadParameters
+from whisper_live.utterances import END, ONSET, Utterances
+
+FRAME = 512  # 32 ms
+
+
+def frames(seconds: float, p: float) -> list[float]:
+    return [p] * round(seconds * SAMPLE_RATE / FRAME)
+
+
+def events(utterances: Utterances, probs: list[float]) -> list[tuple[str, float]]:
+    return [(kind, round(sample / SAMPLE_RATE, 3)) for kind, sample in utterances.feed(probs)]
+
+
+def make(**vad) -> Utterances:
+    return Utterances(VadParameters(**vad), FRAME)
+
+
+def test_an_utterance_starts_at_its_first_speech_frame_and_ends_after_the_pause():
+    u = make()
+    found = events(u, frames(1.0, 0.0) + frames(1.0, 0.9) + frames(1.0, 0.0))
+    # speech from frame 31 (0.992 s) to 1.984 s; under 2 s the full 500 ms pause is needed, which the
+    # 16th quiet frame of 32 ms completes: 1.984 + 0.512
+    assert found == [(ONSET, 0.992), (END, 2.496)]
+    assert not u.in_speech and u.speech_samples == 31 * FRAME
+
+
+def test_the_pause_that_ends_an_utterance_shrinks_as_it_grows():
+    u = make()
+    assert events(u, frames(3.0, 0.9) + frames(0.25, 0.0)) == [(ONSET, 0.0)]  # 3 s long: 300 ms needed
+    assert events(u, frames(0.1, 0.0)) == [(END, 3.328)]
+    u = make()
+    found = events(u, frames(7.0, 0.9) + frames(0.2, 0.0))  # 7 s long: 150 ms needed
+    assert found == [(ONSET, 0.0), (END, 7.168)]
+
+
+def test_frames_between_the_two_thresholds_continue_but_do_not_start_speech():
+    u = make(threshold=0.5)
+    assert events(u, frames(1.0, 0.4)) == []  # above 0.35, below 0.5: no onset
+    found = events(u, frames(0.5, 0.9) + frames(1.0, 0.4) + frames(1.0, 0.1))
+    # the 0.4 frames kept the utterance open: its speech ends at 2.496 s, not 1.504 s, then 500 ms of quiet
+    assert found == [(ONSET, 0.992), (END, 3.008)]
+
+
+def test_the_caller_may_move_the_start_at_an_onset_and_the_pause_follows_it():
+    u = make()
+    found = []
+    for kind, sample in u.feed(frames(1.0, 0.0) + frames(1.9, 0.9) + frames(0.35, 0.0)):
+        found.append(kind)
+        if kind == ONSET:
+            u.start = sample - SAMPLE_RATE  # e.g. the caller keeps a second before it
+    # 1.9 s of speech counted from a start 1 s earlier is past 2 s: 300 ms end it, not 500 ms
+    assert found == [ONSET, END]
+    assert len(u.frames) == u.judged // FRAME
