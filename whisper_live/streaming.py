@@ -230,9 +230,7 @@ class StreamingSession:
         """(kind, waiting since) when the model has work for this client, else None.
 
         "waiting since" is, for a final window, the monotonic time the end of the utterance was confirmed;
-        for a partial window, the time the oldest audio not yet committed arrived (so the scheduler serves
-        first the speaker whose text has been pending longest: its partials are the ones that can commit by
-        agreement; docs/streaming.md has the figures).
+        for a partial window, the time the oldest audio not yet covered by a window arrived.
         """
         if self.in_flight is not None:
             return None
@@ -247,7 +245,7 @@ class StreamingSession:
             return None
         if kind == FINAL:
             return kind, self._final_ready_at
-        while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._window_start():
+        while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
             self._arrivals.popleft()
         since = self._arrivals[0][1] if self._arrivals else self._clock()
         return kind, since

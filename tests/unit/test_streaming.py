@@ -348,18 +348,3 @@ def test_words_heard_again_after_a_cut_inside_a_phrase_are_not_repeated():
     updates = stream(session, clock, audio, model)
     assert any(w.kind == PARTIAL and u.completed for w, u in updates)
     assert committed_words(session) == [f"w{k}" for k in range(40)]
-
-
-def test_a_partial_waits_since_the_oldest_audio_not_yet_committed():
-    # The scheduler serves partials oldest first by this time: a speaker whose utterance has gone long
-    # without a commit (whose partials can commit by agreement) goes before one whose words just began.
-    model = ScriptedTranscriber()
-    session, clock = make()
-    stream(session, clock, speech(list(range(6))), model, end=False)  # 3 s of speech, still open
-    assert not session.completed and session.pending() is None  # every window so far was served
-    more = speech([6])
-    session.add_audio(more)
-    clock.now += len(more) / SAMPLE_RATE
-    kind, since = session.pending()
-    assert kind == PARTIAL
-    assert since == 0.0  # when the utterance's first audio arrived, not when the newest audio did
