@@ -10,6 +10,8 @@ import zlib
 
 COMPRESSION_RATIO_THRESHOLD = 2.4
 FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6)
+# Seed of the sampling the fallback does, so that the same audio gives the same text from run to run.
+FALLBACK_SEED = 1
 
 
 def compression_ratio(text: str) -> float:

@@ -14,7 +14,9 @@ Two things make it cheaper than calling ``WhisperModel.transcribe`` once per cli
 
 Decoding is greedy. An answer that repeats itself (gzip ratio above 2.4) or is improbable (average log
 probability below -1) is decoded again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback),
-one sample each; so a stream's text can differ a little from run to run. Every decode stops after
+one sample each. CTranslate2 seeds each worker thread's sampler once, from ``FALLBACK_SEED`` here, so one
+client's stream gives the same text from run to run (with several clients, which worker decodes which
+window still varies). Every decode stops after
 ``MAX_TOKENS_PER_SECOND`` tokens per second of audio.
 """
 
@@ -28,7 +30,7 @@ import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
-from whisper_live.transcriber.fallback import FALLBACK_TEMPERATURES, repeats_itself
+from whisper_live.transcriber.fallback import FALLBACK_SEED, FALLBACK_TEMPERATURES, repeats_itself
 
 PAD_SECONDS = 3.0
 MIN_WINDOW_SECONDS = 8.0
@@ -51,8 +53,10 @@ class FasterWhisperTranscriber(Transcriber):
     def __init__(self, model_dir: str, *, model_name: str = "", device: str = "cpu",
                  compute_type: str = "default", cpu_threads: int = 1, num_workers: int = 1,
                  max_batch_size: int = 8):
+        import ctranslate2
         from faster_whisper import WhisperModel
 
+        ctranslate2.set_random_seed(FALLBACK_SEED)  # before the model's threads first sample
         if compute_type == "default":
             compute_type = "int8" if device == "cpu" else "float16"
         self.model = WhisperModel(model_dir, device=device, compute_type=compute_type,

@@ -43,7 +43,7 @@ import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import BackendUnavailable, RawSegment, Request, Result, Transcriber
-from whisper_live.transcriber.fallback import FALLBACK_TEMPERATURES, repeats_itself
+from whisper_live.transcriber.fallback import FALLBACK_SEED, FALLBACK_TEMPERATURES, repeats_itself
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class OpenVINOTranscriber(Transcriber):
                 for temperature in FALLBACK_TEMPERATURES:
                     config.do_sample = True
                     config.temperature = temperature
-                    config.rng_seed = 1
+                    config.rng_seed = FALLBACK_SEED
                     retry = pipeline.generate(audio, config)
                     if not repeats_itself("".join(retry.texts)):
                         output = retry
