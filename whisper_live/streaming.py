@@ -136,8 +136,8 @@ class StreamingSession:
         self.ended = False
         self.in_flight: Optional[Window] = None
         self.warnings: list[str] = []
-        # utterance boundaries from the VAD (without one, the whole stream is one utterance)
-        self._utterances = Utterances(config.vad, vad.frame_samples if vad is not None else 512,
+        # utterance boundaries from the VAD (without one, no frame is judged: the stream is one utterance)
+        self._utterances = Utterances(config.vad, vad.frame_samples if vad is not None else 1,
                                       config.endpoint_schedule)
         self._utterances.in_speech = vad is None
         self._final_until = 0  # utterances that ended before this sample await their final window
@@ -170,11 +170,12 @@ class StreamingSession:
         if self.ended:
             return
         self.ended = True
-        if (self._utterances.in_speech and self._utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
+        utterances = self._utterances
+        if (utterances.in_speech and utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
                 self._vad is None and self.received > self.committed_until):
             self._final_until = self.received
             self._final_ready_at = self._clock()
-        self._utterances.in_speech = False
+        utterances.in_speech = False
 
     def _run_vad(self, samples: np.ndarray) -> None:
         utterances = self._utterances
@@ -195,7 +196,8 @@ class StreamingSession:
     def _trim(self) -> None:
         """Keep at most max_buffer seconds; drop what is committed, or skip (with a warning) when behind."""
         keep_from = self.committed_until
-        if self._vad is not None and not self._utterances.in_speech and self._final_until <= self.committed_until:
+        between = not self._utterances.in_speech and self._final_until <= self.committed_until
+        if self._vad is not None and between:
             # between utterances only the speech pad before a possible onset is worth keeping
             keep_from = max(keep_from, min(self._utterances.judged, self.received) - self._pad)
             self.committed_until = keep_from
