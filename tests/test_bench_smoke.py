@@ -9,6 +9,7 @@ import os
 import socket
 import sys
 
+import numpy as np
 import pytest
 import soundfile
 
@@ -83,3 +84,31 @@ def test_bench_two_clients_against_the_real_server(request, tmp_path, capsys):
         assert run["server"]["cpu_percent"] is not None and run["server"]["rss_peak_mb"] > 50
     for client in run["per_client"]:
         assert client["finished"] and client["words"] > 0 and client["finish_s"] is not None
+
+
+def test_batching_bench_measures_each_batch_size(tmp_path, capsys):
+    from whisper_live.bench import batching
+
+    speech = short_speech()
+    wav = tmp_path / "speech.wav"
+    soundfile.write(str(wav), speech.audio, 16000)
+    code = batching.main(["--audio", str(wav), "--window", "2", "--windows", "4", "--sizes", "1,2,4",
+                          "--rounds", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out.strip().splitlines()[-1])
+    assert [row["batch_size"] for row in doc["rows"]] == [1, 2, 4]
+    assert all(row["seconds_per_window"] > 0 for row in doc["rows"])
+    assert doc["rows"][0]["speedup"] == 1.0
+    assert "| 4 |" in err
+
+
+def test_batching_windows_wrap_around_short_audio():
+    from whisper_live.bench.batching import windows_of
+
+    audio = np.arange(16000 * 5, dtype=np.float32)
+    windows = windows_of(audio, 2.0, 5)
+    assert [int(w[0]) for w in windows] == [0, 32000, 0, 32000, 0]
+    assert all(len(w) == 32000 for w in windows)
+    with pytest.raises(ValueError):
+        windows_of(audio, 6.0, 1)

@@ -1,0 +1,100 @@
+"""``python -m whisper_live.bench.batching``: what batching several clients' windows into one call pays.
+
+The scheduler may put windows of several clients into one model call (``--max_batch_size``). This cuts
+speech into windows of ``--window`` seconds (a partial window is typically 1-6 s, a final with replayed
+context 5-15 s), transcribes them through the server's backend code (trimmed encoder, greedy decoding, one
+worker of ``--cpu_threads`` threads) in batches of each size, and prints the model time per window and the
+speed-up against one window per call. The JSON line goes to stdout, the table to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Optional
+
+from whisper_live.bench import audio as audio_mod
+from whisper_live.protocol import SAMPLE_RATE
+
+
+def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m whisper_live.bench.batching",
+                                description=__doc__.split("\n\n")[0].strip("`"))
+    p.add_argument("--model", default="tiny.en",
+                   help="model name or CTranslate2 directory, as for the server's --model (default tiny.en)")
+    p.add_argument("--audio", default=None,
+                   help="speech file or ../shared/audio folder (default: the LJ passage from ../shared/audio, "
+                        "else an espeak-ng or pytest-audioeval clip)")
+    p.add_argument("--window", type=float, default=3.0, help="seconds of audio per window (default 3)")
+    p.add_argument("--windows", type=int, default=16,
+                   help="windows transcribed per batch size and round (default 16)")
+    p.add_argument("--sizes", default="1,2,4,8", help="batch sizes to measure, comma-separated (default 1,2,4,8)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="rounds per batch size; the median is reported (default 3)")
+    p.add_argument("--cpu_threads", type=int, default=1,
+                   help="threads of the one inference worker (default 1, as each of the server's workers)")
+    return p.parse_args(argv)
+
+
+def windows_of(audio, seconds: float, count: int) -> list:
+    """``count`` consecutive windows of ``seconds`` each, from the start of ``audio`` (wrapping around)."""
+    size = int(seconds * SAMPLE_RATE)
+    if len(audio) < size:
+        raise ValueError(f"the audio is shorter than one window of {seconds} s")
+    starts = range(0, len(audio) - size + 1, size)
+    return [audio[s:s + size] for s in list(starts) * (count // len(starts) + 1)][:count]
+
+
+def measure(transcriber, requests: list, size: int, rounds: int) -> float:
+    """Median seconds per window over ``rounds``, the windows sent in batches of ``size``."""
+    transcriber.transcribe_batch(requests[:size])  # warm-up
+    per_window = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for i in range(0, len(requests), size):
+            transcriber.transcribe_batch(requests[i:i + size])
+        per_window.append((time.perf_counter() - started) / len(requests))
+    return statistics.median(per_window)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    from whisper_live.models import resolve_model
+    from whisper_live.transcriber import load_transcriber
+    from whisper_live.transcriber.base import Request
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    speech = audio_mod.load_speech(args.audio) if args.audio else audio_mod.default_speech()
+    transcriber = load_transcriber("faster_whisper", resolve_model(args.model), cpu_threads=args.cpu_threads,
+                                   max_batch_size=max(sizes))
+    # English speech: the language is given, so no window pays for detecting it
+    requests = [Request(audio=w, language="en") for w in windows_of(speech.audio, args.window, args.windows)]
+    rows = []
+    for size in sizes:
+        seconds = measure(transcriber, requests, size, args.rounds)
+        rows.append({"batch_size": size, "seconds_per_window": round(seconds, 4)})
+    single = rows[0]["seconds_per_window"]
+    for row in rows:
+        row["speedup"] = round(single / row["seconds_per_window"], 2)
+    print(f"{speech.source}: {args.windows} windows of {args.window:g} s, model {args.model}, "
+          f"{args.cpu_threads} thread(s)", file=sys.stderr)
+    print("| batch size | model time per window | speed-up against 1 |", file=sys.stderr)
+    print("| --- | --- | --- |", file=sys.stderr)
+    for row in rows:
+        print(f"| {row['batch_size']} | {row['seconds_per_window']:.3f} s | {row['speedup']:.2f}x |", file=sys.stderr)
+    print(json.dumps({"bench": "whisper_live.bench.batching",
+                      "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                      "machine": {"platform": platform.platform(), "python": platform.python_version()},
+                      "config": {"model": args.model, "audio": speech.source, "window_s": args.window,
+                                 "windows": args.windows, "rounds": args.rounds, "cpu_threads": args.cpu_threads},
+                      "rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
