@@ -4,6 +4,7 @@ Sampling at a high temperature gives different text on every unseeded run; two f
 the bundled tiny.en through the backend must sample the same text.
 """
 
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 
 pytest.importorskip("faster_whisper")
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = """
 import numpy as np
 from whisper_live.models import resolve_model
@@ -28,7 +30,9 @@ print(repr(tok.decode([x for x in out.sequences_ids[0] if x < tok.eot])))
 
 
 def sample() -> str:
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 
