@@ -14,7 +14,7 @@ Commit policy (see docs/streaming.md):
   audio) give in-progress text. Partial windows are only asked for when new speech has arrived, and the
   scheduler serves them after finals, so under load they come less often and cover more audio.
 * An utterance that runs on without a pause is committed piecewise by agreement (LocalAgreement-2 at
-  segment level): leading segments that two consecutive partial answers agree on are committed, and the
+  segment level, whisper_live/agreement.py): leading segments that two consecutive partial answers agree on are committed, and the
   next window starts at their end, moved to a pause the VAD heard near it (a window past
   ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
   just committed are dropped (the rules are in whisper_live/cuts.py). A window never exceeds
@@ -40,6 +40,7 @@ import numpy as np
 
 from whisper_live import cuts
 from whisper_live import final_context
+from whisper_live.agreement import Agreement
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.transcriber.base import Request, Result
 from whisper_live.utterances import DEFAULT_SCHEDULE, ONSET, Utterances
@@ -114,10 +115,6 @@ class Update:
         return not self.completed and not self.partial and self.language is None
 
 
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.lower().split()) == " ".join(b.lower().split())
-
-
 class StreamingSession:
     """One client's stream. Not thread-safe: the caller serialises access (the server holds a lock)."""
 
@@ -145,8 +142,7 @@ class StreamingSession:
         self._served_until = 0  # end of the last window handed out
         self._arrivals: collections.deque = collections.deque()  # (end sample, arrival time)
         # agreement between consecutive partial answers
-        self._previous_partial: list[Segment] = []
-        self._repeats = 0
+        self._agreement = Agreement(min(config.same_output_threshold, 3))
         self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
         self._no_context_at = -1  # the final window starting here failed with context: retry without
 
@@ -184,7 +180,7 @@ class StreamingSession:
                 utterances.start = max(self.committed_until, self._final_until, sample - self._pad)
                 if self._final_until <= self.committed_until:
                     self.committed_until = utterances.start  # the silence before it is dropped
-                self._previous_partial, self._repeats = [], 0
+                self._agreement.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
                 self._final_until = sample
@@ -341,7 +337,7 @@ class StreamingSession:
         if cut > self.committed_until:
             self.committed_until = cut
             self._soft_cut = cut if cut < window.end or window.kind == PARTIAL else -1
-            self._previous_partial, self._repeats = [], 0
+            self._agreement.reset()
         self._served_until = max(self._served_until, self.committed_until)
         self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
             if window.kind == PARTIAL else []
@@ -381,22 +377,9 @@ class StreamingSession:
 
     def _agreed(self, segments: list[Segment], window: Window) -> tuple[list[Segment], int]:
         """LocalAgreement-2 on segments: commit the leading ones this answer shares with the previous one."""
-        previous, self._previous_partial = self._previous_partial, segments
         long_enough = (window.end - window.start) >= self.config.agreement_after * SAMPLE_RATE
-        if self._vad is not None and not long_enough:
-            return [], self.committed_until
-        agreed = 0
-        for new, old in zip(segments[:-1], previous):
-            if not _same_text(new.text, old.text):
-                break
-            agreed += 1
-        if self._vad is None and segments and agreed == len(segments) - 1 and len(previous) == len(segments) \
-                and _same_text(segments[-1].text, previous[-1].text):
-            self._repeats += 1
-            if self._repeats + 1 >= min(self.config.same_output_threshold, 3):
-                agreed = len(segments)
-        else:
-            self._repeats = 0
+        agreed = self._agreement.update(segments, judge=self._vad is None or long_enough,
+                                        last_too=self._vad is None)
         # commit the most agreed segments whose end lies at a pause the VAD heard
         for n in range(agreed, 0, -1):
             cut = self._snap_to_pause(int(round(segments[n - 1].end * SAMPLE_RATE)), window)
