@@ -22,9 +22,21 @@ from whisper_live.bench import audio as audio_mod
 from whisper_live.protocol import SAMPLE_RATE
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive whole numbers separated by commas, got {text!r}")
+    return sizes
+
+
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m whisper_live.bench.batching",
-                                description=__doc__.split("\n\n")[0].strip("`"))
+    p = argparse.ArgumentParser(
+        prog="python -m whisper_live.bench.batching",
+        description="What batching several clients' windows into one model call pays: model time per window "
+                    "for each batch size, through the server's faster_whisper backend code.")
     p.add_argument("--model", default="tiny.en",
                    help="model name or CTranslate2 directory, as for the server's --model (default tiny.en)")
     p.add_argument("--audio", default=None,
@@ -33,12 +45,15 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--window", type=float, default=3.0, help="seconds of audio per window (default 3)")
     p.add_argument("--windows", type=int, default=16,
                    help="windows transcribed per batch size and round (default 16)")
-    p.add_argument("--sizes", default="1,2,4,8", help="batch sizes to measure, comma-separated (default 1,2,4,8)")
+    p.add_argument("--sizes", type=_sizes, default="1,2,4,8", help="batch sizes to measure, comma-separated (default 1,2,4,8)")
     p.add_argument("--rounds", type=int, default=3,
                    help="rounds per batch size; the median is reported (default 3)")
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.window <= 0 or args.windows < 1 or args.rounds < 1 or args.cpu_threads < 1:
+        p.error("--window must be above 0, and --windows, --rounds and --cpu_threads at least 1")
+    return args
 
 
 def windows_of(audio, seconds: float, count: int) -> list:
@@ -68,7 +83,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     from whisper_live.transcriber import load_transcriber
     from whisper_live.transcriber.base import Request
 
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = args.sizes
     speech = audio_mod.load_speech(args.audio) if args.audio else audio_mod.default_speech()
     transcriber = load_transcriber("faster_whisper", resolve_model(args.model), cpu_threads=args.cpu_threads,
                                    max_batch_size=max(sizes))
