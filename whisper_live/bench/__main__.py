@@ -6,10 +6,7 @@ The JSON line goes to stdout, the table and progress to stderr; see docs/benchma
 from __future__ import annotations
 
 import argparse
-import datetime
 import ipaddress
-import os
-import platform
 import socket
 import sys
 import time
@@ -186,7 +183,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"error: cannot read the audio: {exc}", file=sys.stderr)
         return 2
-    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    date = report.utc_now()
 
     runs: list[dict] = []
     spawned: Optional[server_process.SpawnedServer] = None
@@ -248,7 +245,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     doc = {
         "bench": "whisper_live.bench",
         "date": date,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": report.machine(),
         "config": {
             "server": f"ws://{args.host}:{args.port}",
             "spawned": args.spawn_server,

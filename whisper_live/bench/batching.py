@@ -10,15 +10,14 @@ speed-up against one window per call. The JSON line goes to stdout, the table to
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import platform
 import statistics
 import sys
 import time
 from typing import Optional
 
 from whisper_live.bench import audio as audio_mod
+from whisper_live.bench import report
 from whisper_live.protocol import SAMPLE_RATE
 
 
@@ -45,7 +44,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--window", type=float, default=3.0, help="seconds of audio per window (default 3)")
     p.add_argument("--windows", type=int, default=16,
                    help="windows transcribed per batch size and round (default 16)")
-    p.add_argument("--sizes", type=_sizes, default="1,2,4,8", help="batch sizes to measure, comma-separated (default 1,2,4,8)")
+    p.add_argument("--sizes", type=_sizes, default="1,2,4,8",
+                   help="batch sizes to measure, comma-separated; speed-ups are against the first (default 1,2,4,8)")
     p.add_argument("--rounds", type=int, default=3,
                    help="rounds per batch size; the median is reported (default 3)")
     p.add_argument("--cpu_threads", type=int, default=1,
@@ -83,28 +83,31 @@ def main(argv: Optional[list[str]] = None) -> int:
     from whisper_live.transcriber import load_transcriber
     from whisper_live.transcriber.base import Request
 
-    sizes = args.sizes
-    speech = audio_mod.load_speech(args.audio) if args.audio else audio_mod.default_speech()
+    try:
+        speech = audio_mod.load_speech(args.audio) if args.audio else audio_mod.default_speech()
+        windows = windows_of(speech.audio, args.window, args.windows)
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"error: cannot read the audio: {exc}", file=sys.stderr)
+        return 2
     transcriber = load_transcriber("faster_whisper", resolve_model(args.model), cpu_threads=args.cpu_threads,
-                                   max_batch_size=max(sizes))
+                                   max_batch_size=max(args.sizes))
     # English speech: the language is given, so no window pays for detecting it
-    requests = [Request(audio=w, language="en") for w in windows_of(speech.audio, args.window, args.windows)]
+    requests = [Request(audio=w, language="en") for w in windows]
     rows = []
-    for size in sizes:
+    for size in args.sizes:
         seconds = measure(transcriber, requests, size, args.rounds)
         rows.append({"batch_size": size, "seconds_per_window": round(seconds, 4)})
-    single = rows[0]["seconds_per_window"]
+    first = rows[0]["seconds_per_window"]
     for row in rows:
-        row["speedup"] = round(single / row["seconds_per_window"], 2)
+        row["speedup"] = round(first / row["seconds_per_window"], 2)
     print(f"{speech.source}: {args.windows} windows of {args.window:g} s, model {args.model}, "
           f"{args.cpu_threads} thread(s)", file=sys.stderr)
-    print("| batch size | model time per window | speed-up against 1 |", file=sys.stderr)
+    print(f"| batch size | model time per window | speed-up against {args.sizes[0]} |", file=sys.stderr)
     print("| --- | --- | --- |", file=sys.stderr)
     for row in rows:
         print(f"| {row['batch_size']} | {row['seconds_per_window']:.3f} s | {row['speedup']:.2f}x |", file=sys.stderr)
     print(json.dumps({"bench": "whisper_live.bench.batching",
-                      "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                      "machine": {"platform": platform.platform(), "python": platform.python_version()},
+                      "date": report.utc_now(), "machine": report.machine(),
                       "config": {"model": args.model, "audio": speech.source, "window_s": args.window,
                                  "windows": args.windows, "rounds": args.rounds, "cpu_threads": args.cpu_threads},
                       "rows": rows}))

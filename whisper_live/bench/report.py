@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
+import platform
 from typing import Optional
+
+
+def utc_now() -> str:
+    """The date of a run, as every bench JSON line gives it."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def machine() -> dict:
+    """What the figures were measured on, as every bench JSON line gives it."""
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
 
 
 def _f(value, digits: int = 2, suffix: str = "") -> str:
