@@ -14,7 +14,7 @@ Commit policy (see docs/streaming.md):
   audio) give in-progress text. Partial windows are only asked for when new speech has arrived, and the
   scheduler serves them after finals, so under load they come less often and cover more audio.
 * An utterance that runs on without a pause is committed piecewise by agreement (LocalAgreement-2 at
-  segment level, whisper_live/agreement.py): leading segments that two consecutive partial answers agree on are committed, and the
+  segment level, whisper_live/agreement.py; the commit decisions are in whisper_live/commit_rules.py): leading segments that two consecutive partial answers agree on are committed, and the
   next window starts at their end, moved to a pause the VAD heard near it (a window past
   ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
   just committed are dropped (the rules are in whisper_live/cuts.py). A window never exceeds
@@ -40,7 +40,7 @@ import numpy as np
 
 from whisper_live import cuts
 from whisper_live import final_context
-from whisper_live.agreement import Agreement
+from whisper_live.commit_rules import CommitRules
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.transcriber.base import Request, Result
 from whisper_live.utterances import DEFAULT_SCHEDULE, ONSET, Utterances
@@ -141,8 +141,11 @@ class StreamingSession:
         self._final_ready_at = 0.0  # when the last of them ended (monotonic)
         self._served_until = 0  # end of the last window handed out
         self._arrivals: collections.deque = collections.deque()  # (end sample, arrival time)
-        # agreement between consecutive partial answers
-        self._agreement = Agreement(min(config.same_output_threshold, 3))
+        # what to commit of each answer (agreement between consecutive partial answers among it)
+        self._rules = CommitRules(agreement_after=config.agreement_after,
+                                  agreement_in_speech_after=config.agreement_in_speech_after,
+                                  repeats_needed=min(config.same_output_threshold, 3),
+                                  pause_near=self._snap_to_pause, with_vad=vad is not None)
         self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
         self._no_context_at = -1  # the final window starting here failed with context: retry without
 
@@ -180,7 +183,7 @@ class StreamingSession:
                 utterances.start = max(self.committed_until, self._final_until, sample - self._pad)
                 if self._final_until <= self.committed_until:
                     self.committed_until = utterances.start  # the silence before it is dropped
-                self._agreement.reset()
+                self._rules.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
                 self._final_until = sample
@@ -324,20 +327,15 @@ class StreamingSession:
         segments = [s for s in segments if self._overlaps_speech(s)]
         if window.start == self._soft_cut and segments and self.completed:
             segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
-        if window.kind == FINAL and not window.forced:
-            commit, cut = segments, window.end
-        elif window.forced:
-            commit = segments[:-1] if len(segments) > 1 else segments
-            cut = self._cut_after(commit, window)
-        else:
-            commit, cut = self._agreed(segments, window)
+        commit, cut = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
+                                         start=window.start, end=window.end, committed_until=self.committed_until)
         rest = segments[len(commit):]
         if commit:
             update.completed = self._commit(commit)
         if cut > self.committed_until:
             self.committed_until = cut
             self._soft_cut = cut if cut < window.end or window.kind == PARTIAL else -1
-            self._agreement.reset()
+            self._rules.reset()
         self._served_until = max(self._served_until, self.committed_until)
         self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
             if window.kind == PARTIAL else []
@@ -351,20 +349,12 @@ class StreamingSession:
             return None
         return [type(w)(w.start + offset, w.end + offset, w.word, w.probability) for w in words]
 
-    def _cut_after(self, commit: list[Segment], window: Window) -> int:
-        """Where the next window starts once ``commit`` is committed (a forced cut: no pause needed)."""
-        if not commit:
-            return window.end
-        sample = int(round(commit[-1].end * SAMPLE_RATE))
-        cut = self._snap_to_pause(sample, window)
-        return cuts.bounded_cut(sample if cut is None else cut, window.start, window.end)
-
-    def _snap_to_pause(self, sample: int, window: Window) -> Optional[int]:
-        """A quiet place near ``sample`` to cut at (whisper_live/cuts.py); without VAD, ``sample`` itself."""
+    def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
+        """A quiet place near ``sample`` in [start, end) to cut at (whisper_live/cuts.py); without VAD, ``sample``."""
         if self._vad is None:
             return sample
         utterances = self._utterances
-        return cuts.snap_to_pause(utterances.frames, utterances.frame_samples, sample, window.start, window.end,
+        return cuts.snap_to_pause(utterances.frames, utterances.frame_samples, sample, start, end,
                                   quiet_below=utterances.quiet_below)
 
     def _overlaps_speech(self, segment: Segment) -> bool:
@@ -374,22 +364,6 @@ class StreamingSession:
         utterances = self._utterances
         return cuts.overlaps_speech(utterances.frames, utterances.frame_samples, segment.start, segment.end,
                                     utterances.threshold)
-
-    def _agreed(self, segments: list[Segment], window: Window) -> tuple[list[Segment], int]:
-        """LocalAgreement-2 on segments: commit the leading ones this answer shares with the previous one."""
-        long_enough = (window.end - window.start) >= self.config.agreement_after * SAMPLE_RATE
-        agreed = self._agreement.update(segments, judge=self._vad is None or long_enough,
-                                        last_too=self._vad is None)
-        # commit the most agreed segments whose end lies at a pause the VAD heard
-        for n in range(agreed, 0, -1):
-            cut = self._snap_to_pause(int(round(segments[n - 1].end * SAMPLE_RATE)), window)
-            if cut is not None:
-                return segments[:n], cuts.bounded_cut(cut, window.start, window.end)
-        if agreed and window.end - window.start >= self.config.agreement_in_speech_after * SAMPLE_RATE:
-            # no pause in reach: cut at Whisper's timestamp; repeated words are dropped after the cut
-            commit = segments[:agreed]
-            return commit, cuts.bounded_cut(int(round(commit[-1].end * SAMPLE_RATE)), window.start, window.end)
-        return [], self.committed_until
 
     def _commit(self, segments: list[Segment]) -> list[Segment]:
         done = []

@@ -1,0 +1,81 @@
+"""Which segments of a model answer to commit, and where the next window then starts.
+
+Pure decisions over sample positions of the stream, kept apart from the buffer and the VAD that
+:class:`whisper_live.streaming.StreamingSession` owns. Three cases:
+
+* A final window (an utterance that ended at a pause): commit every segment; the next window starts at
+  the window's end, which lies in silence.
+* A forced window (cut at ``max_window`` inside speech): commit all but the last segment, which may be
+  cut off mid-word; the next window starts at a pause near that segment's end, or at the end itself.
+* A partial window: commit the leading segments two consecutive answers agree on
+  (whisper_live/agreement.py), once the window is ``agreement_after`` seconds long, and only where a pause
+  lies near their end; past ``agreement_in_speech_after`` seconds a cut inside speech is allowed too (a
+  reader can go 10 s without a pause, and waiting for the final would cost that much latency).
+
+Every cut moves the next window on by at least a second (whisper_live/cuts.py).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from whisper_live import cuts
+from whisper_live.agreement import Agreement
+from whisper_live.protocol import SAMPLE_RATE, Segment
+
+# pause_near(sample, window_start, window_end): a quiet sample near ``sample`` inside the window, or None
+PauseFinder = Callable[[int, int, int], Optional[int]]
+
+
+class CommitRules:
+    """The commit decision for one stream; holds the agreement state between partial answers."""
+
+    def __init__(self, *, agreement_after: float, agreement_in_speech_after: float, repeats_needed: int,
+                 pause_near: PauseFinder, with_vad: bool):
+        self.agreement_after = agreement_after
+        self.agreement_in_speech_after = agreement_in_speech_after
+        self.pause_near = pause_near
+        # without VAD no pause ever ends an utterance: agreement is the only way to commit, from any window
+        self.with_vad = with_vad
+        self.agreement = Agreement(repeats_needed)
+
+    def reset(self) -> None:
+        """A new utterance, or a commit: the next partial answer is compared with nothing."""
+        self.agreement.reset()
+
+    def decide(self, segments: list[Segment], *, final: bool, forced: bool, start: int, end: int,
+               committed_until: int) -> tuple[list[Segment], int]:
+        """(segments to commit, sample where the next window starts) for an answer about [start, end).
+
+        ``segments`` carry stream times in seconds. Nothing to commit gives ``committed_until`` back.
+        """
+        if final and not forced:
+            return segments, end
+        if forced:
+            commit = segments[:-1] if len(segments) > 1 else segments
+            return commit, self._cut_after(commit, start, end)
+        return self._agreed(segments, start, end, committed_until)
+
+    def _cut_after(self, commit: list[Segment], start: int, end: int) -> int:
+        if not commit:
+            return end
+        sample = int(round(commit[-1].end * SAMPLE_RATE))
+        cut = self.pause_near(sample, start, end)
+        return cuts.bounded_cut(sample if cut is None else cut, start, end)
+
+    def _agreed(self, segments: list[Segment], start: int, end: int,
+                committed_until: int) -> tuple[list[Segment], int]:
+        """LocalAgreement-2 on segments: commit the leading ones this answer shares with the previous one."""
+        long_enough = end - start >= self.agreement_after * SAMPLE_RATE
+        agreed = self.agreement.update(segments, judge=not self.with_vad or long_enough,
+                                       last_too=not self.with_vad)
+        # commit the most agreed segments whose end lies at a pause the VAD heard
+        for n in range(agreed, 0, -1):
+            cut = self.pause_near(int(round(segments[n - 1].end * SAMPLE_RATE)), start, end)
+            if cut is not None:
+                return segments[:n], cuts.bounded_cut(cut, start, end)
+        if agreed and end - start >= self.agreement_in_speech_after * SAMPLE_RATE:
+            # no pause in reach: cut at Whisper's timestamp; the next window's repeated words are dropped
+            commit = segments[:agreed]
+            return commit, cuts.bounded_cut(int(round(commit[-1].end * SAMPLE_RATE)), start, end)
+        return [], committed_until
