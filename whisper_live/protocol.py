@@ -245,6 +245,13 @@ class Segment:
             data["words"] = [w.to_wire() for w in self.words]
         return data
 
+    def shifted(self, seconds: float, keep_words: bool = True) -> "Segment":
+        """A copy ``seconds`` later, words too (or without words)."""
+        words = None if self.words is None or not keep_words else [
+            Word(w.start + seconds, w.end + seconds, w.word, w.probability) for w in self.words]
+        return Segment(start=self.start + seconds, end=self.end + seconds, text=self.text,
+                       completed=self.completed, words=words)
+
     @classmethod
     def from_wire(cls, data: dict) -> "Segment":
         words = data.get("words")

@@ -321,9 +321,7 @@ class StreamingSession:
             if segments is None:  # ask for the same final window again, without context
                 self._no_context_at = window.start
                 return update
-        segments = [Segment(start=window.offset + s.start, end=window.offset + s.end, text=s.text,
-                            words=self._shift_words(s.words, window.offset) if self.config.word_timestamps
-                            else None) for s in segments]
+        segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps) for s in segments]
         segments = [s for s in segments if self._overlaps_speech(s)]
         if window.start == self._soft_cut and segments and self.completed:
             segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
@@ -342,12 +340,6 @@ class StreamingSession:
         update.partial = list(self.partial)
         self._trim()
         return update
-
-    @staticmethod
-    def _shift_words(words, offset):
-        if words is None:
-            return None
-        return [type(w)(w.start + offset, w.end + offset, w.word, w.probability) for w in words]
 
     def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
         """A quiet place near ``sample`` in [start, end) to cut at (whisper_live/cuts.py); without VAD, ``sample``."""
