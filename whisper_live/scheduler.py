@@ -5,7 +5,11 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
 
 * pick the most urgent client: finals (committed text, judged by latency) before partials, and among
   equals the client whose waiting audio arrived first (fairness: the longest wait goes first);
-* add other clients with work of the same kind, up to the backend's ``max_batch_size``, into one batch;
+* add other clients with work of the same kind, up to the backend's ``max_batch_size``, into one batch:
+  those whose windows are closest in length to the first one's (as the backend pads them:
+  :meth:`Transcriber.padded_seconds`), since every window of a batch is computed at the batch's longest
+  length (on this CPU, 8 windows of 1.5-12 s took 1.26 s in two batches grouped by length against 1.57 s
+  grouped at random); ties go to the longest wait;
 * ask each chosen client for its window *now* (:meth:`InferenceClient.take_window`), so a client that fell
   behind sends one longer window instead of a queue of stale ones: latency adapts to load;
 * run the batch and hand every result back.
@@ -25,14 +29,14 @@ import threading
 import time
 from typing import Callable, Optional, Protocol
 
-from whisper_live.streaming import FINAL, Window
+from whisper_live.streaming import FINAL, Pending, Window
 from whisper_live.transcriber.base import Result, Transcriber
 
 log = logging.getLogger(__name__)
 
 
 class InferenceClient(Protocol):
-    def pending(self) -> Optional[tuple[str, float]]: ...
+    def pending(self) -> Optional[Pending]: ...
 
     def take_window(self) -> Optional[Window]: ...
 
@@ -161,16 +165,17 @@ class Scheduler:
             if state is None:
                 self._ready.pop(client, None)
             else:
-                kind, since = state
-                candidates.append((0 if kind == FINAL else 1, since, client))
+                state = Pending(*state)
+                candidates.append((0 if state.kind == FINAL else 1, state.since, state.seconds, client))
         if not candidates:
             return []
         candidates.sort(key=lambda c: (c[0], c[1]))
-        rank = candidates[0][0]
+        head = candidates[0]
+        padded = self.transcriber.padded_seconds
+        others = sorted((c for c in candidates[1:] if c[0] == head[0]),
+                        key=lambda c: (abs(padded(c[2]) - padded(head[2])), c[1]))
         batch = []
-        for c_rank, since, client in candidates:
-            if c_rank != rank or len(batch) >= self.max_batch_size:
-                break
+        for _, since, _, client in [head] + others[:self.max_batch_size - 1]:
             window = client.take_window()
             self._ready.pop(client, None)
             if window is not None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import collections
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Protocol
+from typing import Callable, NamedTuple, Optional, Protocol
 
 import numpy as np
 
@@ -100,6 +100,14 @@ class Window:
     def offset(self) -> float:
         """Stream time (s) of the request audio's first sample."""
         return (self.start - self.context - self.lead) / SAMPLE_RATE
+
+
+class Pending(NamedTuple):
+    """Work a client has for the model: what kind, how long it has waited, how much audio it is."""
+
+    kind: str  # FINAL or PARTIAL
+    since: float  # monotonic time the work became due (see StreamingSession.pending)
+    seconds: float = 0.0  # audio the window would hold if taken now, replayed context included
 
 
 @dataclass
@@ -227,8 +235,8 @@ class StreamingSession:
             start = max(start, self._utterances.start)
         return max(start, self._buffer_start)
 
-    def pending(self) -> Optional[tuple[str, float]]:
-        """(kind, waiting since) when the model has work for this client, else None.
+    def pending(self) -> Optional[Pending]:
+        """(kind, waiting since, seconds of audio) when the model has work for this client, else None.
 
         "waiting since" is, for a final window, the monotonic time the end of the utterance was confirmed;
         for a partial window, the time the oldest audio not yet covered by a window arrived.
@@ -244,29 +252,23 @@ class StreamingSession:
                 kind = PARTIAL
         if kind is None:
             return None
+        start, end, forced = self._span(kind)
+        seconds = (end - start + self._context(kind, start, forced)[0]) / SAMPLE_RATE
         if kind == FINAL:
-            return kind, self._final_ready_at
+            return Pending(kind, self._final_ready_at, seconds)
         while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
             self._arrivals.popleft()
         since = self._arrivals[0][1] if self._arrivals else self._clock()
-        return kind, since
+        return Pending(kind, since, seconds)
 
     def take_window(self) -> Optional[Window]:
         """Hand out the next window (at most one is in flight); None when there is nothing to do."""
         state = self.pending()
         if state is None:
             return None
-        kind = state[0]
-        start = self._window_start()
-        end = self._final_until if kind == FINAL else self.received
-        forced = False
-        max_samples = int(self.config.max_window * SAMPLE_RATE)
-        if end - start > max_samples:
-            end, forced = start + max_samples, True
-        context, context_text = 0, ""
-        if kind == FINAL and not forced and start != self._no_context_at:
-            context, context_text = final_context.context_for(self.completed, start, self._buffer_start,
-                                                              self._context_seconds)
+        kind = state.kind
+        start, end, forced = self._span(kind)
+        context, context_text = self._context(kind, start, forced)
         lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         cfg = self.config
@@ -277,6 +279,21 @@ class StreamingSession:
                                 context=context, context_text=context_text, lead=lead)
         self._served_until = max(self._served_until, end)
         return self.in_flight
+
+    def _span(self, kind: str) -> tuple[int, int, bool]:
+        """(start, end, forced) of the window of ``kind`` if it were taken now (forced: cut at max_window)."""
+        start = self._window_start()
+        end = self._final_until if kind == FINAL else self.received
+        max_samples = int(self.config.max_window * SAMPLE_RATE)
+        if end - start > max_samples:
+            return start, start + max_samples, True
+        return start, end, False
+
+    def _context(self, kind: str, start: int, forced: bool) -> tuple[int, str]:
+        """(samples, text) of committed speech a window replays before ``start``: finals only."""
+        if kind == FINAL and not forced and start != self._no_context_at:
+            return final_context.context_for(self.completed, start, self._buffer_start, self._context_seconds)
+        return 0, ""
 
     def _silent_lead(self, start: int) -> int:
         """Samples of quiet audio just before ``start`` to include in a window (whisper_live/cuts.py)."""

@@ -14,7 +14,7 @@ from whisper_live.transcriber.base import Request
 
 
 class FakeClient:
-    """A client with a fixed piece of pending work (kind, since); records what it was given."""
+    """A client with a fixed piece of pending work (kind, since, samples); records what it was given."""
 
     def __init__(self, name, kind=None, since=0.0, samples=16000):
         self.name, self.kind, self.since, self.samples = name, kind, since, samples
@@ -24,7 +24,7 @@ class FakeClient:
     def pending(self):
         if self.kind is None or self.in_flight is not None:
             return None
-        return self.kind, self.since
+        return self.kind, self.since, self.samples / SAMPLE_RATE
 
     def take_window(self):
         if self.pending() is None:
@@ -68,6 +68,34 @@ def test_batches_group_same_kind_up_to_the_backend_limit():
     assert second == ["f3"]  # partials are not mixed into a batch of finals
     assert third == ["p0", "p1"]
     assert scheduler.select() == []  # every client has its one window in flight
+
+
+class PaddingTranscriber(ScriptedTranscriber):
+    """Computes every window at least 8 s long, like the faster_whisper backend's trimmed encoder."""
+
+    def padded_seconds(self, seconds):
+        return max(seconds + 3.0, 8.0)
+
+
+def test_the_oldest_window_leads_a_batch_filled_with_windows_of_like_length():
+    scheduler = Scheduler(PaddingTranscriber(max_batch_size=3), workers=1)
+    lengths = {"a12": 12, "b2": 2, "c11": 11, "d3": 3, "e10": 10, "f4": 4}
+    clients = [FakeClient(name, PARTIAL, since=i, samples=sec * SAMPLE_RATE)
+               for i, (name, sec) in enumerate(lengths.items())]
+    for c in clients:
+        scheduler.notify(c)
+    assert [c.name for c, _, _ in scheduler.select()] == ["a12", "c11", "e10"]
+    # the short ones all pad to 8 s: among them the longest wait goes first
+    assert [c.name for c, _, _ in scheduler.select()] == ["b2", "d3", "f4"]
+
+
+def test_a_short_window_that_waits_longest_is_not_passed_over():
+    scheduler = Scheduler(PaddingTranscriber(max_batch_size=2), workers=1)
+    old_short = FakeClient("short", PARTIAL, since=0.0, samples=2 * SAMPLE_RATE)
+    longs = [FakeClient(f"long{i}", PARTIAL, since=1.0 + i, samples=12 * SAMPLE_RATE) for i in range(3)]
+    for c in [old_short] + longs:
+        scheduler.notify(c)
+    assert [c.name for c, _, _ in scheduler.select()] == ["short", "long0"]  # it leads, a long one rides along
 
 
 def test_a_batch_is_one_model_call_and_every_client_gets_its_result():

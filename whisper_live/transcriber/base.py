@@ -72,5 +72,9 @@ class Transcriber(abc.ABC):
     def transcribe_batch(self, requests: list[Request]) -> list[Result]:
         """Transcribe each request's audio; one result per request, in order."""
 
+    def padded_seconds(self, seconds: float) -> float:
+        """The length a window of ``seconds`` of audio is computed at (the scheduler batches alike ones)."""
+        return seconds
+
     def close(self) -> None:
         """Release the model's resources."""

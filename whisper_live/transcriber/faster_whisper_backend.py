@@ -90,8 +90,10 @@ class FasterWhisperTranscriber(Transcriber):
         return features[:, :frames]
 
     def _window_samples(self, longest: int) -> int:
-        seconds = min(MAX_WINDOW_SECONDS, max(longest / SAMPLE_RATE + PAD_SECONDS, MIN_WINDOW_SECONDS))
-        return int(math.ceil(seconds)) * SAMPLE_RATE
+        return int(math.ceil(self.padded_seconds(longest / SAMPLE_RATE))) * SAMPLE_RATE
+
+    def padded_seconds(self, seconds: float) -> float:
+        return min(MAX_WINDOW_SECONDS, max(seconds + PAD_SECONDS, MIN_WINDOW_SECONDS))
 
     def _encode(self, features: np.ndarray):
         import ctranslate2
