@@ -14,8 +14,9 @@ Commit policy (see docs/streaming.md):
   audio) give in-progress text. Partial windows are only asked for when new speech has arrived, and the
   scheduler serves them after finals, so under load they come less often and cover more audio.
 * An utterance that runs on without a pause is committed piecewise by agreement (LocalAgreement-2 at
-  segment level, whisper_live/agreement.py; the commit decisions are in whisper_live/commit_rules.py): leading segments that two consecutive partial answers agree on are committed, and the
-  next window starts at their end, moved to a pause the VAD heard near it (a window past
+  segment level, whisper_live/agreement.py; the commit decisions are in whisper_live/commit_rules.py):
+  leading segments that two consecutive partial answers agree on are committed, and the next window
+  starts at their end, moved to a pause the VAD heard near it (a window past
   ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
   just committed are dropped (the rules are in whisper_live/cuts.py). A window never exceeds
   ``max_window`` seconds: past that, all but the last segment is committed.
