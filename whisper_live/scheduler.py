@@ -29,7 +29,7 @@ import threading
 import time
 from typing import Callable, Optional, Protocol
 
-from whisper_live.streaming import FINAL, Pending, Window
+from whisper_live.windows import FINAL, Pending, Window
 from whisper_live.transcriber.base import Result, Transcriber
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,9 @@ from typing import Callable, Optional
 from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
-from whisper_live.streaming import StreamingSession, Window
+from whisper_live.streaming import StreamingSession
 from whisper_live.transcriber.base import Result
+from whisper_live.windows import Window
 
 log = logging.getLogger(__name__)
 
