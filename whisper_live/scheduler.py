@@ -29,8 +29,8 @@ import threading
 import time
 from typing import Callable, Optional, Protocol
 
-from whisper_live.windows import FINAL, Pending, Window
 from whisper_live.transcriber.base import Result, Transcriber
+from whisper_live.windows import FINAL, Pending, Window
 
 log = logging.getLogger(__name__)
 

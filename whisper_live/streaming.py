@@ -203,15 +203,7 @@ class StreamingSession:
         "waiting since" is, for a final window, the monotonic time the end of the utterance was confirmed;
         for a partial window, the time the oldest audio not yet covered by a window arrived.
         """
-        if self.in_flight is not None:
-            return None
-        kind = None
-        if self._final_until > self.committed_until:
-            kind = FINAL
-        elif self._utterances.in_speech and not self.ended:
-            new_speech = self._utterances.speech_end - max(self._served_until, self._window_start())
-            if new_speech >= self.config.partial_step * SAMPLE_RATE:
-                kind = PARTIAL
+        kind = self._due_kind()
         if kind is None:
             return None
         start, end, forced = self._span(kind)
@@ -223,12 +215,23 @@ class StreamingSession:
         since = self._arrivals[0][1] if self._arrivals else self._clock()
         return Pending(kind, since, seconds)
 
+    def _due_kind(self) -> Optional[str]:
+        """FINAL or PARTIAL when a window is due now, else None."""
+        if self.in_flight is not None:
+            return None
+        if self._final_until > self.committed_until:
+            return FINAL
+        if self._utterances.in_speech and not self.ended:
+            new_speech = self._utterances.speech_end - max(self._served_until, self._window_start())
+            if new_speech >= self.config.partial_step * SAMPLE_RATE:
+                return PARTIAL
+        return None
+
     def take_window(self) -> Optional[Window]:
         """Hand out the next window (at most one is in flight); None when there is nothing to do."""
-        state = self.pending()
-        if state is None:
+        kind = self._due_kind()
+        if kind is None:
             return None
-        kind = state.kind
         start, end, forced = self._span(kind)
         context, context_text = self._context(kind, start, forced)
         lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
