@@ -192,6 +192,42 @@ def test_cli_prints_one_json_line_and_a_table(tmp_path, capsys):
     assert "final p50" in err and "s0" in err and "q0" in err
 
 
+def test_loops_repeat_the_audio_its_reference_and_its_utterances():
+    from whisper_live.bench import audio as audio_mod
+
+    once = Speech(noise(2.0), "alpha bravo", "clip", "", [(0.0, 0.9, "alpha"), (1.0, 1.9, "bravo")])
+    looped = audio_mod.repeat(once, 3, gap=0.5)
+    assert looped.duration == pytest.approx(3 * 2.0 + 2 * 0.5)
+    assert np.array_equal(looped.audio[int(2.5 * 16000):int(4.5 * 16000)], once.audio)
+    assert not looped.audio[32000:40000].any()  # the pause between loops is silence
+    assert looped.reference == "alpha bravo alpha bravo alpha bravo"
+    assert looped.segments[2:4] == [(2.5, pytest.approx(3.4), "alpha"), (3.5, pytest.approx(4.4), "bravo")]
+    assert "3 times" in looped.note
+    assert audio_mod.repeat(once, 1) is once
+
+
+def test_cli_soak_reports_latency_and_memory_per_loop(tmp_path, capsys):
+    import soundfile
+
+    wav = tmp_path / "clip.wav"
+    soundfile.write(str(wav), noise(1.5), 16000)
+    with FakeServer() as server:
+        code = bench_main.main(["--port", str(server.port), "--clients", "1", "--loops", "2",
+                                "--audio", str(wav), "--reference", "alpha", "--server-pid", str(os.getpid()),
+                                "--idle-sample", "0.2", "--stagger", "0", "--no-offline", "--finish-timeout", "10"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    (run_,) = json.loads(out)["runs"]
+    # 1.5 s + 1 s pause + 1.5 s: the fake server commits a word per whole second, at 1, 2, 3 and 4 s.
+    assert run_["per_client"][0]["audio_sent_s"] == pytest.approx(4.0, abs=0.26)
+    first, second = run_["by_loop"]
+    assert (first["loop"], second["loop"]) == (1, 2)
+    assert first["final_latency_s"]["n"] + second["final_latency_s"]["n"] == 4
+    assert first["final_latency_s"]["n"] >= 1 and second["final_latency_s"]["n"] >= 1
+    assert first["rss_mb"] > 10 and second["rss_mb"] > 10
+    assert "loop 2:" in err
+
+
 def test_speakers_take_turns_over_several_audio_files():
     first, second = Speech(noise(1.0), "alpha", "first"), Speech(noise(2.0), "alpha bravo", "second")
     plans = runner.plan_clients([first, second], 3, 1, lambda i: noise(2.0), 0.0, seed=0)

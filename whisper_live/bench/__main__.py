@@ -17,6 +17,7 @@ from whisper_live.bench import metrics, report, runner, server_process
 from whisper_live.bench import offline as offline_mod
 
 MAX_CONNECTIONS = 256
+LOOP_GAP = 1.0  # seconds of silence between two loops of the audio (--loops)
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -53,6 +54,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     g.add_argument("--reference", action="append",
                    help="reference transcript: the text, or a file holding it; once per --audio, in order")
     g.add_argument("--duration", type=float, help="use only the first DURATION seconds of the audio")
+    g.add_argument("--loops", type=int, default=1,
+                   help="stream the audio (after --duration) this many times in a row, 1 s apart, as one "
+                        "long session: a soak run; the report adds final latency and server memory per "
+                        "loop (default 1)")
 
     g = p.add_argument_group("server")
     g.add_argument("--host", default="127.0.0.1")
@@ -102,6 +107,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error(f"at most {MAX_CONNECTIONS} connections in all")
     if max(args.steps) + args.silent == 0:
         p.error("nothing to do: no speaking and no silent clients")
+    if args.loops < 1:
+        p.error("--loops must be at least 1")
     if args.frame_samples <= 0 or args.frame_samples > 10 * 16000:
         p.error("--frame-samples must be between 1 and 160000")
     if args.mixed and args.audio:
@@ -144,7 +151,7 @@ def load_speeches(args: argparse.Namespace) -> list[audio_mod.Speech]:
             speech.reference = audio_mod.read_reference(args.reference[i])
         else:
             speech = audio_mod.cut(speech, args.duration)
-        speeches.append(speech)
+        speeches.append(audio_mod.repeat(speech, args.loops, LOOP_GAP))
     return speeches
 
 
@@ -161,13 +168,20 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     lengths = " / ".join(f"{speech.duration:.1f}" for speech in speeches)
     _say(args, f"run: {speakers} speaking + {args.silent} silent clients, {lengths} s of audio "
                f"each, to {settings.uri} ...")
-    result = runner.run_clients(plans, settings, watch, idle_sample=args.idle_sample)
+    # Memory is reported as each loop ends (the longest audio's loops, after the latest start offset).
+    marks = [args.stagger + (longest + LOOP_GAP) * (k + 1) / args.loops for k in range(args.loops)] \
+        if args.loops > 1 else []
+    result = runner.run_clients(plans, settings, watch, idle_sample=args.idle_sample, rss_marks=marks)
     figures = metrics.aggregate(result.logs)
     figures["meets_target"] = metrics.meets_target(figures, args.target_p90, args.target_max)
     figures["wall_s"] = round(result.wall_s, 2)
     figures["server"] = result.server
     figures["bench_cpu_percent"] = result.bench_cpu_percent
     figures["per_client"] = [metrics.client_figures(log) for log in result.logs]
+    if args.loops > 1:
+        rss = (result.server or {}).get("rss_at_marks_mb") or [None] * args.loops
+        figures["by_loop"] = [{"loop": k + 1, "final_latency_s": latency, "rss_mb": mb} for k, (latency, mb)
+                              in enumerate(zip(metrics.final_latency_by_part(result.logs, args.loops), rss))]
     if len(speeches) > 1:
         figures["wer_by_audio"] = metrics.wer_by_source(result.logs)
     fin = figures["final_latency_s"]
@@ -261,6 +275,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "silent": args.silent,
             "silence": args.silence,
             "stagger_s": args.stagger,
+            "loops": args.loops,
             "seed": args.seed,
             "steps": args.steps,
             "target_p90": args.target_p90,

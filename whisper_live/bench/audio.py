@@ -215,6 +215,25 @@ def cut(speech: Speech, duration: Optional[float]) -> Speech:
                   f"cut to {duration:.2f} s of {speech.duration:.1f} s; no reference for the cut, so no WER")
 
 
+def repeat(speech: Speech, times: int, gap: float = 1.0) -> Speech:
+    """The speech ``times`` over with ``gap`` seconds of silence between: a long session from a short file.
+
+    The reference is repeated with it, so the WER of a soak run (``--loops``) still means something.
+    """
+    if times <= 1:
+        return speech
+    pause = np.zeros(int(round(gap * SAMPLE_RATE)), dtype=np.float32)
+    period = speech.duration + len(pause) / SAMPLE_RATE
+    segments = None
+    if speech.segments is not None:
+        segments = [(start + k * period, end + k * period, text)
+                    for k in range(times) for start, end, text in speech.segments]
+    audio = np.concatenate([speech.audio, pause] * (times - 1) + [speech.audio])
+    reference = " ".join([speech.reference] * times) if speech.reference is not None else None
+    note = "; ".join(filter(None, [speech.note, f"streamed {times} times with {gap:g} s pauses"]))
+    return Speech(audio, reference, speech.source, note, segments)
+
+
 def espeak_speech() -> Optional[Speech]:
     """A synthetic clip made with espeak-ng (about 25 s), for machines without ../shared."""
     if shutil.which("espeak-ng") is None:

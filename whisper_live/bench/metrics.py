@@ -120,6 +120,7 @@ def transcript(log: ClientLog) -> str:
 @dataclass
 class Latencies:
     values: list[float] = field(default_factory=list)
+    positions: list[float] = field(default_factory=list)  # where in the stream each value's audio ends (s)
     overshoots: int = 0  # positions past the audio sent when the reply arrived (latency floored there)
     unmatched: int = 0  # replies arriving before any audio was sent (ignored)
 
@@ -133,6 +134,7 @@ def final_latencies(log: ClientLog) -> Latencies:
             continue
         out.overshoots += found.overshoot
         out.values.append(item.t - found.t)
+        out.positions.append(item.segment.end)
     return out
 
 
@@ -149,6 +151,7 @@ def partial_latencies(log: ClientLog) -> Latencies:
             else:
                 out.overshoots += found.overshoot
                 out.values.append(update.t - found.t)
+                out.positions.append(reach)
         ends = [seg.end for seg in update.segments]
         if ends:
             covered = max(covered, max(ends))
@@ -256,6 +259,20 @@ def aggregate(logs: Iterable[ClientLog]) -> dict:
         "wer_max": round(max(per_client_wer), 4) if per_client_wer else None,
         "silent_words": sum(len(wer_mod.normalize(transcript(log)).split()) for log in silent),
     }
+
+
+def final_latency_by_part(logs: Iterable[ClientLog], parts: int) -> list[dict]:
+    """The speakers' final latencies grouped by where their segments end in each client's stream: its
+    first ``parts``-th, the next, and so on. For a soak run (the audio streamed several times, one part per
+    time), whether latency drifts as a session grows old."""
+    groups: list[list[float]] = [[] for _ in range(parts)]
+    for log in logs:
+        if not log.speaking or log.audio_sent <= 0:
+            continue
+        found = final_latencies(log)
+        for position, value in zip(found.positions, found.values):
+            groups[min(parts - 1, max(0, int(position / log.audio_sent * parts)))].append(value)
+    return [summary(group) for group in groups]
 
 
 def wer_by_source(logs: Iterable[ClientLog]) -> list[dict]:

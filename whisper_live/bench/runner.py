@@ -16,14 +16,14 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from whisper_live import protocol
 from whisper_live.bench.audio import Speech
 from whisper_live.bench.metrics import ClientLog, Update
-from whisper_live.bench.server_process import Sample, ServerWatch, cpu_percent
+from whisper_live.bench.server_process import Sample, ServerWatch, cpu_percent, rss_at
 
 clock = time.monotonic
 
@@ -272,8 +272,11 @@ class RunResult:
 
 
 def run_clients(plans: list[ClientPlan], settings: RunSettings, watch: Optional[ServerWatch] = None,
-                idle_sample: float = 1.0) -> RunResult:
-    """Run all clients at once (each after its start offset); returns when all are done or timed out."""
+                idle_sample: float = 1.0, rss_marks: Sequence[float] = ()) -> RunResult:
+    """Run all clients at once (each after its start offset); returns when all are done or timed out.
+
+    ``rss_marks``: seconds after the start at which the server's memory is reported (``rss_at_marks_mb``).
+    """
     import psutil
 
     stop = threading.Event()
@@ -337,6 +340,8 @@ def run_clients(plans: list[ClientPlan], settings: RunSettings, watch: Optional[
             rss_connected_mb=round(connected_sample[0].rss / 2**20, 1) if connected_sample else None,
             rss_peak_mb=round(max(watch.peak_rss, end_sample.rss) / 2**20, 1),
         )
+        if rss_marks:
+            server["rss_at_marks_mb"] = [rss_at(watch.samples, t_zero + mark) for mark in rss_marks]
         busy = server["cpu_percent"]
         if busy is not None and plans:
             # What each connection adds on average, over what the server used idle before the run.

@@ -34,6 +34,7 @@ class ServerWatch:
         self.process = psutil.Process(pid)
         self.interval = interval
         self.peak_rss = 0
+        self.samples: list[Sample] = []  # since start(): when memory stood where, for a long run's timeline
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
@@ -54,10 +55,13 @@ class ServerWatch:
             except psutil.Error:
                 continue  # a child that just ended
         self.peak_rss = max(self.peak_rss, rss)
-        return Sample(clock(), cpu, rss)
+        sample = Sample(clock(), cpu, rss)
+        self.samples.append(sample)
+        return sample
 
     def start(self) -> None:
         self.peak_rss = 0
+        self.samples = []
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="bench-server-watch", daemon=True)
         self._thread.start()
@@ -73,6 +77,12 @@ class ServerWatch:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def rss_at(samples: list[Sample], t: float) -> Optional[float]:
+    """Resident memory (MB) of the last sample taken at or before clock time ``t``."""
+    before = [sample for sample in samples if sample.t <= t]
+    return round(before[-1].rss / 2**20, 1) if before else None
 
 
 def cpu_percent(a: Sample, b: Sample) -> Optional[float]:
