@@ -142,7 +142,7 @@ def test_wer_by_source_groups_speakers_by_what_they_streamed():
     assert metrics.client_figures(c)["audio"] == "second.wav"
 
 
-def test_final_latency_by_part_splits_each_stream_where_its_segments_end():
+def test_latency_by_part_splits_each_stream_where_its_audio_ends():
     # Two loops of 2 s: the stream is 4 s long; segments ending in its first half are the first loop's.
     a = paced_log(4.096, name="a")
     a.updates = [Update(101.5, [seg(0.0, 1.0, "one", True)]), Update(102.5, [seg(1.0, 1.9, "two", True)]),
@@ -151,12 +151,16 @@ def test_final_latency_by_part_splits_each_stream_where_its_segments_end():
     b.updates = [Update(103.0, [seg(2.2, 3.0, "four", True)])]
     quiet = paced_log(4.096, name="q", speaking=False)
     quiet.updates = [Update(101.2, [seg(0.0, 1.0, "Thank you.", True)])]
-    first, second = metrics.final_latency_by_part([a, b, quiet], 2)
+    first, second = metrics.latency_by_part([a, b, quiet], 2)
     # a: 1.0 s (sent 101.024) at 101.5, 1.9 s (sent 102.048) at 102.5; 4.0 s (sent 104.096) at 105.0;
     # b: 3.0 s (sent 103.072) at 103.0 is a reply before that audio was sent: the last frame before 103.0.
     assert first["n"] == 2 and first["max"] == pytest.approx(101.5 - 101.024, abs=1e-3)
     assert second["n"] == 2 and second["max"] == pytest.approx(105.0 - 104.096, abs=1e-3)
-    assert metrics.final_latency_by_part([quiet], 3) == [metrics.summary([])] * 3
+    assert metrics.latency_by_part([quiet], 3) == [metrics.summary([])] * 3
+    c = paced_log(4.096, name="c")
+    c.updates = [Update(101.5, [seg(0.0, 1.9, "fi", False)]), Update(104.3, [seg(0.0, 4.0, "five", False)])]
+    first, second = metrics.latency_by_part([c], 2, metrics.partial_latencies)
+    assert (first["n"], second["n"]) == (1, 1) and second["max"] == pytest.approx(104.3 - 104.096, abs=1e-3)
 
 
 def test_target_fails_when_a_client_did_not_finish_or_was_refused():

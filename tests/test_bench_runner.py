@@ -224,6 +224,7 @@ def test_cli_soak_reports_latency_and_memory_per_loop(tmp_path, capsys):
     assert (first["loop"], second["loop"]) == (1, 2)
     assert first["final_latency_s"]["n"] + second["final_latency_s"]["n"] == 4
     assert first["final_latency_s"]["n"] >= 1 and second["final_latency_s"]["n"] >= 1
+    assert first["partial_latency_s"]["n"] >= 1 and second["partial_latency_s"]["n"] >= 1
     assert first["rss_mb"] > 10 and second["rss_mb"] > 10
     assert "loop 2:" in err
 

@@ -56,8 +56,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     g.add_argument("--duration", type=float, help="use only the first DURATION seconds of the audio")
     g.add_argument("--loops", type=int, default=1,
                    help="stream the audio (after --duration) this many times in a row, 1 s apart, as one "
-                        "long session: a soak run; the report adds final latency and server memory per "
-                        "loop (default 1)")
+                        "long session: a soak run; the report adds final and partial latency and server "
+                        "memory per loop (default 1)")
 
     g = p.add_argument_group("server")
     g.add_argument("--host", default="127.0.0.1")
@@ -180,8 +180,10 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     figures["per_client"] = [metrics.client_figures(log) for log in result.logs]
     if args.loops > 1:
         rss = (result.server or {}).get("rss_at_marks_mb") or [None] * args.loops
-        figures["by_loop"] = [{"loop": k + 1, "final_latency_s": latency, "rss_mb": mb} for k, (latency, mb)
-                              in enumerate(zip(metrics.final_latency_by_part(result.logs, args.loops), rss))]
+        final = metrics.latency_by_part(result.logs, args.loops)
+        partial = metrics.latency_by_part(result.logs, args.loops, metrics.partial_latencies)
+        figures["by_loop"] = [{"loop": k + 1, "final_latency_s": final[k], "partial_latency_s": partial[k],
+                               "rss_mb": rss[k]} for k in range(args.loops)]
     if len(speeches) > 1:
         figures["wer_by_audio"] = metrics.wer_by_source(result.logs)
     fin = figures["final_latency_s"]

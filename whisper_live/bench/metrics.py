@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 from whisper_live import wer as wer_mod
 from whisper_live.protocol import Segment
@@ -261,15 +261,16 @@ def aggregate(logs: Iterable[ClientLog]) -> dict:
     }
 
 
-def final_latency_by_part(logs: Iterable[ClientLog], parts: int) -> list[dict]:
-    """The speakers' final latencies grouped by where their segments end in each client's stream: its
-    first ``parts``-th, the next, and so on. For a soak run (the audio streamed several times, one part per
-    time), whether latency drifts as a session grows old."""
+def latency_by_part(logs: Iterable[ClientLog], parts: int,
+                    latencies: Callable[[ClientLog], Latencies] = final_latencies) -> list[dict]:
+    """The speakers' latencies (final, or ``partial_latencies``) grouped by where their audio ends in each
+    client's stream: its first ``parts``-th, the next, and so on. For a soak run (the audio streamed several
+    times, one part per time), whether latency drifts as a session grows old."""
     groups: list[list[float]] = [[] for _ in range(parts)]
     for log in logs:
         if not log.speaking or log.audio_sent <= 0:
             continue
-        found = final_latencies(log)
+        found = latencies(log)
         for position, value in zip(found.positions, found.values):
             groups[min(parts - 1, max(0, int(position / log.audio_sent * parts)))].append(value)
     return [summary(group) for group in groups]

@@ -90,12 +90,12 @@ def table(doc: dict, per_client: bool = True) -> str:
                 f"{_f(run.get('bench_cpu_percent'), 1)}% CPU"
             )
         if run.get("by_loop"):
-            lines.append(f"N={run['clients']}+{run['silent']} by loop (final p50 / p90 / max, segments; server RSS "
-                         f"as the loop ends):")
+            lines.append(f"N={run['clients']}+{run['silent']} by loop (final p50 / p90 / max, segments; partial "
+                         f"p50 / p90; server RSS as the loop ends):")
             for row in run["by_loop"]:
-                fin = row["final_latency_s"]
+                fin, par = row["final_latency_s"], row["partial_latency_s"]
                 lines.append(f"  loop {row['loop']}: {_f(fin['p50'])} / {_f(fin['p90'])} / {_f(fin['max'])} s, "
-                             f"{fin['n']}; {_f(row['rss_mb'], 1)} MB")
+                             f"{fin['n']}; {_f(par['p50'])} / {_f(par['p90'])} s; {_f(row['rss_mb'], 1)} MB")
         if run.get("wer_by_audio"):
             lines.append(f"N={run['clients']}+{run['silent']} WER by audio (streaming / offline, clients):")
             for row in run["wer_by_audio"]:
