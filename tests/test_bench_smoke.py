@@ -112,3 +112,31 @@ def test_batching_windows_wrap_around_short_audio():
     assert all(len(w) == 32000 for w in windows)
     with pytest.raises(ValueError):
         windows_of(audio, 6.0, 1)
+
+
+def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
+    from whisper_live.bench import direct
+
+    speech = short_speech()
+    wav = tmp_path / "speech.wav"
+    soundfile.write(str(wav), speech.audio, 16000)
+    wav.with_suffix(".txt").write_text(speech.reference, encoding="utf-8")
+    code = direct.main(["--audio", str(wav), "--show-text"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out.strip().splitlines()[-1])
+    (row,) = doc["per_audio"]
+    # a clean 8-10 s clip through tiny.en: a transcript that is empty or garbage would fail this
+    assert row["wer"] < 0.5 and row["offline_wer"] < 0.5, row
+    assert row["windows"]["final"]["windows"] >= 1 and row["windows"]["final"]["model_s"] > 0
+    assert doc["config"]["final_context"] == 8.0
+    assert row["text"] and row["text"] in err
+
+
+def test_direct_bench_refuses_audio_without_a_reference(tmp_path, capsys):
+    from whisper_live.bench import direct
+
+    wav = tmp_path / "noref.wav"
+    soundfile.write(str(wav), np.zeros(16000, dtype=np.float32), 16000)
+    assert direct.main(["--audio", str(wav), "--no-offline"]) == 2
+    assert "no reference" in capsys.readouterr().err
