@@ -30,6 +30,10 @@ TAIL_SECONDS = 1.2
 MIN_WORDS_PER_SECOND = 1.2
 ALIGN_WORDS = 40  # committed words compared with the model's words
 MAX_SHIFT = 3  # words the alignment may move the split away from the timestamp split
+# ... or any number of words earlier, when at least this many words in a row match the committed text up to
+# its end: the words heard after them in the context's audio were never committed (an earlier final
+# stopped short: "... the quarry of the wild" for "... the wild huntsman of German legend"), so they are new.
+RECOVER_AFTER_MATCHING = 4
 
 
 def normalized_words(text: str) -> list[str]:
@@ -91,16 +95,22 @@ def _first_word(word: Word) -> str:
 
 
 def _split_index(words: list[Word], context_seconds: float, context_text: str) -> int:
-    """Index of the first new word: by timestamps, corrected by aligning with the committed text."""
+    """Index of the first new word: by timestamps, corrected by aligning with the committed text.
+
+    The text may move the split a few words either way (a word stamped on the wrong side of the join), or
+    many words earlier to take back words heard in the context that were never committed.
+    """
     by_time = next((i for i, w in enumerate(words) if (w.start + w.end) / 2 >= context_seconds), len(words))
     committed = normalized_words(context_text)[-ALIGN_WORDS:]
     heard = [_first_word(w) for w in words]
     matcher = difflib.SequenceMatcher(None, committed, heard, autojunk=False)
-    by_text = None
+    by_text = matched = None
     for block in matcher.get_matching_blocks():
         if block.size and block.a + block.size >= len(committed) - 1:
             by_text = block.b + block.size + (len(committed) - (block.a + block.size))
-    if by_text is not None and abs(by_text - by_time) <= MAX_SHIFT:
+            matched = block.size
+    if by_text is not None and (abs(by_text - by_time) <= MAX_SHIFT or
+                                (by_text < by_time and matched >= RECOVER_AFTER_MATCHING)):
         return by_text
     return by_time
 

@@ -80,3 +80,24 @@ def test_context_for_needs_its_audio_in_the_buffer():
     assert replay_from(done, start, 8.0) == 16000
     assert replay_from(done, start, 3.0) == 2 * 16000
     assert replay_from(done, start, 0.0) == start
+
+
+def test_words_an_earlier_final_left_out_are_taken_back():
+    # The committed text stops at "calligraphy": the final before stopped short of "to perfection." Heard
+    # again in the context's audio, those words are new, however far they lie from the timestamp split.
+    committed = " The Middle Ages brought calligraphy"
+    answer = segment((" The", 0.0, 0.3), (" Middle", 0.3, 0.7), (" Ages", 0.7, 1.1), (" brought", 1.1, 1.5),
+                     (" calligraphy", 1.5, 2.3), (" to", 2.3, 2.5), (" perfection", 2.5, 3.0),
+                     (" at", 3.0, 3.1), (" last.", 3.1, 3.3), (" And", 3.5, 3.7), (" it", 3.7, 3.8),
+                     (" was", 3.8, 4.0), (" natural.", 4.0, 4.5))
+    kept = split_after_context([answer], 3.4, committed, 1.2)
+    assert "".join(s.text for s in kept) == " to perfection at last. And it was natural."
+
+
+def test_a_short_match_does_not_take_back_words():
+    # Only "calligraphy" matches the committed end: too little to trust over the timestamps.
+    answer = segment((" calligraphy", 0.0, 0.6), (" to", 0.6, 0.8), (" perfection", 0.8, 1.4),
+                     (" at", 1.4, 1.6), (" last.", 1.6, 3.2), (" And", 3.5, 3.7), (" it", 3.7, 3.8),
+                     (" was", 3.8, 4.0), (" natural.", 4.0, 4.5))
+    kept = split_after_context([answer], 3.4, " Nothing like calligraphy", 1.2)
+    assert "".join(s.text for s in kept) == " And it was natural."
