@@ -107,12 +107,23 @@ def _split_index(words: list[Word], context_seconds: float, context_text: str) -
     by_text = matched = None
     for block in matcher.get_matching_blocks():
         if block.size and block.a + block.size >= len(committed) - 1:
-            by_text = block.b + block.size + (len(committed) - (block.a + block.size))
+            by_text = block.b + block.size
+            if block.a + block.size < len(committed):  # the last committed word was heard otherwise
+                by_text += _heard_as(committed[-1], heard[by_text:])
             matched = block.size
     if by_text is not None and (abs(by_text - by_time) <= MAX_SHIFT or
                                 (by_text < by_time and matched >= RECOVER_AFTER_MATCHING)):
         return by_text
     return by_time
+
+
+def _heard_as(word: str, heard: list[str]) -> int:
+    """How many of the ``heard`` words stand for ``word``: two or three when they spell it together
+    ("a sleep" for "asleep", "wood cutters" for "woodcutters"), else one."""
+    for count in (2, 3):
+        if len(heard) >= count and "".join(heard[:count]) == word:
+            return count
+    return 1
 
 
 def _repeats(new: list[str], context: list[str]) -> bool:

@@ -101,3 +101,12 @@ def test_a_short_match_does_not_take_back_words():
                      (" was", 3.8, 4.0), (" natural.", 4.0, 4.5))
     kept = split_after_context([answer], 3.4, " Nothing like calligraphy", 1.2)
     assert "".join(s.text for s in kept) == " And it was natural."
+
+
+def test_a_last_committed_word_heard_as_two_words_is_not_repeated():
+    # committed "... to perfection"; the context's answer spells it "perfect ion": neither half is new
+    answer = segment((" The", 0.0, 0.3), (" Middle", 0.3, 0.7), (" Ages", 0.7, 1.1), (" brought", 1.1, 1.5),
+                     (" calligraphy", 1.5, 2.3), (" to", 2.3, 2.5), (" perfect", 2.5, 2.9), (" ion", 2.9, 3.6),
+                     (" And", 3.7, 3.8), (" it", 3.8, 3.9), (" was", 3.9, 4.1), (" natural.", 4.1, 4.6))
+    kept = split_after_context([answer], 3.4, " The Middle Ages brought calligraphy to perfection", 1.2)
+    assert "".join(s.text for s in kept) == " And it was natural."
