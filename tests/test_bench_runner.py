@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from whisper_live import protocol
+from whisper_live import protocol, wer
 from whisper_live.bench import __main__ as bench_main
 from whisper_live.bench import metrics, runner, server_process
 from whisper_live.bench.audio import Speech
@@ -268,6 +268,28 @@ def test_cli_with_two_audio_files_reports_each(tmp_path, capsys):
                                     {"audio": str(two), "clients": 1, "wer": round(1 / 3, 4), "wer_offline": None}]
     assert run_["wer"] == round(1 / 7, 4)
     assert "WER by audio" in err and "two.wav" in err
+
+
+def test_cli_writes_each_speakers_transcript_and_the_references(tmp_path, capsys):
+    import soundfile
+
+    one, two = tmp_path / "one.wav", tmp_path / "two.wav"
+    soundfile.write(str(one), noise(2.0), 16000)
+    soundfile.write(str(two), noise(3.0), 16000)
+    out_dir = tmp_path / "texts"
+    with FakeServer() as server:
+        code = bench_main.main(["--port", str(server.port), "--clients", "2", "--silent", "1", "--audio", str(one),
+                                "--reference", "alpha bravo", "--audio", str(two), "--reference",
+                                "alpha bravo echo", "--stagger", "0.2", "--no-offline", "--finish-timeout", "10",
+                                "--transcripts", str(out_dir)])
+    capsys.readouterr()
+    assert code == 0
+    # the fake server says one word per second of audio; silent clients get no file
+    assert sorted(p.name for p in out_dir.iterdir()) == ["N2-s0.txt", "N2-s1.txt", "reference-1.txt",
+                                                         "reference-2.txt"]
+    assert wer.normalize((out_dir / "N2-s0.txt").read_text()) == "alpha bravo"
+    assert wer.normalize((out_dir / "N2-s1.txt").read_text()) == "alpha bravo charlie"
+    assert (out_dir / "reference-2.txt").read_text() == "alpha bravo echo\n"
 
 
 def test_cli_wants_one_reference_per_audio():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import socket
 import sys
 import time
@@ -90,6 +91,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     g.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription of the audio")
     g.add_argument("--json-out", help="also append the JSON line to this file")
+    g.add_argument("--transcripts", metavar="DIR",
+                   help="write each speaking client's completed transcript to DIR/N<clients>-<name>.txt, and "
+                        "the offline transcript and the reference of each audio to DIR/offline-<k>.txt and "
+                        "DIR/reference-<k>.txt (k: the audio's place in the run, from 1), to see where the "
+                        "errors are")
     g.add_argument("--no-per-client", dest="per_client", action="store_false", help="aggregate rows only")
     g.add_argument("-q", "--quiet", action="store_true", help="no table or progress on stderr")
     args = p.parse_args(argv)
@@ -155,6 +161,12 @@ def load_speeches(args: argparse.Namespace) -> list[audio_mod.Speech]:
     return speeches
 
 
+def _write_text(folder: str, name: str, text: str) -> None:
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+
+
 def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> dict:
     settings = runner.RunSettings(host=args.host, port=args.port, model=args.model,
                                   language=args.language or None, use_vad=args.use_vad,
@@ -186,6 +198,10 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
                                "rss_mb": rss[k]} for k in range(args.loops)]
     if len(speeches) > 1:
         figures["wer_by_audio"] = metrics.wer_by_source(result.logs)
+    if args.transcripts:
+        for log in result.logs:
+            if log.speaking:
+                _write_text(args.transcripts, f"N{speakers}-{log.name}.txt", metrics.transcript(log))
     fin = figures["final_latency_s"]
     _say(args, f"  done in {result.wall_s:.1f} s: finished {figures['finished']}/{len(plans)}, final p90 "
                f"{fin['p90']} s, max {fin['max']} s, WER {figures['wer']}")
@@ -255,6 +271,13 @@ def main(argv: Optional[list[str]] = None) -> int:
                                     if run["wer"] is not None and run["wer_offline"] is not None else None)
         for row in run.get("wer_by_audio", []):
             row["wer_offline"] = offline_by_audio.get(row["audio"])
+    if args.transcripts:
+        texts = [entry["text"] for entry in offline.get("per_audio", [])]
+        for k, speech in enumerate(speeches, 1):
+            if speech.reference is not None:
+                _write_text(args.transcripts, f"reference-{k}.txt", speech.reference)
+            if texts:
+                _write_text(args.transcripts, f"offline-{k}.txt", texts[k - 1])
     for entry in offline.get("per_audio", []):
         entry.pop("text")  # the transcripts stay out of the JSON line
 

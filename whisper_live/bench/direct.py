@@ -22,7 +22,6 @@ import time
 from typing import Optional
 
 from whisper_live import wer as wer_mod
-from whisper_live.bench import audio as audio_mod
 from whisper_live.bench import report
 
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
@@ -91,17 +90,15 @@ def stream(session, transcribe, audio) -> dict:
 
 
 def load_speeches(args: argparse.Namespace) -> list:
-    paths = list(audio_mod.MIXED) if args.mixed else (args.audio or [None])
-    if args.mixed and audio_mod.shared_audio_dir() is None:
-        raise ValueError("--mixed needs ../shared/audio beside the checkout")
-    speeches = []
-    for path in paths:
-        speech = audio_mod.load_speech(path) if path else audio_mod.default_speech()
-        speech = audio_mod.cut(speech, args.duration)
+    """What the load bench would stream for the same --audio / --mixed / --duration; each needs a reference."""
+    from whisper_live.bench.__main__ import load_speeches as bench_speeches
+
+    speeches = bench_speeches(argparse.Namespace(mixed=args.mixed, audio=args.audio, duration=args.duration,
+                                                 reference=None, loops=1))
+    for speech in speeches:
         if not speech.reference:
             raise ValueError(f"{speech.source}: no reference transcript (give a file with NAME.txt beside it, "
                              f"or one from ../shared/audio)")
-        speeches.append(speech)
     return speeches
 
 
