@@ -142,8 +142,10 @@ def test_file_paced_at_real_time_by_default(live_server, sentences, tmp_path):
     start = time.monotonic()
     transcript = client(str(path))
     assert time.monotonic() - start >= audio.size / 16000 - 0.1
-    # measured: 0.00 on this sentence
-    assert wer(SECOND, transcript.text()) <= 0.2, transcript.text()
+    # The bound of the other espeak-ng tests here: tiny.en hears this synthetic "nine o'clock" as "9 o'clock",
+    # "8 o'clock" or "I look like" (0.25) depending on the window and on the CPU's int8 arithmetic (all three
+    # seen); a broken or misplaced transcript is far above it.
+    assert wer(SECOND, transcript.text()) <= 0.25, transcript.text()
 
 
 def test_real_recording(live_server, tmp_path):
