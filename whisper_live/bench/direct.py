@@ -66,6 +66,7 @@ def stream(session, transcribe, audio) -> dict:
     completed segments, and per window kind the number of windows and the seconds ``transcribe`` took.
     """
     windows: dict = {}
+    texts: list[str] = []  # every committed segment (the session itself keeps only the latest 1000)
 
     def serve() -> None:
         while True:
@@ -77,7 +78,7 @@ def stream(session, transcribe, audio) -> dict:
             figures = windows.setdefault(window.kind, {"windows": 0, "model_s": 0.0})
             figures["windows"] += 1
             figures["model_s"] += time.perf_counter() - started
-            session.apply(window, result)
+            texts.extend(s.text.strip() for s in session.apply(window, result).completed if s.text.strip())
 
     for i in range(0, len(audio), FRAME_SAMPLES):
         session.add_audio(audio[i:i + FRAME_SAMPLES])
@@ -86,7 +87,7 @@ def stream(session, transcribe, audio) -> dict:
     serve()
     for figures in windows.values():
         figures["model_s"] = round(figures["model_s"], 2)
-    return {"text": " ".join(s.text.strip() for s in session.completed if s.text.strip()), "windows": windows}
+    return {"text": " ".join(texts), "windows": windows}
 
 
 def load_speeches(args: argparse.Namespace) -> list:
@@ -110,12 +111,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: cannot read the audio: {exc}", file=sys.stderr)
         return 2
     from whisper_live.bench.offline import offline_wers
-    from whisper_live.models import resolve_model
+    from whisper_live.models import ModelNotFound, resolve_model
     from whisper_live.streaming import SessionConfig, StreamingSession
     from whisper_live.transcriber import load_transcriber
     from whisper_live.vad import SileroVad
 
-    model_dir = resolve_model(args.model)
+    try:
+        model_dir = resolve_model(args.model)
+    except ModelNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     vad = SileroVad()
     config = SessionConfig()
     if args.final_context is not None:
