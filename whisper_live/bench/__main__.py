@@ -208,12 +208,19 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     return figures
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    args = parse_args(argv)
+def read_speeches(args: argparse.Namespace, load=None) -> Optional[list[audio_mod.Speech]]:
+    """``load(args)`` (default :func:`load_speeches`), or None once it has said why the audio cannot be read."""
     try:
-        speeches = load_speeches(args)
+        return (load or load_speeches)(args)
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"error: cannot read the audio: {exc}", file=sys.stderr)
+        return None
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    speeches = read_speeches(args)
+    if speeches is None:
         return 2
     date = report.utc_now()
 

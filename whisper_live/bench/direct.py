@@ -105,10 +105,10 @@ def load_speeches(args: argparse.Namespace) -> list:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        speeches = load_speeches(args)
-    except (OSError, RuntimeError, ValueError) as exc:
-        print(f"error: cannot read the audio: {exc}", file=sys.stderr)
+    from whisper_live.bench.__main__ import read_speeches
+
+    speeches = read_speeches(args, load_speeches)
+    if speeches is None:
         return 2
     from whisper_live.bench.offline import offline_wers
     from whisper_live.models import ModelNotFound, resolve_model
