@@ -49,6 +49,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription")
     p.add_argument("--show-text", action="store_true", help="also print each streaming transcript")
+    # what the load bench's audio loader also reads: no explicit reference, one loop
+    p.set_defaults(reference=None, loops=1)
     args = p.parse_args(argv)
     if args.mixed and args.audio:
         p.error("--mixed and --audio exclude each other")
@@ -94,8 +96,7 @@ def load_speeches(args: argparse.Namespace) -> list:
     """What the load bench would stream for the same --audio / --mixed / --duration; each needs a reference."""
     from whisper_live.bench.__main__ import load_speeches as bench_speeches
 
-    speeches = bench_speeches(argparse.Namespace(mixed=args.mixed, audio=args.audio, duration=args.duration,
-                                                 reference=None, loops=1))
+    speeches = bench_speeches(args)
     for speech in speeches:
         if not speech.reference:
             raise ValueError(f"{speech.source}: no reference transcript (give a file with NAME.txt beside it, "
