@@ -18,7 +18,6 @@ from whisper_live.bench import metrics, report, runner, server_process
 from whisper_live.bench import offline as offline_mod
 
 MAX_CONNECTIONS = 256
-LOOP_GAP = 1.0  # seconds of silence between two loops of the audio (--loops)
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -140,27 +139,6 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def load_speeches(args: argparse.Namespace) -> list[audio_mod.Speech]:
-    """What the speakers stream, in turn: the --audio files (or --mixed, or the default) after --duration."""
-    if args.mixed:
-        if audio_mod.shared_audio_dir() is None:
-            raise ValueError("--mixed needs ../shared/audio beside the checkout")
-        paths = list(audio_mod.MIXED)
-    else:
-        paths = args.audio or [None]
-    speeches = []
-    for i, path in enumerate(paths):
-        speech = audio_mod.load_speech(path) if path else audio_mod.default_speech()
-        if args.reference:
-            # An explicit reference is taken as the text of exactly what is streamed (after --duration).
-            speech = audio_mod.cut(speech, args.duration) if args.duration else speech
-            speech.reference = audio_mod.read_reference(args.reference[i])
-        else:
-            speech = audio_mod.cut(speech, args.duration)
-        speeches.append(audio_mod.repeat(speech, args.loops, LOOP_GAP))
-    return speeches
-
-
 def _write_text(folder: str, name: str, text: str) -> None:
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
@@ -181,7 +159,7 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     _say(args, f"run: {speakers} speaking + {args.silent} silent clients, {lengths} s of audio "
                f"each, to {settings.uri} ...")
     # Memory is reported as each loop ends (the longest audio's loops, after the latest start offset).
-    marks = [args.stagger + (longest + LOOP_GAP) * (k + 1) / args.loops for k in range(args.loops)] \
+    marks = [args.stagger + (longest + audio_mod.LOOP_GAP) * (k + 1) / args.loops for k in range(args.loops)] \
         if args.loops > 1 else []
     result = runner.run_clients(plans, settings, watch, idle_sample=args.idle_sample, rss_marks=marks)
     figures = metrics.aggregate(result.logs)
@@ -208,18 +186,9 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     return figures
 
 
-def read_speeches(args: argparse.Namespace, load=None) -> Optional[list[audio_mod.Speech]]:
-    """``load(args)`` (default :func:`load_speeches`), or None once it has said why the audio cannot be read."""
-    try:
-        return (load or load_speeches)(args)
-    except (OSError, RuntimeError, ValueError) as exc:
-        print(f"error: cannot read the audio: {exc}", file=sys.stderr)
-        return None
-
-
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    speeches = read_speeches(args)
+    speeches = audio_mod.read_speeches(args)
     if speeches is None:
         return 2
     date = report.utc_now()

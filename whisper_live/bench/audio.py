@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE
 
+LOOP_GAP = 1.0  # seconds of silence between two loops of the audio (--loops)
 LONG_CLIP = "en/long/ljspeech_LJ001-0001_to_0032_concat.flac"
 # ``--mixed``: one continuous reader and three folders of other speakers' utterances, each joined into a
 # stream (join_folder); every set with a trustworthy reference in ../shared/audio/en.
@@ -291,3 +294,33 @@ def silence(seconds: float, kind: str = "noise", seed: int = 0) -> np.ndarray:
     if kind == "noise":
         return (np.random.default_rng(seed).standard_normal(n) * 1e-3).astype(np.float32)
     raise ValueError(f"unknown silence kind {kind!r}: use zero or noise")
+
+
+def load_speeches(args: argparse.Namespace) -> list[Speech]:
+    """What the speakers stream, in turn: the --audio files (or --mixed, or the default) after --duration."""
+    if args.mixed:
+        if shared_audio_dir() is None:
+            raise ValueError("--mixed needs ../shared/audio beside the checkout")
+        paths = list(MIXED)
+    else:
+        paths = args.audio or [None]
+    speeches = []
+    for i, path in enumerate(paths):
+        speech = load_speech(path) if path else default_speech()
+        if args.reference:
+            # An explicit reference is taken as the text of exactly what is streamed (after --duration).
+            speech = cut(speech, args.duration) if args.duration else speech
+            speech.reference = read_reference(args.reference[i])
+        else:
+            speech = cut(speech, args.duration)
+        speeches.append(repeat(speech, args.loops, LOOP_GAP))
+    return speeches
+
+
+def read_speeches(args: argparse.Namespace, load=None) -> Optional[list[Speech]]:
+    """``load(args)`` (default :func:`load_speeches`), or None once it has said why the audio cannot be read."""
+    try:
+        return (load or load_speeches)(args)
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"error: cannot read the audio: {exc}", file=sys.stderr)
+        return None

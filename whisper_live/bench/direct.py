@@ -22,7 +22,7 @@ import time
 from typing import Optional
 
 from whisper_live import wer as wer_mod
-from whisper_live.bench import report
+from whisper_live.bench import audio, report
 
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
 
@@ -94,9 +94,7 @@ def stream(session, transcribe, audio) -> dict:
 
 def load_speeches(args: argparse.Namespace) -> list:
     """What the load bench would stream for the same --audio / --mixed / --duration; each needs a reference."""
-    from whisper_live.bench.__main__ import load_speeches as bench_speeches
-
-    speeches = bench_speeches(args)
+    speeches = audio.load_speeches(args)
     for speech in speeches:
         if not speech.reference:
             raise ValueError(f"{speech.source}: no reference transcript (give a file with NAME.txt beside it, "
@@ -106,9 +104,7 @@ def load_speeches(args: argparse.Namespace) -> list:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    from whisper_live.bench.__main__ import read_speeches
-
-    speeches = read_speeches(args, load_speeches)
+    speeches = audio.read_speeches(args, load_speeches)
     if speeches is None:
         return 2
     from whisper_live.bench.offline import offline_wers
