@@ -133,6 +133,24 @@ def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
     assert row["text"] and row["text"] in err
 
 
+def test_direct_bench_streams_each_audio_once_per_start(tmp_path, capsys):
+    from whisper_live.bench import direct
+
+    speech = short_speech()
+    wav = tmp_path / "speech.wav"
+    soundfile.write(str(wav), speech.audio, 16000)
+    wav.with_suffix(".txt").write_text(speech.reference, encoding="utf-8")
+    code = direct.main(["--audio", str(wav), "--starts", "2", "--no-offline"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out.strip().splitlines()[-1])
+    assert doc["config"]["starts"] == [0.0, direct.START_STEP]
+    (row,) = doc["per_audio"]
+    assert len(row["wer_runs"]) == 2 and all(w < 0.5 for w in row["wer_runs"]), row
+    assert abs(doc["wer"] - sum(doc["wer_runs"]) / 2) < 1e-4
+    assert "mean of 2 starts" in err
+
+
 def test_direct_bench_refuses_audio_without_a_reference(tmp_path, capsys):
     from whisper_live.bench import direct
 

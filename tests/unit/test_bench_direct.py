@@ -26,3 +26,57 @@ def test_stream_ends_an_utterance_still_going_at_the_end_of_the_audio():
     result = stream(session, lambda request: model.transcribe_batch([request])[0], speech([1, 2, 3, 4]))
     assert result["text"].split() == ["w1", "w2", "w3", "w4"]
     assert session.finished
+
+
+def test_a_late_start_puts_silence_before_the_audio_and_moves_the_utterances():
+    from whisper_live.bench.audio import Speech
+    from whisper_live.bench.direct import late
+
+    original = Speech(audio=np.ones(16000, dtype=np.float32), reference="a b", source="x",
+                      segments=[(0.0, 0.5, "a"), (0.5, 1.0, "b")])
+    moved = late(original, 0.25)
+    assert len(moved.audio) == 16000 + 4000
+    assert not moved.audio[:4000].any() and moved.audio[4000:].all()
+    assert moved.segments == [(0.25, 0.75, "a"), (0.75, 1.25, "b")]
+    assert moved.reference == "a b" and moved.source == "x"
+    assert late(original, 0.0) is original
+
+
+def _row(wer, partial, final, text):
+    return {"audio": "x", "seconds": 1.0, "words": 10, "wer": wer, "text": text,
+            "windows": {"partial": {"windows": partial, "model_s": 1.0}, "final": {"windows": final, "model_s": 0.5}}}
+
+
+def test_several_starts_give_the_mean_with_each_start_and_the_first_transcript():
+    from whisper_live.bench.audio import Speech
+    from whisper_live.bench.direct import combine
+
+    speech = Speech(audio=np.zeros(16000, dtype=np.float32), reference="r", source="x")
+    runs = [{"rows": [_row(0.1, 10, 2, "first")], "offline": {"per_audio": [{"wer": 0.1}]}},
+            {"rows": [_row(0.2, 12, 3, "second")], "offline": {"per_audio": [{"wer": 0.05}]}}]
+    (row,) = combine(runs, [speech])
+    assert row["wer"] == 0.15 and row["wer_runs"] == [0.1, 0.2]
+    assert row["offline_wer"] == 0.075 and row["offline_wer_runs"] == [0.1, 0.05]
+    assert row["relative_to_offline"] == 1.0
+    assert row["windows"] == {"partial": {"windows": 11.0, "model_s": 1.0}, "final": {"windows": 2.5, "model_s": 0.5}}
+    assert row["text"] == "first"
+
+
+def test_one_start_gives_that_start_as_it_was():
+    from whisper_live.bench.audio import Speech
+    from whisper_live.bench.direct import combine
+
+    speech = Speech(audio=np.zeros(16000, dtype=np.float32), reference="r", source="x")
+    (row,) = combine([{"rows": [_row(0.1, 10, 2, "only")], "offline": None}], [speech])
+    assert row["wer"] == 0.1 and "wer_runs" not in row and "offline_wer" not in row
+    assert row["windows"]["partial"] == {"windows": 10, "model_s": 1.0}
+
+
+def test_starts_must_be_at_least_one():
+    import pytest
+
+    from whisper_live.bench.direct import parse_args
+
+    assert parse_args(["--starts", "3"]).starts == 3
+    with pytest.raises(SystemExit):
+        parse_args(["--starts", "0"])

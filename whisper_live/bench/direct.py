@@ -23,8 +23,12 @@ from typing import Optional
 
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, report
+from whisper_live.protocol import SAMPLE_RATE
 
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
+# --starts: each further start is this much later; not a multiple of the VAD's 32 ms frame, so every start
+# cuts the audio into different frames (and offline into different 30 s windows)
+START_STEP = 0.137
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -46,6 +50,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="seconds of committed speech replayed before final windows (default: the server's, 8)")
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
+    p.add_argument("--starts", type=int, default=1,
+                   help="stream (and transcribe offline) each audio this many times, each start %.3f s later "
+                        "than the one before (silence put before the audio), and report the mean WER with its "
+                        "range: one start's WER moves by a few words with any change of where the windows "
+                        "fall (default 1)" % START_STEP)
     p.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription")
     p.add_argument("--show-text", action="store_true", help="also print each streaming transcript")
@@ -54,6 +63,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.mixed and args.audio:
         p.error("--mixed and --audio exclude each other")
+    if args.starts < 1:
+        p.error("--starts must be at least 1")
     if args.cpu_threads < 1:
         p.error("--cpu_threads must be at least 1")
     if args.final_context is not None and args.final_context < 0:
@@ -102,6 +113,19 @@ def load_speeches(args: argparse.Namespace) -> list:
     return speeches
 
 
+def late(speech, seconds: float):
+    """``speech`` starting ``seconds`` later: digital silence put before it (utterance times moved too)."""
+    import numpy as np
+
+    if seconds <= 0:
+        return speech
+    lead = int(round(seconds * SAMPLE_RATE))
+    segments = None if speech.segments is None else [
+        (start + seconds, end + seconds, text) for start, end, text in speech.segments]
+    return dataclasses.replace(speech, audio=np.concatenate([np.zeros(lead, dtype=np.float32), speech.audio]),
+                               segments=segments)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     speeches = audio.read_speeches(args, load_speeches)
@@ -109,8 +133,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     from whisper_live.bench.offline import offline_wers
     from whisper_live.models import ModelNotFound, resolve_model
-    from whisper_live.streaming import SessionConfig, StreamingSession
-    from whisper_live.transcriber import load_transcriber
+    from whisper_live.streaming import SessionConfig
     from whisper_live.vad import SileroVad
 
     try:
@@ -122,39 +145,91 @@ def main(argv: Optional[list[str]] = None) -> int:
     config = SessionConfig()
     if args.final_context is not None:
         config.final_context = args.final_context
-    rows = []
-    for speech in speeches:
-        # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each
-        # audio's transcript is the same whichever audio went before it.
-        transcriber = load_transcriber("faster_whisper", model_dir, model_name=args.model,
-                                       cpu_threads=args.cpu_threads)
-        if not transcriber.multilingual:
-            config.language = "en"
-        session = StreamingSession(dataclasses.replace(config), vad.new_stream())
-        streamed = stream(session, lambda request: transcriber.transcribe_batch([request])[0], speech.audio)
-        transcriber.close()
-        rows.append({"audio": speech.source, "seconds": round(speech.duration, 1),
-                     "words": len(wer_mod.normalize(speech.reference).split()),
-                     "wer": round(wer_mod.wer(speech.reference, streamed["text"]), 4),
-                     "windows": streamed["windows"], "text": streamed["text"]})
-    offline = offline_wers(speeches, model_dir, "int8") if args.offline else None
-    if offline is not None:
-        for row, entry in zip(rows, offline["per_audio"]):
-            row["offline_wer"] = entry["wer"]
-            row["relative_to_offline"] = report.relative_to_offline(row["wer"], entry["wer"])
-    overall = round(wer_mod.corpus_wer([s.reference for s in speeches], [r["text"] for r in rows]), 4)
-    print_table(rows, overall, offline, args)
+    offsets = [round(k * START_STEP, 3) for k in range(args.starts)]
+    runs = []  # per start: each audio's row, and the offline transcription of the same audio
+    for offset in offsets:
+        shifted = [late(speech, offset) for speech in speeches]
+        rows = [stream_speech(speech, model_dir, args, config, vad) for speech in shifted]
+        runs.append({"offset": offset, "rows": rows,
+                     "wer": wer_mod.corpus_wer([s.reference for s in speeches], [r["text"] for r in rows]),
+                     "offline": offline_wers(shifted, model_dir, "int8") if args.offline else None})
+    rows = combine(runs, speeches)
+    overall = _mean([run["wer"] for run in runs])
+    offline = _mean([run["offline"]["wer"] for run in runs]) if args.offline else None
+    summary = {"wer": overall, "offline_wer": offline}
+    if len(runs) > 1:
+        summary["wer_runs"] = [round(run["wer"], 4) for run in runs]
+        if args.offline:
+            summary["offline_wer_runs"] = [run["offline"]["wer"] for run in runs]
+    print_table(rows, summary, args)
     print(json.dumps({"bench": "whisper_live.bench.direct", "date": report.utc_now(), "machine": report.machine(),
                       "config": {"model": args.model, "final_context": config.final_context,
-                                 "cpu_threads": args.cpu_threads, "duration": args.duration},
-                      "wer": overall, "offline_wer": offline["wer"] if offline else None,
+                                 "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
+                      **summary,
                       "per_audio": [{k: v for k, v in r.items() if k != "text" or args.show_text} for r in rows]}))
     return 0
 
 
-def print_table(rows: list, overall: float, offline: Optional[dict], args: argparse.Namespace) -> None:
+def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad) -> dict:
+    """One audio streamed through a fresh model: its WER, transcript and windows."""
+    from whisper_live.streaming import StreamingSession
+    from whisper_live.transcriber import load_transcriber
+
+    # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each audio's
+    # transcript is the same whichever audio went before it.
+    transcriber = load_transcriber("faster_whisper", model_dir, model_name=args.model, cpu_threads=args.cpu_threads)
+    if not transcriber.multilingual:
+        config.language = "en"
+    session = StreamingSession(dataclasses.replace(config), vad.new_stream())
+    try:
+        streamed = stream(session, lambda request: transcriber.transcribe_batch([request])[0], speech.audio)
+    finally:
+        transcriber.close()
+    return {"audio": speech.source, "seconds": round(speech.duration, 1),
+            "words": len(wer_mod.normalize(speech.reference).split()),
+            "wer": wer_mod.wer(speech.reference, streamed["text"]), "windows": streamed["windows"],
+            "text": streamed["text"]}
+
+
+def combine(runs: list[dict], speeches: list) -> list[dict]:
+    """One row per audio over every start: mean WER (and each start's), windows and model time per start.
+
+    The transcript is the first start's. With one start the row is that start's.
+    """
+    rows = []
+    for i, speech in enumerate(speeches):
+        mine = [run["rows"][i] for run in runs]
+        row = {"audio": speech.source, "seconds": round(speech.duration, 1), "words": mine[0]["words"],
+               "wer": _mean([r["wer"] for r in mine])}
+        if len(runs) > 1:
+            row["wer_runs"] = [round(r["wer"], 4) for r in mine]
+        windows: dict = {}
+        for r in mine:
+            for kind, figures in r["windows"].items():
+                total = windows.setdefault(kind, {"windows": 0, "model_s": 0.0})
+                total["windows"] += figures["windows"] / len(mine)
+                total["model_s"] += figures["model_s"] / len(mine)
+        row["windows"] = {kind: {"windows": round(f["windows"], 1) if len(mine) > 1 else int(f["windows"]),
+                                 "model_s": round(f["model_s"], 2)} for kind, f in windows.items()}
+        row["text"] = mine[0]["text"]
+        if runs[0]["offline"] is not None:
+            offline = [run["offline"]["per_audio"][i]["wer"] for run in runs]
+            row["offline_wer"] = _mean(offline)
+            if len(runs) > 1:
+                row["offline_wer_runs"] = offline
+            row["relative_to_offline"] = report.relative_to_offline(row["wer"], row["offline_wer"])
+        rows.append(row)
+    return rows
+
+
+def _mean(values: list[float]) -> float:
+    return round(sum(values) / len(values), 4)
+
+
+def print_table(rows: list, summary: dict, args: argparse.Namespace) -> None:
     out = sys.stderr
-    print(f"model {args.model}, streaming core driven directly (each window transcribed when due)", file=out)
+    starts = f", mean of {args.starts} starts (range in brackets)" if args.starts > 1 else ""
+    print(f"model {args.model}, streaming core driven directly (each window transcribed when due){starts}", file=out)
     print("| audio | seconds | words | WER | offline WER | against offline | windows (partial / final) "
           "| model time (partial / final) |", file=out)
     print("| --- | --- | --- | --- | --- | --- | --- | --- |", file=out)
@@ -162,20 +237,29 @@ def print_table(rows: list, overall: float, offline: Optional[dict], args: argpa
         partial, final = (r["windows"].get(k, {"windows": 0, "model_s": 0.0}) for k in ("partial", "final"))
         relative = r.get("relative_to_offline")
         if "offline_wer" in r:
-            against = f"{r['offline_wer']:.3f} | " + ("-" if relative is None else f"{relative:+.0%}")
+            against = (_figure(r["offline_wer"], r.get("offline_wer_runs")) + " | "
+                       + ("-" if relative is None else f"{relative:+.0%}"))
         else:
             against = "- | -"
-        print(f"| {r['audio']} | {r['seconds']:.1f} | {r['words']} | {r['wer']:.3f} | {against} | "
-              f"{partial['windows']} / {final['windows']} | {partial['model_s']:.1f} / {final['model_s']:.1f} s |",
-              file=out)
+        print(f"| {r['audio']} | {r['seconds']:.1f} | {r['words']} | {_figure(r['wer'], r.get('wer_runs'))} | "
+              f"{against} | {partial['windows']} / {final['windows']} | "
+              f"{partial['model_s']:.1f} / {final['model_s']:.1f} s |", file=out)
     if len(rows) > 1:
-        line = f"all: WER {overall:.3f}"
-        if offline is not None:
-            line += f", offline {offline['wer']:.3f}"
+        line = f"all: WER {_figure(summary['wer'], summary.get('wer_runs'))}"
+        if summary["offline_wer"] is not None:
+            line += f", offline {_figure(summary['offline_wer'], summary.get('offline_wer_runs'))}"
+            relative = report.relative_to_offline(summary["wer"], summary["offline_wer"])
+            if relative is not None:
+                line += f" ({relative:+.0%})"
         print(line, file=out)
     if args.show_text:
         for r in rows:
             print(f"\n{r['audio']}:\n{r['text']}", file=out)
+
+
+def _figure(mean: float, runs: Optional[list[float]]) -> str:
+    """``0.063``, or with several starts ``0.063 (0.061-0.066)``."""
+    return f"{mean:.3f}" + (f" ({min(runs):.3f}-{max(runs):.3f})" if runs else "")
 
 
 if __name__ == "__main__":
