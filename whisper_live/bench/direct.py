@@ -5,7 +5,10 @@ client gets depend on how busy the model is. This drives the streaming core (``S
 server's session settings, Silero VAD) with the real model and no server: the audio is fed in the bench
 clients' 256 ms frames, and every window is transcribed as soon as it is due, as if the model were always
 free. The result is the same on every run (the fallback's sampling is seeded), so a change of the policy
-can be judged on its own, without the run-to-run spread of a loaded server.
+can be judged on its own, without the run-to-run spread of a loaded server. It still moves by a few words
+with where the audio starts (every VAD frame, pause and window moves with it), so ``--starts N`` streams
+each audio N times, each start a little later, and reports the mean: a change is worth keeping when it
+wins on the mean, not on one start.
 
 For each audio it prints the streaming WER, the offline WER of the same model (faster-whisper's
 ``transcribe`` with its default settings, as the load bench computes it), how many windows of each kind
