@@ -24,6 +24,8 @@ import sys
 import time
 from typing import Optional
 
+import numpy as np
+
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, report
 from whisper_live.protocol import SAMPLE_RATE
@@ -118,8 +120,6 @@ def load_speeches(args: argparse.Namespace) -> list:
 
 def late(speech, seconds: float):
     """``speech`` starting ``seconds`` later: digital silence put before it (utterance times moved too)."""
-    import numpy as np
-
     if seconds <= 0:
         return speech
     lead = int(round(seconds * SAMPLE_RATE))
@@ -181,9 +181,8 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
     # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each audio's
     # transcript is the same whichever audio went before it.
     transcriber = load_transcriber("faster_whisper", model_dir, model_name=args.model, cpu_threads=args.cpu_threads)
-    if not transcriber.multilingual:
-        config.language = "en"
-    session = StreamingSession(dataclasses.replace(config), vad.new_stream())
+    language = config.language if transcriber.multilingual else "en"
+    session = StreamingSession(dataclasses.replace(config, language=language), vad.new_stream())
     try:
         streamed = stream(session, lambda request: transcriber.transcribe_batch([request])[0], speech.audio)
     finally:
