@@ -114,13 +114,19 @@ def test_batching_windows_wrap_around_short_audio():
         windows_of(audio, 6.0, 1)
 
 
-def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
-    from whisper_live.bench import direct
-
+def clip_with_reference(tmp_path):
+    """The short speech clip as a WAV file with its reference beside it (NAME.txt), as the direct bench wants."""
     speech = short_speech()
     wav = tmp_path / "speech.wav"
     soundfile.write(str(wav), speech.audio, 16000)
     wav.with_suffix(".txt").write_text(speech.reference, encoding="utf-8")
+    return wav
+
+
+def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
+    from whisper_live.bench import direct
+
+    wav = clip_with_reference(tmp_path)
     code = direct.main(["--audio", str(wav), "--show-text"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -136,10 +142,7 @@ def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
 def test_direct_bench_streams_each_audio_once_per_start(tmp_path, capsys):
     from whisper_live.bench import direct
 
-    speech = short_speech()
-    wav = tmp_path / "speech.wav"
-    soundfile.write(str(wav), speech.audio, 16000)
-    wav.with_suffix(".txt").write_text(speech.reference, encoding="utf-8")
+    wav = clip_with_reference(tmp_path)
     code = direct.main(["--audio", str(wav), "--starts", "2", "--no-offline"])
     out, err = capsys.readouterr()
     assert code == 0, err
