@@ -34,6 +34,9 @@ MAX_SHIFT = 3  # words the alignment may move the split away from the timestamp 
 # its end: the words heard after them in the context's audio were never committed (an earlier final
 # stopped short: "... the quarry of the wild" for "... the wild huntsman of German legend"), so they are new.
 RECOVER_AFTER_MATCHING = 4
+# Committed words a final window is conditioned on (a prompt, as offline Whisper conditions each window on
+# the text before it; its prompt holds up to 223 tokens, about 170 words).
+PROMPT_WORDS = 100
 
 
 def normalized_words(text: str) -> list[str]:
@@ -87,6 +90,26 @@ def context_for(completed: list[Segment], start: int, buffer_start: int, max_sec
     if first < buffer_start or first >= start:
         return 0, ""
     return start - first, "".join(s.text for s in chosen)
+
+
+def prompt_before(completed: list[Segment], before: float, initial_prompt: Optional[str] = None,
+                  max_words: int = PROMPT_WORDS) -> Optional[str]:
+    """The text to condition a final window on: the last ``max_words`` committed words that end before
+    ``before`` (seconds, where the window's replayed context starts), after the client's own prompt.
+
+    Offline Whisper conditions each 30 s window on the text before it; the prompt must not overlap the
+    window's audio, or the model repeats it.
+    """
+    words: list[str] = []
+    for segment in reversed(completed):
+        if len(words) >= max_words:
+            break
+        if segment.end <= before:
+            words[:0] = segment.text.split()
+    text = " ".join(words[-max_words:])
+    if initial_prompt and initial_prompt.strip():
+        text = f"{initial_prompt.strip()} {text}".strip()
+    return text or None
 
 
 def _first_word(word: Word) -> str:

@@ -47,6 +47,9 @@ from whisper_live.transcriber.base import Request, Result
 from whisper_live.utterances import DEFAULT_SCHEDULE, ONSET, Utterances
 from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window
 
+# A final window with its replayed context fits Whisper's 30 s window (faster-whisper would cut the rest).
+MAX_FINAL_SECONDS = 30.0
+
 __all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
 
 
@@ -78,8 +81,12 @@ class SessionConfig:
     # against 5 s and 8 s: final latency max 4.5 s against 6.3 s on the bench's --mixed speakers.
     agreement_in_speech_after: float = 6.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
-    # around a short phrase (whisper_live/final_context.py); 0 turns it off.
-    final_context: float = 8.0
+    # around a short phrase (whisper_live/final_context.py); 0 turns it off. The committed text before that
+    # audio is the window's prompt.
+    final_context: float = 20.0
+    # Final windows are decoded with beam search of this width over Whisper's whole 30 s window, as offline
+    # Whisper decodes; 1: greedy (partial windows always are).
+    final_beam_size: int = 5
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
     endpoint_schedule: tuple = DEFAULT_SCHEDULE
@@ -207,7 +214,7 @@ class StreamingSession:
         if kind is None:
             return None
         start, end, forced = self._span(kind)
-        seconds = (end - start + self._context(kind, start, forced)[0]) / SAMPLE_RATE
+        seconds = (end - start + self._context(kind, start, end, forced)[0]) / SAMPLE_RATE
         if kind == FINAL:
             return Pending(kind, self._final_ready_at, seconds)
         while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
@@ -233,13 +240,18 @@ class StreamingSession:
         if kind is None:
             return None
         start, end, forced = self._span(kind)
-        context, context_text = self._context(kind, start, forced)
+        context, context_text = self._context(kind, start, end, forced)
         lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         cfg = self.config
-        request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=cfg.initial_prompt,
+        final = kind == FINAL
+        prompt = cfg.initial_prompt
+        if context:
+            prompt = final_context.prompt_before(self.completed, (start - context) / SAMPLE_RATE + 0.01, prompt)
+        request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=prompt,
                           hotwords=cfg.hotwords, word_timestamps=cfg.word_timestamps or context > 0,
-                          no_speech_thresh=cfg.no_speech_thresh)
+                          no_speech_thresh=cfg.no_speech_thresh, beam_size=cfg.final_beam_size if final else 1,
+                          full_window=final)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
                                 context=context, context_text=context_text, lead=lead)
         self._served_until = max(self._served_until, end)
@@ -254,10 +266,12 @@ class StreamingSession:
             return start, start + max_samples, True
         return start, end, False
 
-    def _context(self, kind: str, start: int, forced: bool) -> tuple[int, str]:
-        """(samples, text) of committed speech a window replays before ``start``: finals only."""
+    def _context(self, kind: str, start: int, end: int, forced: bool) -> tuple[int, str]:
+        """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only."""
         if kind == FINAL and not forced and start != self._no_context_at:
-            return final_context.context_for(self.completed, start, self._buffer_start, self._context_seconds)
+            room = MAX_FINAL_SECONDS - (end - start) / SAMPLE_RATE
+            return final_context.context_for(self.completed, start, self._buffer_start,
+                                             min(self._context_seconds, room))
         return 0, ""
 
     def _silent_lead(self, start: int) -> int:

@@ -53,7 +53,8 @@ def test_real_recordings_three_clients_at_once(live_server, recordings):
 
 
 def test_final_context_through_the_real_server(start_server):
-    """--final_context 8 (the default): finals replay the speech before them; nothing lost or repeated."""
+    """--final_context 20 (the default): finals replay the speech before them, conditioned on the text before
+    that, and are decoded with beam search; nothing lost or repeated."""
     from faster_whisper import WhisperModel
 
     from whisper_live.bench.audio import join_folder
@@ -66,7 +67,7 @@ def test_final_context_through_the_real_server(start_server):
     audio = speech.audio[:int(speech.segments[clips - 1][1] * 16000) + 3000]
     model = WhisperModel(resolve_model("tiny.en"), compute_type="int8", cpu_threads=1)
     offline = wer(reference, "".join(s.text for s in model.transcribe(audio, language="en")[0]))
-    server = start_server("--final_context", "8")
+    server = start_server("--final_context", "20", "--final_beam_size", "5")
     outcome = stream(server.url, np.concatenate([audio, np.zeros(16000, np.float32)]), speed=1.5, language="en")
     streamed = wer(reference, outcome.text)
     print(f"{clips} clips: streamed WER {streamed:.3f}, offline WER {offline:.3f}\n{outcome.text}")

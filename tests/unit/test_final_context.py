@@ -110,3 +110,16 @@ def test_a_last_committed_word_heard_as_two_words_is_not_repeated():
                      (" And", 3.7, 3.8), (" it", 3.8, 3.9), (" was", 3.9, 4.1), (" natural.", 4.1, 4.6))
     kept = split_after_context([answer], 3.4, " The Middle Ages brought calligraphy to perfection", 1.2)
     assert "".join(s.text for s in kept) == " And it was natural."
+
+
+def test_the_prompt_is_the_committed_text_before_the_replayed_context():
+    from whisper_live.final_context import prompt_before
+
+    done = [Segment(start=0.0, end=2.0, text=" One two three."), Segment(start=2.5, end=4.0, text=" Four five."),
+            Segment(start=4.5, end=6.0, text=" Six seven.")]
+    # a window whose context starts at 4.5 s: the prompt stops before "Six"
+    assert prompt_before(done, 4.5) == "One two three. Four five."
+    assert prompt_before(done, 4.5, max_words=3) == "three. Four five."
+    assert prompt_before(done, 4.5, initial_prompt=" Numbers. ") == "Numbers. One two three. Four five."
+    assert prompt_before(done, 1.0) is None  # nothing committed before it
+    assert prompt_before(done, 1.0, initial_prompt="Numbers.") == "Numbers."

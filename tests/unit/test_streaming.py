@@ -111,9 +111,10 @@ def test_continuous_speech_commits_by_agreement_without_loss_or_repeat():
 def test_slow_server_gets_longer_windows_less_often_and_loses_nothing():
     fast, slow = ScriptedTranscriber(), ScriptedTranscriber()
     audio = np.concatenate([np.concatenate([speech([i, i + 1, i + 2]), silence(0.7)]) for i in range(0, 30, 3)])
-    s1, c1 = make()
+    # (no replayed context: it would fill both servers' final windows to the same 30 s)
+    s1, c1 = make(final_context=0)
     stream(s1, c1, audio, fast, serve_every=1)
-    s2, c2 = make()
+    s2, c2 = make(final_context=0)
     stream(s2, c2, audio, slow, serve_every=12)  # the model is free only every ~3 s
     assert committed_words(s1) == committed_words(s2) == [f"w{k}" for k in range(30)]
     assert len(slow.calls) < len(fast.calls)
@@ -254,6 +255,51 @@ def test_final_windows_replay_the_committed_speech_before_them():
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
     assert session.completed[1].start >= finals[1].start / SAMPLE_RATE
     assert session.completed[1].words is None  # the client did not ask for words
+
+
+def test_final_windows_are_decoded_as_offline_and_conditioned_on_the_text_before_their_context():
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=2.0)  # the second utterance's context: the first; the third's: the second
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(0.6),
+                            speech([7, 8, 9]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert [bool(w.context) for w in finals] == [False, True, True]
+    assert all(w.request.beam_size == 5 and w.request.full_window for w in finals)
+    assert finals[1].request.initial_prompt is None  # nothing was committed before its context
+    assert "w4" in finals[2].context_text and "w1" not in finals[2].context_text
+    assert finals[2].request.initial_prompt.split() == ["w1", "w2", "w3"]  # before the context, not in it
+    partials = [w for w, _ in updates if w.kind == PARTIAL]
+    assert partials and all(w.request.beam_size == 1 and not w.request.full_window
+                            and w.request.initial_prompt is None for w in partials)
+    assert committed_words(session) == [f"w{k}" for k in range(1, 10)]
+
+
+def test_the_clients_prompt_comes_first_and_greedy_finals_can_be_asked_for():
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=2.0, final_beam_size=1, initial_prompt="Glossary: wN.")
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(0.6),
+                            speech([7, 8, 9]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert [w.request.beam_size for w in finals] == [1, 1, 1]
+    assert finals[0].request.initial_prompt == "Glossary: wN."
+    assert finals[2].request.initial_prompt.split() == ["Glossary:", "wN.", "w1", "w2", "w3"]
+    assert all(w.request.initial_prompt == "Glossary: wN." for w, _ in updates if w.kind == PARTIAL)
+
+
+def test_replayed_context_and_final_window_fit_whispers_30_s():
+    # 8 s of words, a pause, then 20 s or 24 s more without one: 8 s of context fits before 20 s, not 24 s
+    for second, replayed in ((40, True), (48, False)):
+        model = ScriptedTranscriber()
+        session, clock = make(final_context=20.0)
+        audio = np.concatenate([silence(0.5), speech(list(range(16))), silence(0.6),
+                                speech(list(range(16, 16 + second))), silence(1.0)])
+        updates = stream(session, clock, audio, model, end=False)
+        finals = [w for w, _ in updates if w.kind == FINAL]
+        assert len(finals) == 2 and bool(finals[1].context) == replayed
+        assert all(len(w.request.audio) <= 30 * SAMPLE_RATE for w in finals)
+        assert committed_words(session) == [f"w{k}" for k in range(16 + second)]
 
 
 def test_a_translation_gets_no_replayed_context():

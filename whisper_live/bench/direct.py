@@ -52,7 +52,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--model", default="tiny.en",
                    help="model name or CTranslate2 directory, as for the server (default tiny.en)")
     p.add_argument("--final_context", type=float, default=None,
-                   help="seconds of committed speech replayed before final windows (default: the server's, 8)")
+                   help="seconds of committed speech replayed before final windows (default: the server's, 20)")
+    p.add_argument("--final_beam_size", type=int, default=None,
+                   help="beam width of final windows (default: the server's, 5; 1: greedy)")
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
@@ -74,6 +76,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("--cpu_threads must be at least 1")
     if args.final_context is not None and args.final_context < 0:
         p.error("--final_context must be 0 or more")
+    if args.final_beam_size is not None and args.final_beam_size < 1:
+        p.error("--final_beam_size must be at least 1")
     return args
 
 
@@ -148,6 +152,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     config = SessionConfig()
     if args.final_context is not None:
         config.final_context = args.final_context
+    if args.final_beam_size is not None:
+        config.final_beam_size = args.final_beam_size
     offsets = [round(k * START_STEP, 3) for k in range(args.starts)]
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
     for offset in offsets:
@@ -167,6 +173,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print_table(rows, summary, args)
     print(json.dumps({"bench": "whisper_live.bench.direct", "date": report.utc_now(), "machine": report.machine(),
                       "config": {"model": args.model, "final_context": config.final_context,
+                                 "final_beam_size": config.final_beam_size,
                                  "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
                       **summary,
                       "per_audio": [{k: v for k, v in r.items() if k != "text" or args.show_text} for r in rows]}))

@@ -52,7 +52,8 @@ class ServerConfig:
     inference_mode: str = "scheduler"  # or "locked": thread per client, model behind a lock
     latency_target: float = 2.0
     admission_control: bool = True
-    final_context: float = 8.0  # seconds of committed speech replayed before a final window (0: off)
+    final_context: float = 20.0  # seconds of committed speech replayed before a final window (0: off)
+    final_beam_size: int = 5  # beam width of final windows (1: greedy)
 
 
 class ModelPool:
@@ -178,7 +179,8 @@ class TranscriptionServer:
                           hotwords=options.hotwords, word_timestamps=options.word_timestamps,
                           no_speech_thresh=options.no_speech_thresh,
                           same_output_threshold=options.same_output_threshold, vad=options.vad_parameters,
-                          final_context=self.config.final_context),
+                          final_context=self.config.final_context,
+                          final_beam_size=self.config.final_beam_size),
             vad=self.vad().new_stream() if options.use_vad else None)
         client = ServeClient(websocket, options, session, runner,
                              max_connection_time=self.config.max_connection_time, on_close=self.manager.remove)

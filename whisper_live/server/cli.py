@@ -52,11 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency_target", type=float, default=2.0,
                         help="admission: refuse (WAIT) new clients when final transcripts would take longer "
                              "than this many seconds")
-    parser.add_argument("--final_context", type=float, default=8.0,
-                        help="seconds of already-committed speech replayed before each final window so that "
-                             "the model hears the sentence around a short phrase (default 8: more accurate on "
-                             "real speech, for about twice the model time of final windows); 0 turns it off "
+    parser.add_argument("--final_context", type=float, default=20.0,
+                        help="seconds of already-committed speech replayed before each final window, with the "
+                             "committed text before it as a prompt, so that the model hears the sentence around "
+                             "a short phrase as offline transcription does (default 20); 0 turns it off "
                              "(docs/streaming.md)")
+    parser.add_argument("--final_beam_size", type=int, default=5,
+                        help="beam width for final windows, decoded over Whisper's whole 30 s window as offline "
+                             "Whisper does (default 5; partial windows are always greedy); 1: greedy finals, "
+                             "for about a third of their model time at some accuracy (docs/streaming.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
@@ -85,7 +89,8 @@ def config_from_args(args):
         max_clients=args.max_clients, max_connection_time=args.max_connection_time, cache_path=args.cache_path,
         cpu_threads=threads, workers=workers, max_batch_size=max(1, args.max_batch_size),
         inference_mode=args.inference_mode, latency_target=args.latency_target,
-        admission_control=not args.no_admission_control, final_context=max(0.0, args.final_context))
+        admission_control=not args.no_admission_control, final_context=max(0.0, args.final_context),
+        final_beam_size=max(1, args.final_beam_size))
 
 
 def main(argv=None) -> int:

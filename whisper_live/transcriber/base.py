@@ -28,6 +28,11 @@ class Request:
     hotwords: Optional[str] = None
     word_timestamps: bool = False
     no_speech_thresh: float = 0.45
+    # How thoroughly to decode. Partial windows are decoded greedily over a trimmed encoder window (fast,
+    # asked for often); final windows as offline Whisper does, beam search over the whole 30 s window
+    # (their text is for good). Backends that cannot honour one of them ignore it.
+    beam_size: int = 1
+    full_window: bool = False  # encode Whisper's whole 30 s window even for a shorter audio
 
 
 @dataclass

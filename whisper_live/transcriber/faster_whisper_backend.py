@@ -12,7 +12,9 @@ Two things make it cheaper than calling ``WhisperModel.transcribe`` once per cli
   (requests whose prompts have the ``<|startoftranscript|>`` token at the same position, which
   CTranslate2 requires).
 
-Decoding is greedy. An answer that repeats itself (gzip ratio above 2.4) or is improbable (average log
+Requests ask how thoroughly to be decoded (``Request.beam_size``, ``Request.full_window``): the streaming
+core decodes partial windows greedily over a trimmed window and final windows as offline Whisper does,
+beam search over the whole 30 s window (docs/streaming.md says what that buys). An answer that repeats itself (gzip ratio above 2.4) or is improbable (average log
 probability below -1) is decoded again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback),
 one sample each. CTranslate2 seeds each worker thread's sampler once, from ``FALLBACK_SEED`` here, so one
 client's stream gives the same text from run to run (with several clients, which worker decodes which
@@ -106,9 +108,14 @@ class FasterWhisperTranscriber(Transcriber):
     def transcribe_batch(self, requests: list[Request]) -> list[Result]:
         if not requests:
             return []
-        max_samples = int(MAX_WINDOW_SECONDS - PAD_SECONDS) * SAMPLE_RATE
-        audios = [np.asarray(r.audio, dtype=np.float32)[:max_samples] for r in requests]
-        total = self._window_samples(max(len(a) for a in audios))
+        # a trimmed window needs its few seconds of silence after the audio; Whisper's own 30 s window does not
+        trimmed_max = int(MAX_WINDOW_SECONDS - PAD_SECONDS) * SAMPLE_RATE
+        audios = [np.asarray(r.audio, dtype=np.float32)[:int(MAX_WINDOW_SECONDS * SAMPLE_RATE)
+                                                         if r.full_window else trimmed_max] for r in requests]
+        if any(r.full_window for r in requests):
+            total = int(MAX_WINDOW_SECONDS * SAMPLE_RATE)
+        else:
+            total = self._window_samples(max(len(a) for a in audios))
         features = np.stack([self._features(a, total) for a in audios])
         encoder_output = self._encode(features)
         encoded = np.asarray(encoder_output)  # (batch, frames/2, width), for slicing single items
@@ -133,35 +140,39 @@ class FasterWhisperTranscriber(Transcriber):
             prompts.append(self.model.get_prompt(tok, previous, hotwords=r.hotwords))
             tokenizers.append(tok)
 
-        # CTranslate2 wants <|startoftranscript|> at the same index in every prompt of a batch.
-        groups: dict[int, list[int]] = {}
+        # CTranslate2 wants <|startoftranscript|> at the same index in every prompt of a batch, and one
+        # beam size for a whole generate call.
+        groups: dict[tuple[int, int], list[int]] = {}
         for i, (prompt, tok) in enumerate(zip(prompts, tokenizers)):
-            groups.setdefault(prompt.index(tok.sot), []).append(i)
-        for members in groups.values():
+            groups.setdefault((prompt.index(tok.sot), max(1, requests[i].beam_size)), []).append(i)
+        for (_, beam_size), members in groups.items():
             storage = encoder_output if len(members) == len(requests) else self._storage(encoded[members])
             seconds = max(len(audios[i]) for i in members) / SAMPLE_RATE
-            outputs = self._generate(storage, [prompts[i] for i in members], seconds, return_no_speech_prob=True)
+            outputs = self._generate(storage, [prompts[i] for i in members], seconds, beam_size=beam_size,
+                                     return_no_speech_prob=True)
             for i, out in zip(members, outputs):
                 tokens, avg_logprob = _tokens_and_logprob(out)
                 tok = tokenizers[i]
                 if _loops(tokens, tok) or avg_logprob < LOG_PROB_THRESHOLD:
                     tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob),
                                                          len(audios[i]) / SAMPLE_RATE)
-                    if _loops(tokens, tok):
+                    if _loops(tokens, tok) and not requests[i].full_window:
                         # Still a repetition loop: the trimmed window is what Whisper tripped on. Decode it
                         # once more the standard way, padded to 30 s.
-                        tokens, avg_logprob = self._decode_padded(audios[i], prompts[i])
+                        tokens, avg_logprob = self._decode_padded(audios[i], prompts[i], beam_size)
                 results[i].segments = self._segments(
                     requests[i], tokens, tok, avg_logprob, out.no_speech_prob, len(audios[i]), encoded[i])
         return results
 
-    def _decode_padded(self, audio: np.ndarray, prompt: list[int]) -> tuple[list[int], float]:
+    def _decode_padded(self, audio: np.ndarray, prompt: list[int], beam_size: int) -> tuple[list[int], float]:
         features = self._features(audio, int(MAX_WINDOW_SECONDS * SAMPLE_RATE))
-        out = self._generate(self._encode(features[None]), [prompt], len(audio) / SAMPLE_RATE)[0]
+        out = self._generate(self._encode(features[None]), [prompt], len(audio) / SAMPLE_RATE,
+                             beam_size=beam_size)[0]
         return _tokens_and_logprob(out)
 
-    def _generate(self, storage, prompts: list[list[int]], seconds: float, **options):
-        """Greedy decoding with Whisper's usual suppressions; ``options`` adds sampling or no-speech output.
+    def _generate(self, storage, prompts: list[list[int]], seconds: float, beam_size: int = 1, **options):
+        """Greedy (or beam) decoding with Whisper's usual suppressions; ``options`` adds sampling or no-speech
+        output.
 
         The answer may hold at most MAX_TOKENS_PER_SECOND tokens per second of audio (plus a few): a
         repetition loop then stops there instead of running to 448 tokens, which, repeated by the
@@ -170,7 +181,7 @@ class FasterWhisperTranscriber(Transcriber):
         budget = int(MAX_TOKENS_PER_SECOND * seconds) + 16
         max_length = min(self.model.max_length, max(len(p) for p in prompts) + budget)
         return self.model.model.generate(
-            storage, prompts, beam_size=1, max_length=max_length, return_scores=True,
+            storage, prompts, beam_size=beam_size, max_length=max_length, return_scores=True,
             suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50, **options)
 
     def _storage(self, array: np.ndarray):
