@@ -47,8 +47,9 @@ from whisper_live.transcriber.base import Request, Result
 from whisper_live.utterances import DEFAULT_SCHEDULE, ONSET, Utterances
 from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window
 
-# A final window with its replayed context fits Whisper's 30 s window (faster-whisper would cut the rest).
-MAX_FINAL_SECONDS = 30.0
+# A final window with its replayed context fits in one request: Whisper's 30 s window, less the 3 s of
+# silence the faster_whisper backend's trimmed window needs (it cuts longer audio at its end).
+MAX_FINAL_SECONDS = 27.0
 
 __all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
 
@@ -81,12 +82,12 @@ class SessionConfig:
     # against 5 s and 8 s: final latency max 4.5 s against 6.3 s on the bench's --mixed speakers.
     agreement_in_speech_after: float = 6.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
-    # around a short phrase (whisper_live/final_context.py); 0 turns it off. The committed text before that
-    # audio is the window's prompt.
-    final_context: float = 20.0
-    # Final windows are decoded with beam search of this width over Whisper's whole 30 s window, as offline
-    # Whisper decodes; 1: greedy (partial windows always are).
-    final_beam_size: int = 5
+    # around a short phrase (whisper_live/final_context.py); 0 turns it off.
+    final_context: float = 8.0
+    # Above 1, final windows are decoded as offline Whisper decodes: beam search of this width over the whole
+    # 30 s window, conditioned on the committed text before their replayed context. More accurate (with 20 s
+    # of context), at three to four times the model time of greedy finals (docs/streaming.md).
+    final_beam_size: int = 1
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
     endpoint_schedule: tuple = DEFAULT_SCHEDULE
@@ -244,14 +245,14 @@ class StreamingSession:
         lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         cfg = self.config
-        final = kind == FINAL
+        thorough = kind == FINAL and cfg.final_beam_size > 1  # decoded as offline Whisper decodes
         prompt = cfg.initial_prompt
-        if context:
+        if thorough and context:
             prompt = final_context.prompt_before(self.completed, (start - context) / SAMPLE_RATE + 0.01, prompt)
         request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=prompt,
                           hotwords=cfg.hotwords, word_timestamps=cfg.word_timestamps or context > 0,
-                          no_speech_thresh=cfg.no_speech_thresh, beam_size=cfg.final_beam_size if final else 1,
-                          full_window=final)
+                          no_speech_thresh=cfg.no_speech_thresh, beam_size=cfg.final_beam_size if thorough else 1,
+                          full_window=thorough)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
                                 context=context, context_text=context_text, lead=lead)
         self._served_until = max(self._served_until, end)

@@ -53,8 +53,9 @@ def test_real_recordings_three_clients_at_once(live_server, recordings):
 
 
 def test_final_context_through_the_real_server(start_server):
-    """--final_context 20 (the default): finals replay the speech before them, conditioned on the text before
-    that, and are decoded with beam search; nothing lost or repeated."""
+    """--final_context 20 --final_beam_size 5 (the accurate setting): finals replay the speech before them,
+    conditioned on the text before that, decoded with beam search; nothing lost or repeated. (The default,
+    8 s and greedy, runs in every other server test.)"""
     from faster_whisper import WhisperModel
 
     from whisper_live.bench.audio import join_folder

@@ -70,6 +70,15 @@ def test_batches_group_same_kind_up_to_the_backend_limit():
     assert scheduler.select() == []  # every client has its one window in flight
 
 
+def test_final_windows_can_be_sent_one_per_call():
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=4), workers=1, max_final_batch_size=1)
+    finals = [FakeClient(f"f{i}", FINAL, since=i) for i in range(2)]
+    partials = [FakeClient(f"p{i}", PARTIAL, since=i) for i in range(3)]
+    for c in finals + partials:
+        scheduler.notify(c)
+    assert [[c.name for c, _, _ in scheduler.select()] for _ in range(3)] == [["f0"], ["f1"], ["p0", "p1", "p2"]]
+
+
 class PaddingTranscriber(ScriptedTranscriber):
     """Computes every window at least 8 s long, like the faster_whisper backend's trimmed encoder."""
 

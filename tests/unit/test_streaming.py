@@ -257,9 +257,21 @@ def test_final_windows_replay_the_committed_speech_before_them():
     assert session.completed[1].words is None  # the client did not ask for words
 
 
-def test_final_windows_are_decoded_as_offline_and_conditioned_on_the_text_before_their_context():
+def test_final_windows_are_greedy_and_trimmed_by_default():
     model = ScriptedTranscriber()
-    session, clock = make(final_context=2.0)  # the second utterance's context: the first; the third's: the second
+    session, clock = make(final_context=2.0)
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(0.6),
+                            speech([7, 8, 9]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    assert updates and all(w.request.beam_size == 1 and not w.request.full_window
+                           and w.request.initial_prompt is None for w, _ in updates)
+    assert committed_words(session) == [f"w{k}" for k in range(1, 10)]
+
+
+def test_final_windows_can_be_decoded_as_offline_conditioned_on_the_text_before_their_context():
+    model = ScriptedTranscriber()
+    # the second utterance's context: the first; the third's: the second
+    session, clock = make(final_context=2.0, final_beam_size=5)
     audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(0.6),
                             speech([7, 8, 9]), silence(1.0)])
     updates = stream(session, clock, audio, model, end=False)
@@ -275,30 +287,30 @@ def test_final_windows_are_decoded_as_offline_and_conditioned_on_the_text_before
     assert committed_words(session) == [f"w{k}" for k in range(1, 10)]
 
 
-def test_the_clients_prompt_comes_first_and_greedy_finals_can_be_asked_for():
+def test_the_clients_prompt_comes_first():
     model = ScriptedTranscriber()
-    session, clock = make(final_context=2.0, final_beam_size=1, initial_prompt="Glossary: wN.")
+    session, clock = make(final_context=2.0, final_beam_size=3, initial_prompt="Glossary: wN.")
     audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(0.6),
                             speech([7, 8, 9]), silence(1.0)])
     updates = stream(session, clock, audio, model, end=False)
     finals = [w for w, _ in updates if w.kind == FINAL]
-    assert [w.request.beam_size for w in finals] == [1, 1, 1]
+    assert [w.request.beam_size for w in finals] == [3, 3, 3]
     assert finals[0].request.initial_prompt == "Glossary: wN."
     assert finals[2].request.initial_prompt.split() == ["Glossary:", "wN.", "w1", "w2", "w3"]
     assert all(w.request.initial_prompt == "Glossary: wN." for w, _ in updates if w.kind == PARTIAL)
 
 
-def test_replayed_context_and_final_window_fit_whispers_30_s():
-    # 8 s of words, a pause, then 20 s or 24 s more without one: 8 s of context fits before 20 s, not 24 s
-    for second, replayed in ((40, True), (48, False)):
+def test_replayed_context_and_final_window_fit_in_one_request():
+    # 8 s of words, a pause, then 18 s or 24 s more without one: 8 s of context fits before 18 s, not 24 s
+    for second, replayed in ((36, True), (48, False)):
         model = ScriptedTranscriber()
-        session, clock = make(final_context=20.0)
+        session, clock = make(final_context=20.0, final_beam_size=5)
         audio = np.concatenate([silence(0.5), speech(list(range(16))), silence(0.6),
                                 speech(list(range(16, 16 + second))), silence(1.0)])
         updates = stream(session, clock, audio, model, end=False)
         finals = [w for w, _ in updates if w.kind == FINAL]
         assert len(finals) == 2 and bool(finals[1].context) == replayed
-        assert all(len(w.request.audio) <= 30 * SAMPLE_RATE for w in finals)
+        assert all(len(w.request.audio) <= 27 * SAMPLE_RATE for w in finals)
         assert committed_words(session) == [f"w{k}" for k in range(16 + second)]
 
 

@@ -52,9 +52,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--model", default="tiny.en",
                    help="model name or CTranslate2 directory, as for the server (default tiny.en)")
     p.add_argument("--final_context", type=float, default=None,
-                   help="seconds of committed speech replayed before final windows (default: the server's, 20)")
+                   help="seconds of committed speech replayed before final windows (default: the server's, 8)")
     p.add_argument("--final_beam_size", type=int, default=None,
-                   help="beam width of final windows (default: the server's, 5; 1: greedy)")
+                   help="above 1, final windows decoded as offline Whisper decodes, with this beam width "
+                        "(default: the server's, 1)")
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,

@@ -52,8 +52,8 @@ class ServerConfig:
     inference_mode: str = "scheduler"  # or "locked": thread per client, model behind a lock
     latency_target: float = 2.0
     admission_control: bool = True
-    final_context: float = 20.0  # seconds of committed speech replayed before a final window (0: off)
-    final_beam_size: int = 5  # beam width of final windows (1: greedy)
+    final_context: float = 8.0  # seconds of committed speech replayed before a final window (0: off)
+    final_beam_size: int = 1  # above 1: final windows decoded as offline Whisper decodes (streaming.py)
 
 
 class ModelPool:
@@ -95,7 +95,9 @@ class ModelPool:
                 if cfg.inference_mode == "locked":
                     runner = LockedRunner(transcriber)
                 else:
-                    runner = Scheduler(transcriber, workers=cfg.workers, max_batch_size=cfg.max_batch_size)
+                    runner = Scheduler(transcriber, workers=cfg.workers, max_batch_size=cfg.max_batch_size,
+                                       # such finals gain nothing from a batch, and each would wait for all
+                                       max_final_batch_size=1 if cfg.final_beam_size > 1 else None)
                 runner.start()
                 self._runners[path] = runner
                 log.info("loaded %s model %s (%s)", cfg.backend, display, path)

@@ -52,15 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency_target", type=float, default=2.0,
                         help="admission: refuse (WAIT) new clients when final transcripts would take longer "
                              "than this many seconds")
-    parser.add_argument("--final_context", type=float, default=20.0,
-                        help="seconds of already-committed speech replayed before each final window, with the "
-                             "committed text before it as a prompt, so that the model hears the sentence around "
-                             "a short phrase as offline transcription does (default 20); 0 turns it off "
+    parser.add_argument("--final_context", type=float, default=8.0,
+                        help="seconds of already-committed speech replayed before each final window so that "
+                             "the model hears the sentence around a short phrase (default 8: more accurate on "
+                             "real speech, for about twice the model time of final windows); 0 turns it off "
                              "(docs/streaming.md)")
-    parser.add_argument("--final_beam_size", type=int, default=5,
-                        help="beam width for final windows, decoded over Whisper's whole 30 s window as offline "
-                             "Whisper does (default 5; partial windows are always greedy); 1: greedy finals, "
-                             "for about a third of their model time at some accuracy (docs/streaming.md)")
+    parser.add_argument("--final_beam_size", type=int, default=1,
+                        help="above 1, decode final windows as offline Whisper does: beam search of this width "
+                             "over the whole 30 s window, conditioned on the committed text before the replayed "
+                             "context, one final per model call. With --final_context 20 and 5 it is the most "
+                             "accurate setting, for three to four times the model time of final windows: for "
+                             "machines with room to spare (on 2 cores: 4 speakers, not 8). Default 1: greedy "
+                             "finals (docs/streaming.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
