@@ -25,6 +25,8 @@ Commit policy (see docs/streaming.md):
 * Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
 * A final window also carries up to ``final_context`` seconds of the committed speech before it, as
   context (then it needs no lead-in); whisper_live/final_context.py splits the answer.
+* With ``final_beam_size`` above 1, final windows are decoded as offline Whisper decodes: beam search over
+  the whole 30 s window, conditioned on the committed text before their context (a prompt).
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
   once it came out the same ``min(same_output_threshold, 3)`` times in a row.
 * After END_OF_AUDIO everything not yet committed is transcribed as a final window.
@@ -248,6 +250,7 @@ class StreamingSession:
         thorough = kind == FINAL and cfg.final_beam_size > 1  # decoded as offline Whisper decodes
         prompt = cfg.initial_prompt
         if thorough and context:
+            # (10 ms of slack: the first context segment's start is a sample count, the segment ends floats)
             prompt = final_context.prompt_before(self.completed, (start - context) / SAMPLE_RATE + 0.01, prompt)
         request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=prompt,
                           hotwords=cfg.hotwords, word_timestamps=cfg.word_timestamps or context > 0,
