@@ -13,13 +13,13 @@ Two things make it cheaper than calling ``WhisperModel.transcribe`` once per cli
   CTranslate2 requires).
 
 Requests ask how thoroughly to be decoded (``Request.beam_size``, ``Request.full_window``): the streaming
-core decodes partial windows greedily over a trimmed window and final windows as offline Whisper does,
-beam search over the whole 30 s window (docs/streaming.md says what that buys). An answer that repeats itself (gzip ratio above 2.4) or is improbable (average log
-probability below -1) is decoded again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback),
-one sample each. CTranslate2 seeds each worker thread's sampler once, from ``FALLBACK_SEED`` here, so one
-client's stream gives the same text from run to run (with several clients, which worker decodes which
-window still varies). Every decode stops after
-``MAX_TOKENS_PER_SECOND`` tokens per second of audio.
+core decodes partial windows greedily over a trimmed window, and can decode final windows as offline
+Whisper does, beam search over the whole 30 s window (docs/streaming.md says what that buys). An answer
+that repeats itself (gzip ratio above 2.4) or is improbable (average log probability below -1) is decoded
+again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. CTranslate2 seeds each
+worker thread's sampler once, from ``FALLBACK_SEED`` here, so one client's stream gives the same text from
+run to run (with several clients, which worker decodes which window still varies). Every decode stops
+after ``MAX_TOKENS_PER_SECOND`` tokens per second of audio.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from whisper_live.transcriber.fallback import FALLBACK_SEED, FALLBACK_TEMPERATUR
 PAD_SECONDS = 3.0
 MIN_WINDOW_SECONDS = 8.0
 MAX_WINDOW_SECONDS = 30.0
+FULL_WINDOW_SAMPLES = int(MAX_WINDOW_SECONDS * SAMPLE_RATE)  # Whisper's own window
 LOG_PROB_THRESHOLD = -1.0
 # Fast speech is about 7 tokens a second in English; Chinese or Japanese can take twice that.
 MAX_TOKENS_PER_SECOND = 16
@@ -110,10 +111,10 @@ class FasterWhisperTranscriber(Transcriber):
             return []
         # a trimmed window needs its few seconds of silence after the audio; Whisper's own 30 s window does not
         trimmed_max = int(MAX_WINDOW_SECONDS - PAD_SECONDS) * SAMPLE_RATE
-        audios = [np.asarray(r.audio, dtype=np.float32)[:int(MAX_WINDOW_SECONDS * SAMPLE_RATE)
-                                                         if r.full_window else trimmed_max] for r in requests]
+        audios = [np.asarray(r.audio, dtype=np.float32)[:FULL_WINDOW_SAMPLES if r.full_window else trimmed_max]
+                  for r in requests]
         if any(r.full_window for r in requests):
-            total = int(MAX_WINDOW_SECONDS * SAMPLE_RATE)
+            total = FULL_WINDOW_SAMPLES
         else:
             total = self._window_samples(max(len(a) for a in audios))
         features = np.stack([self._features(a, total) for a in audios])
@@ -165,7 +166,7 @@ class FasterWhisperTranscriber(Transcriber):
         return results
 
     def _decode_padded(self, audio: np.ndarray, prompt: list[int], beam_size: int) -> tuple[list[int], float]:
-        features = self._features(audio, int(MAX_WINDOW_SECONDS * SAMPLE_RATE))
+        features = self._features(audio, FULL_WINDOW_SAMPLES)
         out = self._generate(self._encode(features[None]), [prompt], len(audio) / SAMPLE_RATE,
                              beam_size=beam_size)[0]
         return _tokens_and_logprob(out)
