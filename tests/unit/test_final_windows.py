@@ -1,0 +1,125 @@
+"""Final windows: the committed speech they replay, how they are decoded, and their lead-in."""
+
+import numpy as np
+import pytest
+
+from tests.fakes import ScriptedTranscriber, silence, speech
+from tests.unit.session_driver import committed_words, make, stream
+from whisper_live.protocol import SAMPLE_RATE
+from whisper_live.streaming import FINAL, PARTIAL
+
+
+def three_utterances():
+    """Words 1-3, 4-6 and 7-9, each after a 0.6 s pause."""
+    return np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(0.6),
+                           speech([7, 8, 9]), silence(1.0)])
+
+
+def test_final_windows_replay_the_committed_speech_before_them():
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=8.0)
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert finals[0].context == 0 and finals[1].context > 0
+    assert "w1" in finals[1].context_text
+    # the request heard words 1-6; only 4-6 are new, and the segment carries stream times
+    assert finals[1].request.word_timestamps and len(finals[1].request.audio) > finals[1].end - finals[1].start
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+    assert session.completed[1].start >= finals[1].start / SAMPLE_RATE
+    assert session.completed[1].words is None  # the client did not ask for words
+
+
+def test_final_windows_are_greedy_and_trimmed_by_default():
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=2.0)
+    audio = three_utterances()
+    updates = stream(session, clock, audio, model, end=False)
+    assert updates and all(w.request.beam_size == 1 and not w.request.full_window
+                           and w.request.initial_prompt is None for w, _ in updates)
+    assert committed_words(session) == [f"w{k}" for k in range(1, 10)]
+
+
+def test_final_windows_can_be_decoded_as_offline_conditioned_on_the_text_before_their_context():
+    model = ScriptedTranscriber()
+    # the second utterance's context: the first; the third's: the second
+    session, clock = make(final_context=2.0, final_beam_size=5)
+    audio = three_utterances()
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert [bool(w.context) for w in finals] == [False, True, True]
+    assert all(w.request.beam_size == 5 and w.request.full_window for w in finals)
+    assert finals[1].request.initial_prompt is None  # nothing was committed before its context
+    assert "w4" in finals[2].context_text and "w1" not in finals[2].context_text
+    assert finals[2].request.initial_prompt.split() == ["w1", "w2", "w3"]  # before the context, not in it
+    partials = [w for w, _ in updates if w.kind == PARTIAL]
+    assert partials and all(w.request.beam_size == 1 and not w.request.full_window
+                            and w.request.initial_prompt is None for w in partials)
+    assert committed_words(session) == [f"w{k}" for k in range(1, 10)]
+
+
+def test_the_clients_prompt_comes_first():
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=2.0, final_beam_size=3, initial_prompt="Glossary: wN.")
+    audio = three_utterances()
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert [w.request.beam_size for w in finals] == [3, 3, 3]
+    assert finals[0].request.initial_prompt == "Glossary: wN."
+    assert finals[2].request.initial_prompt.split() == ["Glossary:", "wN.", "w1", "w2", "w3"]
+    assert all(w.request.initial_prompt == "Glossary: wN." for w, _ in updates if w.kind == PARTIAL)
+
+
+def test_replayed_context_and_final_window_fit_in_one_request():
+    # 8 s of words, a pause, then 18 s or 24 s more without one: 8 s of context fits before 18 s, not 24 s
+    for second, replayed in ((36, True), (48, False)):
+        model = ScriptedTranscriber()
+        session, clock = make(final_context=20.0, final_beam_size=5)
+        audio = np.concatenate([silence(0.5), speech(list(range(16))), silence(0.6),
+                                speech(list(range(16, 16 + second))), silence(1.0)])
+        updates = stream(session, clock, audio, model, end=False)
+        finals = [w for w, _ in updates if w.kind == FINAL]
+        assert len(finals) == 2 and bool(finals[1].context) == replayed
+        assert all(len(w.request.audio) <= 27 * SAMPLE_RATE for w in finals)
+        assert committed_words(session) == [f"w{k}" for k in range(16 + second)]
+
+
+def test_a_translation_gets_no_replayed_context():
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=8.0, task="translate")
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert len(finals) == 2 and not any(w.context for w in finals)
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+
+
+def test_a_model_without_word_timestamps_gets_the_final_again_without_context():
+    def no_words(result, request):
+        for seg in result.segments:
+            seg.words = None
+
+    model = ScriptedTranscriber(edit=no_words)
+    session, clock = make(final_context=8.0)
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert [bool(w.context) for w in finals] == [False, True, False]
+    assert finals[1].start == finals[2].start
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+
+
+def test_a_final_window_after_a_short_pause_hears_the_quiet_audio_before_it():
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=0)  # a window with replayed context needs no lead-in
+    onset = 0.5 + 3 * 0.5 + 0.5  # second utterance: after three words and a 0.6 s pause
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.5), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    second = [w for w, _ in updates if w.kind == FINAL][1]
+    assert second.lead > 0
+    assert len(second.request.audio) == second.end - second.start + second.lead
+    assert not np.any(second.request.audio[:second.lead])  # the lead-in is the quiet audio before it
+    assert all(w.lead == 0 for w, _ in updates if w.kind == PARTIAL)  # partials (and agreement) as they were
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+    # times stay stream times: the second segment starts where word 4 does
+    assert session.completed[1].start == pytest.approx(onset, abs=0.02)
