@@ -98,7 +98,8 @@ class ScriptedTranscriber(Transcriber):
             time.sleep(self.delay)
         results = []
         for r in requests:
-            words = read_words(r.audio)
+            # like Whisper given a start time, nothing before ``decode_from`` is written down
+            words = [w for w in read_words(r.audio) if w[1] >= r.decode_from]
             segments, current = [], []
             for k, start, end, complete in words:
                 if current and start - current[-1][2] > 0.3:

@@ -12,6 +12,11 @@ such a join, so the split is refused (``None``) when the new part looks wrong, a
 the window again without context. Measured on four sets of read speech (tiny.en, greedy): streaming WER
 0.066/0.096/0.088/0.057 without context, 0.066/0.062/0.051/0.034 with 8 s of it, against offline
 0.054/0.062/0.063/0.036 (docs/streaming.md).
+
+Finals decoded offline-style (beam search, ``--final_beam_size``) do without the split: the model is told
+to start writing where the context ends (``Request.decode_from``), with the committed text as its prompt,
+so it hears the context without decoding it again (half the model time). :func:`check_continuation`
+refuses such an answer on the same grounds, and when it runs on past the audio.
 """
 
 from __future__ import annotations
@@ -37,6 +42,12 @@ RECOVER_AFTER_MATCHING = 4
 # Committed words a final window is conditioned on (a prompt, as offline Whisper conditions each window on
 # the text before it; its prompt holds up to 223 tokens, about 170 words).
 PROMPT_WORDS = 100
+
+
+# A continuation (decoded from the end of its context) with more words than this per second of new audio,
+# plus two, ran on past the audio: Whisper, asked to go on after a phrase that ends mid-sentence, can make
+# up the rest of the sentence. Read speech has 2-4 words a second.
+MAX_WORDS_PER_SECOND = 6.0
 
 
 def normalized_words(text: str) -> list[str]:
@@ -198,3 +209,26 @@ def split_after_context(segments: list[Segment], context_seconds: float, context
 def _segment(words: list[Word], end: float, context_seconds: float) -> Segment:
     start = max(words[0].start, context_seconds)
     return Segment(start=start, end=max(end, start), text="".join(w.word for w in words), words=words)
+
+
+def check_continuation(segments: list[Segment], context_seconds: float, context_text: str,
+                       new_seconds: float) -> Optional[list[Segment]]:
+    """The segments of an answer decoded from the end of its context, or None when it looks wrong.
+
+    Such an answer (``Request.decode_from``) holds only the new audio's text, so nothing needs splitting;
+    it is refused, as :func:`split_after_context` refuses a split, when its words stop early, are too few,
+    are too many for the new audio (made up), repeat the context, or are stamped before the context's end.
+    Times are seconds from the start of the context and stay so; segments start no earlier than its end.
+    """
+    new = [s for s in segments if s.text.strip()]
+    words = normalized_words(" ".join(s.text for s in new))
+    if not new or new[-1].end - context_seconds < new_seconds - TAIL_SECONDS:
+        return None
+    if not MIN_WORDS_PER_SECOND * (new_seconds - 0.5) <= len(words) <= MAX_WORDS_PER_SECOND * new_seconds + 2:
+        return None
+    if any(s.end < context_seconds or s.start < context_seconds - 0.5 for s in new):
+        return None
+    if _repeats(words, normalized_words(context_text)):
+        return None
+    return [Segment(start=max(s.start, context_seconds), end=max(s.end, context_seconds), text=s.text,
+                    words=s.words) for s in new]

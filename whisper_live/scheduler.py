@@ -12,8 +12,8 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   length (on this CPU, 8 windows of 1.5-12 s took 1.26 s in two batches grouped by length against 1.57 s
   grouped at random); ties go to the longest wait;
 * the server sends final windows one per call when they are decoded as offline Whisper decodes
-  (``--final_beam_size`` above 1): each is computed over Whisper's whole 30 s window with beam search and
-  its own prompt, so four in one batch took 2.04 s against 2.27 s one by one (tiny.en int8, one thread),
+  (``--final_beam_size`` above 1): each is decoded with beam search and its own prompt (so in its own
+  decoding call), so four in one batch took 2.04 s against 2.27 s one by one (tiny.en int8, one thread),
   and each would wait for all four;
 * ask each chosen client for its window *now* (:meth:`InferenceClient.take_window`), so a client that fell
   behind sends one longer window instead of a queue of stale ones: latency adapts to load;

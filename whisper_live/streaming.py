@@ -25,8 +25,10 @@ Commit policy (see docs/streaming.md):
 * Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
 * A final window also carries up to ``final_context`` seconds of the committed speech before it, as
   context (then it needs no lead-in); whisper_live/final_context.py splits the answer.
-* With ``final_beam_size`` above 1, final windows are decoded as offline Whisper decodes: beam search over
-  the whole 30 s window, conditioned on the committed text before their context (a prompt).
+* With ``final_beam_size`` above 1, final windows are decoded as offline Whisper decodes: beam search,
+  conditioned on the committed text before them (a prompt). With context the model starts writing where
+  the context ends (``Request.decode_from``), so its text needs no split and the context is not decoded
+  again; without, the window is Whisper's whole 30 s one.
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
   once it came out the same ``min(same_output_threshold, 3)`` times in a row.
 * After END_OF_AUDIO everything not yet committed is transcribed as a final window.
@@ -52,6 +54,11 @@ from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window
 # A final window with its replayed context fits in one request: Whisper's 30 s window, less the 3 s of
 # silence the faster_whisper backend's trimmed window needs (it cuts longer audio at its end).
 MAX_FINAL_SECONDS = 27.0
+# ... and a final decoded from the end of its context (``final_beam_size`` above 1) in 24 s: Whisper does worse
+# on new speech in the last seconds of its window (the LJ passage, 20 s of context, mean WER of six starts:
+# 0.058 when context and window may fill 27 s, 0.056 in 24 s, 0.057 in 22 s; 23 s or 26 s of context in
+# 27 s: 0.067).
+MAX_CONTINUED_SECONDS = 24.0
 
 __all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
 
@@ -86,9 +93,9 @@ class SessionConfig:
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
     # around a short phrase (whisper_live/final_context.py); 0 turns it off.
     final_context: float = 8.0
-    # Above 1, final windows are decoded as offline Whisper decodes: beam search of this width over the whole
-    # 30 s window, conditioned on the committed text before their replayed context. More accurate (with 20 s
-    # of context), at three to four times the model time of greedy finals (docs/streaming.md).
+    # Above 1, final windows are decoded as offline Whisper decodes: beam search of this width, conditioned on
+    # the committed text before them, going on from the end of their replayed context. More accurate (with
+    # 20 s of context), at about twice the model time of greedy finals (docs/streaming.md).
     final_beam_size: int = 1
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
@@ -248,14 +255,18 @@ class StreamingSession:
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         cfg = self.config
         thorough = kind == FINAL and cfg.final_beam_size > 1  # decoded as offline Whisper decodes
-        prompt = cfg.initial_prompt
+        prompt, decode_from = cfg.initial_prompt, 0.0
         if thorough and context:
-            # (10 ms of slack: the first context segment's start is a sample count, the segment ends floats)
-            prompt = final_context.prompt_before(self.completed, (start - context) / SAMPLE_RATE + 0.01, prompt)
+            # The model goes on from the end of the context: the committed text up to there is its prompt.
+            # (10 ms of slack: the window's start is a sample count, the segment ends floats.)
+            prompt = final_context.prompt_before(self.completed, start / SAMPLE_RATE + 0.01, prompt)
+            decode_from = context / SAMPLE_RATE
         request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=prompt,
-                          hotwords=cfg.hotwords, word_timestamps=cfg.word_timestamps or context > 0,
-                          no_speech_thresh=cfg.no_speech_thresh, beam_size=cfg.final_beam_size if thorough else 1,
-                          full_window=thorough)
+                          hotwords=cfg.hotwords, no_speech_thresh=cfg.no_speech_thresh,
+                          word_timestamps=cfg.word_timestamps or (context > 0 and not decode_from),
+                          beam_size=cfg.final_beam_size if thorough else 1,
+                          # (with context, the trimmed window: as accurate as the whole one, at less cost)
+                          full_window=thorough and not decode_from, decode_from=decode_from)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
                                 context=context, context_text=context_text, lead=lead)
         self._served_until = max(self._served_until, end)
@@ -273,7 +284,8 @@ class StreamingSession:
     def _context(self, kind: str, start: int, end: int, forced: bool) -> tuple[int, str]:
         """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only."""
         if kind == FINAL and not forced and start != self._no_context_at:
-            room = MAX_FINAL_SECONDS - (end - start) / SAMPLE_RATE
+            limit = MAX_CONTINUED_SECONDS if self.config.final_beam_size > 1 else MAX_FINAL_SECONDS
+            room = limit - (end - start) / SAMPLE_RATE
             return final_context.context_for(self.completed, start, self._buffer_start,
                                              min(self._context_seconds, room))
         return 0, ""
@@ -316,8 +328,10 @@ class StreamingSession:
             update.language = (result.language, float(result.language_prob or 0.0))
         segments = [Segment(start=s.start, end=s.end, text=s.text, words=s.words) for s in result.segments]
         if window.context:
-            segments = final_context.split_after_context(segments, window.context / SAMPLE_RATE,
-                                                         window.context_text, (window.end - window.start) / SAMPLE_RATE)
+            check = final_context.check_continuation if window.request.decode_from else \
+                final_context.split_after_context
+            segments = check(segments, window.context / SAMPLE_RATE, window.context_text,
+                             (window.end - window.start) / SAMPLE_RATE)
             if segments is None:  # ask for the same final window again, without context
                 self._no_context_at = window.start
                 return update

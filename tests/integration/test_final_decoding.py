@@ -1,12 +1,15 @@
 """The faster_whisper backend decodes each request as it asks: beam search over Whisper's whole 30 s window
-for final windows, greedy over a trimmed window for partial ones, both in one batch."""
+for final windows, greedy over a trimmed window for partial ones, both in one batch; and a transcript that
+starts where a final window's replayed context ends."""
 
+import numpy as np
 import pytest
 
 pytest.importorskip("faster_whisper")
 
 from tests.conftest import audioeval_clip  # noqa: E402
 from tests.ws_session import load_audio  # noqa: E402
+from whisper_live.protocol import SAMPLE_RATE  # noqa: E402
 from whisper_live.transcriber.base import Request  # noqa: E402
 from whisper_live.wer import wer  # noqa: E402
 
@@ -60,3 +63,25 @@ def test_partial_requests_alone_keep_the_trimmed_window(tiny_en, monkeypatch):
     result = tiny_en.transcribe_batch([Request(audio=audio, language="en")])[0]
     assert calls["frames"][0] < 3000 and calls["beams"] == [(1, 1)]
     assert wer(reference, " ".join(s.text for s in result.segments)) <= 0.2
+
+
+def test_a_request_decoded_from_the_end_of_its_context_writes_only_what_follows(tiny_en, monkeypatch):
+    # a final window as the streaming core sends it: committed speech (the context), a pause, new speech
+    context_path, context_text = audioeval_clip("en", "quick_brown_fox")
+    new_path, new_text = audioeval_clip("en", "counting")
+    context, new = load_audio(context_path), load_audio(new_path)
+    audio = np.concatenate([context, np.zeros(SAMPLE_RATE // 2, dtype=np.float32), new])
+    cut = (len(context) + SAMPLE_RATE // 4) / SAMPLE_RATE  # in the pause
+    alone = tiny_en.transcribe_batch([Request(audio=new, language="en", word_timestamps=True)])[0]
+    calls = spy(tiny_en, monkeypatch)
+    result = tiny_en.transcribe_batch([Request(audio=audio, language="en", beam_size=5, initial_prompt=context_text,
+                                               decode_from=cut, word_timestamps=True)])[0]
+    assert calls["frames"][0] < 3000 and calls["beams"] == [(5, 1)]
+    text = " ".join(s.text for s in result.segments)
+    assert wer(new_text, text) <= 0.2, text  # what follows the cut, not the context again
+    assert "fox" not in text.lower()
+    assert result.segments and all(s.start >= cut for s in result.segments)
+    words = [w for s in result.segments for w in s.words]
+    assert words and all(cut - 0.1 <= w.start <= w.end <= len(audio) / SAMPLE_RATE + 0.01 for w in words)
+    # on the window's clock: the first word where the new speech alone put it
+    assert abs(words[0].start - (len(audio) - len(new)) / SAMPLE_RATE - alone.segments[0].words[0].start) < 0.4

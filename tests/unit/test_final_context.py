@@ -1,6 +1,7 @@
-"""Splitting a final window's answer where its replayed context ends (whisper_live/final_context.py)."""
+"""Left context for final windows: splitting an answer where its replayed context ends, checking one decoded
+from there (whisper_live/final_context.py)."""
 
-from whisper_live.final_context import context_segments, split_after_context
+from whisper_live.final_context import check_continuation, context_segments, split_after_context
 from whisper_live.protocol import Segment, Word
 
 
@@ -123,3 +124,22 @@ def test_the_prompt_is_the_committed_text_before_the_replayed_context():
     assert prompt_before(done, 4.5, initial_prompt=" Numbers. ") == "Numbers. One two three. Four five."
     assert prompt_before(done, 1.0) is None  # nothing committed before it
     assert prompt_before(done, 1.0, initial_prompt="Numbers.") == "Numbers."
+
+
+def test_a_continuation_is_kept_as_it_came():
+    # decoded from 3.4 s on (Request.decode_from), the answer holds only the new audio's text
+    new = Segment(start=3.4, end=5.3, text=" And it was natural therefore.")
+    kept = check_continuation([new], 3.4, CONTEXT, 2.0)
+    assert [(s.start, s.end, s.text) for s in kept] == [(3.4, 5.3, " And it was natural therefore.")]
+
+
+def test_a_continuation_that_stops_early_repeats_the_context_or_runs_on_is_refused():
+    def checked(text, end=5.3, start=3.4):
+        return check_continuation([Segment(start=start, end=end, text=text)], 3.4, CONTEXT, 2.0)
+
+    assert checked(" And it was natural therefore.") is not None
+    assert checked(" And it was", end=3.9) is None  # stopped 1.4 s before the audio's end
+    assert checked(" Hm.") is None  # one word for 2 s of speech
+    assert checked(" brought calligraphy to perfection and so on") is None  # the context again
+    assert checked(" And it was natural therefore, as every scribe of the age knew well, to write so.") is None
+    assert checked(" And it was natural therefore.", start=1.0) is None  # stamped inside the context

@@ -40,7 +40,7 @@ def test_final_windows_are_greedy_and_trimmed_by_default():
     assert committed_words(session) == [f"w{k}" for k in range(1, 10)]
 
 
-def test_final_windows_can_be_decoded_as_offline_conditioned_on_the_text_before_their_context():
+def test_final_windows_can_be_decoded_as_offline_going_on_from_their_context():
     model = ScriptedTranscriber()
     # the second utterance's context: the first; the third's: the second
     session, clock = make(final_context=2.0, final_beam_size=5)
@@ -48,14 +48,24 @@ def test_final_windows_can_be_decoded_as_offline_conditioned_on_the_text_before_
     updates = stream(session, clock, audio, model, end=False)
     finals = [w for w, _ in updates if w.kind == FINAL]
     assert [bool(w.context) for w in finals] == [False, True, True]
-    assert all(w.request.beam_size == 5 and w.request.full_window for w in finals)
-    assert finals[1].request.initial_prompt is None  # nothing was committed before its context
+    assert all(w.request.beam_size == 5 for w in finals)
+    # without context: Whisper's whole window, from the start; with: the text starts where the context ends
+    assert finals[0].request.full_window and finals[0].request.decode_from == 0
+    assert finals[0].request.initial_prompt is None  # nothing committed yet
+    for w in finals[1:]:
+        assert not w.request.full_window and w.request.decode_from == w.context / SAMPLE_RATE
+        assert not w.request.word_timestamps  # nothing to split: the client did not ask for words
     assert "w4" in finals[2].context_text and "w1" not in finals[2].context_text
-    assert finals[2].request.initial_prompt.split() == ["w1", "w2", "w3"]  # before the context, not in it
+    # the prompt is what was committed before the window, its context's text included
+    assert finals[1].request.initial_prompt.split() == ["w1", "w2", "w3"]
+    assert finals[2].request.initial_prompt.split() == [f"w{k}" for k in range(1, 7)]
     partials = [w for w, _ in updates if w.kind == PARTIAL]
-    assert partials and all(w.request.beam_size == 1 and not w.request.full_window
+    assert partials and all(w.request.beam_size == 1 and not w.request.full_window and not w.request.decode_from
                             and w.request.initial_prompt is None for w in partials)
     assert committed_words(session) == [f"w{k}" for k in range(1, 10)]
+    # stream times: each segment starts where its speech does, just after its window's (padded) start
+    assert [round(s.start, 2) for s in session.completed] == [0.5, 2.6, 4.7]
+    assert all(w.start / SAMPLE_RATE <= s.start for s, w in zip(session.completed, finals))
 
 
 def test_the_clients_prompt_comes_first():
@@ -66,22 +76,46 @@ def test_the_clients_prompt_comes_first():
     finals = [w for w, _ in updates if w.kind == FINAL]
     assert [w.request.beam_size for w in finals] == [3, 3, 3]
     assert finals[0].request.initial_prompt == "Glossary: wN."
-    assert finals[2].request.initial_prompt.split() == ["Glossary:", "wN.", "w1", "w2", "w3"]
+    assert finals[2].request.initial_prompt.split() == ["Glossary:", "wN."] + [f"w{k}" for k in range(1, 7)]
     assert all(w.request.initial_prompt == "Glossary: wN." for w, _ in updates if w.kind == PARTIAL)
 
 
-def test_replayed_context_and_final_window_fit_in_one_request():
-    # 8 s of words, a pause, then 18 s or 24 s more without one: 8 s of context fits before 18 s, not 24 s
-    for second, replayed in ((36, True), (48, False)):
+@pytest.mark.parametrize("fault", ["made up words", "stamped inside the context", "nothing new"])
+def test_a_continuation_that_looks_wrong_is_transcribed_again_without_context(fault):
+    def edit(result, request):
+        if not request.decode_from:
+            return
+        if fault == "made up words":  # Whisper went on past the audio, writing the rest of a sentence
+            result.segments[-1].text += " and then" + " more" * 20
+        elif fault == "stamped inside the context":
+            result.segments[0].start = result.segments[0].end = request.decode_from / 2
+        else:
+            result.segments = []
+
+    model = ScriptedTranscriber(edit=edit)
+    session, clock = make(final_context=8.0, final_beam_size=5)
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert [bool(w.request.decode_from) for w in finals] == [False, True, False]
+    assert finals[1].start == finals[2].start and finals[2].request.full_window
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+
+
+@pytest.mark.parametrize("beam, limit, fits, too_long", [(1, 27, 18, 24), (5, 24, 12, 18)])
+def test_replayed_context_and_final_window_fit_in_one_request(beam, limit, fits, too_long):
+    # 8 s of words, a pause, then more without one: its 8 s of context fit before a window of ``fits`` seconds
+    # (in ``limit``: greedy finals 27 s, those decoded from the end of their context 24 s), not ``too_long``
+    for seconds, replayed in ((fits, True), (too_long, False)):
         model = ScriptedTranscriber()
-        session, clock = make(final_context=20.0, final_beam_size=5)
+        session, clock = make(final_context=20.0, final_beam_size=beam)
         audio = np.concatenate([silence(0.5), speech(list(range(16))), silence(0.6),
-                                speech(list(range(16, 16 + second))), silence(1.0)])
+                                speech(list(range(16, 16 + 2 * seconds))), silence(1.0)])
         updates = stream(session, clock, audio, model, end=False)
         finals = [w for w, _ in updates if w.kind == FINAL]
         assert len(finals) == 2 and bool(finals[1].context) == replayed
-        assert all(len(w.request.audio) <= 27 * SAMPLE_RATE for w in finals)
-        assert committed_words(session) == [f"w{k}" for k in range(16 + second)]
+        assert all(len(w.request.audio) <= limit * SAMPLE_RATE for w in finals)
+        assert committed_words(session) == [f"w{k}" for k in range(16 + 2 * seconds)]
 
 
 def test_a_translation_gets_no_replayed_context():

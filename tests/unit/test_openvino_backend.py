@@ -172,6 +172,23 @@ def test_segments_are_clamped_and_words_go_to_their_segment(fake_genai):
     assert all(s.words is None for s in plain.segments)
 
 
+def test_a_request_decoded_from_mid_window_hears_only_the_audio_from_there(fake_genai):
+    from whisper_live.transcriber.openvino_backend import OpenVINOTranscriber
+
+    heard = []
+    script = _FakePipeline.script
+    _FakePipeline.script = lambda audio, config: heard.append((len(audio), config.initial_prompt)) or \
+        script(audio, config)
+    t = OpenVINOTranscriber(fake_genai())
+    audio = np.zeros(16000 * 5, np.float32)
+    result = t.transcribe_batch([Request(audio=audio, initial_prompt="What came before.", decode_from=3.0,
+                                         word_timestamps=True)])[0]
+    assert heard == [(16000 * 2, "What came before.")]
+    # times on the request's clock: 3 s later than the pipeline's
+    assert [(s.start, s.end) for s in result.segments] == [(3.0, 4.0), (4.0, 5.0)]
+    assert [(w.start, w.end) for w in result.segments[0].words] == [(3.0, 3.4), (3.4, 3.9)]
+
+
 def test_english_only_model_sets_no_language_or_task(fake_genai):
     from whisper_live.transcriber.openvino_backend import OpenVINOTranscriber
 

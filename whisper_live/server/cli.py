@@ -58,12 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "real speech, for about twice the model time of final windows); 0 turns it off "
                              "(docs/streaming.md)")
     parser.add_argument("--final_beam_size", type=int, default=1,
-                        help="above 1, decode final windows as offline Whisper does: beam search of this width "
-                             "over the whole 30 s window, conditioned on the committed text before the replayed "
-                             "context, one final per model call. With --final_context 20 and 5 it is the most "
-                             "accurate setting, for three to four times the model time of final windows: for "
-                             "machines with room to spare (on 2 cores: 4 speakers, not 8). Default 1: greedy "
-                             "finals (docs/streaming.md)")
+                        help="above 1, decode final windows as offline Whisper does: beam search of this width, "
+                             "conditioned on the committed text before them, going on from the end of the "
+                             "replayed context; one final per model call. With --final_context 20 and 5 it is "
+                             "the most accurate setting, for about twice the model time of final windows (on 2 "
+                             "cores, 8 speakers within a 2 s p90). Default 1: greedy finals (docs/streaming.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",

@@ -29,10 +29,14 @@ class Request:
     word_timestamps: bool = False
     no_speech_thresh: float = 0.45
     # How thoroughly to decode. Partial windows are decoded greedily over a trimmed encoder window (fast,
-    # asked for often); final windows as offline Whisper does, beam search over the whole 30 s window
-    # (their text is for good). Backends that cannot honour one of them ignore it.
+    # asked for often); final windows may be decoded as offline Whisper does, with beam search (their text
+    # is for good). Backends that cannot honour one of them ignore it.
     beam_size: int = 1
     full_window: bool = False  # encode Whisper's whole 30 s window even for a shorter audio
+    # Seconds at the start of ``audio`` that are context only: their text is already known (it ends
+    # ``initial_prompt``), and the transcript starts at this time. The model hears that audio without writing
+    # it down again. Backends that cannot start mid-window transcribe only the audio from here. 0: all of it.
+    decode_from: float = 0.0
 
 
 @dataclass

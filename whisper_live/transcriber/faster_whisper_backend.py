@@ -14,7 +14,9 @@ Two things make it cheaper than calling ``WhisperModel.transcribe`` once per cli
 
 Requests ask how thoroughly to be decoded (``Request.beam_size``, ``Request.full_window``): the streaming
 core decodes partial windows greedily over a trimmed window, and can decode final windows as offline
-Whisper does, beam search over the whole 30 s window (docs/streaming.md says what that buys). An answer
+Whisper does, with beam search (docs/streaming.md says what that buys). A request may also start its
+transcript mid-window (``Request.decode_from``): its prompt then ends with that time's timestamp token, as
+if Whisper had written it, and the model goes on from there while still hearing the audio before. An answer
 that repeats itself (gzip ratio above 2.4) or is improbable (average log probability below -1) is decoded
 again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. CTranslate2 seeds each
 worker thread's sampler once, from ``FALLBACK_SEED`` here, so one client's stream gives the same text from
@@ -38,6 +40,8 @@ PAD_SECONDS = 3.0
 MIN_WINDOW_SECONDS = 8.0
 MAX_WINDOW_SECONDS = 30.0
 FULL_WINDOW_SAMPLES = int(MAX_WINDOW_SECONDS * SAMPLE_RATE)  # Whisper's own window
+TIMESTAMP_SECONDS = 0.02  # Whisper's timestamp tokens count time in these steps,
+TIMESTAMPS = 1500  # up to 30 s
 LOG_PROB_THRESHOLD = -1.0
 # Fast speech is about 7 tokens a second in English; Chinese or Japanese can take twice that.
 MAX_TOKENS_PER_SECOND = 16
@@ -138,15 +142,20 @@ class FasterWhisperTranscriber(Transcriber):
         for r, lang in zip(requests, languages):
             tok = self._tokenizer(r.task, lang)
             previous = tok.encode(" " + r.initial_prompt.strip()) if r.initial_prompt else []
-            prompts.append(self.model.get_prompt(tok, previous, hotwords=r.hotwords))
+            prompt = self.model.get_prompt(tok, previous, hotwords=r.hotwords)
+            if r.decode_from > 0:
+                # Whisper's own way to say where the text starts: its first timestamp token, given here.
+                prompt.append(tok.timestamp_begin + min(TIMESTAMPS, round(r.decode_from / TIMESTAMP_SECONDS)))
+            prompts.append(prompt)
             tokenizers.append(tok)
 
-        # CTranslate2 wants <|startoftranscript|> at the same index in every prompt of a batch, and one
-        # beam size for a whole generate call.
-        groups: dict[tuple[int, int], list[int]] = {}
+        # CTranslate2 wants <|startoftranscript|> at the same index in every prompt of a batch, as many
+        # tokens after it, and one beam size for a whole generate call.
+        groups: dict[tuple[int, int, int], list[int]] = {}
         for i, (prompt, tok) in enumerate(zip(prompts, tokenizers)):
-            groups.setdefault((prompt.index(tok.sot), max(1, requests[i].beam_size)), []).append(i)
-        for (_, beam_size), members in groups.items():
+            sot = prompt.index(tok.sot)
+            groups.setdefault((sot, len(prompt) - sot, max(1, requests[i].beam_size)), []).append(i)
+        for (_, _, beam_size), members in groups.items():
             storage = encoder_output if len(members) == len(requests) else self._storage(encoded[members])
             seconds = max(len(audios[i]) for i in members) / SAMPLE_RATE
             outputs = self._generate(storage, [prompts[i] for i in members], seconds, beam_size=beam_size,
@@ -229,13 +238,18 @@ class FasterWhisperTranscriber(Transcriber):
             segments.append(RawSegment(start=start, end=end, text=text, no_speech_prob=no_speech_prob,
                                        avg_logprob=avg_logprob, tokens=piece))
         if request.word_timestamps and segments:
-            self._add_words(segments, tok, encoded, num_samples)
+            self._add_words(segments, tok, encoded, num_samples, request.decode_from)
         return segments
 
-    def _add_words(self, segments: list[RawSegment], tok, encoded: np.ndarray, num_samples: int) -> None:
-        subsegments = [{"start": s.start, "end": s.end, "tokens": s.tokens, "seek": 0} for s in segments]
-        num_frames = num_samples // self.model.feature_extractor.hop_length
-        self.model.add_word_timestamps([subsegments], tok, self._storage(encoded[None]), num_frames,
+    def _add_words(self, segments: list[RawSegment], tok, encoded: np.ndarray, num_samples: int,
+                   decode_from: float = 0.0) -> None:
+        # Text decoded from ``decode_from`` is aligned with the encoder's frames from there on (the words of
+        # the context before it are not in the text); ``seek`` puts the word times back on the window's clock.
+        hop = self.model.feature_extractor.hop_length
+        seek = int(round(decode_from * SAMPLE_RATE / hop)) // 2 * 2  # in mel frames, two to an encoder frame
+        subsegments = [{"start": s.start, "end": s.end, "tokens": s.tokens, "seek": seek} for s in segments]
+        num_frames = num_samples // hop - seek
+        self.model.add_word_timestamps([subsegments], tok, self._storage(encoded[None, seek // 2:]), num_frames,
                                        PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0)
         for segment, sub in zip(segments, subsegments):
             segment.words = [Word(w["start"], w["end"], w["word"], w["probability"]) for w in sub.get("words", [])]

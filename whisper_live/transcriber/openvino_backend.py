@@ -19,6 +19,8 @@ What the pipeline gives and does not give, and what this backend does about it:
   pass on such requests only (0.5 s for base int8 on one thread); the streaming core sends them until it
   knows the client's language. Without faster-whisper installed the pipeline's own detection is used and
   ``language_prob`` stays None.
+* No way to start the text mid-window (``Request.decode_from``): such a request is transcribed from that
+  time on, with its prompt, so the model does not hear the context's audio, only reads its text.
 * Whisper's temperature fallback: when the greedy text repeats itself (gzip compression ratio > 2.4), the
   request is decoded again with sampling at rising temperatures.
 * One ``generate()`` at a time per pipeline (a second concurrent call fails with "Infer Request is busy");
@@ -31,6 +33,7 @@ What the pipeline gives and does not give, and what this backend does about it:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -167,6 +170,16 @@ class OpenVINOTranscriber(Transcriber):
 
     def _transcribe(self, request: Request) -> Result:
         audio = np.ascontiguousarray(request.audio, dtype=np.float32).reshape(-1)
+        skip = int(round(request.decode_from * SAMPLE_RATE))
+        if skip > 0:
+            # The pipeline cannot start its text mid-window: it hears only the audio from there, after the
+            # prompt (the context's text), and its times move back onto the request's clock.
+            result = self._transcribe(dataclasses.replace(request, audio=audio[skip:], decode_from=0.0))
+            for segment in result.segments:
+                segment.start, segment.end = segment.start + request.decode_from, segment.end + request.decode_from
+                for word in segment.words or []:
+                    word.start, word.end = word.start + request.decode_from, word.end + request.decode_from
+            return result
         if len(audio) < MIN_SAMPLES:
             return Result()
         duration = len(audio) / SAMPLE_RATE
