@@ -17,6 +17,10 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   and each would wait for all four;
 * ask each chosen client for its window *now* (:meth:`InferenceClient.take_window`), so a client that fell
   behind sends one longer window instead of a queue of stale ones: latency adapts to load;
+* ask for an economical final window when finals are late (the one chosen waited ``economy_wait``
+  seconds, or more than two finals wait per worker): its client then replays less context
+  (``StreamingSession.take_window``), which for finals going on from their context is most of their
+  cost; so offline-style finals are thorough while the machine keeps up, and cheaper when it does not;
 * run the batch and hand every result back.
 
 A client has at most one window in flight, silence produces no work at all (the streaming core asks for
@@ -39,11 +43,17 @@ from whisper_live.windows import FINAL, Pending, Window
 
 log = logging.getLogger(__name__)
 
+# A final window chosen this long (s) after its utterance's end was confirmed, or while more than
+# ECONOMY_QUEUE finals per worker wait, is asked for economically. (0.5 s and 1 per worker, with 8 speakers
+# of offline-style finals: WER 0.061 against 0.057; docs/streaming.md.)
+ECONOMY_WAIT = 1.0
+ECONOMY_QUEUE = 2
+
 
 class InferenceClient(Protocol):
     def pending(self) -> Optional[Pending]: ...
 
-    def take_window(self) -> Optional[Window]: ...
+    def take_window(self, economy: bool = False) -> Optional[Window]: ...
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None: ...
 
@@ -136,11 +146,12 @@ class Scheduler:
 
     def __init__(self, transcriber: Transcriber, *, workers: Optional[int] = None,
                  max_batch_size: Optional[int] = None, max_final_batch_size: Optional[int] = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 economy_wait: float = ECONOMY_WAIT, clock: Callable[[], float] = time.monotonic):
         self.transcriber = transcriber
         self.workers = workers or transcriber.max_concurrency
         self.max_batch_size = max(1, min(max_batch_size or transcriber.max_batch_size, transcriber.max_batch_size))
         self.max_final_batch_size = max(1, min(max_final_batch_size or self.max_batch_size, self.max_batch_size))
+        self.economy_wait = economy_wait
         self._clock = clock
         self._cond = threading.Condition()
         self._ready: dict = {}  # clients that may have work (insertion-ordered set)
@@ -182,9 +193,12 @@ class Scheduler:
         others = sorted((c for c in candidates[1:] if c[0] == head[0]),
                         key=lambda c: (abs(padded(c[2]) - padded(head[2])), c[1]))
         size = self.max_final_batch_size if head[0] == 0 else self.max_batch_size
+        finals_waiting = sum(1 for c in candidates if c[0] == 0)
+        late = self._clock() - head[1] >= self.economy_wait or finals_waiting > ECONOMY_QUEUE * self.workers
+        economy = head[0] == 0 and late
         batch = []
         for _, since, _, client in [head] + others[:size - 1]:
-            window = client.take_window()
+            window = client.take_window(economy)
             self._ready.pop(client, None)
             if window is not None:
                 batch.append((client, window, since))

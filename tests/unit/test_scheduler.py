@@ -26,7 +26,8 @@ class FakeClient:
             return None
         return self.kind, self.since, self.samples / SAMPLE_RATE
 
-    def take_window(self):
+    def take_window(self, economy=False):
+        self.economy = economy
         if self.pending() is None:
             return None
         self.in_flight = Window(self.kind, 0, self.samples, Request(np.zeros(self.samples, np.float32)))
@@ -77,6 +78,26 @@ def test_final_windows_can_be_sent_one_per_call():
     for c in finals + partials:
         scheduler.notify(c)
     assert [[c.name for c, _, _ in scheduler.select()] for _ in range(3)] == [["f0"], ["f1"], ["p0", "p1", "p2"]]
+
+
+def test_late_finals_are_asked_for_economically():
+    now = [10.0]
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=4), workers=2, max_final_batch_size=1,
+                          economy_wait=0.5, clock=lambda: now[0])
+    fresh, late = FakeClient("fresh", FINAL, since=9.8), FakeClient("late", FINAL, since=9.4)
+    partial = FakeClient("partial", PARTIAL, since=1.0)
+    for c in (fresh, partial):
+        scheduler.notify(c)
+    assert [c.name for c, _, _ in scheduler.select()] == ["fresh"] and fresh.economy is False
+    assert [c.name for c, _, _ in scheduler.select()] == ["partial"] and partial.economy is False
+    scheduler.notify(late)
+    assert [c.name for c, _, _ in scheduler.select()] == ["late"] and late.economy is True  # waited 0.6 s
+    # five fresh finals for two workers: the queue itself says the model is behind
+    queued = [FakeClient(f"q{i}", FINAL, since=9.9 + i / 100) for i in range(5)]
+    for c in queued:
+        scheduler.notify(c)
+    assert [c.name for c, _, _ in scheduler.select()] == ["q0"] and queued[0].economy is True
+    assert [c.name for c, _, _ in scheduler.select()] == ["q1"] and queued[1].economy is False
 
 
 class PaddingTranscriber(ScriptedTranscriber):
@@ -141,9 +162,9 @@ class SessionClient:
         with self.lock:
             return self.session.pending()
 
-    def take_window(self):
+    def take_window(self, economy=False):
         with self.lock:
-            return self.session.take_window()
+            return self.session.take_window(economy)
 
     def deliver(self, window, result, error):
         with self.lock:

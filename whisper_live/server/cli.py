@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "conditioned on the committed text before them, going on from the end of the "
                              "replayed context; one final per model call. With --final_context 20 and 5 it is "
                              "the most accurate setting, for about twice the model time of final windows (on 2 "
-                             "cores, 8 speakers within a 2 s p90). Default 1: greedy finals (docs/streaming.md)")
+                             "cores, 12 speakers within the latency targets, 16 with greedy finals). Default 1: "
+                             "greedy finals (docs/streaming.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",

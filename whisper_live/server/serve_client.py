@@ -55,9 +55,9 @@ class ServeClient:
         with self._lock:
             return None if self._closed.is_set() else self.session.pending()
 
-    def take_window(self) -> Optional[Window]:
+    def take_window(self, economy: bool = False) -> Optional[Window]:
         with self._lock:
-            return None if self._closed.is_set() else self.session.take_window()
+            return None if self._closed.is_set() else self.session.take_window(economy)
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None:
         messages = []
