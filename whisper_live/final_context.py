@@ -42,8 +42,6 @@ RECOVER_AFTER_MATCHING = 4
 # Committed words a final window is conditioned on (a prompt, as offline Whisper conditions each window on
 # the text before it; its prompt holds up to 223 tokens, about 170 words).
 PROMPT_WORDS = 100
-
-
 # A continuation (decoded from the end of its context) with more words than this per second of new audio,
 # plus two, ran on past the audio: Whisper, asked to go on after a phrase that ends mid-sentence, can make
 # up the rest of the sentence. Read speech has 2-4 words a second.
@@ -106,10 +104,12 @@ def context_for(completed: list[Segment], start: int, buffer_start: int, max_sec
 def prompt_before(completed: list[Segment], before: float, initial_prompt: Optional[str] = None,
                   max_words: int = PROMPT_WORDS) -> Optional[str]:
     """The text to condition a final window on: the last ``max_words`` committed words that end before
-    ``before`` (seconds, where the window's replayed context starts), after the client's own prompt.
+    ``before`` (seconds: where the model starts writing, the end of the window's replayed context),
+    after the client's own prompt.
 
-    Offline Whisper conditions each 30 s window on the text before it; the prompt must not overlap the
-    window's audio, or the model repeats it.
+    Offline Whisper conditions each 30 s window on the text before it. The prompt may cover audio the
+    model hears only when the model is told to start writing after it (``Request.decode_from``); else
+    the model writes that text down again.
     """
     words: list[str] = []
     for segment in reversed(completed):
@@ -180,11 +180,8 @@ def split_after_context(segments: list[Segment], context_seconds: float, context
     words = [w for s in segments for w in s.words]
     split = _split_index(words, context_seconds, context_text)
     new = words[split:]
-    if not new or new[-1].end - context_seconds < new_seconds - TAIL_SECONDS:
-        return None
-    if len(new) < MIN_WORDS_PER_SECOND * (new_seconds - 0.5):
-        return None
-    if _repeats([_first_word(w) for w in new], normalized_words(context_text)):
+    if _looks_wrong([_first_word(w) for w in new], new[-1].end if new else 0.0, context_seconds, context_text,
+                    new_seconds):
         return None
     kept: list[Segment] = []
     carried: list[Word] = []  # new words of a segment that began in the context
@@ -206,6 +203,17 @@ def split_after_context(segments: list[Segment], context_seconds: float, context
     return kept
 
 
+def _looks_wrong(new: list[str], new_end: float, context_seconds: float, context_text: str,
+                 new_seconds: float) -> bool:
+    """Whether the ``new`` words the model heard after the context (the last ending at ``new_end``, seconds
+    from the context's start) cannot be trusted: none, stopping early, too few, or repeating the context."""
+    if not new or new_end - context_seconds < new_seconds - TAIL_SECONDS:
+        return True
+    if len(new) < MIN_WORDS_PER_SECOND * (new_seconds - 0.5):
+        return True
+    return _repeats(new, normalized_words(context_text))
+
+
 def _segment(words: list[Word], end: float, context_seconds: float) -> Segment:
     start = max(words[0].start, context_seconds)
     return Segment(start=start, end=max(end, start), text="".join(w.word for w in words), words=words)
@@ -222,13 +230,11 @@ def check_continuation(segments: list[Segment], context_seconds: float, context_
     """
     new = [s for s in segments if s.text.strip()]
     words = normalized_words(" ".join(s.text for s in new))
-    if not new or new[-1].end - context_seconds < new_seconds - TAIL_SECONDS:
+    if not new or _looks_wrong(words, new[-1].end, context_seconds, context_text, new_seconds):
         return None
-    if not MIN_WORDS_PER_SECOND * (new_seconds - 0.5) <= len(words) <= MAX_WORDS_PER_SECOND * new_seconds + 2:
+    if len(words) > MAX_WORDS_PER_SECOND * new_seconds + 2:
         return None
     if any(s.end < context_seconds or s.start < context_seconds - 0.5 for s in new):
-        return None
-    if _repeats(words, normalized_words(context_text)):
         return None
     return [Segment(start=max(s.start, context_seconds), end=max(s.end, context_seconds), text=s.text,
                     words=s.words) for s in new]
