@@ -193,9 +193,7 @@ class Scheduler:
         others = sorted((c for c in candidates[1:] if c[0] == head[0]),
                         key=lambda c: (abs(padded(c[2]) - padded(head[2])), c[1]))
         size = self.max_final_batch_size if head[0] == 0 else self.max_batch_size
-        finals_waiting = sum(1 for c in candidates if c[0] == 0)
-        late = self._clock() - head[1] >= self.economy_wait or finals_waiting > ECONOMY_QUEUE * self.workers
-        economy = head[0] == 0 and late
+        economy = head[0] == 0 and self._late(head[1], sum(1 for c in candidates if c[0] == 0))
         batch = []
         for _, since, _, client in [head] + others[:size - 1]:
             window = client.take_window(economy)
@@ -203,6 +201,10 @@ class Scheduler:
             if window is not None:
                 batch.append((client, window, since))
         return batch
+
+    def _late(self, since: float, finals_waiting: int) -> bool:
+        """Whether finals fall behind: the chosen one waited ``economy_wait`` s, or too many wait."""
+        return self._clock() - since >= self.economy_wait or finals_waiting > ECONOMY_QUEUE * self.workers
 
     # --- workers ------------------------------------------------------------------------------------------
 
