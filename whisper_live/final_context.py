@@ -47,6 +47,18 @@ PROMPT_WORDS = 100
 # up the rest of the sentence. Read speech has 2-4 words a second.
 MAX_WORDS_PER_SECOND = 6.0
 
+# A final window with its replayed context fits in one request: Whisper's 30 s window, less the 3 s of
+# silence the faster_whisper backend's trimmed window needs (it cuts longer audio at its end).
+MAX_FINAL_SECONDS = 27.0
+# ... and a final decoded from the end of its context (``final_beam_size`` above 1) in 24 s: Whisper does worse
+# on new speech in the last seconds of its window (the LJ passage, 20 s of context, mean WER of six starts:
+# 0.058 when context and window may fill 27 s, 0.056 in 24 s, 0.057 in 22 s; 23 s or 26 s of context in
+# 27 s: 0.067).
+MAX_CONTINUED_SECONDS = 24.0
+# Context of a final window asked for economically (the model is behind): a final going on from 8 s of
+# context costs a third of one going on from 20 s (0.11 s against 0.32 s, one core, beam 5).
+ECONOMY_CONTEXT_SECONDS = 8.0
+
 
 def normalized_words(text: str) -> list[str]:
     """Lower-case words without punctuation, for comparing texts."""
@@ -68,6 +80,15 @@ def context_segments(completed: list[Segment], window_start: float, max_seconds:
     if chosen and window_start - chosen[0].start < MIN_CONTEXT_SECONDS:
         return []
     return chosen
+
+
+def context_budget(configured: float, window_seconds: float, continued: bool, economy: bool = False) -> float:
+    """Seconds of context a final window of ``window_seconds`` may replay: ``configured``, less when it would
+    not fit in one request with the window (``continued``: decoded from the context's end) or when the model
+    is behind (``economy``)."""
+    limit = MAX_CONTINUED_SECONDS if continued else MAX_FINAL_SECONDS
+    wanted = min(configured, ECONOMY_CONTEXT_SECONDS) if economy else configured
+    return min(wanted, limit - window_seconds)
 
 
 def replay_from(completed: list[Segment], keep_from: int, max_seconds: float) -> int:

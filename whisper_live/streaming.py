@@ -51,18 +51,6 @@ from whisper_live.transcriber.base import Request, Result
 from whisper_live.utterances import DEFAULT_SCHEDULE, ONSET, Utterances
 from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window
 
-# A final window with its replayed context fits in one request: Whisper's 30 s window, less the 3 s of
-# silence the faster_whisper backend's trimmed window needs (it cuts longer audio at its end).
-MAX_FINAL_SECONDS = 27.0
-# ... and a final decoded from the end of its context (``final_beam_size`` above 1) in 24 s: Whisper does worse
-# on new speech in the last seconds of its window (the LJ passage, 20 s of context, mean WER of six starts:
-# 0.058 when context and window may fill 27 s, 0.056 in 24 s, 0.057 in 22 s; 23 s or 26 s of context in
-# 27 s: 0.067).
-MAX_CONTINUED_SECONDS = 24.0
-# Context of a final window asked for economically (the model is behind): a final going on from 8 s of
-# context costs a third of one going on from 20 s (0.11 s against 0.32 s, one core, beam 5).
-ECONOMY_CONTEXT_SECONDS = 8.0
-
 __all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
 
 
@@ -251,7 +239,7 @@ class StreamingSession:
         """Hand out the next window (at most one is in flight); None when there is nothing to do.
 
         ``economy``: the model is behind (the scheduler says so); a final window then replays at most
-        ``ECONOMY_CONTEXT_SECONDS`` of context.
+        ``final_context.ECONOMY_CONTEXT_SECONDS`` of context.
         """
         kind = self._due_kind()
         if kind is None:
@@ -291,10 +279,9 @@ class StreamingSession:
     def _context(self, kind: str, start: int, end: int, forced: bool, economy: bool = False) -> tuple[int, str]:
         """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only."""
         if kind == FINAL and not forced and start != self._no_context_at:
-            limit = MAX_CONTINUED_SECONDS if self.config.final_beam_size > 1 else MAX_FINAL_SECONDS
-            room = limit - (end - start) / SAMPLE_RATE
-            wanted = min(self._context_seconds, ECONOMY_CONTEXT_SECONDS) if economy else self._context_seconds
-            return final_context.context_for(self.completed, start, self._buffer_start, min(wanted, room))
+            seconds = final_context.context_budget(self._context_seconds, (end - start) / SAMPLE_RATE,
+                                                   continued=self.config.final_beam_size > 1, economy=economy)
+            return final_context.context_for(self.completed, start, self._buffer_start, seconds)
         return 0, ""
 
     def _silent_lead(self, start: int) -> int:
