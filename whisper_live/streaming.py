@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import collections
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
 import numpy as np
@@ -46,9 +45,10 @@ import numpy as np
 from whisper_live import cuts
 from whisper_live import final_context
 from whisper_live.commit_rules import CommitRules
-from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
+from whisper_live.protocol import SAMPLE_RATE, Segment
+from whisper_live.session_config import SessionConfig
 from whisper_live.transcriber.base import Request, Result
-from whisper_live.utterances import DEFAULT_SCHEDULE, ONSET, Utterances
+from whisper_live.utterances import ONSET, Utterances
 from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window
 
 __all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
@@ -60,37 +60,6 @@ class SpeechDetector(Protocol):
     frame_samples: int
 
     def feed(self, audio: np.ndarray) -> np.ndarray: ...
-
-
-@dataclass
-class SessionConfig:
-    language: Optional[str] = None
-    task: str = "transcribe"
-    initial_prompt: Optional[str] = None
-    hotwords: Optional[str] = None
-    word_timestamps: bool = False
-    no_speech_thresh: float = 0.45
-    same_output_threshold: int = 10
-    vad: VadParameters = field(default_factory=VadParameters)
-    max_buffer: float = 45.0  # seconds of audio kept at most
-    max_window: float = 25.0  # seconds of audio in one model call at most
-    partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
-    min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
-    agreement_after: float = 4.0  # a partial window longer than this may commit agreed segments
-    # ... and past this, it may commit them even where the VAD hears no pause near the segment's end (a
-    # reader can go 10 s without one; waiting for the final would cost that much latency). 4 s and 6 s
-    # against 5 s and 8 s: final latency max 4.5 s against 6.3 s on the bench's --mixed speakers.
-    agreement_in_speech_after: float = 6.0
-    # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
-    # around a short phrase (whisper_live/final_context.py); 0 turns it off.
-    final_context: float = 8.0
-    # Above 1, final windows are decoded as offline Whisper decodes: beam search of this width, conditioned on
-    # the committed text before them, going on from the end of their replayed context. More accurate (with
-    # 20 s of context), at about twice the model time of greedy finals (docs/streaming.md).
-    final_beam_size: int = 1
-    # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
-    # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
-    endpoint_schedule: tuple = DEFAULT_SCHEDULE
 
 
 class StreamingSession:
