@@ -64,7 +64,7 @@ def test_bench_two_clients_against_the_real_server(request, tmp_path, capsys):
 
     code = bench_main.main(server_args(request) + [
         "--clients", "2", "--audio", str(wav), "--reference", str(reference), "--stagger", "0.5",
-        "--finish-timeout", "60", "--idle-sample", "0.5",
+        "--finish-timeout", "60", "--idle-sample", "0.5", "--starts", "2",
     ])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -80,6 +80,10 @@ def test_bench_two_clients_against_the_real_server(request, tmp_path, capsys):
     assert run["wer"] is not None and run["wer"] < 0.5, run["per_client"]
     assert doc["offline"].get("wer") is not None and doc["offline"]["wer"] < 0.5, doc["offline"]
     assert run["wer_offline"] == doc["offline"]["wer"]
+    # --starts 2: the second client streamed the clip 0.137 s later, transcribed offline on its own
+    late = f"{wav} +{audio_mod.START_STEP:.3f} s"
+    assert [c["audio"] for c in run["per_client"]] == [str(wav), late]
+    assert [a["audio"] for a in doc["offline"]["per_audio"]] == [str(wav), late]
     if run["server"] is not None:
         assert run["server"]["cpu_percent"] is not None and run["server"]["rss_peak_mb"] > 50
     for client in run["per_client"]:
@@ -147,7 +151,7 @@ def test_direct_bench_streams_each_audio_once_per_start(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     doc = json.loads(out.strip().splitlines()[-1])
-    assert doc["config"]["starts"] == [0.0, direct.START_STEP]
+    assert doc["config"]["starts"] == [0.0, audio_mod.START_STEP]
     (row,) = doc["per_audio"]
     assert len(row["wer_runs"]) == 2 and all(w < 0.5 for w in row["wer_runs"]), row
     assert abs(doc["wer"] - sum(doc["wer_runs"]) / 2) < 1e-4

@@ -30,7 +30,7 @@ def test_stream_ends_an_utterance_still_going_at_the_end_of_the_audio():
 
 def test_a_late_start_puts_silence_before_the_audio_and_moves_the_utterances():
     from whisper_live.bench.audio import Speech
-    from whisper_live.bench.direct import late
+    from whisper_live.bench.audio import late
 
     original = Speech(audio=np.ones(16000, dtype=np.float32), reference="a b", source="x",
                       segments=[(0.0, 0.5, "a"), (0.5, 1.0, "b")])
@@ -40,6 +40,19 @@ def test_a_late_start_puts_silence_before_the_audio_and_moves_the_utterances():
     assert moved.segments == [(0.25, 0.75, "a"), (0.75, 1.25, "b")]
     assert moved.reference == "a b" and moved.source == "x"
     assert late(original, 0.0) is original
+
+
+def test_several_starts_are_separate_audio_named_by_their_lead():
+    from whisper_live.bench.audio import START_STEP, Speech, with_starts
+
+    a = Speech(audio=np.ones(1600, dtype=np.float32), reference="a", source="a.flac")
+    b = Speech(audio=np.ones(3200, dtype=np.float32), reference="b", source="b.flac")
+    assert with_starts([a, b], 1) == [a, b]
+    first_a, first_b, late_a, late_b = with_starts([a, b], 2)
+    assert (first_a, first_b) == (a, b)
+    assert (late_a.source, late_b.source) == (f"a.flac +{START_STEP:.3f} s", f"b.flac +{START_STEP:.3f} s")
+    lead = int(round(START_STEP * 16000))
+    assert len(late_b.audio) == 3200 + lead and not late_b.audio[:lead].any() and late_b.reference == "b"
 
 
 def _row(wer, partial, final, text):

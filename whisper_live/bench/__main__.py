@@ -51,6 +51,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="speakers take turns over four sets of ../shared/audio: the LJ Speech passage, "
                         "and the Hi-Fi TTS, LibriSpeech and CMU ARCTIC folders joined (%s)"
                         % ", ".join(audio_mod.MIXED))
+    g.add_argument("--starts", type=int, default=1,
+                   help="give the speakers each audio at this many starts, each %.3f s later than the one "
+                        "before (silence put before it), as separate audio with its own offline WER: where "
+                        "the windows fall moves the WER by a few words, so with one start all speakers of "
+                        "one audio are one sample (default 1)" % audio_mod.START_STEP)
     g.add_argument("--reference", action="append",
                    help="reference transcript: the text, or a file holding it; once per --audio, in order")
     g.add_argument("--duration", type=float, help="use only the first DURATION seconds of the audio")
@@ -114,6 +119,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("nothing to do: no speaking and no silent clients")
     if args.loops < 1:
         p.error("--loops must be at least 1")
+    if args.starts < 1:
+        p.error("--starts must be at least 1")
     if args.frame_samples <= 0 or args.frame_samples > 10 * 16000:
         p.error("--frame-samples must be between 1 and 160000")
     if args.mixed and args.audio:
@@ -191,6 +198,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     speeches = audio_mod.read_speeches(args)
     if speeches is None:
         return 2
+    speeches = audio_mod.with_starts(speeches, args.starts)
     date = report.utc_now()
 
     runs: list[dict] = []

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -18,6 +18,9 @@ import numpy as np
 from whisper_live.protocol import SAMPLE_RATE
 
 LOOP_GAP = 1.0  # seconds of silence between two loops of the audio (--loops)
+# --starts: each further start is this much later; not a multiple of the VAD's 32 ms frame, so every start
+# cuts the audio into different frames (and offline into different 30 s windows)
+START_STEP = 0.137
 LONG_CLIP = "en/long/ljspeech_LJ001-0001_to_0032_concat.flac"
 # ``--mixed``: one continuous reader and three folders of other speakers' utterances, each joined into a
 # stream (join_folder); every set with a trustworthy reference in ../shared/audio/en.
@@ -294,6 +297,31 @@ def silence(seconds: float, kind: str = "noise", seed: int = 0) -> np.ndarray:
     if kind == "noise":
         return (np.random.default_rng(seed).standard_normal(n) * 1e-3).astype(np.float32)
     raise ValueError(f"unknown silence kind {kind!r}: use zero or noise")
+
+
+def late(speech: Speech, seconds: float) -> Speech:
+    """``speech`` starting ``seconds`` later: digital silence put before it (utterance times moved too)."""
+    if seconds <= 0:
+        return speech
+    lead = int(round(seconds * SAMPLE_RATE))
+    segments = None if speech.segments is None else [
+        (start + seconds, end + seconds, text) for start, end, text in speech.segments]
+    return replace(speech, audio=np.concatenate([np.zeros(lead, dtype=np.float32), speech.audio]),
+                   segments=segments)
+
+
+def with_starts(speeches: list[Speech], starts: int) -> list[Speech]:
+    """Each speech ``starts`` times, each start START_STEP s later than the one before, as separate audio.
+
+    Ordered start by start (all speeches at the first start, then all at the second, ...), so speakers
+    taking them in turn get different audio first and different starts after. The later ones are named
+    with their lead, e.g. ``ljspeech.flac +0.137 s``.
+    """
+    out = []
+    for k in range(starts):
+        lead = round(k * START_STEP, 3)
+        out += [replace(late(s, lead), source=f"{s.source} +{lead:.3f} s") if lead else s for s in speeches]
+    return out
 
 
 def load_speeches(args: argparse.Namespace) -> list[Speech]:

@@ -31,9 +31,6 @@ from whisper_live.bench import audio, report
 from whisper_live.protocol import SAMPLE_RATE
 
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
-# --starts: each further start is this much later; not a multiple of the VAD's 32 ms frame, so every start
-# cuts the audio into different frames (and offline into different 30 s windows)
-START_STEP = 0.137
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -62,7 +59,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="stream (and transcribe offline) each audio this many times, each start %.3f s later "
                         "than the one before (silence put before the audio), and report the mean WER with its "
                         "range: one start's WER moves by a few words with any change of where the windows "
-                        "fall (default 1)" % START_STEP)
+                        "fall (default 1)" % audio.START_STEP)
     p.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription")
     p.add_argument("--show-text", action="store_true", help="also print each streaming transcript")
@@ -123,17 +120,6 @@ def load_speeches(args: argparse.Namespace) -> list:
     return speeches
 
 
-def late(speech, seconds: float):
-    """``speech`` starting ``seconds`` later: digital silence put before it (utterance times moved too)."""
-    if seconds <= 0:
-        return speech
-    lead = int(round(seconds * SAMPLE_RATE))
-    segments = None if speech.segments is None else [
-        (start + seconds, end + seconds, text) for start, end, text in speech.segments]
-    return dataclasses.replace(speech, audio=np.concatenate([np.zeros(lead, dtype=np.float32), speech.audio]),
-                               segments=segments)
-
-
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     speeches = audio.read_speeches(args, load_speeches)
@@ -155,10 +141,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         config.final_context = args.final_context
     if args.final_beam_size is not None:
         config.final_beam_size = args.final_beam_size
-    offsets = [round(k * START_STEP, 3) for k in range(args.starts)]
+    offsets = [round(k * audio.START_STEP, 3) for k in range(args.starts)]
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
     for offset in offsets:
-        shifted = [late(speech, offset) for speech in speeches]
+        shifted = [audio.late(speech, offset) for speech in speeches]
         rows = [stream_speech(speech, model_dir, args, config, vad) for speech in shifted]
         runs.append({"offset": offset, "rows": rows,
                      "wer": wer_mod.corpus_wer([s.reference for s in speeches], [r["text"] for r in rows]),
