@@ -62,7 +62,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "fall (default 1)" % audio.START_STEP)
     p.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription")
-    p.add_argument("--show-text", action="store_true", help="also print each streaming transcript")
+    p.add_argument("--show-text", action="store_true", help="also print the streaming transcript (the JSON line then has every start's, "
+                                                         "and the offline ones)")
     # what the load bench's audio loader also reads: no explicit reference, one loop
     p.set_defaults(reference=None, loops=1)
     args = p.parse_args(argv)
@@ -163,7 +164,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                                  "final_beam_size": config.final_beam_size,
                                  "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
                       **summary,
-                      "per_audio": [{k: v for k, v in r.items() if k != "text" or args.show_text} for r in rows]}))
+                      "per_audio": [{k: v for k, v in r.items()
+                                     if not k.startswith(("text", "offline_text")) or args.show_text}
+                                    for r in rows]}))
     return 0
 
 
@@ -208,11 +211,14 @@ def combine(runs: list[dict], speeches: list) -> list[dict]:
         row["windows"] = {kind: {"windows": round(f["windows"], 1) if len(mine) > 1 else int(f["windows"]),
                                  "model_s": round(f["model_s"], 2)} for kind, f in windows.items()}
         row["text"] = mine[0]["text"]
+        if len(runs) > 1:
+            row["text_runs"] = [r["text"] for r in mine]
         if runs[0]["offline"] is not None:
             offline = [run["offline"]["per_audio"][i]["wer"] for run in runs]
             row["offline_wer"] = _mean(offline)
             if len(runs) > 1:
                 row["offline_wer_runs"] = offline
+                row["offline_text_runs"] = [run["offline"]["per_audio"][i]["text"] for run in runs]
             row["relative_to_offline"] = report.relative_to_offline(row["wer"], row["offline_wer"])
         rows.append(row)
     return rows
