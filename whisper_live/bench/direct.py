@@ -218,7 +218,7 @@ def combine(runs: list[dict], speeches: list) -> list[dict]:
             row["offline_wer"] = _mean(offline)
             if len(runs) > 1:
                 row["offline_wer_runs"] = offline
-                row["offline_text_runs"] = [run["offline"]["per_audio"][i]["text"] for run in runs]
+                row["offline_text_runs"] = [run["offline"]["per_audio"][i].get("text") for run in runs]
             row["relative_to_offline"] = report.relative_to_offline(row["wer"], row["offline_wer"])
         rows.append(row)
     return rows
