@@ -46,6 +46,12 @@ PROMPT_WORDS = 100
 # plus two, ran on past the audio: Whisper, asked to go on after a phrase that ends mid-sentence, can make
 # up the rest of the sentence. Read speech has 2-4 words a second.
 MAX_WORDS_PER_SECOND = 6.0
+# A continuation repeats its context when it writes four words in a row of the context's last twelve again
+# (it went back to the last phrase it heard), not for any three words the context has too: read text says
+# "the middle ages" or "the forms of printed letters" twice within 20 s. On the LJ passage the stricter
+# test refused one continuation in ten, nearly all of them good ones, each then decoded again without
+# context.
+CONTINUATION_TAIL_WORDS = 12
 
 # A final window with its replayed context fits in one request: Whisper's 30 s window, less the 3 s of
 # silence the faster_whisper backend's trimmed window needs (it cuts longer audio at its end).
@@ -181,11 +187,12 @@ def _heard_as(word: str, heard: list[str]) -> int:
     return 1
 
 
-def _repeats(new: list[str], context: list[str]) -> bool:
-    """Three words in a row that the new part takes from the context, or says twice."""
-    seen = {tuple(context[i:i + 3]) for i in range(len(context) - 2)}
+def _repeats(new: list[str], context: list[str], run: int = 3) -> bool:
+    """``run`` words in a row that the new part takes from the context early on, or three it says twice."""
+    seen = {tuple(context[i:i + run]) for i in range(len(context) - run + 1)}
+    taken = [tuple(new[i:i + run]) for i in range(len(new) - run + 1)]
     grams = [tuple(new[i:i + 3]) for i in range(len(new) - 2)]
-    return any(g in seen for g in grams[:8]) or len(set(grams)) < len(grams)
+    return any(g in seen for g in taken[:8]) or len(set(grams)) < len(grams)
 
 
 def split_after_context(segments: list[Segment], context_seconds: float, context_text: str,
@@ -201,8 +208,8 @@ def split_after_context(segments: list[Segment], context_seconds: float, context
     words = [w for s in segments for w in s.words]
     split = _split_index(words, context_seconds, context_text)
     new = words[split:]
-    if _looks_wrong([_first_word(w) for w in new], new[-1].end if new else 0.0, context_seconds, context_text,
-                    new_seconds):
+    if _looks_wrong([_first_word(w) for w in new], new[-1].end if new else 0.0, context_seconds,
+                    normalized_words(context_text), new_seconds):
         return None
     kept: list[Segment] = []
     carried: list[Word] = []  # new words of a segment that began in the context
@@ -224,15 +231,16 @@ def split_after_context(segments: list[Segment], context_seconds: float, context
     return kept
 
 
-def _looks_wrong(new: list[str], new_end: float, context_seconds: float, context_text: str,
-                 new_seconds: float) -> bool:
+def _looks_wrong(new: list[str], new_end: float, context_seconds: float, context_words: list[str],
+                 new_seconds: float, run: int = 3) -> bool:
     """Whether the ``new`` words the model heard after the context (the last ending at ``new_end``, seconds
-    from the context's start) cannot be trusted: none, stopping early, too few, or repeating the context."""
+    from the context's start) cannot be trusted: none, stopping early, too few, or repeating
+    ``context_words`` (``run`` of them in a row)."""
     if not new or new_end - context_seconds < new_seconds - TAIL_SECONDS:
         return True
     if len(new) < MIN_WORDS_PER_SECOND * (new_seconds - 0.5):
         return True
-    return _repeats(new, normalized_words(context_text))
+    return _repeats(new, context_words, run)
 
 
 def _segment(words: list[Word], end: float, context_seconds: float) -> Segment:
@@ -251,7 +259,8 @@ def check_continuation(segments: list[Segment], context_seconds: float, context_
     """
     new = [s for s in segments if s.text.strip()]
     words = normalized_words(" ".join(s.text for s in new))
-    if not new or _looks_wrong(words, new[-1].end, context_seconds, context_text, new_seconds):
+    tail = normalized_words(context_text)[-CONTINUATION_TAIL_WORDS:]
+    if not new or _looks_wrong(words, new[-1].end, context_seconds, tail, new_seconds, run=4):
         return None
     if len(words) > MAX_WORDS_PER_SECOND * new_seconds + 2:
         return None

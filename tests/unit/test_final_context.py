@@ -143,3 +143,18 @@ def test_a_continuation_that_stops_early_repeats_the_context_or_runs_on_is_refus
     assert checked(" brought calligraphy to perfection and so on") is None  # the context again
     assert checked(" And it was natural therefore, as every scribe of the age knew well, to write so.") is None
     assert checked(" And it was natural therefore.", start=1.0) is None  # stamped inside the context
+
+
+def test_a_continuation_may_say_again_what_the_context_said_earlier():
+    # 20 s of context; the new words share a phrase with its start, not with its end
+    context = (" And it was a matter of course that in the Middle Ages the craftsmen took care. The forms of"
+               " printed letters should be beautiful. The Middle Ages brought calligraphy to perfection.")
+
+    def checked(text, seconds=5.2):
+        return check_continuation([Segment(start=20.0, end=20.0 + seconds, text=text)], 20.0, context, seconds)
+
+    assert checked(" That the forms of printed letters should follow those of the written character.") is not None
+    # ... but writing the context's last words again is going back, not going on
+    assert checked(" Brought calligraphy to perfection, and the forms of the letters followed it.") is None
+    # a phrase said twice within the new words is a loop
+    assert checked(" the forms of the letters and the forms of the letters and so on again.") is None
