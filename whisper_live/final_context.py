@@ -52,6 +52,11 @@ MAX_WORDS_PER_SECOND = 6.0
 # test refused one continuation in ten, nearly all of them good ones, each then decoded again without
 # context.
 CONTINUATION_TAIL_WORDS = 12
+# ... and, anywhere in it, when it copies this many words in a row from the context: beam search, asked to
+# go on from a window cut inside a sentence, wrote the phrase it heard and then a whole sentence of its
+# prompt again ("... or printing. Now, as all books not primarily intended as picture books consist
+# principally of types composed to form letterpress."). Read text can repeat six words within 20 s.
+COPIED_RUN_WORDS = 8
 
 # A final window with its replayed context fits in one request: Whisper's 30 s window, less the 3 s of
 # silence the faster_whisper backend's trimmed window needs (it cuts longer audio at its end).
@@ -195,6 +200,12 @@ def _repeats(new: list[str], context: list[str], run: int = 3) -> bool:
     return any(g in seen for g in taken[:8]) or len(set(grams)) < len(grams)
 
 
+def _copies(new: list[str], context: list[str], run: int) -> bool:
+    """Whether ``run`` words in a row of ``new`` stand in ``context`` too."""
+    seen = {tuple(context[i:i + run]) for i in range(len(context) - run + 1)}
+    return any(tuple(new[i:i + run]) in seen for i in range(len(new) - run + 1))
+
+
 def split_after_context(segments: list[Segment], context_seconds: float, context_text: str,
                         new_seconds: float) -> Optional[list[Segment]]:
     """The segments about the new audio, or None when the answer cannot be split reliably.
@@ -254,7 +265,8 @@ def check_continuation(segments: list[Segment], context_seconds: float, context_
 
     Such an answer (``Request.decode_from``) holds only the new audio's text, so nothing needs splitting;
     it is refused, as :func:`split_after_context` refuses a split, when its words stop early, are too few,
-    are too many for the new audio (made up), repeat the context, or are stamped before the context's end.
+    are too many for the new audio (made up), repeat the context's end or copy eight of its words in a
+    row anywhere, or are stamped before the context's end.
     Times are seconds from the start of the context and stay so; segments start no earlier than its end.
     """
     new = [s for s in segments if s.text.strip()]
@@ -263,6 +275,8 @@ def check_continuation(segments: list[Segment], context_seconds: float, context_
     if not new or _looks_wrong(words, new[-1].end, context_seconds, tail, new_seconds, run=4):
         return None
     if len(words) > MAX_WORDS_PER_SECOND * new_seconds + 2:
+        return None
+    if _copies(words, normalized_words(context_text), COPIED_RUN_WORDS):
         return None
     if any(s.end < context_seconds or s.start < context_seconds - 0.5 for s in new):
         return None

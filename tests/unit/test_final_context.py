@@ -158,3 +158,17 @@ def test_a_continuation_may_say_again_what_the_context_said_earlier():
     assert checked(" Brought calligraphy to perfection, and the forms of the letters followed it.") is None
     # a phrase said twice within the new words is a loop
     assert checked(" the forms of the letters and the forms of the letters and so on again.") is None
+
+
+def test_a_continuation_that_copies_a_sentence_of_its_context_is_refused():
+    context = (" Now, as all books not primarily intended as picture books consist principally of types composed"
+               " to form letterpress, it is of the first importance that the letter used should be fine in form.")
+    new = " especially as no more time is occupied or cost incurred in casting, setting, or printing."
+
+    def checked(text, seconds=7.0):
+        return check_continuation([Segment(start=20.0, end=20.0 + seconds, text=text)], 20.0, context, seconds)
+
+    assert checked(new) is not None
+    assert checked(new + " Now, as all books not primarily intended as picture books consist principally.") is None
+    # six words in a row again is read text, not a copy
+    assert checked(new + " And all books not primarily intended as pictures") is not None
