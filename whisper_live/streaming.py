@@ -28,9 +28,7 @@ Commit policy (see docs/streaming.md):
 * With ``final_beam_size`` above 1, final windows are decoded as offline Whisper decodes: beam search,
   conditioned on the committed text before them (a prompt). With context the model starts writing where
   the context ends (``Request.decode_from``), so its text needs no split and the context is not decoded
-  again; without, the window is Whisper's whole 30 s one. What partial answers agree on (or a
-  ``max_window`` cut) is then not committed as the greedy partial gave it: the audio up to the cut
-  becomes a final window too.
+  again; without, the window is Whisper's whole 30 s one.
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
   once it came out the same ``min(same_output_threshold, 3)`` times in a row.
 * After END_OF_AUDIO everything not yet committed is transcribed as a final window.
@@ -97,7 +95,6 @@ class StreamingSession:
                                   pause_near=self._snap_to_pause, with_vad=vad is not None)
         self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
         self._no_context_at = -1  # the final window starting here failed with context: retry without
-        self._agreed_until = -1  # a final window ending here decodes agreed text again (cut inside speech)
 
     # --- input ------------------------------------------------------------------------------------------------
 
@@ -307,19 +304,12 @@ class StreamingSession:
             segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
         commit, cut = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
                                          start=window.start, end=window.end, committed_until=self.committed_until)
-        if commit and window.kind == PARTIAL and self.config.final_beam_size > 1:
-            # Thorough finals: what greedy partial answers agree on is not committed as they gave it; the
-            # audio up to the cut becomes a final window, decoded as every other final is.
-            self._final_until, self._final_ready_at = cut, self._clock()
-            self._agreed_until = cut
-            commit, cut = [], self.committed_until
         rest = segments[len(commit):]
         if commit:
             update.completed = self._commit(commit)
         if cut > self.committed_until:
             self.committed_until = cut
-            soft = cut < window.end or window.kind == PARTIAL or cut == self._agreed_until
-            self._soft_cut = cut if soft else -1
+            self._soft_cut = cut if cut < window.end or window.kind == PARTIAL else -1
             self._rules.reset()
         self._served_until = max(self._served_until, self.committed_until)
         self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \

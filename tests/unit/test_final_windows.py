@@ -175,26 +175,3 @@ def test_a_final_window_after_a_short_pause_hears_the_quiet_audio_before_it():
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
     # times stay stream times: the second segment starts where word 4 does
     assert session.completed[1].start == pytest.approx(onset, abs=0.02)
-
-
-def test_with_thorough_finals_agreed_text_is_decoded_again_as_a_final_before_it_commits():
-    # phrases of 6 words, 0.35 s apart (too short to end the utterance): agreement cuts at those pauses
-    audio = np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 6))), silence(0.25)])
-                                             for i in range(0, 60, 6)] + [silence(1.0)])
-    for beam in (1, 5):
-        session, clock = make(final_context=8.0, final_beam_size=beam, endpoint_schedule=((float("inf"), 1.0),))
-        updates = stream(session, clock, audio, ScriptedTranscriber(), end=False)
-        assert committed_words(session) == [f"w{k}" for k in range(60)]
-        committed_by = [w.kind for w, u in updates if u.completed]
-        finals = [w for w, _ in updates if w.kind == FINAL]
-        if beam == 1:  # greedy finals: agreed text is committed as the partial answers gave it
-            assert PARTIAL in committed_by and len(finals) == 1
-            continue
-        # only final windows commit; each agreed stretch of the utterance became one, ending at a pause
-        assert set(committed_by) == {FINAL} and len(finals) >= 3
-        for w in finals[:-1]:
-            assert w.request.beam_size == 5 and abs(audio[w.end]) < 0.01
-        # ... and the ones after the first go on from the text committed before them
-        assert all(w.request.decode_from > 0 and w.request.initial_prompt for w in finals[1:])
-        # in-progress text still came from the partial windows in between
-        assert any(u.partial for w, u in updates if w.kind == PARTIAL)
