@@ -21,7 +21,7 @@ def make(**vad) -> Utterances:
 def test_an_utterance_starts_at_its_first_speech_frame_and_ends_after_the_pause():
     u = make()
     found = events(u, frames(1.0, 0.0) + frames(1.0, 0.9) + frames(1.0, 0.0))
-    # speech from frame 31 (0.992 s) to 1.984 s; under 2 s the full 500 ms pause is needed, which the
+    # speech from frame 31 (0.992 s) to 1.984 s; under 1.5 s the full 500 ms pause is needed, which the
     # 16th quiet frame of 32 ms completes: 1.984 + 0.512
     assert found == [(ONSET, 0.992), (END, 2.496)]
     assert not u.in_speech and u.speech_samples == 31 * FRAME
@@ -39,18 +39,19 @@ def test_the_pause_that_ends_an_utterance_shrinks_as_it_grows():
 def test_frames_between_the_two_thresholds_continue_but_do_not_start_speech():
     u = make(threshold=0.5)
     assert events(u, frames(1.0, 0.4)) == []  # above 0.35, below 0.5: no onset
-    found = events(u, frames(0.5, 0.9) + frames(1.0, 0.4) + frames(1.0, 0.1))
-    # the 0.4 frames kept the utterance open: its speech ends at 2.496 s, not 1.504 s, then 500 ms of quiet
-    assert found == [(ONSET, 0.992), (END, 3.008)]
+    found = events(u, frames(0.5, 0.9) + frames(0.75, 0.4) + frames(1.0, 0.1))
+    # the 0.4 frames kept the utterance open: its speech ends at 2.24 s, not 1.504 s, then (1.25 s long, under
+    # 1.5 s) 500 ms of quiet
+    assert found == [(ONSET, 0.992), (END, 2.752)]
 
 
 def test_the_caller_may_move_the_start_at_an_onset_and_the_pause_follows_it():
     u = make()
     found = []
-    for kind, sample in u.feed(frames(1.0, 0.0) + frames(1.9, 0.9) + frames(0.35, 0.0)):
+    for kind, sample in u.feed(frames(1.0, 0.0) + frames(1.3, 0.9) + frames(0.35, 0.0)):
         found.append(kind)
         if kind == ONSET:
             u.start = sample - SAMPLE_RATE  # e.g. the caller keeps a second before it
-    # 1.9 s of speech counted from a start 1 s earlier is past 2 s: 300 ms end it, not 500 ms
+    # 1.3 s of speech counted from a start 1 s earlier is past 1.5 s: 300 ms end it, not 500 ms
     assert found == [ONSET, END]
     assert len(u.frames) == u.judged // FRAME
