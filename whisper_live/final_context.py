@@ -53,8 +53,9 @@ MAX_WORDS_PER_SECOND = 6.0
 # context.
 CONTINUATION_TAIL_WORDS = 12
 # ... and, anywhere in it, when it copies this many words in a row from the context: beam search, asked to
-# go on from a window cut inside a sentence, wrote the phrase it heard and then a whole sentence of its
-# prompt again ("... or printing. Now, as all books not primarily intended as picture books consist
+# go on from a window cut inside a sentence (seen with a trial that cut finals where partial answers
+# agreed; a final cut at max_window ends so too), wrote the phrase it heard and then a whole sentence of
+# its prompt again ("... or printing. Now, as all books not primarily intended as picture books consist
 # principally of types composed to form letterpress."). Read text can repeat six words within 20 s.
 COPIED_RUN_WORDS = 8
 
@@ -192,18 +193,21 @@ def _heard_as(word: str, heard: list[str]) -> int:
     return 1
 
 
+def _grams(words: list[str], n: int) -> list[tuple]:
+    """Every ``n`` words in a row, in order."""
+    return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+
+
 def _repeats(new: list[str], context: list[str], run: int = 3) -> bool:
     """``run`` words in a row that the new part takes from the context early on, or three it says twice."""
-    seen = {tuple(context[i:i + run]) for i in range(len(context) - run + 1)}
-    taken = [tuple(new[i:i + run]) for i in range(len(new) - run + 1)]
-    grams = [tuple(new[i:i + 3]) for i in range(len(new) - 2)]
-    return any(g in seen for g in taken[:8]) or len(set(grams)) < len(grams)
+    seen = set(_grams(context, run))
+    loops = _grams(new, 3)
+    return any(g in seen for g in _grams(new, run)[:8]) or len(set(loops)) < len(loops)
 
 
 def _copies(new: list[str], context: list[str], run: int) -> bool:
     """Whether ``run`` words in a row of ``new`` stand in ``context`` too."""
-    seen = {tuple(context[i:i + run]) for i in range(len(context) - run + 1)}
-    return any(tuple(new[i:i + run]) in seen for i in range(len(new) - run + 1))
+    return not set(_grams(new, run)).isdisjoint(_grams(context, run))
 
 
 def split_after_context(segments: list[Segment], context_seconds: float, context_text: str,

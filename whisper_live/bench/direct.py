@@ -24,11 +24,8 @@ import sys
 import time
 from typing import Optional
 
-import numpy as np
-
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, report
-from whisper_live.protocol import SAMPLE_RATE
 
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
 
@@ -62,8 +59,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "fall (default 1)" % audio.START_STEP)
     p.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription")
-    p.add_argument("--show-text", action="store_true", help="also print the streaming transcript (the JSON line then has every start's, "
-                                                         "and the offline ones)")
+    p.add_argument("--show-text", action="store_true",
+                   help="also print the streaming transcript (the JSON line then holds every start's, and the "
+                        "offline ones)")
     # what the load bench's audio loader also reads: no explicit reference, one loop
     p.set_defaults(reference=None, loops=1)
     args = p.parse_args(argv)
