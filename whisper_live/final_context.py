@@ -275,12 +275,13 @@ def check_continuation(segments: list[Segment], context_seconds: float, context_
     """
     new = [s for s in segments if s.text.strip()]
     words = normalized_words(" ".join(s.text for s in new))
-    tail = normalized_words(context_text)[-CONTINUATION_TAIL_WORDS:]
+    context_words = normalized_words(context_text)
+    tail = context_words[-CONTINUATION_TAIL_WORDS:]
     if not new or _looks_wrong(words, new[-1].end, context_seconds, tail, new_seconds, run=4):
         return None
     if len(words) > MAX_WORDS_PER_SECOND * new_seconds + 2:
         return None
-    if _copies(words, normalized_words(context_text), COPIED_RUN_WORDS):
+    if _copies(words, context_words, COPIED_RUN_WORDS):
         return None
     if any(s.end < context_seconds or s.start < context_seconds - 0.5 for s in new):
         return None

@@ -318,10 +318,14 @@ def with_starts(speeches: list[Speech], starts: int) -> list[Speech]:
     with their lead, e.g. ``ljspeech.flac +0.137 s``.
     """
     out = []
-    for k in range(starts):
-        lead = round(k * START_STEP, 3)
+    for lead in start_leads(starts):
         out += [replace(late(s, lead), source=f"{s.source} +{lead:.3f} s") if lead else s for s in speeches]
     return out
+
+
+def start_leads(starts: int) -> list[float]:
+    """The silence (s) put before the audio at each of ``starts`` starts: 0, START_STEP, 2 * START_STEP, ..."""
+    return [round(k * START_STEP, 3) for k in range(starts)]
 
 
 def load_speeches(args: argparse.Namespace) -> list[Speech]:

@@ -140,7 +140,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         config.final_context = args.final_context
     if args.final_beam_size is not None:
         config.final_beam_size = args.final_beam_size
-    offsets = [round(k * audio.START_STEP, 3) for k in range(args.starts)]
+    offsets = audio.start_leads(args.starts)
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
     for offset in offsets:
         shifted = [audio.late(speech, offset) for speech in speeches]
