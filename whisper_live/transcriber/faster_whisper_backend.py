@@ -253,6 +253,10 @@ class FasterWhisperTranscriber(Transcriber):
                                        PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0)
         for segment, sub in zip(segments, subsegments):
             segment.words = [Word(w["start"], w["end"], w["word"], w["probability"]) for w in sub.get("words", [])]
+            if segment.words:
+                # faster-whisper moves a segment's ends to its words' (its timestamp tokens are coarser), or
+                # a word's end to the segment's where they disagree by more than 0.5 s: words stay inside
+                segment.start, segment.end = sub["start"], sub["end"]
 
 
 def _tokens_and_logprob(out) -> tuple[list[int], float]:
