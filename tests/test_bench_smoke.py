@@ -139,7 +139,7 @@ def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
     # a clean 8-10 s clip through tiny.en: a transcript that is empty or garbage would fail this
     assert row["wer"] < 0.5 and row["offline_wer"] < 0.5, row
     assert row["windows"]["final"]["windows"] >= 1 and row["windows"]["final"]["model_s"] > 0
-    assert doc["config"]["final_context"] == 8.0 and doc["config"]["final_beam_size"] == 1
+    assert doc["config"]["final_context"] == 20.0 and doc["config"]["final_beam_size"] == 5  # the server's
     assert row["text"] and row["text"] in err
 
 

@@ -42,3 +42,18 @@ class SessionConfig:
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
     endpoint_schedule: tuple = DEFAULT_SCHEDULE
+
+
+# Final windows unless the server's flags say otherwise. faster_whisper decodes them as offline Whisper does,
+# with beam search going on from 20 s of replayed context: with 8 speakers on 2 cores that keeps the latency
+# targets and is the only setting within 10% of offline WER (BENCHMARKS.md). OpenVINO and TensorRT cannot
+# start a transcript mid-window, so they decode finals greedily over 8 s of context and split the answer.
+BEAM_SIZE_BY_BACKEND = {"faster_whisper": 5}
+CONTINUED_CONTEXT = 20.0  # seconds of context for finals decoded with beam search (greedy: SessionConfig's 8)
+
+
+def default_finals(backend: str, beam_size: Optional[int] = None) -> tuple[int, float]:
+    """(final_beam_size, final_context) for a server with ``backend``; ``beam_size``: the one it was given."""
+    if beam_size is None:
+        beam_size = BEAM_SIZE_BY_BACKEND.get(backend, SessionConfig.final_beam_size)
+    return beam_size, CONTINUED_CONTEXT if beam_size > 1 else SessionConfig.final_context

@@ -46,10 +46,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--model", default="tiny.en",
                    help="model name or CTranslate2 directory, as for the server (default tiny.en)")
     p.add_argument("--final_context", type=float, default=None,
-                   help="seconds of committed speech replayed before final windows (default: the server's, 8)")
+                   help="seconds of committed speech replayed before final windows (default: the server's, 20 "
+                        "with beam search, 8 with greedy finals)")
     p.add_argument("--final_beam_size", type=int, default=None,
                    help="above 1, final windows decoded as offline Whisper decodes, with this beam width "
-                        "(default: the server's, 1)")
+                        "(default: the server's with faster_whisper, 5; 1: greedy finals)")
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
@@ -126,7 +127,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     from whisper_live.bench.offline import offline_wers
     from whisper_live.models import ModelNotFound, resolve_model
-    from whisper_live.streaming import SessionConfig
+    from whisper_live.session_config import SessionConfig, default_finals
     from whisper_live.vad import SileroVad
 
     try:
@@ -135,11 +136,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     vad = SileroVad()
-    config = SessionConfig()
-    if args.final_context is not None:
-        config.final_context = args.final_context
-    if args.final_beam_size is not None:
-        config.final_beam_size = args.final_beam_size
+    beam_size, context = default_finals("faster_whisper", args.final_beam_size)
+    config = SessionConfig(final_beam_size=beam_size,
+                           final_context=context if args.final_context is None else args.final_context)
     offsets = audio.start_leads(args.starts)
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
     for offset in offsets:

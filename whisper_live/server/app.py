@@ -25,6 +25,7 @@ from whisper_live.models import ModelNotFound, resolve_model
 from whisper_live.scheduler import Admission, LockedRunner, Scheduler
 from whisper_live.server.client_manager import ClientManager
 from whisper_live.server.serve_client import ServeClient
+from whisper_live.session_config import default_finals
 from whisper_live.streaming import SessionConfig, StreamingSession
 from whisper_live.transcriber import BackendUnavailable, load_transcriber
 
@@ -52,8 +53,15 @@ class ServerConfig:
     inference_mode: str = "scheduler"  # or "locked": thread per client, model behind a lock
     latency_target: float = 2.0
     admission_control: bool = True
-    final_context: float = 8.0  # seconds of committed speech replayed before a final window (0: off)
-    final_beam_size: int = 1  # above 1: final windows decoded as offline Whisper decodes (streaming.py)
+    # Seconds of committed speech replayed before a final window (0: off), and above 1, final windows decoded
+    # as offline Whisper decodes (streaming.py). None: what suits the backend (session_config.default_finals).
+    final_context: Optional[float] = None
+    final_beam_size: Optional[int] = None
+
+    def __post_init__(self):
+        self.final_beam_size, context = default_finals(self.backend, self.final_beam_size)
+        if self.final_context is None:
+            self.final_context = context
 
 
 class ModelPool:

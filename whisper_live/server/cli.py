@@ -12,13 +12,20 @@ import threading
 from whisper_live.transcriber import BACKENDS
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, except None: such a flag's help says what it defaults to."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     cores = os.cpu_count() or 1
     parser = argparse.ArgumentParser(
         prog="run_server.py",
         description="Real-time speech transcription server (WhisperLive WebSocket protocol). With no flag it "
                     "serves the bundled Whisper tiny.en model on port 9090.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=_HelpFormatter)
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (127.0.0.1: this machine only)")
     parser.add_argument("--port", "-p", type=int, default=9090, help="TCP port for WebSocket clients (and the web page)")
     parser.add_argument("--backend", "-b", choices=BACKENDS, default="faster_whisper",
@@ -52,18 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency_target", type=float, default=2.0,
                         help="admission: refuse (WAIT) new clients when final transcripts would take longer "
                              "than this many seconds")
-    parser.add_argument("--final_context", type=float, default=8.0,
+    parser.add_argument("--final_context", type=float, default=None,
                         help="seconds of already-committed speech replayed before each final window so that "
-                             "the model hears the sentence around a short phrase (default 8: more accurate on "
-                             "real speech, for about twice the model time of final windows); 0 turns it off "
+                             "the model hears the sentence around a short phrase; 0 turns it off. Default: 20 "
+                             "with beam-searched finals (--final_beam_size above 1), 8 with greedy ones "
                              "(docs/streaming.md)")
-    parser.add_argument("--final_beam_size", type=int, default=1,
+    parser.add_argument("--final_beam_size", type=int, default=None,
                         help="above 1, decode final windows as offline Whisper does: beam search of this width, "
                              "conditioned on the committed text before them, going on from the end of the "
-                             "replayed context; one final per model call. With --final_context 20 and 5 it is "
-                             "the most accurate setting, for about twice the model time of final windows (on 2 "
-                             "cores, 12 speakers within the latency targets, 16 with greedy finals). Default 1: "
-                             "greedy finals (docs/streaming.md)")
+                             "replayed context; one final per model call. 1: greedy finals, which split an "
+                             "answer that covers the context too (less accurate, for about two thirds of "
+                             "the model time; on 2 cores 16 continuous speakers within the latency targets "
+                             "against 12). Default: 5 with faster_whisper, 1 with the "
+                             "other backends, which cannot start a transcript mid-window (docs/streaming.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
@@ -92,8 +100,8 @@ def config_from_args(args):
         max_clients=args.max_clients, max_connection_time=args.max_connection_time, cache_path=args.cache_path,
         cpu_threads=threads, workers=workers, max_batch_size=max(1, args.max_batch_size),
         inference_mode=args.inference_mode, latency_target=args.latency_target,
-        admission_control=not args.no_admission_control, final_context=max(0.0, args.final_context),
-        final_beam_size=max(1, args.final_beam_size))
+        admission_control=not args.no_admission_control, final_context=None if args.final_context is None else max(0.0, args.final_context),
+        final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size))
 
 
 def main(argv=None) -> int:

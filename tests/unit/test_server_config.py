@@ -1,0 +1,45 @@
+"""How the server's flags become its configuration: the finals each backend gets unless told otherwise."""
+
+from whisper_live.server.app import ServerConfig
+from whisper_live.server.cli import build_parser, config_from_args
+from whisper_live.session_config import default_finals
+
+
+def config(*flags):
+    return config_from_args(build_parser().parse_args(list(flags)))
+
+
+def test_faster_whisper_decodes_finals_with_beam_search_over_20_s_of_context_by_default():
+    assert default_finals("faster_whisper") == (5, 20.0)
+    assert (config().final_beam_size, config().final_context) == (5, 20.0)
+    cfg = ServerConfig()
+    assert (cfg.final_beam_size, cfg.final_context) == (5, 20.0)
+
+
+def test_backends_that_cannot_start_mid_window_default_to_greedy_finals_over_8_s():
+    for backend in ("openvino", "tensorrt"):
+        assert default_finals(backend) == (1, 8.0)
+        cfg = config("--backend", backend)
+        assert (cfg.final_beam_size, cfg.final_context) == (1, 8.0)
+
+
+def test_greedy_finals_asked_for_get_the_greedy_context_unless_it_is_given():
+    assert (config("--final_beam_size", "1").final_beam_size, config("--final_beam_size", "1").final_context) \
+        == (1, 8.0)
+    cfg = config("--final_beam_size", "1", "--final_context", "0")
+    assert (cfg.final_beam_size, cfg.final_context) == (1, 0.0)
+    cfg = config("--backend", "openvino", "--final_beam_size", "3")
+    assert (cfg.final_beam_size, cfg.final_context) == (3, 20.0)
+    cfg = ServerConfig(final_context=12.0)
+    assert (cfg.final_beam_size, cfg.final_context) == (5, 12.0)
+
+
+def test_flags_out_of_range_are_clamped():
+    cfg = config("--final_beam_size", "0", "--final_context", "-3")
+    assert (cfg.final_beam_size, cfg.final_context) == (1, 0.0)
+
+
+def test_help_states_each_default():
+    text = build_parser().format_help()
+    assert "default: None" not in text
+    assert "Default: 5 with faster_whisper" in " ".join(text.split())
