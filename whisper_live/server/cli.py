@@ -69,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "conditioned on the committed text before them, going on from the end of the "
                              "replayed context; one final per model call. 1: greedy finals, which split an "
                              "answer that covers the context too (less accurate, for about two thirds of "
-                             "the model time; on 2 cores 16 continuous speakers within the latency targets "
-                             "against 12). Default: 5 with faster_whisper, 1 with the "
-                             "other backends, which cannot start a transcript mid-window (docs/streaming.md)")
+                             "the model time). Default: 5 with faster_whisper, 1 with the "
+                             "other backends, which cannot start a transcript mid-window (docs/streaming.md). With 5, "
+                             "2 cores serve 16 continuous speakers within the latency targets (BENCHMARKS.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
