@@ -69,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "conditioned on the committed text before them, going on from the end of the "
                              "replayed context; one final per model call. 1: greedy finals, which split an "
                              "answer that covers the context too (less accurate, for about two thirds of "
-                             "the model time). Default: 5 with faster_whisper, 1 with the "
-                             "other backends, which cannot start a transcript mid-window (docs/streaming.md). With 5, "
-                             "2 cores serve 16 continuous speakers within the latency targets (BENCHMARKS.md)")
+                             "the model time). Default: 5 with faster_whisper, 1 with the other backends, "
+                             "which cannot start a transcript mid-window (docs/streaming.md). With 5, 2 cores "
+                             "serve 16 continuous speakers within the latency targets (BENCHMARKS.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
@@ -100,7 +100,9 @@ def config_from_args(args):
         max_clients=args.max_clients, max_connection_time=args.max_connection_time, cache_path=args.cache_path,
         cpu_threads=threads, workers=workers, max_batch_size=max(1, args.max_batch_size),
         inference_mode=args.inference_mode, latency_target=args.latency_target,
-        admission_control=not args.no_admission_control, final_context=None if args.final_context is None else max(0.0, args.final_context),
+        admission_control=not args.no_admission_control,
+        # None: what suits the backend (ServerConfig)
+        final_context=None if args.final_context is None else max(0.0, args.final_context),
         final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size))
 
 
