@@ -52,8 +52,12 @@ BEAM_SIZE_BY_BACKEND = {"faster_whisper": 5}
 CONTINUED_CONTEXT = 20.0  # seconds of context for finals decoded with beam search (greedy: SessionConfig's 8)
 
 
-def default_finals(backend: str, beam_size: Optional[int] = None) -> tuple[int, float]:
-    """(final_beam_size, final_context) for a server with ``backend``; ``beam_size``: the one it was given."""
+def default_finals(backend: str, beam_size: Optional[int] = None,
+                   context: Optional[float] = None) -> tuple[int, float]:
+    """(final_beam_size, final_context) for a server with ``backend``: those it was given (not None), else
+    the defaults above (the context's follows the beam size)."""
     if beam_size is None:
         beam_size = BEAM_SIZE_BY_BACKEND.get(backend, SessionConfig.final_beam_size)
-    return beam_size, CONTINUED_CONTEXT if beam_size > 1 else SessionConfig.final_context
+    if context is None:
+        context = CONTINUED_CONTEXT if beam_size > 1 else SessionConfig.final_context
+    return beam_size, context

@@ -24,8 +24,8 @@ def test_backends_that_cannot_start_mid_window_default_to_greedy_finals_over_8_s
 
 
 def test_greedy_finals_asked_for_get_the_greedy_context_unless_it_is_given():
-    assert (config("--final_beam_size", "1").final_beam_size, config("--final_beam_size", "1").final_context) \
-        == (1, 8.0)
+    cfg = config("--final_beam_size", "1")
+    assert (cfg.final_beam_size, cfg.final_context) == (1, 8.0)
     cfg = config("--final_beam_size", "1", "--final_context", "0")
     assert (cfg.final_beam_size, cfg.final_context) == (1, 0.0)
     cfg = config("--backend", "openvino", "--final_beam_size", "3")

@@ -27,6 +27,7 @@ from typing import Optional
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, report
 
+BACKEND = "faster_whisper"  # what the bench drives the streaming core with (and the server's defaults for it)
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
 
 
@@ -136,9 +137,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     vad = SileroVad()
-    beam_size, context = default_finals("faster_whisper", args.final_beam_size)
-    config = SessionConfig(final_beam_size=beam_size,
-                           final_context=context if args.final_context is None else args.final_context)
+    beam_size, context = default_finals(BACKEND, args.final_beam_size, args.final_context)
+    config = SessionConfig(final_beam_size=beam_size, final_context=context)
     offsets = audio.start_leads(args.starts)
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
     for offset in offsets:
@@ -174,7 +174,7 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
 
     # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each audio's
     # transcript is the same whichever audio went before it.
-    transcriber = load_transcriber("faster_whisper", model_dir, model_name=args.model, cpu_threads=args.cpu_threads)
+    transcriber = load_transcriber(BACKEND, model_dir, model_name=args.model, cpu_threads=args.cpu_threads)
     language = config.language if transcriber.multilingual else "en"
     session = StreamingSession(dataclasses.replace(config, language=language), vad.new_stream())
     try:

@@ -59,9 +59,8 @@ class ServerConfig:
     final_beam_size: Optional[int] = None
 
     def __post_init__(self):
-        self.final_beam_size, context = default_finals(self.backend, self.final_beam_size)
-        if self.final_context is None:
-            self.final_context = context
+        self.final_beam_size, self.final_context = default_finals(self.backend, self.final_beam_size,
+                                                                  self.final_context)
 
 
 class ModelPool:
