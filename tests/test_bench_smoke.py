@@ -140,6 +140,7 @@ def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
     assert row["wer"] < 0.5 and row["offline_wer"] < 0.5, row
     assert row["windows"]["final"]["windows"] >= 1 and row["windows"]["final"]["model_s"] > 0
     assert doc["config"]["final_context"] == 20.0 and doc["config"]["final_beam_size"] == 5  # the server's
+    assert doc["config"]["refine_agreed_within"] == 1.5
     assert row["text"] and row["text"] in err
 
 

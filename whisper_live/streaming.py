@@ -28,7 +28,9 @@ Commit policy (see docs/streaming.md):
 * With ``final_beam_size`` above 1, final windows are decoded as offline Whisper decodes: beam search,
   conditioned on the committed text before them (a prompt). With context the model starts writing where
   the context ends (``Request.decode_from``), so its text needs no split and the context is not decoded
-  again; without, the window is Whisper's whole 30 s one.
+  again; without, the window is Whisper's whole 30 s one. Text that partial answers agree on is then, while
+  the model keeps up (its audio arrived at most ``refine_agreed_within`` seconds before the agreement),
+  not committed as the greedy partials gave it: the audio up to the cut becomes a final window too.
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
   once it came out the same ``min(same_output_threshold, 3)`` times in a row.
 * After END_OF_AUDIO everything not yet committed is transcribed as a final window.
@@ -95,6 +97,7 @@ class StreamingSession:
                                   pause_near=self._snap_to_pause, with_vad=vad is not None)
         self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
         self._no_context_at = -1  # the final window starting here failed with context: retry without
+        self._refine_until = -1  # a final window ending here decodes agreed text again (see _defer_agreed)
 
     # --- input ------------------------------------------------------------------------------------------------
 
@@ -232,7 +235,7 @@ class StreamingSession:
                           # (with context, the trimmed window: as accurate as the whole one, at less cost)
                           full_window=thorough and not decode_from, decode_from=decode_from)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
-                                context=context, context_text=context_text, lead=lead)
+                                context=context, context_text=context_text, lead=lead, taken_at=self._clock())
         self._served_until = max(self._served_until, end)
         return self.in_flight
 
@@ -304,12 +307,15 @@ class StreamingSession:
             segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
         commit, cut = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
                                          start=window.start, end=window.end, committed_until=self.committed_until)
+        if commit and window.kind == PARTIAL and not window.forced and self._defer_agreed(window, cut):
+            commit, cut = [], self.committed_until
         rest = segments[len(commit):]
         if commit:
             update.completed = self._commit(commit)
         if cut > self.committed_until:
             self.committed_until = cut
-            self._soft_cut = cut if cut < window.end or window.kind == PARTIAL else -1
+            soft = cut < window.end or window.kind == PARTIAL or cut == self._refine_until
+            self._soft_cut = cut if soft else -1
             self._rules.reset()
         self._served_until = max(self._served_until, self.committed_until)
         self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
@@ -317,6 +323,22 @@ class StreamingSession:
         update.partial = list(self.partial)
         self._trim()
         return update
+
+    def _defer_agreed(self, window: Window, cut: int) -> bool:
+        """Whether agreed text up to ``cut`` becomes a final window instead of committing as greedy text.
+
+        Only with offline-style finals, and only while the model keeps up: the audio at the cut arrived at
+        most ``refine_agreed_within`` seconds ago (the window's end arrived about when it was taken).
+        """
+        cfg = self.config
+        if cfg.final_beam_size <= 1 or cfg.refine_agreed_within <= 0 or self._final_until > self.committed_until:
+            return False
+        age = self._clock() - window.taken_at + (window.end - cut) / SAMPLE_RATE
+        if age > cfg.refine_agreed_within:
+            return False
+        self._final_until, self._final_ready_at = cut, self._clock()
+        self._refine_until = cut
+        return True
 
     def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
         """A quiet place near ``sample`` in [start, end) to cut at (whisper_live/cuts.py); without VAD, ``sample``."""

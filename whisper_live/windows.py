@@ -28,6 +28,7 @@ class Window:
     context: int = 0  # samples of committed audio before ``start`` included in the request's audio
     context_text: str = ""  # the committed text of that audio
     lead: int = 0  # samples of silence before ``start`` (and any context) included in the request's audio
+    taken_at: float = 0.0  # monotonic time the window was handed out
 
     @property
     def offset(self) -> float:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tests.fakes import ScriptedTranscriber, silence, speech
-from tests.unit.session_driver import committed_words, make, stream
+from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.streaming import FINAL, PARTIAL
 
@@ -175,3 +175,78 @@ def test_a_final_window_after_a_short_pause_hears_the_quiet_audio_before_it():
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
     # times stay stream times: the second segment starts where word 4 does
     assert session.completed[1].start == pytest.approx(onset, abs=0.02)
+
+
+def phrases_without_an_end():
+    """Ten phrases of 6 words, 0.25 s apart: pauses too short to end the utterance, where agreement can cut."""
+    return np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 6))), silence(0.25)])
+                                            for i in range(0, 60, 6)] + [silence(1.0)])
+
+
+class SlowModel:
+    """The scripted transcriber, with every call taking ``seconds`` of the session's clock (a busy model)."""
+
+    def __init__(self, clock, seconds):
+        self.clock, self.seconds, self.model = clock, seconds, ScriptedTranscriber()
+
+    def transcribe_batch(self, requests):
+        self.clock.now += self.seconds
+        return self.model.transcribe_batch(requests)
+
+
+def test_with_thorough_finals_agreed_text_is_decoded_again_as_a_final_while_the_model_keeps_up():
+    audio = phrases_without_an_end()
+    for beam in (1, 5):
+        session, clock = make(final_context=8.0, final_beam_size=beam, refine_agreed_within=1.5,
+                              endpoint_schedule=((float("inf"), 1.0),))
+        updates = stream(session, clock, audio, ScriptedTranscriber(), end=False)
+        assert committed_words(session) == [f"w{k}" for k in range(60)]
+        committed_by = [w.kind for w, u in updates if u.completed]
+        finals = [w for w, _ in updates if w.kind == FINAL]
+        if beam == 1:  # greedy finals: agreed text is committed as the partial answers gave it
+            assert PARTIAL in committed_by and len(finals) == 1
+            continue
+        # only final windows commit; each agreed stretch of the utterance became one, ending at a pause
+        assert set(committed_by) == {FINAL} and len(finals) >= 3
+        for w in finals[:-1]:
+            assert w.request.beam_size == 5 and abs(audio[w.end]) < 0.01
+        # ... and the ones after the first go on from the text committed before them
+        assert all(w.request.decode_from > 0 and w.request.initial_prompt for w in finals[1:])
+        # in-progress text still came from the partial windows in between
+        assert any(u.partial for w, u in updates if w.kind == PARTIAL)
+
+
+def test_agreed_text_commits_at_once_when_the_model_lags_or_refining_is_off():
+    audio = phrases_without_an_end()
+    for model_seconds, within in ((2.0, 1.5), (0.0, 0.0)):
+        session, clock = make(final_context=8.0, final_beam_size=5, refine_agreed_within=within,
+                              endpoint_schedule=((float("inf"), 1.0),))
+        updates = stream(session, clock, audio, SlowModel(clock, model_seconds), end=False)
+        assert committed_words(session) == [f"w{k}" for k in range(60)]
+        # the agreed text arrived more than 1.5 s before the answer (or refining is off): committed as it was
+        assert PARTIAL in [w.kind for w, u in updates if u.completed]
+        assert len([w for w, _ in updates if w.kind == FINAL]) == 1
+
+
+def test_refining_agreed_text_does_not_shorten_a_final_already_due():
+    # The utterance ends while a partial window is in flight. When that partial's answer comes back and
+    # agrees with the one before, the final window of the whole utterance must stay as it is. Tried with
+    # the partial held back at each chunk of the last phrases (some of those answers agree, some do not).
+    words = 24
+    audio = phrases_without_an_end()[:int((0.5 + words / 6 * (6 * 0.5 + 0.25)) * SAMPLE_RATE)]
+    chunks = [audio[i:i + CHUNK] for i in range(0, len(audio), CHUNK)]
+    for hold_from in range(len(chunks) - 12, len(chunks)):
+        session, clock = make(final_context=8.0, final_beam_size=5, refine_agreed_within=10.0,
+                              endpoint_schedule=((float("inf"), 1.0),))
+        model, held = ScriptedTranscriber(), None
+        for n, chunk in enumerate(chunks + [silence(CHUNK / SAMPLE_RATE)] * 8):  # 2 s: the utterance ends
+            session.add_audio(chunk)
+            clock.now += CHUNK / SAMPLE_RATE
+            if n < hold_from:
+                serve(session, model)
+            elif held is None and session.pending() is not None:
+                held = session.take_window()
+        assert held is not None
+        session.apply(held, model.transcribe_batch([held.request])[0])
+        serve(session, model)
+        assert committed_words(session) == [f"w{k}" for k in range(words)], hold_from

@@ -35,8 +35,13 @@ def test_greedy_finals_asked_for_get_the_greedy_context_unless_it_is_given():
 
 
 def test_flags_out_of_range_are_clamped():
-    cfg = config("--final_beam_size", "0", "--final_context", "-3")
-    assert (cfg.final_beam_size, cfg.final_context) == (1, 0.0)
+    cfg = config("--final_beam_size", "0", "--final_context", "-3", "--refine_agreed_within", "-1")
+    assert (cfg.final_beam_size, cfg.final_context, cfg.refine_agreed_within) == (1, 0.0, 0.0)
+
+
+def test_agreed_text_is_refined_while_its_audio_is_at_most_1_5_s_old_unless_told_otherwise():
+    assert config().refine_agreed_within == ServerConfig().refine_agreed_within == 1.5
+    assert config("--refine_agreed_within", "0").refine_agreed_within == 0.0
 
 
 def test_help_states_each_default():

@@ -26,6 +26,7 @@ from typing import Optional
 
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, report
+from whisper_live.session_config import SessionConfig, default_finals
 
 BACKEND = "faster_whisper"  # what the bench drives the streaming core with (and the server's defaults for it)
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
@@ -52,6 +53,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--final_beam_size", type=int, default=None,
                    help="above 1, final windows decoded as offline Whisper decodes, with this beam width "
                         "(default: the server's with faster_whisper, 5; 1: greedy finals)")
+    p.add_argument("--refine_agreed_within", type=float, default=None,
+                   help="with beam-searched finals, agreed text whose audio is at most this old (s) is decoded "
+                        "again as a final; the model is always free here, so nearly all of it is (default: the "
+                        "server's, %.1f; 0: never)" % SessionConfig.refine_agreed_within)
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
@@ -77,6 +82,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("--final_context must be 0 or more")
     if args.final_beam_size is not None and args.final_beam_size < 1:
         p.error("--final_beam_size must be at least 1")
+    if args.refine_agreed_within is not None and args.refine_agreed_within < 0:
+        p.error("--refine_agreed_within must be 0 or more")
     return args
 
 
@@ -128,7 +135,6 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     from whisper_live.bench.offline import offline_wers
     from whisper_live.models import ModelNotFound, resolve_model
-    from whisper_live.session_config import SessionConfig, default_finals
     from whisper_live.vad import SileroVad
 
     try:
@@ -139,6 +145,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     vad = SileroVad()
     beam_size, context = default_finals(BACKEND, args.final_beam_size, args.final_context)
     config = SessionConfig(final_beam_size=beam_size, final_context=context)
+    if args.refine_agreed_within is not None:
+        config.refine_agreed_within = args.refine_agreed_within
     offsets = audio.start_leads(args.starts)
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
     for offset in offsets:
@@ -159,6 +167,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(json.dumps({"bench": "whisper_live.bench.direct", "date": report.utc_now(), "machine": report.machine(),
                       "config": {"model": args.model, "final_context": config.final_context,
                                  "final_beam_size": config.final_beam_size,
+                                 "refine_agreed_within": config.refine_agreed_within,
                                  "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
                       **summary,
                       "per_audio": [{k: v for k, v in r.items()

@@ -57,6 +57,8 @@ class ServerConfig:
     # as offline Whisper decodes (streaming.py). None: what suits the backend (session_config.default_finals).
     final_context: Optional[float] = None
     final_beam_size: Optional[int] = None
+    # With beam-searched finals, agreed text younger than this (s) is decoded again as a final (SessionConfig)
+    refine_agreed_within: float = SessionConfig.refine_agreed_within
 
     def __post_init__(self):
         self.final_beam_size, self.final_context = default_finals(self.backend, self.final_beam_size,
@@ -189,7 +191,8 @@ class TranscriptionServer:
                           no_speech_thresh=options.no_speech_thresh,
                           same_output_threshold=options.same_output_threshold, vad=options.vad_parameters,
                           final_context=self.config.final_context,
-                          final_beam_size=self.config.final_beam_size),
+                          final_beam_size=self.config.final_beam_size,
+                          refine_agreed_within=self.config.refine_agreed_within),
             vad=self.vad().new_stream() if options.use_vad else None)
         client = ServeClient(websocket, options, session, runner,
                              max_connection_time=self.config.max_connection_time, on_close=self.manager.remove)

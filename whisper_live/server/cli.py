@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "the model time). Default: 5 with faster_whisper, 1 with the other backends, "
                              "which cannot start a transcript mid-window (docs/streaming.md). With 5, 2 cores "
                              "serve 16 continuous speakers within the latency targets (BENCHMARKS.md)")
+    parser.add_argument("--refine_agreed_within", type=float, default=1.5,
+                        help="with beam-searched finals: text of a long utterance that two partial answers "
+                             "agree on is decoded again as a final before it commits, when its audio arrived at "
+                             "most this many seconds before; older (the server is busy), it commits as the "
+                             "greedy partials gave it. 0: never (docs/streaming.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
@@ -103,7 +108,8 @@ def config_from_args(args):
         admission_control=not args.no_admission_control,
         # None: what suits the backend (ServerConfig)
         final_context=None if args.final_context is None else max(0.0, args.final_context),
-        final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size))
+        final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size),
+        refine_agreed_within=max(0.0, args.refine_agreed_within))
 
 
 def main(argv=None) -> int:
