@@ -163,12 +163,15 @@ def test_segments_are_clamped_and_words_go_to_their_segment(fake_genai):
 
     t = OpenVINOTranscriber(fake_genai())
     result = t.transcribe_batch([Request(audio=np.zeros(16000 * 2, np.float32), word_timestamps=True)])[0]
-    assert [(s.start, s.end, s.text) for s in result.segments] == [
-        (0.0, 1.0, " Hello there."), (1.0, 2.0, " General Kenobi.")]  # an open end (-1) ends with the audio
     assert [w.word for w in result.segments[0].words] == [" Hello", " there."]
     assert [w.word for w in result.segments[1].words] == [" General", " Kenobi."]
     assert result.segments[1].words[-1].end == 2.0  # clamped to the audio
+    # with words, a segment spans its words (the chunks said 0-1 s and 1 s to the end)
+    assert [(s.start, s.end, s.text) for s in result.segments] == [
+        (0.0, 0.9, " Hello there."), (1.1, 2.0, " General Kenobi.")]
     plain = t.transcribe_batch([Request(audio=np.zeros(16000 * 2, np.float32))])[0]
+    assert [(s.start, s.end, s.text) for s in plain.segments] == [
+        (0.0, 1.0, " Hello there."), (1.0, 2.0, " General Kenobi.")]  # an open end (-1) ends with the audio
     assert all(s.words is None for s in plain.segments)
 
 
@@ -185,7 +188,7 @@ def test_a_request_decoded_from_mid_window_hears_only_the_audio_from_there(fake_
                                          word_timestamps=True)])[0]
     assert heard == [(16000 * 2, "What came before.")]
     # times on the request's clock: 3 s later than the pipeline's
-    assert [(s.start, s.end) for s in result.segments] == [(3.0, 4.0), (4.0, 5.0)]
+    assert [(s.start, s.end) for s in result.segments] == [(3.0, 3.9), (4.1, 5.0)]
     assert [(w.start, w.end) for w in result.segments[0].words] == [(3.0, 3.4), (3.4, 3.9)]
 
 

@@ -296,7 +296,11 @@ class _LanguageDetector:
 
 
 def _assign_words(segments: list[RawSegment], words: list[Word]) -> None:
-    """Give each segment the words whose middle falls into it (the last segment takes the overflow)."""
+    """Give each segment the words whose middle falls into it (the last segment takes the overflow).
+
+    A segment with words then spans them, as in the faster_whisper backend: the chunk's timestamps are
+    coarser than the words', and a word must not stick out of its segment.
+    """
     for segment in segments:
         segment.words = []
     index = 0
@@ -305,3 +309,6 @@ def _assign_words(segments: list[RawSegment], words: list[Word]) -> None:
         while index + 1 < len(segments) and middle >= segments[index + 1].start:
             index += 1
         segments[index].words.append(word)
+    for segment in segments:
+        if segment.words:
+            segment.start, segment.end = segment.words[0].start, segment.words[-1].end
