@@ -23,6 +23,10 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   cost; so offline-style finals are thorough while the machine keeps up, and cheaper when it does not;
 * run the batch and hand every result back.
 
+Its :class:`LoadMeter` also tells the streaming sessions whether the model has room for work that only
+improves accuracy (:meth:`LoadMeter.has_room`: decoding agreed text again as a final), judged by how
+quickly recent finals were served.
+
 A client has at most one window in flight, silence produces no work at all (the streaming core asks for
 a window only when new speech arrived), and committed audio is never transcribed again.
 
@@ -48,6 +52,12 @@ log = logging.getLogger(__name__)
 # of offline-style finals: WER 0.061 against 0.057; docs/streaming.md.)
 ECONOMY_WAIT = 1.0
 ECONOMY_QUEUE = 2
+# Work that only improves accuracy (decoding agreed text again as a final: StreamingSession) is asked for
+# while the finals of the meter's horizon were served within this (s) at p90, from the moment they were due
+# to their result. (The share of time the workers spend on finals does not tell: 0.2-0.37 with 8 and with
+# 16 speakers alike, and the extra finals took 16 speakers from final p90 1.81 s to 2.26-2.45 s. The
+# finals' delay does: about 0.9 s with 8 speakers, 1.0-2.0 s with 12 and 16.)
+ROOM_BELOW_FINAL_DELAY = ECONOMY_WAIT
 
 
 class InferenceClient(Protocol):
@@ -82,6 +92,11 @@ class LoadMeter:
             self._batches.popleft()
         while self._final_delays and self._final_delays[0][0] < now - self.horizon:
             self._final_delays.popleft()
+
+    def has_room(self) -> bool:
+        """Whether the model has room for work that only improves accuracy: finals are served in time."""
+        load = self.snapshot()
+        return load["finals"] < 3 or load["final_delay_p90"] < ROOM_BELOW_FINAL_DELAY
 
     def snapshot(self, clients: Optional[list] = None) -> dict:
         """Load over the horizon; with ``clients``, only the work done for those clients counts."""

@@ -41,10 +41,10 @@ class SessionConfig:
     final_beam_size: int = 1
     # With final_beam_size above 1: text that two partial answers agree on is decoded again as a final window
     # (beam search, context) before it commits, when the audio at its cut arrived at most this many seconds
-    # before the agreement. Under load partial answers lag, and their greedy text then commits at once (a final
-    # on top would push it past the latency target). 0: agreed text commits as the partials gave it. 1.5 s
-    # against 0, 8 speakers through the server: WER +6.1% over offline against +7.3%, 4 speakers beside 12
-    # silent clients +10.7% against +13%, latency max 3.0 s against 3.6 s (BENCHMARKS.md).
+    # before the agreement and the model has room (StreamingSession's has_room). Under load partial answers
+    # lag, and their greedy text then commits at once (a final on top would push it past the latency target).
+    # 0: agreed text commits as the partials gave it. Driven directly (the model always free) it takes the LJ
+    # passage from 0.0598 to 0.0575 (offline 0.054); through the server see BENCHMARKS.md, seventh session.
     refine_agreed_within: float = 1.5
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.

@@ -68,8 +68,11 @@ class StreamingSession:
     """One client's stream. Not thread-safe: the caller serialises access (the server holds a lock)."""
 
     def __init__(self, config: SessionConfig, vad: Optional[SpeechDetector] = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, has_room: Callable[[], bool] = lambda: True):
+        """``has_room``: whether the model has room for work that only improves accuracy (the server asks
+        its scheduler's load meter; alone, the model is taken to be free)."""
         self.config = config
+        self._has_room = has_room
         self._vad = vad
         self._clock = clock
         self._buffer = np.zeros(0, dtype=np.float32)
@@ -328,13 +331,14 @@ class StreamingSession:
         """Whether agreed text up to ``cut`` becomes a final window instead of committing as greedy text.
 
         Only with offline-style finals, and only while the model keeps up: the audio at the cut arrived at
-        most ``refine_agreed_within`` seconds ago (the window's end arrived about when it was taken).
+        most ``refine_agreed_within`` seconds ago (the window's end arrived about when it was taken), and
+        the model has room for the extra final (``has_room``).
         """
         cfg = self.config
         if cfg.final_beam_size <= 1 or cfg.refine_agreed_within <= 0 or self._final_until > self.committed_until:
             return False
         age = self._clock() - window.taken_at + (window.end - cut) / SAMPLE_RATE
-        if age > cfg.refine_agreed_within:
+        if age > cfg.refine_agreed_within or not self._has_room():
             return False
         self._final_until, self._final_ready_at = cut, self._clock()
         self._refine_until = cut

@@ -15,9 +15,10 @@ class Clock:
         return self.now
 
 
-def make(use_vad=True, **config):
+def make(use_vad=True, has_room=lambda: True, **config):
     clock = Clock()
-    session = StreamingSession(SessionConfig(**config), EnergyVad() if use_vad else None, clock=clock)
+    session = StreamingSession(SessionConfig(**config), EnergyVad() if use_vad else None, clock=clock,
+                               has_room=has_room)
     return session, clock
 
 

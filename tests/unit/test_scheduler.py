@@ -8,7 +8,7 @@ import numpy as np
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech, words_of
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.scheduler import Admission, LoadMeter, LockedRunner, Scheduler
+from whisper_live.scheduler import ROOM_BELOW_FINAL_DELAY, Admission, LoadMeter, LockedRunner, Scheduler
 from whisper_live.streaming import FINAL, PARTIAL, SessionConfig, StreamingSession, Window
 from whisper_live.transcriber.base import Request
 
@@ -288,3 +288,22 @@ def test_admission_refuses_when_finals_are_already_late():
     reason = Admission(meter, max_clients=8, latency_target=2.0).refuse_reason([a])
     assert reason and "behind" in reason
     assert Admission(meter, max_clients=8, enabled=False).refuse_reason([a]) is None
+
+
+def test_the_meter_has_room_for_extra_work_while_finals_are_served_in_time():
+    clock = Clock()
+    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
+    a = object()
+    assert meter.has_room()  # nothing measured yet
+    # partials keep the workers busy all the time: that leaves room (they fill whatever is left)
+    meter.record(60.0, 0.0, [a], [])
+    assert meter.has_room()
+    for _ in range(10):
+        meter.record(0.3, 0.3, [a], [ROOM_BELOW_FINAL_DELAY - 0.2])
+    meter.record(0.3, 0.3, [a], [ROOM_BELOW_FINAL_DELAY + 2])  # one late final in ten: p90 still in time
+    assert meter.has_room()
+    for _ in range(2):
+        meter.record(0.3, 0.3, [a], [ROOM_BELOW_FINAL_DELAY + 0.1])
+    assert not meter.has_room()
+    clock.now += 31  # expired with the horizon
+    assert meter.has_room()

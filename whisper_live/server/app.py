@@ -193,7 +193,7 @@ class TranscriptionServer:
                           final_context=self.config.final_context,
                           final_beam_size=self.config.final_beam_size,
                           refine_agreed_within=self.config.refine_agreed_within),
-            vad=self.vad().new_stream() if options.use_vad else None)
+            vad=self.vad().new_stream() if options.use_vad else None, has_room=runner.meter.has_room)
         client = ServeClient(websocket, options, session, runner,
                              max_connection_time=self.config.max_connection_time, on_close=self.manager.remove)
         refused = self.manager.try_add(client)
