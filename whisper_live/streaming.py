@@ -29,8 +29,9 @@ Commit policy (see docs/streaming.md):
   conditioned on the committed text before them (a prompt). With context the model starts writing where
   the context ends (``Request.decode_from``), so its text needs no split and the context is not decoded
   again; without, the window is Whisper's whole 30 s one. Text that partial answers agree on is then, while
-  the model keeps up (its audio arrived at most ``refine_agreed_within`` seconds before the agreement),
-  not committed as the greedy partials gave it: the audio up to the cut becomes a final window too.
+  the model keeps up (its audio arrived at most ``refine_agreed_within`` seconds before the agreement, and
+  ``has_room`` says yes), not committed as the greedy partials gave it: the audio up to the cut becomes a
+  final window too.
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
   once it came out the same ``min(same_output_threshold, 3)`` times in a row.
 * After END_OF_AUDIO everything not yet committed is transcribed as a final window.

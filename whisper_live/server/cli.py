@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 
+from whisper_live.session_config import SessionConfig
 from whisper_live.transcriber import BACKENDS
 
 
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "the model time). Default: 5 with faster_whisper, 1 with the other backends, "
                              "which cannot start a transcript mid-window (docs/streaming.md). With 5, 2 cores "
                              "serve 16 continuous speakers within the latency targets (BENCHMARKS.md)")
-    parser.add_argument("--refine_agreed_within", type=float, default=1.5,
+    parser.add_argument("--refine_agreed_within", type=float, default=SessionConfig.refine_agreed_within,
                         help="with beam-searched finals: text of a long utterance that two partial answers "
                              "agree on is decoded again as a final before it commits, when its audio arrived at "
                              "most this many seconds before and recent finals were served within a second; "
