@@ -135,21 +135,21 @@ class StreamingSession:
         for event, sample in utterances.feed(self._vad.feed(samples)):
             if event == ONSET:
                 utterances.start = max(self.committed_until, self._final_until, sample - self._pad)
-                if self._final_until <= self.committed_until:
+                if not self._final_due:
                     self.committed_until = utterances.start  # the silence before it is dropped
                 self._rules.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
                 self._final_until = sample
                 self._final_ready_at = self._clock()
-            elif self._final_until <= self.committed_until:
+            elif not self._final_due:
                 # a click, not speech: forget it
                 self.committed_until = max(self.committed_until, sample)
 
     def _trim(self) -> None:
         """Keep at most max_buffer seconds; drop what is committed, or skip (with a warning) when behind."""
         keep_from = self.committed_until
-        between = not self._utterances.in_speech and self._final_until <= self.committed_until
+        between = not self._utterances.in_speech and not self._final_due
         if self._vad is not None and between:
             # between utterances only the speech pad before a possible onset is worth keeping
             keep_from = max(keep_from, min(self._utterances.judged, self.received) - self._pad)
@@ -176,7 +176,7 @@ class StreamingSession:
     def _window_start(self) -> int:
         start = self.committed_until
         if self._vad is not None:
-            if self._final_until > self.committed_until:
+            if self._final_due:
                 return max(start, self._buffer_start)
             start = max(start, self._utterances.start)
         return max(start, self._buffer_start)
@@ -203,7 +203,7 @@ class StreamingSession:
         """FINAL or PARTIAL when a window is due now, else None."""
         if self.in_flight is not None:
             return None
-        if self._final_until > self.committed_until:
+        if self._final_due:
             return FINAL
         if self._utterances.in_speech and not self.ended:
             new_speech = self._utterances.speech_end - max(self._served_until, self._window_start())
@@ -266,6 +266,11 @@ class StreamingSession:
             return 0
         return cuts.quiet_lead(self._utterances.frames, start, min(self._pad, start - self._buffer_start),
                                self._utterances.quiet_below)
+
+    @property
+    def _final_due(self) -> bool:
+        """Speech up to ``_final_until`` (an utterance that ended, or a refined agreement) awaits its final."""
+        return self._final_until > self.committed_until
 
     @property
     def _pad(self) -> int:
@@ -336,7 +341,7 @@ class StreamingSession:
         the model has room for the extra final (``has_room``).
         """
         cfg = self.config
-        if cfg.final_beam_size <= 1 or cfg.refine_agreed_within <= 0 or self._final_until > self.committed_until:
+        if cfg.final_beam_size <= 1 or cfg.refine_agreed_within <= 0 or self._final_due:
             return False
         age = self._clock() - window.taken_at + (window.end - cut) / SAMPLE_RATE
         if age > cfg.refine_agreed_within or not self._has_room():
@@ -390,7 +395,7 @@ class StreamingSession:
     @property
     def finished(self) -> bool:
         """END_OF_AUDIO was received and everything was transcribed."""
-        return self.ended and self.in_flight is None and self._final_until <= self.committed_until
+        return self.ended and self.in_flight is None and not self._final_due
 
     @property
     def buffered_seconds(self) -> float:

@@ -53,7 +53,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--final_beam_size", type=int, default=None,
                    help="above 1, final windows decoded as offline Whisper decodes, with this beam width "
                         "(default: the server's with faster_whisper, 5; 1: greedy finals)")
-    p.add_argument("--refine_agreed_within", type=float, default=None,
+    p.add_argument("--refine_agreed_within", type=float, default=SessionConfig.refine_agreed_within,
                    help="with beam-searched finals, agreed text whose audio is at most this old (s) is decoded "
                         "again as a final; the model is always free here, so nearly all of it is (default: the "
                         "server's, %.1f; 0: never)" % SessionConfig.refine_agreed_within)
@@ -82,7 +82,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("--final_context must be 0 or more")
     if args.final_beam_size is not None and args.final_beam_size < 1:
         p.error("--final_beam_size must be at least 1")
-    if args.refine_agreed_within is not None and args.refine_agreed_within < 0:
+    if args.refine_agreed_within < 0:
         p.error("--refine_agreed_within must be 0 or more")
     return args
 
@@ -144,9 +144,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     vad = SileroVad()
     beam_size, context = default_finals(BACKEND, args.final_beam_size, args.final_context)
-    config = SessionConfig(final_beam_size=beam_size, final_context=context)
-    if args.refine_agreed_within is not None:
-        config.refine_agreed_within = args.refine_agreed_within
+    config = SessionConfig(final_beam_size=beam_size, final_context=context,
+                           refine_agreed_within=args.refine_agreed_within)
     offsets = audio.start_leads(args.starts)
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
     for offset in offsets:
