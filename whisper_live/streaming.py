@@ -237,9 +237,7 @@ class StreamingSession:
                           word_timestamps=cfg.word_timestamps or (context > 0 and not decode_from),
                           beam_size=cfg.final_beam_size if thorough else 1,
                           # (with context, the trimmed window: as accurate as the whole one, at less cost)
-                          full_window=thorough and not decode_from, decode_from=decode_from,
-                          # (a second decode: only while the model has room for work that only improves accuracy)
-                          open_prompt=bool(decode_from) and self._has_room())
+                          full_window=thorough and not decode_from, decode_from=decode_from)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
                                 context=context, context_text=context_text, lead=lead, taken_at=self._clock())
         self._served_until = max(self._served_until, end)

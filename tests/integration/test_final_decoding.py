@@ -85,32 +85,3 @@ def test_a_request_decoded_from_the_end_of_its_context_writes_only_what_follows(
     assert words and all(cut - 0.1 <= w.start <= w.end <= len(audio) / SAMPLE_RATE + 0.01 for w in words)
     # on the window's clock: the first word where the new speech alone put it
     assert abs(words[0].start - (len(audio) - len(new)) / SAMPLE_RATE - alone.segments[0].words[0].start) < 0.4
-
-
-def test_a_prompt_ending_a_sentence_is_also_tried_open_and_the_more_probable_answer_kept(tiny_en, monkeypatch):
-    from whisper_live.transcriber.faster_whisper_backend import prompt_texts
-
-    context_path, context_text = audioeval_clip("en", "quick_brown_fox")
-    new_path, _ = audioeval_clip("en", "counting")
-    audio = np.concatenate([load_audio(context_path), np.zeros(SAMPLE_RATE // 2, dtype=np.float32),
-                            load_audio(new_path)])
-    cut = (len(audio) - len(load_audio(new_path)) - SAMPLE_RATE // 4) / SAMPLE_RATE  # in the pause
-    prompt = context_text.strip().rstrip(".") + "."
-
-    def ask(initial_prompt, open_prompt=False):
-        return tiny_en.transcribe_batch([Request(audio=audio, language="en", beam_size=5, decode_from=cut,
-                                                 initial_prompt=initial_prompt, open_prompt=open_prompt)])[0]
-
-    stop, comma = ask(prompt), ask(prompt[:-1] + ",")
-    calls = spy(tiny_en, monkeypatch)
-    both = ask(prompt, open_prompt=True)
-    assert calls["beams"] == [(5, 2)]  # the two prompts in one generate call
-    best = max((stop, comma), key=lambda r: r.segments[0].avg_logprob)
-    assert [s.text for s in both.segments] == [s.text for s in best.segments]
-    assert both.segments[0].avg_logprob == pytest.approx(max(stop.segments[0].avg_logprob,
-                                                             comma.segments[0].avg_logprob), abs=1e-4)
-    # only a final full stop is opened (not an ellipsis, a question, or no prompt at all)
-    for text, expected in ((prompt, [prompt, prompt[:-1] + ","]), ("Wait...", ["Wait..."]), ("Why?", ["Why?"]),
-                           (None, [""])):
-        assert prompt_texts(Request(audio=audio, initial_prompt=text, open_prompt=True)) == expected
-    assert prompt_texts(Request(audio=audio, initial_prompt=prompt)) == [prompt]

@@ -68,23 +68,6 @@ def test_final_windows_can_be_decoded_as_offline_going_on_from_their_context():
     assert all(w.start / SAMPLE_RATE <= s.start for s, w in zip(session.completed, finals))
 
 
-def test_a_final_going_on_from_its_context_is_also_decoded_with_an_open_prompt_while_the_model_has_room():
-    # the prompt's last full stop is where the previous window ended; the sentence may go on
-    for room in (True, False):
-        session, clock = make(final_context=2.0, final_beam_size=5, has_room=lambda: room)
-        updates = stream(session, clock, three_utterances(), ScriptedTranscriber(), end=False)
-        finals = [w for w, _ in updates if w.kind == FINAL]
-        assert [bool(w.request.decode_from) for w in finals] == [False, True, True]
-        # (no context, nothing to go on from; and the second decode only while there is room for it)
-        assert [w.request.open_prompt for w in finals] == [False, room, room]
-        assert not any(w.request.open_prompt for w, _ in updates if w.kind == PARTIAL)
-        assert committed_words(session) == [f"w{k}" for k in range(1, 10)]
-    # greedy finals replay their context without going on from it: one decode
-    session, clock = make(final_context=2.0, final_beam_size=1)
-    updates = stream(session, clock, three_utterances(), ScriptedTranscriber(), end=False)
-    assert not any(w.request.open_prompt for w, _ in updates)
-
-
 def test_the_clients_prompt_comes_first():
     model = ScriptedTranscriber()
     session, clock = make(final_context=2.0, final_beam_size=3, initial_prompt="Glossary: wN.")

@@ -37,10 +37,6 @@ class Request:
     # ``initial_prompt``), and the transcript starts at this time. The model hears that audio without writing
     # it down again. Backends that cannot start mid-window transcribe only the audio from here. 0: all of it.
     decode_from: float = 0.0
-    # ``initial_prompt`` ends with a full stop that may be only where an earlier window ended: the speaker's
-    # sentence may go on in this window. Decode it both ways (that stop, or a comma there) and keep the more
-    # probable answer; offline Whisper, hearing both sides of the pause in one window, would know which.
-    open_prompt: bool = False
 
 
 @dataclass

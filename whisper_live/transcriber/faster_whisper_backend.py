@@ -16,9 +16,7 @@ Requests ask how thoroughly to be decoded (``Request.beam_size``, ``Request.full
 core decodes partial windows greedily over a trimmed window, and can decode final windows as offline
 Whisper does, with beam search (docs/streaming.md says what that buys). A request may also start its
 transcript mid-window (``Request.decode_from``): its prompt then ends with that time's timestamp token, as
-if Whisper had written it, and the model goes on from there while still hearing the audio before. Such a
-request may ask for its prompt to be tried open as well (``Request.open_prompt``: a final full stop made a
-comma); both prompts go into the same ``generate`` call and the more probable answer is kept. An answer
+if Whisper had written it, and the model goes on from there while still hearing the audio before. An answer
 that repeats itself (gzip ratio above 2.4) or is improbable (average log probability below -1) is decoded
 again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. CTranslate2 seeds each
 worker thread's sampler once, from ``FALLBACK_SEED`` here, so one client's stream gives the same text from
@@ -139,51 +137,41 @@ class FasterWhisperTranscriber(Transcriber):
         for i, r in enumerate(requests):
             languages.append(r.language if r.language else (results[i].language or "en"))
 
-        # One decode per request, two for a request whose prompt's final full stop may be only where an
-        # earlier window ended (Request.open_prompt): (request index, prompt) each.
+        prompts = []
         tokenizers = []
-        decodes: list[tuple[int, list[int]]] = []
-        for i, (r, lang) in enumerate(zip(requests, languages)):
+        for r, lang in zip(requests, languages):
             tok = self._tokenizer(r.task, lang)
+            previous = tok.encode(" " + r.initial_prompt.strip()) if r.initial_prompt else []
+            prompt = self.model.get_prompt(tok, previous, hotwords=r.hotwords)
+            if r.decode_from > 0:
+                # Whisper's own way to say where the text starts: its first timestamp token, given here.
+                prompt.append(tok.timestamp_begin + min(TIMESTAMPS, round(r.decode_from / TIMESTAMP_SECONDS)))
+            prompts.append(prompt)
             tokenizers.append(tok)
-            for text in prompt_texts(r):
-                prompt = self.model.get_prompt(tok, tok.encode(" " + text) if text else [], hotwords=r.hotwords)
-                if r.decode_from > 0:
-                    # Whisper's own way to say where the text starts: its first timestamp token, given here.
-                    prompt.append(tok.timestamp_begin + min(TIMESTAMPS, round(r.decode_from / TIMESTAMP_SECONDS)))
-                decodes.append((i, prompt))
 
         # CTranslate2 wants <|startoftranscript|> at the same index in every prompt of a batch, as many
         # tokens after it, and one beam size for a whole generate call.
         groups: dict[tuple[int, int, int], list[int]] = {}
-        for d, (i, prompt) in enumerate(decodes):
-            sot = prompt.index(tokenizers[i].sot)
-            groups.setdefault((sot, len(prompt) - sot, max(1, requests[i].beam_size)), []).append(d)
-        answers: dict[int, object] = {}
+        for i, (prompt, tok) in enumerate(zip(prompts, tokenizers)):
+            sot = prompt.index(tok.sot)
+            groups.setdefault((sot, len(prompt) - sot, max(1, requests[i].beam_size)), []).append(i)
         for (_, _, beam_size), members in groups.items():
-            owners = [decodes[d][0] for d in members]
-            storage = encoder_output if owners == list(range(len(requests))) else self._storage(encoded[owners])
-            seconds = max(len(audios[i]) for i in owners) / SAMPLE_RATE
-            outputs = self._generate(storage, [decodes[d][1] for d in members], seconds, beam_size=beam_size,
+            storage = encoder_output if len(members) == len(requests) else self._storage(encoded[members])
+            seconds = max(len(audios[i]) for i in members) / SAMPLE_RATE
+            outputs = self._generate(storage, [prompts[i] for i in members], seconds, beam_size=beam_size,
                                      return_no_speech_prob=True)
-            answers.update(zip(members, outputs))
-
-        for i, r in enumerate(requests):
-            tok = tokenizers[i]
-            # the more probable answer of the request's decodes, one that does not repeat itself if any
-            mine = [(d, answers[d], *_tokens_and_logprob(answers[d])) for d in range(len(decodes))
-                    if decodes[d][0] == i]
-            d, out, tokens, avg_logprob = max(mine, key=lambda m: (not _loops(m[2], tok), m[3]))
-            prompt = decodes[d][1]
-            if _loops(tokens, tok) or avg_logprob < LOG_PROB_THRESHOLD:
-                tokens, avg_logprob = self._fallback(encoded[i], prompt, tok, (tokens, avg_logprob),
-                                                     len(audios[i]) / SAMPLE_RATE)
-                if _loops(tokens, tok) and not r.full_window:
-                    # Still a repetition loop: the trimmed window is what Whisper tripped on. Decode it
-                    # once more the standard way, padded to 30 s.
-                    tokens, avg_logprob = self._decode_padded(audios[i], prompt, max(1, r.beam_size))
-            results[i].segments = self._segments(r, tokens, tok, avg_logprob, out.no_speech_prob, len(audios[i]),
-                                                 encoded[i])
+            for i, out in zip(members, outputs):
+                tokens, avg_logprob = _tokens_and_logprob(out)
+                tok = tokenizers[i]
+                if _loops(tokens, tok) or avg_logprob < LOG_PROB_THRESHOLD:
+                    tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob),
+                                                         len(audios[i]) / SAMPLE_RATE)
+                    if _loops(tokens, tok) and not requests[i].full_window:
+                        # Still a repetition loop: the trimmed window is what Whisper tripped on. Decode it
+                        # once more the standard way, padded to 30 s.
+                        tokens, avg_logprob = self._decode_padded(audios[i], prompts[i], beam_size)
+                results[i].segments = self._segments(
+                    requests[i], tokens, tok, avg_logprob, out.no_speech_prob, len(audios[i]), encoded[i])
         return results
 
     def _decode_padded(self, audio: np.ndarray, prompt: list[int], beam_size: int) -> tuple[list[int], float]:
@@ -269,15 +257,6 @@ class FasterWhisperTranscriber(Transcriber):
                 # faster-whisper moves a segment's ends to its words' (its timestamp tokens are coarser), or
                 # a word's end to the segment's where they disagree by more than 0.5 s: words stay inside
                 segment.start, segment.end = sub["start"], sub["end"]
-
-
-def prompt_texts(request: Request) -> list[str]:
-    """The prompt texts to decode ``request`` with: its prompt, and with ``open_prompt`` the same with a comma
-    for its final full stop (a window ended there, so the stop may be Whisper's, not the speaker's)."""
-    text = request.initial_prompt.strip() if request.initial_prompt else ""
-    if request.open_prompt and text.endswith(".") and not text.endswith(".."):
-        return [text, text[:-1] + ","]
-    return [text]
 
 
 def _tokens_and_logprob(out) -> tuple[list[int], float]:
