@@ -95,8 +95,10 @@ class LoadMeter:
 
     def has_room(self) -> bool:
         """Whether the model has room for work that only improves accuracy: finals are served in time."""
-        load = self.snapshot()
-        return load["finals"] < 3 or load["final_delay_p90"] < ROOM_BELOW_FINAL_DELAY
+        with self._lock:
+            self._expire(self._clock())
+            delays = sorted(d for _, d in self._final_delays)
+        return len(delays) < 3 or _p90(delays) < ROOM_BELOW_FINAL_DELAY
 
     def snapshot(self, clients: Optional[list] = None) -> dict:
         """Load over the horizon; with ``clients``, only the work done for those clients counts."""
@@ -115,9 +117,13 @@ class LoadMeter:
                 final_busy += batch_final_busy * len(share) / len(ids)
                 speakers.update(share)
             delays = sorted(d for _, d in self._final_delays)
-        p90 = delays[min(len(delays) - 1, int(0.9 * len(delays)))] if delays else 0.0
         return {"utilization": busy / capacity, "final_utilization": final_busy / capacity,
-                "speakers": len(speakers), "final_delay_p90": p90, "finals": len(delays)}
+                "speakers": len(speakers), "final_delay_p90": _p90(delays), "finals": len(delays)}
+
+
+def _p90(values: list[float]) -> float:
+    """The 90th percentile of sorted ``values`` (0 for none)."""
+    return values[min(len(values) - 1, int(0.9 * len(values)))] if values else 0.0
 
 
 class Admission:
