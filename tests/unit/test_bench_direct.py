@@ -20,6 +20,20 @@ def test_stream_transcribes_every_window_when_due_and_keeps_every_word():
     assert session.finished
 
 
+def test_each_commit_lag_is_the_audio_fed_after_the_segment_before_it_was_committed():
+    audio = np.concatenate([speech([1, 2, 3]), silence(1.0), speech([4, 5, 6, 7, 8, 9]), silence(1.0)])
+    lags = {}
+    for name, schedule in (("adaptive", SessionConfig.endpoint_schedule), ("flat", ((float("inf"), 1.0),))):
+        model = ScriptedTranscriber()
+        session = StreamingSession(SessionConfig(endpoint_schedule=schedule), EnergyVad())
+        lags[name] = stream(session, lambda request: model.transcribe_batch([request])[0], audio)["lags"]
+    # each final waits for the pause that ends its utterance (500 ms under 1.5 s of speech, 300 ms for the 3 s
+    # one) and the 256 ms frame that confirms it
+    first, second = lags["adaptive"]
+    assert 0.5 <= first < 0.8 and 0.3 <= second < first
+    assert lags["flat"][1] >= 0.5  # every utterance waits for the full pause
+
+
 def test_stream_ends_an_utterance_still_going_at_the_end_of_the_audio():
     model = ScriptedTranscriber()
     session = StreamingSession(SessionConfig(), EnergyVad())
@@ -83,6 +97,30 @@ def test_one_start_gives_that_start_as_it_was():
     (row,) = combine([{"rows": [_row(0.1, 10, 2, "only")], "offline": None}], [speech])
     assert row["wer"] == 0.1 and "wer_runs" not in row and "offline_wer" not in row
     assert row["windows"]["partial"] == {"windows": 10, "model_s": 1.0}
+
+
+def test_several_starts_pool_their_commit_lags():
+    from whisper_live.bench.audio import Speech
+    from whisper_live.bench.direct import combine
+
+    speech_ = Speech(audio=np.zeros(16000, dtype=np.float32), reference="r", source="x")
+    first, second = _row(0.1, 1, 1, "a"), _row(0.1, 1, 1, "b")
+    first["lags"], second["lags"] = [0.2, 0.4], [0.3, 2.5]
+    (row,) = combine([{"rows": [first], "offline": None}, {"rows": [second], "offline": None}], [speech_])
+    assert row["commit_lag"]["max"] == 2.5 and row["commit_lag"]["p50"] == 0.35
+
+
+def test_the_endpoint_schedule_is_read_as_length_fraction_pairs():
+    import pytest
+
+    from whisper_live.bench.direct import parse_args
+
+    assert parse_args(["--endpoint_schedule", "2:1,6:0.6,inf:0.3"]).endpoint_schedule == \
+        ((2.0, 1.0), (6.0, 0.6), (float("inf"), 0.3))
+    assert parse_args([]).endpoint_schedule == SessionConfig.endpoint_schedule
+    for bad in ("2", "6:1,2:0.5", "2:0", "a:b"):
+        with pytest.raises(SystemExit):
+            parse_args(["--endpoint_schedule", bad])
 
 
 def test_starts_must_be_at_least_one():

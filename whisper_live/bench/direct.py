@@ -12,7 +12,10 @@ wins on the mean, not on one start.
 
 For each audio it prints the streaming WER, the offline WER of the same model (faster-whisper's
 ``transcribe`` with its default settings, as the load bench computes it), how many windows of each kind
-were transcribed and the model time they took. The JSON line goes to stdout, the table to stderr.
+were transcribed and the model time they took, and the commit lag: for each completed segment, how much
+audio had been fed when it was committed, counted from the segment's end. That is the final latency the
+policy itself causes (the wait for a pause, for an agreement, for a long utterance to end), without the
+model's time or any queue; the server adds those. The JSON line goes to stdout, the table to stderr.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ import time
 from typing import Optional
 
 from whisper_live import wer as wer_mod
-from whisper_live.bench import audio, report
+from whisper_live.bench import audio, metrics, report
+from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.session_config import SessionConfig, default_finals
+from whisper_live.utterances import DEFAULT_SCHEDULE
 
 BACKEND = "faster_whisper"  # what the bench drives the streaming core with (and the server's defaults for it)
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
@@ -57,6 +62,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="with beam-searched finals, agreed text whose audio is at most this old (s) is decoded "
                         "again as a final; the model is always free here, so nearly all of it is (default: the "
                         "server's, %.1f; 0: never)" % SessionConfig.refine_agreed_within)
+    p.add_argument("--endpoint_schedule", type=_schedule, default=DEFAULT_SCHEDULE, metavar="S:F,...",
+                   help="the pause that ends an utterance, as the session's adaptive endpointing takes it: "
+                        "pairs of (utterance shorter than S seconds, F times the VAD's 500 ms), e.g. "
+                        "2:1,6:0.6,inf:0.3 (default: the server's, %s)" % _schedule_text(DEFAULT_SCHEDULE))
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
@@ -87,14 +96,32 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     return args
 
 
+def _schedule(text: str) -> tuple:
+    """``1.5:1,6:0.6,inf:0.3`` as the session's endpoint schedule; argparse's type."""
+    try:
+        pairs = tuple((float(a), float(b)) for a, b in (item.split(":") for item in text.split(",")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give LENGTH:FRACTION pairs, e.g. 1.5:1,6:0.6,inf:0.3")
+    lengths = [length for length, _ in pairs]
+    if lengths != sorted(set(lengths)) or any(fraction <= 0 for _, fraction in pairs):
+        raise argparse.ArgumentTypeError(f"{text!r}: lengths must rise and fractions be above 0")
+    return pairs
+
+
+def _schedule_text(schedule: tuple) -> str:
+    return ",".join(f"{a:g}:{b:g}" for a, b in schedule)
+
+
 def stream(session, transcribe, audio) -> dict:
     """Feed ``audio`` to ``session`` frame by frame, transcribing each window as soon as it is due.
 
     ``transcribe`` takes one window's request and returns the model's result. Returns the transcript of the
-    completed segments, and per window kind the number of windows and the seconds ``transcribe`` took.
+    completed segments, per window kind the number of windows and the seconds ``transcribe`` took, and each
+    completed segment's commit lag (seconds of audio fed after its end when it was committed).
     """
     windows: dict = {}
     texts: list[str] = []  # every committed segment (the session itself keeps only the latest 1000)
+    lags: list[float] = []
 
     def serve() -> None:
         while True:
@@ -106,7 +133,10 @@ def stream(session, transcribe, audio) -> dict:
             figures = windows.setdefault(window.kind, {"windows": 0, "model_s": 0.0})
             figures["windows"] += 1
             figures["model_s"] += time.perf_counter() - started
-            texts.extend(s.text.strip() for s in session.apply(window, result).completed if s.text.strip())
+            for segment in session.apply(window, result).completed:
+                if segment.text.strip():
+                    texts.append(segment.text.strip())
+                    lags.append(round(session.received / SAMPLE_RATE - segment.end, 3))
 
     for i in range(0, len(audio), FRAME_SAMPLES):
         session.add_audio(audio[i:i + FRAME_SAMPLES])
@@ -115,7 +145,7 @@ def stream(session, transcribe, audio) -> dict:
     serve()
     for figures in windows.values():
         figures["model_s"] = round(figures["model_s"], 2)
-    return {"text": " ".join(texts), "windows": windows}
+    return {"text": " ".join(texts), "windows": windows, "lags": lags}
 
 
 def load_speeches(args: argparse.Namespace) -> list:
@@ -145,7 +175,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     vad = SileroVad()
     beam_size, context = default_finals(BACKEND, args.final_beam_size, args.final_context)
     config = SessionConfig(final_beam_size=beam_size, final_context=context,
-                           refine_agreed_within=args.refine_agreed_within)
+                           refine_agreed_within=args.refine_agreed_within, endpoint_schedule=args.endpoint_schedule)
     offsets = audio.start_leads(args.starts)
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
     for offset in offsets:
@@ -167,6 +197,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                       "config": {"model": args.model, "final_context": config.final_context,
                                  "final_beam_size": config.final_beam_size,
                                  "refine_agreed_within": config.refine_agreed_within,
+                                 "endpoint_schedule": _schedule_text(config.endpoint_schedule),
                                  "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
                       **summary,
                       "per_audio": [{k: v for k, v in r.items()
@@ -192,11 +223,12 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
     return {"audio": speech.source, "seconds": round(speech.duration, 1),
             "words": len(wer_mod.normalize(speech.reference).split()),
             "wer": wer_mod.wer(speech.reference, streamed["text"]), "windows": streamed["windows"],
-            "text": streamed["text"]}
+            "text": streamed["text"], "lags": streamed["lags"]}
 
 
 def combine(runs: list[dict], speeches: list) -> list[dict]:
-    """One row per audio over every start: mean WER (and each start's), windows and model time per start.
+    """One row per audio over every start: mean WER (and each start's), windows and model time per start,
+    and the commit lag over the segments of every start.
 
     The transcript is the first start's. With one start the row is that start's.
     """
@@ -215,6 +247,8 @@ def combine(runs: list[dict], speeches: list) -> list[dict]:
                 total["model_s"] += figures["model_s"] / len(mine)
         row["windows"] = {kind: {"windows": round(f["windows"], 1) if len(mine) > 1 else int(f["windows"]),
                                  "model_s": round(f["model_s"], 2)} for kind, f in windows.items()}
+        lag = metrics.summary([lag for r in mine for lag in r.get("lags", [])])
+        row["commit_lag"] = {k: lag[k] for k in ("p50", "p90", "max")}
         row["text"] = mine[0]["text"]
         if len(runs) > 1:
             row["text_runs"] = [r["text"] for r in mine]
@@ -238,8 +272,8 @@ def print_table(rows: list, summary: dict, args: argparse.Namespace) -> None:
     starts = f", mean of {args.starts} starts (range in brackets)" if args.starts > 1 else ""
     print(f"model {args.model}, streaming core driven directly (each window transcribed when due){starts}", file=out)
     print("| audio | seconds | words | WER | offline WER | against offline | windows (partial / final) "
-          "| model time (partial / final) |", file=out)
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |", file=out)
+          "| model time (partial / final) | commit lag p90 / max |", file=out)
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", file=out)
     for r in rows:
         partial, final = (r["windows"].get(k, {"windows": 0, "model_s": 0.0}) for k in ("partial", "final"))
         relative = r.get("relative_to_offline")
@@ -250,7 +284,7 @@ def print_table(rows: list, summary: dict, args: argparse.Namespace) -> None:
             against = "- | -"
         print(f"| {r['audio']} | {r['seconds']:.1f} | {r['words']} | {_figure(r['wer'], r.get('wer_runs'))} | "
               f"{against} | {partial['windows']} / {final['windows']} | "
-              f"{partial['model_s']:.1f} / {final['model_s']:.1f} s |", file=out)
+              f"{partial['model_s']:.1f} / {final['model_s']:.1f} s | {_lag(r['commit_lag'])} |", file=out)
     if len(rows) > 1:
         line = f"all: WER {_figure(summary['wer'], summary.get('wer_runs'))}"
         if summary["offline_wer"] is not None:
@@ -262,6 +296,12 @@ def print_table(rows: list, summary: dict, args: argparse.Namespace) -> None:
     if args.show_text:
         for r in rows:
             print(f"\n{r['audio']}:\n{r['text']}", file=out)
+
+
+def _lag(lag: dict) -> str:
+    if lag["max"] is None:
+        return "-"
+    return f"{lag['p90']:.2f} / {lag['max']:.2f} s"
 
 
 def _figure(mean: float, runs: Optional[list[float]]) -> str:
