@@ -5,7 +5,7 @@ what an onset or an end means for its buffer and windows. A frame is speech when
 the threshold; an utterance goes on while frames stay above ``threshold - 0.15`` and ends after a pause
 that shrinks as the utterance grows (adaptive endpointing, docs/streaming.md):
 
-* under 1.5 s: the full ``min_silence_duration_ms`` (500 ms by default);
+* under 1.75 s: the full ``min_silence_duration_ms`` (500 ms by default);
 * under 6 s: 60% of it;
 * beyond: 30% of it.
 
@@ -23,10 +23,14 @@ from whisper_live.protocol import SAMPLE_RATE, VadParameters
 ONSET, END = "onset", "end"
 # (utterance shorter than s, fraction of min_silence_duration_ms). Measured on 231 s of read speech
 # (tiny.en): this schedule WER 0.066, 500/200/100 ms 0.078, a fixed 300 ms 0.068 (docs/streaming.md).
-# The first step was at 2 s until 2026-11-28: "in being comparatively modern." (1.8-1.9 s, then 350-380
-# ms of quiet) then ran on into a 10 s sentence for some starts of that passage, 7 s late through the
-# server; at 1.5 s the four --mixed sets lost nothing (0.046 against 0.048, driven directly).
-DEFAULT_SCHEDULE = ((1.5, 1.0), (6.0, 0.6), (float("inf"), 0.3))
+# The first step trades accuracy against the latency of a short phrase. Below it, a phrase and the speech
+# after a short pause are one window, which Whisper transcribes better than the phrase alone (Hi-Fi TTS,
+# its clips joined with 0.3 s pauses, driven directly: WER 0.052 with the step at 2 s, 0.059 at 1.75 s,
+# 0.067 at 1.5 s). But a phrase that Whisper writes as a sentence of its own then waits for the end of
+# what follows: "in being comparatively modern." (1.8-1.9 s, then 350-380 ms of quiet) waited 6-7 s for a
+# 10 s sentence with the step at 2 s (LJ passage, commit lag max 7.28 s over eight starts, 3.55 s at
+# 1.75 s and at 1.5 s). BENCHMARKS.md, ninth session.
+DEFAULT_SCHEDULE = ((1.75, 1.0), (6.0, 0.6), (float("inf"), 0.3))
 OFFSET = 0.15  # an utterance goes on while frames stay above threshold - OFFSET
 FRAMES_KEPT = 1024  # frame probabilities remembered (32 s of 32 ms frames) for cuts near recent audio
 

@@ -27,7 +27,7 @@ def test_each_commit_lag_is_the_audio_fed_after_the_segment_before_it_was_commit
         model = ScriptedTranscriber()
         session = StreamingSession(SessionConfig(endpoint_schedule=schedule), EnergyVad())
         lags[name] = stream(session, lambda request: model.transcribe_batch([request])[0], audio)["lags"]
-    # each final waits for the pause that ends its utterance (500 ms under 1.5 s of speech, 300 ms for the 3 s
+    # each final waits for the pause that ends its utterance (500 ms under 1.75 s of speech, 300 ms for the 3 s
     # one) and the 256 ms frame that confirms it
     first, second = lags["adaptive"]
     assert 0.5 <= first < 0.8 and 0.3 <= second < first

@@ -21,7 +21,7 @@ def make(**vad) -> Utterances:
 def test_an_utterance_starts_at_its_first_speech_frame_and_ends_after_the_pause():
     u = make()
     found = events(u, frames(1.0, 0.0) + frames(1.0, 0.9) + frames(1.0, 0.0))
-    # speech from frame 31 (0.992 s) to 1.984 s; under 1.5 s the full 500 ms pause is needed, which the
+    # speech from frame 31 (0.992 s) to 1.984 s; under 1.75 s the full 500 ms pause is needed, which the
     # 16th quiet frame of 32 ms completes: 1.984 + 0.512
     assert found == [(ONSET, 0.992), (END, 2.496)]
     assert not u.in_speech and u.speech_samples == 31 * FRAME
@@ -41,7 +41,7 @@ def test_frames_between_the_two_thresholds_continue_but_do_not_start_speech():
     assert events(u, frames(1.0, 0.4)) == []  # above 0.35, below 0.5: no onset
     found = events(u, frames(0.5, 0.9) + frames(0.75, 0.4) + frames(1.0, 0.1))
     # the 0.4 frames kept the utterance open: its speech ends at 2.24 s, not 1.504 s, then (1.25 s long, under
-    # 1.5 s) 500 ms of quiet
+    # 1.75 s) 500 ms of quiet
     assert found == [(ONSET, 0.992), (END, 2.752)]
 
 
@@ -52,6 +52,16 @@ def test_the_caller_may_move_the_start_at_an_onset_and_the_pause_follows_it():
         found.append(kind)
         if kind == ONSET:
             u.start = sample - SAMPLE_RATE  # e.g. the caller keeps a second before it
-    # 1.3 s of speech counted from a start 1 s earlier is past 1.5 s: 300 ms end it, not 500 ms
+    # 1.3 s of speech counted from a start 1 s earlier is past 1.75 s: 300 ms end it, not 500 ms
     assert found == [ONSET, END]
     assert len(u.frames) == u.judged // FRAME
+
+
+def test_a_phrase_under_the_first_step_joins_the_speech_after_a_short_pause():
+    u = make()
+    # 1.6 s of speech and 320 ms of quiet: under 1.75 s the full 500 ms is needed, so the speech after the
+    # pause belongs to the same utterance (one window: Whisper hears the phrase with what follows it)
+    assert events(u, frames(1.6, 0.9) + frames(0.32, 0.0) + frames(1.0, 0.9)) == [(ONSET, 0.0)]
+    u = make()
+    # 1.8 s: past the first step, 300 ms of quiet end it
+    assert events(u, frames(1.8, 0.9) + frames(0.32, 0.0)) == [(ONSET, 0.0), (END, 2.112)]
