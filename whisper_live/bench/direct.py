@@ -31,7 +31,6 @@ from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, metrics, report
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.session_config import SessionConfig, default_finals
-from whisper_live.utterances import DEFAULT_SCHEDULE
 
 BACKEND = "faster_whisper"  # what the bench drives the streaming core with (and the server's defaults for it)
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
@@ -62,10 +61,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="with beam-searched finals, agreed text whose audio is at most this old (s) is decoded "
                         "again as a final; the model is always free here, so nearly all of it is (default: the "
                         "server's, %.1f; 0: never)" % SessionConfig.refine_agreed_within)
-    p.add_argument("--endpoint_schedule", type=_schedule, default=DEFAULT_SCHEDULE, metavar="S:F,...",
+    schedule = SessionConfig.endpoint_schedule
+    p.add_argument("--endpoint_schedule", type=_schedule, default=schedule, metavar="S:F,...",
                    help="the pause that ends an utterance, as the session's adaptive endpointing takes it: "
                         "pairs of (utterance shorter than S seconds, F times the VAD's 500 ms), e.g. "
-                        "2:1,6:0.6,inf:0.3 (default: the server's, %s)" % _schedule_text(DEFAULT_SCHEDULE))
+                        "2:1,6:0.6,inf:0.3 (default: the server's, %s)" % _schedule_text(schedule))
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
