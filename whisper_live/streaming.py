@@ -50,9 +50,9 @@ from whisper_live import final_context
 from whisper_live.commit_rules import CommitRules
 from whisper_live.protocol import SAMPLE_RATE, Segment
 from whisper_live.session_config import SessionConfig
-from whisper_live.transcriber.base import Request, Result
+from whisper_live.transcriber.base import Result
 from whisper_live.utterances import ONSET, Utterances
-from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window
+from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window, window_request
 
 __all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
 
@@ -224,20 +224,10 @@ class StreamingSession:
         context, context_text = self._context(kind, start, end, forced, economy)
         lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
-        cfg = self.config
-        thorough = kind == FINAL and cfg.final_beam_size > 1  # decoded as offline Whisper decodes
-        prompt, decode_from = cfg.initial_prompt, 0.0
-        if thorough and context:
-            # The model goes on from the end of the context: the committed text up to there is its prompt.
-            # (10 ms of slack: the window's start is a sample count, the segment ends floats.)
-            prompt = final_context.prompt_before(self.completed, start / SAMPLE_RATE + 0.01, prompt)
-            decode_from = context / SAMPLE_RATE
-        request = Request(audio=audio, language=self.language, task=cfg.task, initial_prompt=prompt,
-                          hotwords=cfg.hotwords, no_speech_thresh=cfg.no_speech_thresh,
-                          word_timestamps=cfg.word_timestamps or (context > 0 and not decode_from),
-                          beam_size=cfg.final_beam_size if thorough else 1,
-                          # (with context, the trimmed window: as accurate as the whole one, at less cost)
-                          full_window=thorough and not decode_from, decode_from=decode_from)
+        # (10 ms of slack: the window's start is a sample count, the segment ends floats)
+        committed = final_context.prompt_before(self.completed, start / SAMPLE_RATE + 0.01,
+                                                self.config.initial_prompt) if context else None
+        request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, committed)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
                                 context=context, context_text=context_text, lead=lead, taken_at=self._clock())
         self._served_until = max(self._served_until, end)

@@ -2,7 +2,8 @@
 
 :class:`Pending` says that a client has work (and how urgent and how long it is), :class:`Window` is one
 model call's worth of a client's audio, :class:`Update` is what applying the answer changed, ready to be
-sent. whisper_live/streaming.py makes them; whisper_live/scheduler.py and the server consume them.
+sent; :func:`window_request` says how thoroughly a window is decoded. whisper_live/streaming.py makes
+them; whisper_live/scheduler.py and the server consume them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
 
+import numpy as np
+
 from whisper_live.protocol import SAMPLE_RATE, Segment
+from whisper_live.session_config import SessionConfig
 from whisper_live.transcriber.base import Request
 
 FINAL, PARTIAL = "final", "partial"
@@ -55,3 +59,26 @@ class Update:
     @property
     def empty(self) -> bool:
         return not self.completed and not self.partial and self.language is None
+
+
+def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language: Optional[str],
+                   context: float, committed_prompt: Optional[str]) -> Request:
+    """The model request for a window of ``kind`` whose ``audio`` starts with ``context`` seconds of
+    replayed committed speech (and any lead-in before it).
+
+    Partial windows, and finals with ``final_beam_size`` 1, are decoded greedily (a final with context then
+    asks for word timestamps, to split the answer where the context ends: whisper_live/final_context.py).
+    Above 1, a final is decoded as offline Whisper decodes, with beam search; with context the model goes on
+    from the context's end (``Request.decode_from``), conditioned on ``committed_prompt`` (the committed
+    text before the window, after the client's own prompt), over the trimmed window, which is as accurate
+    as the whole one there at less cost; without context over Whisper's whole 30 s window.
+    """
+    thorough = kind == FINAL and config.final_beam_size > 1
+    prompt, decode_from = config.initial_prompt, 0.0
+    if thorough and context:
+        prompt, decode_from = committed_prompt, context
+    return Request(audio=audio, language=language, task=config.task, initial_prompt=prompt,
+                   hotwords=config.hotwords, no_speech_thresh=config.no_speech_thresh,
+                   word_timestamps=config.word_timestamps or (context > 0 and not decode_from),
+                   beam_size=config.final_beam_size if thorough else 1,
+                   full_window=thorough and not decode_from, decode_from=decode_from)

@@ -6,7 +6,9 @@ import pytest
 from tests.fakes import ScriptedTranscriber, silence, speech
 from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
 from whisper_live.protocol import SAMPLE_RATE
+from whisper_live.session_config import SessionConfig
 from whisper_live.streaming import FINAL, PARTIAL
+from whisper_live.windows import window_request
 
 
 def three_utterances():
@@ -66,6 +68,19 @@ def test_final_windows_can_be_decoded_as_offline_going_on_from_their_context():
     # stream times: each segment starts where its speech does, just after its window's (padded) start
     assert [round(s.start, 2) for s in session.completed] == [0.5, 2.6, 4.7]
     assert all(w.start / SAMPLE_RATE <= s.start for s, w in zip(session.completed, finals))
+
+
+def test_how_each_kind_of_window_is_decoded():
+    audio = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    greedy, thorough = SessionConfig(initial_prompt="mine"), SessionConfig(initial_prompt="mine", final_beam_size=5)
+    fields = lambda r: (r.beam_size, r.full_window, r.decode_from, r.word_timestamps, r.initial_prompt)
+    # partial windows are greedy over the trimmed window, whatever the finals do
+    assert fields(window_request(thorough, PARTIAL, audio, "en", 0.0, None)) == (1, False, 0.0, False, "mine")
+    # a greedy final with context asks for word times, to split its answer where the context ends
+    assert fields(window_request(greedy, FINAL, audio, "en", 0.4, "mine w1")) == (1, False, 0.0, True, "mine")
+    # a thorough final: the whole 30 s window without context, else it goes on from the context's end
+    assert fields(window_request(thorough, FINAL, audio, "en", 0.0, None)) == (5, True, 0.0, False, "mine")
+    assert fields(window_request(thorough, FINAL, audio, "en", 0.4, "mine w1")) == (5, False, 0.4, False, "mine w1")
 
 
 def test_the_clients_prompt_comes_first():
