@@ -285,9 +285,14 @@ def test_cli_writes_each_speakers_transcript_and_the_references(tmp_path, capsys
     capsys.readouterr()
     assert code == 0
     # the fake server says one word per second of audio; silent clients get no file
-    assert sorted(p.name for p in out_dir.iterdir()) == ["N2-s0.txt", "N2-s1.txt", "reference-1.txt",
-                                                         "reference-2.txt"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["N2-s0.segments.tsv", "N2-s0.txt", "N2-s1.segments.tsv",
+                                                         "N2-s1.txt", "reference-1.txt", "reference-2.txt"]
     assert wer.normalize((out_dir / "N2-s0.txt").read_text()) == "alpha bravo"
+    # each completed segment with its place in the stream and its final latency
+    header, *rows = [line.split("\t") for line in (out_dir / "N2-s1.segments.tsv").read_text().splitlines()]
+    assert header == ["start", "end", "latency", "text"]
+    assert wer.normalize(" ".join(row[3] for row in rows)) == "alpha bravo charlie"
+    assert all(0 <= float(row[2]) < 10 and float(row[0]) <= float(row[1]) <= 3.0 for row in rows)
     assert wer.normalize((out_dir / "N2-s1.txt").read_text()) == "alpha bravo charlie"
     assert (out_dir / "reference-2.txt").read_text() == "alpha bravo echo\n"
 

@@ -96,7 +96,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="skip the offline transcription of the audio")
     g.add_argument("--json-out", help="also append the JSON line to this file")
     g.add_argument("--transcripts", metavar="DIR",
-                   help="write each speaking client's completed transcript to DIR/N<clients>-<name>.txt, and "
+                   help="write each speaking client's completed transcript to DIR/N<clients>-<name>.txt, its "
+                        "completed segments with their final latency to DIR/N<clients>-<name>.segments.tsv, and "
                         "the offline transcript and the reference of each audio to DIR/offline-<k>.txt and "
                         "DIR/reference-<k>.txt (k: the audio's place in the run, from 1), to see where the "
                         "errors are")
@@ -187,6 +188,7 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
         for log in result.logs:
             if log.speaking:
                 _write_text(args.transcripts, f"N{speakers}-{log.name}.txt", metrics.transcript(log))
+                _write_text(args.transcripts, f"N{speakers}-{log.name}.segments.tsv", metrics.segment_table(log))
     fin = figures["final_latency_s"]
     _say(args, f"  done in {result.wall_s:.1f} s: finished {figures['finished']}/{len(plans)}, final p90 "
                f"{fin['p90']} s, max {fin['max']} s, WER {figures['wer']}")

@@ -117,6 +117,17 @@ def transcript(log: ClientLog) -> str:
     return " ".join(item.segment.text.strip() for item in completed_segments(log) if item.segment.text.strip())
 
 
+def segment_table(log: ClientLog) -> str:
+    """One line per completed segment: start and end (s of the stream), final latency (s; "-" where no audio
+    had been sent yet) and text, tab-separated under a header; to see which segments are late."""
+    lines = ["start\tend\tlatency\ttext"]
+    for item in completed_segments(log):
+        found = send_time(log, item.segment.end, item.t)
+        latency = "-" if found is None else f"{item.t - found.t:.3f}"
+        lines.append(f"{item.segment.start:.2f}\t{item.segment.end:.2f}\t{latency}\t{item.segment.text.strip()}")
+    return "\n".join(lines)
+
+
 @dataclass
 class Latencies:
     values: list[float] = field(default_factory=list)
