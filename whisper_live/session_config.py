@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from whisper_live.protocol import VadParameters
-from whisper_live.utterances import DEFAULT_SCHEDULE
+from whisper_live.utterances import BUSY_SCHEDULE, DEFAULT_SCHEDULE
 
 
 @dataclass
@@ -49,6 +49,9 @@ class SessionConfig:
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
     endpoint_schedule: tuple = DEFAULT_SCHEDULE
+    # ... and while the model is behind (StreamingSession's has_room says no): shorter pauses end long
+    # utterances, so that their final windows are shorter and served sooner.
+    endpoint_schedule_busy: tuple = BUSY_SCHEDULE
 
 
 # Final windows unless the server's flags say otherwise. faster_whisper decodes them as offline Whisper does,

@@ -7,8 +7,8 @@ inference scheduler; the tests drive it with plain arrays and a scripted fake tr
 
 Commit policy (see docs/streaming.md):
 
-* With VAD, speech is cut into utterances at pauses (whisper_live/utterances.py). When an utterance
-  ends, its whole audio is transcribed once more as a *final* window and every segment of that answer is
+* With VAD, speech is cut into utterances at pauses (whisper_live/utterances.py; while the model is
+  behind, ``has_room`` says no and shorter pauses end long utterances). When an utterance ends, its whole audio is transcribed once more as a *final* window and every segment of that answer is
   committed (``completed: true``). The cut falls in silence, so no word straddles it.
 * While an utterance is still being spoken, *partial* windows (from the utterance start to the newest
   audio) give in-progress text. Partial windows are only asked for when new speech has arrived, and the
@@ -71,7 +71,8 @@ class StreamingSession:
     def __init__(self, config: SessionConfig, vad: Optional[SpeechDetector] = None,
                  clock: Callable[[], float] = time.monotonic, has_room: Callable[[], bool] = lambda: True):
         """``has_room``: whether the model has room for work that only improves accuracy (the server asks
-        its scheduler's load meter; alone, the model is taken to be free)."""
+        its scheduler's load meter; alone, the model is taken to be free): decoding agreed text again as a
+        final, and waiting for a longer pause to end a long utterance."""
         self.config = config
         self._has_room = has_room
         self._vad = vad
@@ -132,6 +133,10 @@ class StreamingSession:
 
     def _run_vad(self, samples: np.ndarray) -> None:
         utterances = self._utterances
+        if utterances.in_speech:
+            # (the schedules differ only for long utterances: one that starts during this call has time)
+            busy = not self._has_room()
+            utterances.schedule = self.config.endpoint_schedule_busy if busy else self.config.endpoint_schedule
         for event, sample in utterances.feed(self._vad.feed(samples)):
             if event == ONSET:
                 utterances.start = max(self.committed_until, self._final_until, sample - self._pad)

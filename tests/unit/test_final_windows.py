@@ -235,8 +235,10 @@ def test_agreed_text_commits_at_once_when_the_model_lags_or_has_no_room_or_refin
     audio = phrases_without_an_end()
     for model_seconds, within, room in ((2.0, 1.5, True), (0.0, 1.5, False), (0.0, 0.0, True)):
         # (room: what the server's load meter says)
+        only_long_pauses = ((float("inf"), 1.0),)
         session, clock = make(final_context=8.0, final_beam_size=5, refine_agreed_within=within,
-                              has_room=lambda: room, endpoint_schedule=((float("inf"), 1.0),))
+                              has_room=lambda: room, endpoint_schedule=only_long_pauses,
+                              endpoint_schedule_busy=only_long_pauses)
         updates = stream(session, clock, audio, SlowModel(clock, model_seconds), end=False)
         assert committed_words(session) == [f"w{k}" for k in range(60)]
         # the agreed text arrived more than 1.5 s before the answer (or refining is off): committed as it was

@@ -66,6 +66,20 @@ def test_continuous_speech_commits_by_agreement_without_loss_or_repeat():
     assert all(w.end - w.start <= 25 * SAMPLE_RATE for w, _ in updates)
 
 
+def test_while_the_model_is_behind_a_shorter_pause_ends_a_long_utterance():
+    # 7 s of continuous speech, a 180 ms pause, then 3 more words: 200 ms end a long utterance while the
+    # model has room, 150 ms while it is behind (shorter final windows, served sooner)
+    audio = np.concatenate([speech(list(range(14)), gap=0.05), silence(0.18), speech([14, 15, 16], gap=0.05),
+                            silence(1.0)])
+    for room, finals_expected in ((True, 1), (False, 2)):
+        model = ScriptedTranscriber()
+        session, clock = make(has_room=lambda: room, agreement_after=60.0, agreement_in_speech_after=60.0)
+        updates = stream(session, clock, audio, model)
+        finals = [w for w, _ in updates if w.kind == FINAL]
+        assert len(finals) == finals_expected
+        assert committed_words(session) == [f"w{k}" for k in range(17)]
+
+
 def test_slow_server_gets_longer_windows_less_often_and_loses_nothing():
     fast, slow = ScriptedTranscriber(), ScriptedTranscriber()
     audio = np.concatenate([np.concatenate([speech([i, i + 1, i + 2]), silence(0.7)]) for i in range(0, 30, 3)])

@@ -1,7 +1,7 @@
 """Utterance boundaries from frame probabilities: onsets, the adaptive pause, the hysteresis."""
 
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
-from whisper_live.utterances import END, ONSET, Utterances
+from whisper_live.utterances import BUSY_SCHEDULE, END, ONSET, Utterances
 
 FRAME = 512  # 32 ms
 
@@ -32,8 +32,14 @@ def test_the_pause_that_ends_an_utterance_shrinks_as_it_grows():
     assert events(u, frames(3.0, 0.9) + frames(0.25, 0.0)) == [(ONSET, 0.0)]  # 3 s long: 300 ms needed
     assert events(u, frames(0.1, 0.0)) == [(END, 3.328)]
     u = make()
-    found = events(u, frames(7.0, 0.9) + frames(0.2, 0.0))  # 7 s long: 150 ms needed
+    found = events(u, frames(7.0, 0.9) + frames(0.25, 0.0))  # 7 s long: 200 ms needed
+    assert found == [(ONSET, 0.0), (END, 7.232)]
+    u = Utterances(VadParameters(), FRAME, BUSY_SCHEDULE)
+    found = events(u, frames(7.0, 0.9) + frames(0.25, 0.0))  # 150 ms while the model is behind
     assert found == [(ONSET, 0.0), (END, 7.168)]
+    u = make()
+    found = events(u, frames(9.0, 0.9) + frames(0.25, 0.0))  # 9 s long: 150 ms, model behind or not
+    assert found == [(ONSET, 0.0), (END, 9.152)]
 
 
 def test_frames_between_the_two_thresholds_continue_but_do_not_start_speech():

@@ -65,7 +65,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--endpoint_schedule", type=_schedule, default=schedule, metavar="S:F,...",
                    help="the pause that ends an utterance, as the session's adaptive endpointing takes it: "
                         "pairs of (utterance shorter than S seconds, F times the VAD's 500 ms), e.g. "
-                        "2:1,6:0.6,inf:0.3 (default: the server's, %s)" % _schedule_text(schedule))
+                        "2:1,6:0.6,inf:0.3 (default: the server's while the model has room, as it always has "
+                        "here: %s)" % _schedule_text(schedule))
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
