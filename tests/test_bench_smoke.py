@@ -141,7 +141,7 @@ def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
     assert row["windows"]["final"]["windows"] >= 1 and row["windows"]["final"]["model_s"] > 0
     assert doc["config"]["final_context"] == 20.0 and doc["config"]["final_beam_size"] == 5  # the server's
     assert doc["config"]["refine_agreed_within"] == 1.5
-    assert doc["config"]["endpoint_schedule"] == "1.75:1,6:0.6,inf:0.3"
+    assert doc["config"]["endpoint_schedule"] == "1.75:1,6:0.6,8:0.4,inf:0.3"
     # every segment committed after its end was fed, and within the clip
     assert 0 <= row["commit_lag"]["p50"] <= row["commit_lag"]["max"] < 10, row["commit_lag"]
     assert row["text"] and row["text"] in err
