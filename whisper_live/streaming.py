@@ -8,7 +8,8 @@ inference scheduler; the tests drive it with plain arrays and a scripted fake tr
 Commit policy (see docs/streaming.md):
 
 * With VAD, speech is cut into utterances at pauses (whisper_live/utterances.py; while the model is
-  behind, ``has_room`` says no and shorter pauses end long utterances). When an utterance ends, its whole audio is transcribed once more as a *final* window and every segment of that answer is
+  behind, ``has_room`` says no and shorter pauses end long utterances). When an utterance ends, its
+  whole audio is transcribed once more as a *final* window and every segment of that answer is
   committed (``completed: true``). The cut falls in silence, so no word straddles it.
 * While an utterance is still being spoken, *partial* windows (from the utterance start to the newest
   audio) give in-progress text. Partial windows are only asked for when new speech has arrived, and the

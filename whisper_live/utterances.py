@@ -36,7 +36,7 @@ ONSET, END = "onset", "end"
 # errors against 262 over eight starts, the four sets 0.052 against 0.054 (offline 0.049), with the same
 # commit lag max. 200 ms beyond 8 s too did as well driven directly, but through the server a long
 # utterance then waited for agreement between partial answers that came slowly under load: 8 speakers got
-# final max 3.8-5.3 s in four runs (3.05 / 3.08 s with the step at 8 s). While the model is behind
+# final max 3.8-5.3 s in four runs (3.05-3.30 s in three with the step at 8 s). While the model is behind
 # (final windows served late), 150 ms from 6 s on: 16 speakers otherwise missed the p90 target (2.25 s).
 # BENCHMARKS.md, tenth session.
 DEFAULT_SCHEDULE = ((1.75, 1.0), (6.0, 0.6), (8.0, 0.4), (float("inf"), 0.3))
