@@ -230,10 +230,8 @@ class StreamingSession:
         context, context_text = self._context(kind, start, end, forced, economy)
         lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
-        # (10 ms of slack: the window's start is a sample count, the segment ends floats)
-        committed = final_context.prompt_before(self.completed, start / SAMPLE_RATE + 0.01,
-                                                self.config.initial_prompt) if context else None
-        request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, committed)
+        request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, self.completed,
+                                 start / SAMPLE_RATE)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
                                 context=context, context_text=context_text, lead=lead, taken_at=self._clock())
         self._served_until = max(self._served_until, end)

@@ -13,6 +13,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from whisper_live import final_context
 from whisper_live.protocol import SAMPLE_RATE, Segment
 from whisper_live.session_config import SessionConfig
 from whisper_live.transcriber.base import Request
@@ -62,21 +63,24 @@ class Update:
 
 
 def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language: Optional[str],
-                   context: float, committed_prompt: Optional[str]) -> Request:
-    """The model request for a window of ``kind`` whose ``audio`` starts with ``context`` seconds of
-    replayed committed speech (and any lead-in before it).
+                   context: float, completed: list[Segment], start: float) -> Request:
+    """The model request for a window of ``kind`` starting at ``start`` (s of the stream) whose ``audio``
+    begins with ``context`` seconds of replayed committed speech (and any lead-in before it); ``completed``
+    are the segments committed so far.
 
     Partial windows, and finals with ``final_beam_size`` 1, are decoded greedily (a final with context then
     asks for word timestamps, to split the answer where the context ends: whisper_live/final_context.py).
     Above 1, a final is decoded as offline Whisper decodes, with beam search; with context the model goes on
-    from the context's end (``Request.decode_from``), conditioned on ``committed_prompt`` (the committed
-    text before the window, after the client's own prompt), over the trimmed window, which is as accurate
-    as the whole one there at less cost; without context over Whisper's whole 30 s window.
+    from the context's end (``Request.decode_from``), conditioned on the committed text before the window
+    (after the client's own prompt), over the trimmed window, which is as accurate as the whole one there
+    at less cost; without context over Whisper's whole 30 s window.
     """
     thorough = kind == FINAL and config.final_beam_size > 1
     prompt, decode_from = config.initial_prompt, 0.0
     if thorough and context:
-        prompt, decode_from = committed_prompt, context
+        # (10 ms of slack: the window's start is a sample count, the segment ends floats)
+        prompt = final_context.prompt_before(completed, start + 0.01, config.initial_prompt)
+        decode_from = context
     return Request(audio=audio, language=language, task=config.task, initial_prompt=prompt,
                    hotwords=config.hotwords, no_speech_thresh=config.no_speech_thresh,
                    word_timestamps=config.word_timestamps or (context > 0 and not decode_from),

@@ -5,7 +5,7 @@ import pytest
 
 from tests.fakes import ScriptedTranscriber, silence, speech
 from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
-from whisper_live.protocol import SAMPLE_RATE
+from whisper_live.protocol import SAMPLE_RATE, Segment
 from whisper_live.session_config import SessionConfig
 from whisper_live.streaming import FINAL, PARTIAL
 from whisper_live.windows import window_request
@@ -73,14 +73,18 @@ def test_final_windows_can_be_decoded_as_offline_going_on_from_their_context():
 def test_how_each_kind_of_window_is_decoded():
     audio = np.zeros(SAMPLE_RATE, dtype=np.float32)
     greedy, thorough = SessionConfig(initial_prompt="mine"), SessionConfig(initial_prompt="mine", final_beam_size=5)
+    completed = [Segment(start=0.0, end=0.4, text=" w1", completed=True)]  # the window starts at 0.6 s
     fields = lambda r: (r.beam_size, r.full_window, r.decode_from, r.word_timestamps, r.initial_prompt)
     # partial windows are greedy over the trimmed window, whatever the finals do
-    assert fields(window_request(thorough, PARTIAL, audio, "en", 0.0, None)) == (1, False, 0.0, False, "mine")
+    assert fields(window_request(thorough, PARTIAL, audio, "en", 0.0, completed, 0.6)) == \
+        (1, False, 0.0, False, "mine")
     # a greedy final with context asks for word times, to split its answer where the context ends
-    assert fields(window_request(greedy, FINAL, audio, "en", 0.4, "mine w1")) == (1, False, 0.0, True, "mine")
-    # a thorough final: the whole 30 s window without context, else it goes on from the context's end
-    assert fields(window_request(thorough, FINAL, audio, "en", 0.0, None)) == (5, True, 0.0, False, "mine")
-    assert fields(window_request(thorough, FINAL, audio, "en", 0.4, "mine w1")) == (5, False, 0.4, False, "mine w1")
+    assert fields(window_request(greedy, FINAL, audio, "en", 0.4, completed, 0.6)) == (1, False, 0.0, True, "mine")
+    # a thorough final: the whole 30 s window without context, else it goes on from the context's end,
+    # conditioned on the committed text before it
+    assert fields(window_request(thorough, FINAL, audio, "en", 0.0, completed, 0.6)) == (5, True, 0.0, False, "mine")
+    assert fields(window_request(thorough, FINAL, audio, "en", 0.4, completed, 0.6)) == \
+        (5, False, 0.4, False, "mine w1")
 
 
 def test_the_clients_prompt_comes_first():

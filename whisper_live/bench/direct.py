@@ -135,8 +135,9 @@ def stream(session, transcribe, audio) -> dict:
             figures["windows"] += 1
             figures["model_s"] += time.perf_counter() - started
             for segment in session.apply(window, result).completed:
-                if segment.text.strip():
-                    texts.append(segment.text.strip())
+                text = segment.text.strip()
+                if text:
+                    texts.append(text)
                     lags.append(round(session.received / SAMPLE_RATE - segment.end, 3))
 
     for i in range(0, len(audio), FRAME_SAMPLES):
