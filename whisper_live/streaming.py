@@ -30,7 +30,8 @@ Commit policy (see docs/streaming.md):
   conditioned on the committed text before them (a prompt). With context the model starts writing where
   the context ends (``Request.decode_from``), so its text needs no split and the context is not decoded
   again; without, the window is Whisper's whole 30 s one. Text that partial answers agree on is then, while
-  the model keeps up (its audio arrived at most ``refine_agreed_within`` seconds before the agreement, and
+  the model keeps up (the cut lies at most ``refine_agreed_within`` seconds of audio before the agreeing
+  window's end, its audio arrived at most ``refine_agreed_deadline`` seconds before the agreement, and
   ``has_room`` says yes), not committed as the greedy partials gave it: the audio up to the cut becomes a
   final window too.
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
@@ -330,15 +331,17 @@ class StreamingSession:
     def _defer_agreed(self, window: Window, cut: int) -> bool:
         """Whether agreed text up to ``cut`` becomes a final window instead of committing as greedy text.
 
-        Only with offline-style finals, and only while the model keeps up: the audio at the cut arrived at
-        most ``refine_agreed_within`` seconds ago (the window's end arrived about when it was taken), and
-        the model has room for the extra final (``has_room``).
+        Only with offline-style finals, and only while the model keeps up: the cut lies at most
+        ``refine_agreed_within`` seconds of audio before the window's end, the audio there arrived at most
+        ``refine_agreed_deadline`` seconds ago (the window's end arrived about when it was taken), and the
+        model has room for the extra final (``has_room``).
         """
         cfg = self.config
         if cfg.final_beam_size <= 1 or cfg.refine_agreed_within <= 0 or self._final_due:
             return False
-        age = self._clock() - window.taken_at + (window.end - cut) / SAMPLE_RATE
-        if age > cfg.refine_agreed_within or not self._has_room():
+        behind = (window.end - cut) / SAMPLE_RATE
+        age = self._clock() - window.taken_at + behind
+        if behind > cfg.refine_agreed_within or age > cfg.refine_agreed_deadline or not self._has_room():
             return False
         self._final_until, self._final_ready_at = cut, self._clock()
         self._refine_until = cut

@@ -35,3 +35,25 @@ def test_without_vad_the_last_segment_counts_after_enough_repeats():
     assert a.update(answer, judge=True, last_too=True) == 2  # three times in a row
     a.reset()
     assert a.update(answer, judge=True, last_too=True) == 0
+
+
+def test_a_boundary_moving_back_and_forth_agrees_with_the_answer_before_the_previous():
+    # Whisper puts "before" now at the end of the first segment, now at the start of the second
+    a = Agreement(3)
+    assert a.update(segs(" For centuries before", " the wood"), judge=True, last_too=False) == 0
+    assert a.update(segs(" For centuries", " before the wood cutters"), judge=True, last_too=False) == 0
+    assert a.update(segs(" For centuries before", " the wood cutters of"), judge=True, last_too=False) == 1
+    # the previous answer is asked first: only when it agrees on nothing does the earlier one count
+    a.reset()
+    a.update(segs(" A.", " B.", " C"), judge=True, last_too=False)
+    a.update(segs(" A.", " X.", " C"), judge=True, last_too=False)
+    assert a.update(segs(" A.", " B.", " C."), judge=True, last_too=False) == 1
+
+
+def test_after_a_reset_no_earlier_answer_is_remembered():
+    a = Agreement(3)
+    a.update(segs(" A.", " B"), judge=True, last_too=False)
+    a.update(segs(" X.", " Y"), judge=True, last_too=False)
+    a.reset()
+    assert a.update(segs(" Z.", " W"), judge=True, last_too=False) == 0
+    assert a.update(segs(" A.", " B."), judge=True, last_too=False) == 0
