@@ -40,17 +40,12 @@ class SessionConfig:
     # 20 s of context), at about twice the model time of greedy finals (docs/streaming.md).
     final_beam_size: int = 1
     # With final_beam_size above 1: text that two partial answers agree on is decoded again as a final window
-    # (beam search, context) before it commits, when its cut lies at most this many seconds of audio before
-    # the end of the window that agreed, and the model has room (StreamingSession's has_room). 0: agreed text
-    # commits as the partials gave it. Driven directly (the model always free) it takes the LJ passage from
-    # 0.0598 to 0.0575 (offline 0.054); through the server see BENCHMARKS.md, seventh and eleventh sessions.
+    # (beam search, context) before it commits, when the audio at its cut arrived at most this many seconds
+    # before the agreement and the model has room (StreamingSession's has_room). Under load partial answers
+    # lag, and their greedy text then commits at once (a final on top would push it past the latency target).
+    # 0: agreed text commits as the partials gave it. Driven directly (the model always free) it takes the LJ
+    # passage from 0.0598 to 0.0575 (offline 0.054); through the server see BENCHMARKS.md, seventh session.
     refine_agreed_within: float = 1.5
-    # ... and when the audio at the cut arrived at most this many seconds before the agreement. Under load
-    # partial answers come late (the window waited for the model), and old greedy text then commits at once:
-    # a final on top would push it past the latency target. (Until the eleventh session one limit of 1.5 s
-    # held both: through the server that refined 27 agreements where driven directly 46 were, and cost the
-    # 8-speaker runs 2-3 points of WER.)
-    refine_agreed_deadline: float = 2.0
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
     endpoint_schedule: tuple = DEFAULT_SCHEDULE

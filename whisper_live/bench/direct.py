@@ -58,10 +58,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="above 1, final windows decoded as offline Whisper decodes, with this beam width "
                         "(default: the server's with faster_whisper, 5; 1: greedy finals)")
     p.add_argument("--refine_agreed_within", type=float, default=SessionConfig.refine_agreed_within,
-                   help="with beam-searched finals, agreed text whose end lies at most this many seconds of "
-                        "audio behind the newest audio of the answers that agreed is decoded again as a final; the model "
-                        "is always free here, so the server's other limit (the audio's age when they agreed) "
-                        "never stops it (default: the "
+                   help="with beam-searched finals, agreed text whose audio is at most this old (s) is decoded "
+                        "again as a final; the model is always free here, so nearly all of it is (default: the "
                         "server's, %.1f; 0: never)" % SessionConfig.refine_agreed_within)
     schedule = SessionConfig.endpoint_schedule
     p.add_argument("--endpoint_schedule", type=_schedule, default=schedule, metavar="S:F,...",

@@ -75,11 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "serve 16 continuous speakers within the latency targets (BENCHMARKS.md)")
     parser.add_argument("--refine_agreed_within", type=float, default=SessionConfig.refine_agreed_within,
                         help="with beam-searched finals: text of a long utterance that two partial answers "
-                             "agree on is decoded again as a final before it commits, when its end lies at most "
-                             "this many seconds of audio behind the newest audio those answers heard and arrived "
-                             "at most %g s before they agreed, and recent finals were served within a second; "
+                             "agree on is decoded again as a final before it commits, when its audio arrived at "
+                             "most this many seconds before and recent finals were served within a second; "
                              "otherwise (the server is busy) it commits as the greedy partials gave it. 0: "
-                             "never (docs/streaming.md)" % SessionConfig.refine_agreed_deadline)
+                             "never (docs/streaming.md)")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
