@@ -32,7 +32,7 @@ Commit policy (see docs/streaming.md):
   again; without, the window is Whisper's whole 30 s one. Text that partial answers agree on is then, while
   the model keeps up (its audio arrived at most ``refine_agreed_within`` seconds before the agreement, and
   ``has_room`` says yes), not committed as the greedy partials gave it: the audio up to the cut becomes a
-  final window too (and should that final's answer look wrong, the greedy text commits after all).
+  final window too.
 * Without VAD every sample counts as speech and only agreement commits; the last segment also commits
   once it came out the same ``min(same_output_threshold, 3)`` times in a row.
 * After END_OF_AUDIO everything not yet committed is transcribed as a final window.
@@ -104,7 +104,6 @@ class StreamingSession:
         self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
         self._no_context_at = -1  # the final window starting here failed with context: retry without
         self._refine_until = -1  # a final window ending here decodes agreed text again (see _defer_agreed)
-        self._agreed: list[Segment] = []  # ... which the partial answers gave as these segments
 
     # --- input ------------------------------------------------------------------------------------------------
 
@@ -302,10 +301,8 @@ class StreamingSession:
                 final_context.split_after_context
             segments = check(segments, window.context / SAMPLE_RATE, window.context_text,
                              (window.end - window.start) / SAMPLE_RATE)
-            if segments is None:
-                if window.end == self._refine_until and self._agreed:
-                    return self._commit_agreed(window, update)
-                self._no_context_at = window.start  # ask for the same final window again, without context
+            if segments is None:  # ask for the same final window again, without context
+                self._no_context_at = window.start
                 return update
         segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps) for s in segments]
         segments = [s for s in segments if self._overlaps_speech(s)]
@@ -314,7 +311,7 @@ class StreamingSession:
         commit, cut = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
                                          start=window.start, end=window.end, committed_until=self.committed_until)
         if commit and window.kind == PARTIAL and not window.forced and self._defer_agreed(window, cut):
-            self._agreed, commit, cut = commit, [], self.committed_until
+            commit, cut = [], self.committed_until
         rest = segments[len(commit):]
         if commit:
             update.completed = self._commit(commit)
@@ -346,19 +343,6 @@ class StreamingSession:
         self._final_until, self._final_ready_at = cut, self._clock()
         self._refine_until = cut
         return True
-
-    def _commit_agreed(self, window: Window, update: Update) -> Update:
-        """The final decoding agreed text again gave an answer that looks wrong: commit the text as the
-        partial answers gave it, rather than spend a second final (without context, over Whisper's whole
-        window: the slowest request there is) on work that only improves accuracy."""
-        update.completed = self._commit(self._agreed)
-        self._agreed = []
-        self.committed_until = self._soft_cut = window.end
-        self._rules.reset()
-        self._served_until = max(self._served_until, self.committed_until)
-        self.partial = []
-        self._trim()
-        return update
 
     def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
         """A quiet place near ``sample`` in [start, end) to cut at (whisper_live/cuts.py); without VAD, ``sample``."""

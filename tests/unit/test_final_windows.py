@@ -250,27 +250,6 @@ def test_agreed_text_commits_at_once_when_the_model_lags_or_has_no_room_or_refin
         assert len([w for w, _ in updates if w.kind == FINAL]) == 1
 
 
-def test_when_decoding_agreed_text_again_looks_wrong_the_greedy_text_commits_without_a_second_final():
-    # every final going on from its context answers nothing (a continuation that looks wrong)
-    def nothing_after_context(result, request):
-        if request.decode_from:
-            result.segments.clear()
-
-    audio = phrases_without_an_end()
-    session, clock = make(final_context=8.0, final_beam_size=5, endpoint_schedule=((float("inf"), 1.0),))
-    updates = stream(session, clock, audio, ScriptedTranscriber(edit=nothing_after_context), end=False)
-    assert committed_words(session) == [f"w{k}" for k in range(60)]
-    finals = [(w, u) for w, u in updates if w.kind == FINAL]
-    # (the last final is the utterance's own, at its pause: that one is asked for again without context)
-    refines = [(w, u) for w, u in finals if w.request.decode_from and w.end != finals[-1][0].end]
-    assert len(refines) >= 2
-    # no refining final was asked for twice (the retry without context): each one that failed committed
-    # the greedy text of its agreement
-    starts = [w.start for w, _ in finals]
-    assert all(starts.count(w.start) == 1 and u.completed for w, u in refines)
-    assert finals[-1][0].request.full_window and starts.count(finals[-1][0].start) == 2
-
-
 def test_refining_agreed_text_does_not_shorten_a_final_already_due():
     # The utterance ends while a partial window is in flight. When that partial's answer comes back and
     # agrees with the one before, the final window of the whole utterance must stay as it is. Tried with
