@@ -4,8 +4,9 @@ A long utterance is committed piecewise before its pause: the leading segments t
 partial answers (each for a window from the same start, the second one longer) give alike are taken as
 settled. Whisper often moves a segment boundary back and forth from one answer to the next ("... for
 centuries before" / "... for centuries", "before the ..."), and then no two consecutive answers agree
-for seconds; so when the previous answer agrees on nothing, the one before it is asked too. Without VAD there is never a pause to end an utterance, so the last segment also counts once it
-came out the same several times in a row (WhisperLive's ``same_output_threshold``, at most 3 here).
+for seconds; so when the previous answer agrees on nothing, the one before it is asked too. Without VAD
+there is never a pause to end an utterance, so the last segment also counts once it came out the same
+several times in a row (WhisperLive's ``same_output_threshold``, at most 3 here).
 The streaming core (whisper_live/streaming.py) decides where such a commit may cut the audio.
 """
 
