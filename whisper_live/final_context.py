@@ -156,6 +156,19 @@ def prompt_before(completed: list[Segment], before: float, initial_prompt: Optio
     return text or None
 
 
+def open_segment(completed: list[Segment], before: float, heard_from: float) -> tuple[str, float]:
+    """(text, start) of the last committed segment ending before ``before`` (seconds) when its audio starts
+    at ``heard_from`` or later (the window replays it); ("", 0.0) when there is none.
+
+    Its text, as :func:`prompt_before` ends with it, is what a final window going on from its context
+    writes first (``Request.decode_prefix``), the start relative to ``heard_from``.
+    """
+    last = next((s for s in reversed(completed) if s.end <= before), None)
+    if last is None or last.start < heard_from - 0.01 or not last.text.strip():
+        return "", 0.0
+    return " ".join(last.text.split()), max(0.0, last.start - heard_from)
+
+
 def _first_word(word: Word) -> str:
     words = normalized_words(word.word)
     return words[0] if words else ""

@@ -85,3 +85,22 @@ def test_a_request_decoded_from_the_end_of_its_context_writes_only_what_follows(
     assert words and all(cut - 0.1 <= w.start <= w.end <= len(audio) / SAMPLE_RATE + 0.01 for w in words)
     # on the window's clock: the first word where the new speech alone put it
     assert abs(words[0].start - (len(audio) - len(new)) / SAMPLE_RATE - alone.segments[0].words[0].start) < 0.4
+
+
+def test_a_request_that_goes_on_with_the_last_committed_segment_returns_only_what_follows(tiny_en, monkeypatch):
+    # as above, but the model is given the context's text as the start of its answer (Request.decode_prefix)
+    context_path, context_text = audioeval_clip("en", "quick_brown_fox")
+    new_path, new_text = audioeval_clip("en", "counting")
+    context, new = load_audio(context_path), load_audio(new_path)
+    audio = np.concatenate([context, np.zeros(SAMPLE_RATE // 2, dtype=np.float32), new])
+    cut = (len(context) + SAMPLE_RATE // 4) / SAMPLE_RATE
+    prompt = f"Some text before. {context_text}"
+    calls = spy(tiny_en, monkeypatch)
+    result = tiny_en.transcribe_batch([Request(audio=audio, language="en", beam_size=5, initial_prompt=prompt,
+                                               decode_from=cut, decode_prefix=context_text, prefix_from=0.0,
+                                               word_timestamps=True)])[0]
+    assert calls["beams"] == [(5, 1)]
+    text = " ".join(s.text for s in result.segments)
+    assert wer(new_text, text) <= 0.2, text
+    assert "fox" not in text.lower() and "dog" not in text.lower()
+    assert result.segments and all(s.start >= cut for s in result.segments)

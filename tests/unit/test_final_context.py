@@ -172,3 +172,17 @@ def test_a_continuation_that_copies_a_sentence_of_its_context_is_refused():
     assert checked(new + " Now, as all books not primarily intended as picture books consist principally.") is None
     # six words in a row again is read text, not a copy
     assert checked(new + " And all books not primarily intended as pictures") is not None
+
+
+def test_the_last_committed_segment_is_the_open_one_when_the_window_replays_it():
+    from whisper_live.final_context import open_segment, prompt_before
+
+    done = [Segment(start=1.0, end=3.0, text=" First part.", completed=True),
+            Segment(start=3.4, end=5.0, text="  printing   beautiful letters.", completed=True)]
+    # a final window from 5.3 s replaying context from 1.0 s: the last segment starts 2.4 s into its audio,
+    # and the prompt ends with its text as given here (spaces tidied)
+    assert open_segment(done, 5.31, 1.0) == ("printing beautiful letters.", 2.4)
+    assert prompt_before(done, 5.31).endswith(open_segment(done, 5.31, 1.0)[0])
+    # context that starts inside the last segment does not replay it whole: no open segment
+    assert open_segment(done, 5.31, 4.0) == ("", 0.0)
+    assert open_segment([], 5.31, 1.0) == ("", 0.0)

@@ -85,6 +85,10 @@ def test_how_each_kind_of_window_is_decoded():
     assert fields(window_request(thorough, FINAL, audio, "en", 0.0, completed, 0.6)) == (5, True, 0.0, False, "mine")
     assert fields(window_request(thorough, FINAL, audio, "en", 0.4, completed, 0.6)) == \
         (5, False, 0.4, False, "mine w1")
+    # ... and when its context replays the last committed segment whole, its answer starts with that segment
+    with_prefix = window_request(thorough, FINAL, audio, "en", 0.6, completed, 0.6)
+    assert (with_prefix.decode_from, with_prefix.decode_prefix, with_prefix.prefix_from) == (0.6, "w1", 0.0)
+    assert not window_request(thorough, FINAL, audio, "en", 0.4, completed, 0.6).decode_prefix
 
 
 def test_the_clients_prompt_comes_first():

@@ -37,6 +37,13 @@ class Request:
     # ``initial_prompt``), and the transcript starts at this time. The model hears that audio without writing
     # it down again. Backends that cannot start mid-window transcribe only the audio from here. 0: all of it.
     decode_from: float = 0.0
+    # With ``decode_from``: the end of ``initial_prompt`` that was said from ``prefix_from`` seconds of
+    # ``audio`` on (the last committed segment, inside the context). A backend that can writes it as the
+    # start of its answer, so that the model goes on with that sentence instead of starting a new one where
+    # the committed text stopped ("... printing beautiful letters" / "than in the same operations", not
+    # "then"), and returns only what follows; others take it as part of the prompt.
+    decode_prefix: str = ""
+    prefix_from: float = 0.0
 
 
 @dataclass

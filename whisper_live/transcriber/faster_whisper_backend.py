@@ -16,9 +16,11 @@ Requests ask how thoroughly to be decoded (``Request.beam_size``, ``Request.full
 core decodes partial windows greedily over a trimmed window, and can decode final windows as offline
 Whisper does, with beam search (docs/streaming.md says what that buys). A request may also start its
 transcript mid-window (``Request.decode_from``): its prompt then ends with that time's timestamp token, as
-if Whisper had written it, and the model goes on from there while still hearing the audio before. An answer
-that repeats itself (gzip ratio above 2.4) or is improbable (average log probability below -1) is decoded
-again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. CTranslate2 seeds each
+if Whisper had written it, and the model goes on from there while still hearing the audio before. With
+``Request.decode_prefix`` that timestamp is the last committed segment's start, followed by its words: the
+model goes on with that segment, and only what it writes after them comes back. An answer that repeats
+itself (gzip ratio above 2.4) or is improbable (average log probability below -1) is decoded again by
+sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. CTranslate2 seeds each
 worker thread's sampler once, from ``FALLBACK_SEED`` here, so one client's stream gives the same text from
 run to run (with several clients, which worker decodes which window still varies). Every decode stops
 after ``MAX_TOKENS_PER_SECOND`` tokens per second of audio.
@@ -141,11 +143,15 @@ class FasterWhisperTranscriber(Transcriber):
         tokenizers = []
         for r, lang in zip(requests, languages):
             tok = self._tokenizer(r.task, lang)
-            previous = tok.encode(" " + r.initial_prompt.strip()) if r.initial_prompt else []
+            before, prefix = _prompt_and_prefix(r)
+            previous = tok.encode(" " + before) if before else []
             prompt = self.model.get_prompt(tok, previous, hotwords=r.hotwords)
             if r.decode_from > 0:
-                # Whisper's own way to say where the text starts: its first timestamp token, given here.
-                prompt.append(tok.timestamp_begin + min(TIMESTAMPS, round(r.decode_from / TIMESTAMP_SECONDS)))
+                # Whisper's own way to say where the text starts: its first timestamp token, given here
+                # (with the words already said from there on, when the request gives them).
+                prompt.append(tok.timestamp_begin + min(TIMESTAMPS, round(
+                    (r.prefix_from if prefix else r.decode_from) / TIMESTAMP_SECONDS)))
+                prompt.extend(tok.encode(" " + prefix) if prefix else [])
             prompts.append(prompt)
             tokenizers.append(tok)
 
@@ -230,6 +236,9 @@ class FasterWhisperTranscriber(Transcriber):
             return []
         duration = num_samples / SAMPLE_RATE
         pieces = split_by_timestamps(tokens, tok.timestamp_begin, tok.eot, duration)
+        prefix = _prompt_and_prefix(request)[1]
+        if prefix:
+            pieces = _without_prefix(pieces, tok.encode(" " + prefix), request.decode_from, tok)
         segments = []
         for start, end, piece in pieces:
             text = tok.decode(piece)
@@ -257,6 +266,40 @@ class FasterWhisperTranscriber(Transcriber):
                 # faster-whisper moves a segment's ends to its words' (its timestamp tokens are coarser), or
                 # a word's end to the segment's where they disagree by more than 0.5 s: words stay inside
                 segment.start, segment.end = sub["start"], sub["end"]
+
+
+def _prompt_and_prefix(request: Request) -> tuple[str, str]:
+    """(prompt text, text the answer starts with) of ``request``: its ``decode_prefix`` moves from the end
+    of its prompt to the start of its answer, less the full stop that ended the window it came from."""
+    prompt = (request.initial_prompt or "").strip()
+    given = " ".join(request.decode_prefix.split()) if request.decode_from > 0 else ""
+    if not given or not prompt.endswith(given):
+        return prompt, ""
+    prefix = given[:-1] if given.endswith(".") and not given.endswith("..") else given
+    return prompt[:len(prompt) - len(given)].strip(), prefix
+
+
+def _without_prefix(pieces: list, prefix: list[int], decode_from: float, tok) -> list:
+    """``pieces`` less the ``prefix`` tokens the first one starts with (given in the prompt, and returned
+    with the answer), and less any punctuation the model put right after them.
+
+    The words that end the prefix's segment join the next segment rather than arrive as a fragment of
+    their own ("... concerned" / "differs from most" / "if not from all the arts ..."), as
+    whisper_live/final_context.py joins them when it splits an answer.
+    """
+    if not pieces:
+        return pieces
+    start, end, text = pieces[0]
+    if text[:len(prefix)] != prefix:
+        return pieces
+    rest = text[len(prefix):]
+    while rest and not tok.decode([rest[0]]).strip(" .,;:!?"):
+        rest = rest[1:]
+    if not rest:
+        return pieces[1:]
+    if len(pieces) > 1:
+        return [(max(start, decode_from), pieces[1][1], rest + pieces[1][2])] + pieces[2:]
+    return [(max(start, decode_from), end, rest)]
 
 
 def _tokens_and_logprob(out) -> tuple[list[int], float]:
