@@ -141,6 +141,7 @@ class FasterWhisperTranscriber(Transcriber):
 
         prompts = []
         tokenizers = []
+        prefixes = []  # per request, the tokens its answer is given to start with (returned with it)
         for r, lang in zip(requests, languages):
             tok = self._tokenizer(r.task, lang)
             before, prefix = _prompt_and_prefix(r)
@@ -151,7 +152,8 @@ class FasterWhisperTranscriber(Transcriber):
                 # (with the words already said from there on, when the request gives them).
                 prompt.append(tok.timestamp_begin + min(TIMESTAMPS, round(
                     (r.prefix_from if prefix else r.decode_from) / TIMESTAMP_SECONDS)))
-                prompt.extend(tok.encode(" " + prefix) if prefix else [])
+            prefixes.append(tok.encode(" " + prefix) if prefix else [])  # (only with decode_from)
+            prompt.extend(prefixes[-1])
             prompts.append(prompt)
             tokenizers.append(tok)
 
@@ -176,8 +178,8 @@ class FasterWhisperTranscriber(Transcriber):
                         # Still a repetition loop: the trimmed window is what Whisper tripped on. Decode it
                         # once more the standard way, padded to 30 s.
                         tokens, avg_logprob = self._decode_padded(audios[i], prompts[i], beam_size)
-                results[i].segments = self._segments(
-                    requests[i], tokens, tok, avg_logprob, out.no_speech_prob, len(audios[i]), encoded[i])
+                results[i].segments = self._segments(requests[i], tokens, tok, avg_logprob, out.no_speech_prob,
+                                                     len(audios[i]), encoded[i], prefixes[i])
         return results
 
     def _decode_padded(self, audio: np.ndarray, prompt: list[int], beam_size: int) -> tuple[list[int], float]:
@@ -230,15 +232,14 @@ class FasterWhisperTranscriber(Transcriber):
         return best_tokens, best_logprob
 
     def _segments(self, request: Request, tokens: list[int], tok, avg_logprob: float, no_speech_prob: float,
-                  num_samples: int, encoded: np.ndarray) -> list[RawSegment]:
+                  num_samples: int, encoded: np.ndarray, prefix: list[int]) -> list[RawSegment]:
         # Whisper's rule: a window is silence when the model says so and is unsure of its text.
         if no_speech_prob > request.no_speech_thresh and avg_logprob < LOG_PROB_THRESHOLD:
             return []
         duration = num_samples / SAMPLE_RATE
         pieces = split_by_timestamps(tokens, tok.timestamp_begin, tok.eot, duration)
-        prefix = _prompt_and_prefix(request)[1]
         if prefix:
-            pieces = _without_prefix(pieces, tok.encode(" " + prefix), request.decode_from, tok)
+            pieces = _without_prefix(pieces, prefix, request.decode_from, tok)
         segments = []
         for start, end, piece in pieces:
             text = tok.decode(piece)
