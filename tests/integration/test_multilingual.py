@@ -49,3 +49,26 @@ def test_english_only_model_warns_about_translate(live_server):
     outcome = stream(live_server.url, padded(path), speed=2.0, task="translate", language="de")
     messages = " ".join(str(r.message) for r in outcome.of("warning"))
     assert "English" in messages and "translate" in messages
+
+
+def test_translation_is_not_sampled_again_for_its_low_probability(monkeypatch):
+    """Translations score below Whisper's -1 log-probability threshold as a rule (-1.2 for this clip with
+    0.2 s before it and 0.6 s after): the temperature fallback, sampling again, once replaced the English with
+    the French the clip says, which the model finds more probable. Only a translation that repeats itself is
+    sampled again."""
+    from whisper_live.models import resolve_model
+    from whisper_live.transcriber import load_transcriber
+    from whisper_live.transcriber.base import Request
+
+    transcriber = load_transcriber("faster_whisper", resolve_model("base"))
+    path, _ = audioeval_clip("fr", "pangrama")
+    silence = np.zeros(16000, np.float32)
+    audio = np.concatenate([silence[:3200], load_audio(path), silence[:9600]])
+    fallbacks = []
+    fallback = transcriber._fallback
+    monkeypatch.setattr(transcriber, "_fallback", lambda *args: fallbacks.append(args) or fallback(*args))
+
+    translated = transcriber.transcribe_batch([Request(audio=audio, language="fr", task="translate")])[0]
+    words = set(normalize(" ".join(s.text for s in translated.segments)).split())
+    assert words & {"old", "whiskey", "judge"} and not words & {"vieux", "juge", "ce"}, translated.segments
+    assert not fallbacks, "a translation that does not repeat itself is kept as decoded"

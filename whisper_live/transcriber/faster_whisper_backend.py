@@ -19,8 +19,11 @@ transcript mid-window (``Request.decode_from``): its prompt then ends with that 
 if Whisper had written it, and the model goes on from there while still hearing the audio before. With
 ``Request.decode_prefix`` that timestamp is the last committed segment's start, followed by its words: the
 model goes on with that segment, and only what it writes after them comes back. An answer that repeats
-itself (gzip ratio above 2.4) or is improbable (average log probability below -1) is decoded again by
-sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. CTranslate2 seeds each
+itself (gzip ratio above 2.4) or, when transcribing, is improbable (average log probability below -1) is
+decoded again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. Translations
+are sampled again only when they repeat themselves: the multilingual base model's good English for the
+French test clip scores -1.1 to -1.2, and a sample that writes the French instead scored -1.08, so the
+log-probability rule swapped a translation for untranslated text. CTranslate2 seeds each
 worker thread's sampler once, from ``FALLBACK_SEED`` here, so one client's stream gives the same text from
 run to run (with several clients, which worker decodes which window still varies). Every decode stops
 after ``MAX_TOKENS_PER_SECOND`` tokens per second of audio.
@@ -171,7 +174,8 @@ class FasterWhisperTranscriber(Transcriber):
             for i, out in zip(members, outputs):
                 tokens, avg_logprob = _tokens_and_logprob(out)
                 tok = tokenizers[i]
-                if _loops(tokens, tok) or avg_logprob < LOG_PROB_THRESHOLD:
+                improbable = avg_logprob < LOG_PROB_THRESHOLD and requests[i].task != "translate"
+                if improbable or _loops(tokens, tok):
                     tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob),
                                                          len(audios[i]) / SAMPLE_RATE)
                     if _loops(tokens, tok) and not requests[i].full_window:
