@@ -82,6 +82,13 @@ def overlaps_speech(frames: Iterable[tuple[int, float]], frame_samples: int, sta
     return not inside or max(inside) >= threshold
 
 
+def speech_end(frames: Iterable[tuple[int, float]], frame_samples: int, start: int, end: int,
+               quiet_below: float) -> Optional[int]:
+    """The end (sample) of the last frame in [start, end) not heard as quiet; None when there is none."""
+    ends = [first + frame_samples for first, p in frames if start <= first < end and p >= quiet_below]
+    return min(max(ends), end) if ends else None
+
+
 def without_repeat(segment: Segment, committed_tail: str) -> Segment:
     """``segment`` without the leading words that repeat the end of ``committed_tail``.
 

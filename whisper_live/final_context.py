@@ -22,16 +22,20 @@ refuses such an answer on the same grounds, and when it runs on past the audio.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from typing import Optional
 
 from whisper_live.protocol import SAMPLE_RATE, Segment, Word
 
+log = logging.getLogger(__name__)
+
 MIN_CONTEXT_SECONDS = 0.5  # less context than this is not worth the words it costs
 MAX_GAP_SECONDS = 2.0  # context must end (and its segments follow each other) within this of the window
 # A new part is refused when its words stop this long before the window's end (the model stopped early),
 TAIL_SECONDS = 1.2
-# or when it has fewer words than this per second of new audio, past the first half second.
+# or when it has fewer words than this per second of new speech (up to the end of the last speech the VAD
+# heard in the window), past the first half second.
 MIN_WORDS_PER_SECOND = 1.2
 ALIGN_WORDS = 40  # committed words compared with the model's words
 MAX_SHIFT = 3  # words the alignment may move the split away from the timestamp split
@@ -228,8 +232,9 @@ def split_after_context(segments: list[Segment], context_seconds: float, context
     """The segments about the new audio, or None when the answer cannot be split reliably.
 
     ``segments`` are the model's answer for context + new audio, times in seconds from the start of the
-    context, each with its words. The returned segments keep those times (the caller shifts them) and
-    hold only the words past the split.
+    context, each with its words; ``new_seconds`` is how long the new audio holds speech (the caller's
+    VAD heard its last speech that far after the context). The returned segments keep those times (the
+    caller shifts them) and hold only the words past the split.
     """
     if any(s.words is None for s in segments):
         return None
@@ -237,7 +242,7 @@ def split_after_context(segments: list[Segment], context_seconds: float, context
     split = _split_index(words, context_seconds, context_text)
     new = words[split:]
     if _looks_wrong([_first_word(w) for w in new], new[-1].end if new else 0.0, context_seconds,
-                    normalized_words(context_text), new_seconds):
+                    normalized_words(context_text), new_seconds) is not None:
         return None
     kept: list[Segment] = []
     carried: list[Word] = []  # new words of a segment that began in the context
@@ -260,15 +265,25 @@ def split_after_context(segments: list[Segment], context_seconds: float, context
 
 
 def _looks_wrong(new: list[str], new_end: float, context_seconds: float, context_words: list[str],
-                 new_seconds: float, run: int = 3) -> bool:
-    """Whether the ``new`` words the model heard after the context (the last ending at ``new_end``, seconds
+                 new_seconds: float, run: int = 3) -> Optional[str]:
+    """Why the ``new`` words the model heard after the context (the last ending at ``new_end``, seconds
     from the context's start) cannot be trusted: none, stopping early, too few, or repeating
-    ``context_words`` (``run`` of them in a row)."""
-    if not new or new_end - context_seconds < new_seconds - TAIL_SECONDS:
-        return True
-    if len(new) < MIN_WORDS_PER_SECOND * (new_seconds - 0.5):
-        return True
-    return _repeats(new, context_words, run)
+    ``context_words`` (``run`` of them in a row); None when they can."""
+    if not new:
+        return "no words"
+    if new_end - context_seconds < new_seconds - TAIL_SECONDS:
+        return f"stops {new_seconds - (new_end - context_seconds):.1f} s before the end"
+    if _spoken_words(new) < MIN_WORDS_PER_SECOND * (new_seconds - 0.5):
+        return f"{len(new)} words for {new_seconds:.1f} s"
+    if _repeats(new, context_words, run):
+        return "repeats the context or itself"
+    return None
+
+
+def _spoken_words(words: list[str]) -> int:
+    """About how many words ``words`` take to say: a number written in digits counts a word per digit, up
+    to four ("1455" is "fourteen fifty-five")."""
+    return sum(max(1, min(4, sum(c.isdigit() for c in w))) for w in words)
 
 
 def _segment(words: list[Word], end: float, context_seconds: float) -> Segment:
@@ -290,13 +305,15 @@ def check_continuation(segments: list[Segment], context_seconds: float, context_
     words = normalized_words(" ".join(s.text for s in new))
     context_words = normalized_words(context_text)
     tail = context_words[-CONTINUATION_TAIL_WORDS:]
-    if not new or _looks_wrong(words, new[-1].end, context_seconds, tail, new_seconds, run=4):
-        return None
-    if len(words) > MAX_WORDS_PER_SECOND * new_seconds + 2:
-        return None
-    if _copies(words, context_words, COPIED_RUN_WORDS):
-        return None
-    if any(s.end < context_seconds or s.start < context_seconds - 0.5 for s in new):
+    refusal = _looks_wrong(words, new[-1].end if new else 0.0, context_seconds, tail, new_seconds, run=4)
+    if refusal is None and len(words) > MAX_WORDS_PER_SECOND * new_seconds + 2:
+        refusal = f"{len(words)} words for {new_seconds:.1f} s"
+    if refusal is None and _copies(words, context_words, COPIED_RUN_WORDS):
+        refusal = f"copies {COPIED_RUN_WORDS} words of the context"
+    if refusal is None and any(s.end < context_seconds or s.start < context_seconds - 0.5 for s in new):
+        refusal = "stamped before the context's end"
+    if refusal is not None:
+        log.debug("continuation refused (%s): %r", refusal, " ".join(s.text.strip() for s in new))
         return None
     return [Segment(start=max(s.start, context_seconds), end=max(s.end, context_seconds), text=s.text,
                     words=s.words) for s in new]

@@ -269,6 +269,10 @@ class Scheduler:
         finals = [since for _, window, since in batch if window.kind == FINAL]
         self.meter.record(busy, busy if finals else 0.0, [c for c, _, _ in batch],
                           [finished - since for since in finals])
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("batch of %d in %.2f s: %s", len(batch), busy, "; ".join(
+                f"{getattr(client, 'uid', '?')} {window.describe()} (waited {started - since:.2f} s)"
+                for client, window, since in batch))
         for (client, window, _), result in zip(batch, results):
             try:
                 client.deliver(window, result, error)

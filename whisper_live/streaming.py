@@ -41,6 +41,7 @@ Commit policy (see docs/streaming.md):
 from __future__ import annotations
 
 import collections
+import logging
 import time
 from typing import Callable, Optional, Protocol
 
@@ -54,6 +55,8 @@ from whisper_live.session_config import SessionConfig
 from whisper_live.transcriber.base import Result
 from whisper_live.utterances import ONSET, Utterances
 from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window, window_request
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
 
@@ -103,6 +106,7 @@ class StreamingSession:
                                   pause_near=self._snap_to_pause, with_vad=vad is not None)
         self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
         self._no_context_at = -1  # the final window starting here failed with context: retry without
+        self._no_prefix_at = -1  # ... failed going on from its last committed segment: retry with context only
         self._refine_until = -1  # a final window ending here decodes agreed text again (see _defer_agreed)
 
     # --- input ------------------------------------------------------------------------------------------------
@@ -231,7 +235,7 @@ class StreamingSession:
         lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, self.completed,
-                                 start / SAMPLE_RATE)
+                                 start / SAMPLE_RATE, go_on=start != self._no_prefix_at)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
                                 context=context, context_text=context_text, lead=lead, taken_at=self._clock())
         self._served_until = max(self._served_until, end)
@@ -300,9 +304,14 @@ class StreamingSession:
             check = final_context.check_continuation if window.request.decode_from else \
                 final_context.split_after_context
             segments = check(segments, window.context / SAMPLE_RATE, window.context_text,
-                             (window.end - window.start) / SAMPLE_RATE)
-            if segments is None:  # ask for the same final window again, without context
-                self._no_context_at = window.start
+                             self._heard_seconds(window.start, window.end))
+            if segments is None:  # ask for the same final window again: without the prefix, then without context
+                if window.request.decode_prefix:
+                    self._no_prefix_at = window.start
+                else:
+                    self._no_context_at = window.start
+                log.debug("%s: the answer does not go on from the context; again without %s", window.describe(),
+                          "the prefix" if window.request.decode_prefix else "context")
                 return update
         segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps) for s in segments]
         segments = [s for s in segments if self._overlaps_speech(s)]
@@ -342,6 +351,7 @@ class StreamingSession:
             return False
         self._final_until, self._final_ready_at = cut, self._clock()
         self._refine_until = cut
+        log.debug("%s: agreed text up to %.2f s is decoded again as a final", window.describe(), cut / SAMPLE_RATE)
         return True
 
     def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
@@ -351,6 +361,15 @@ class StreamingSession:
         utterances = self._utterances
         return cuts.snap_to_pause(utterances.frames, utterances.frame_samples, sample, start, end,
                                   quiet_below=utterances.quiet_below)
+
+    def _heard_seconds(self, start: int, end: int) -> float:
+        """Seconds from ``start`` to the end of the last speech the VAD heard before ``end``: a final window
+        ends some way into the pause that ended its utterance, and words are counted against the speech."""
+        heard = None
+        if self._vad is not None:
+            utterances = self._utterances
+            heard = cuts.speech_end(utterances.frames, utterances.frame_samples, start, end, utterances.quiet_below)
+        return ((end if heard is None else heard) - start) / SAMPLE_RATE
 
     def _overlaps_speech(self, segment: Segment) -> bool:
         """Whether the VAD heard speech under ``segment`` (always True without VAD)."""

@@ -35,6 +35,16 @@ class Window:
     lead: int = 0  # samples of silence before ``start`` (and any context) included in the request's audio
     taken_at: float = 0.0  # monotonic time the window was handed out
 
+    def describe(self) -> str:
+        """For logs: "final 154.37-160.46 s, 20.0 s context, beam 5"."""
+        parts = [f"{'forced ' if self.forced else ''}{self.kind} {self.start / SAMPLE_RATE:.2f}-"
+                 f"{self.end / SAMPLE_RATE:.2f} s"]
+        if self.context:
+            parts.append(f"{self.context / SAMPLE_RATE:.1f} s context")
+        if self.request.beam_size > 1:
+            parts.append(f"beam {self.request.beam_size}")
+        return ", ".join(parts)
+
     @property
     def offset(self) -> float:
         """Stream time (s) of the request audio's first sample."""
@@ -63,7 +73,7 @@ class Update:
 
 
 def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language: Optional[str],
-                   context: float, completed: list[Segment], start: float) -> Request:
+                   context: float, completed: list[Segment], start: float, go_on: bool = True) -> Request:
     """The model request for a window of ``kind`` starting at ``start`` (s of the stream) whose ``audio``
     begins with ``context`` seconds of replayed committed speech (and any lead-in before it); ``completed``
     are the segments committed so far.
@@ -75,7 +85,8 @@ def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language
     (after the client's own prompt), over the trimmed window, which is as accurate as the whole one there
     at less cost; without context over Whisper's whole 30 s window. Going on from its context, such a
     final also starts its answer with the last committed segment (``Request.decode_prefix``), so that the
-    model goes on with that sentence where the previous final window stopped.
+    model goes on with that sentence where the previous final window stopped; unless ``go_on`` is False
+    (such an answer for this window was refused: then the segment stays at the end of the prompt).
     """
     thorough = kind == FINAL and config.final_beam_size > 1
     prompt, decode_from, prefix, prefix_from = config.initial_prompt, 0.0, "", 0.0
@@ -83,7 +94,8 @@ def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language
         # (10 ms of slack: the window's start is a sample count, the segment ends floats)
         prompt = final_context.prompt_before(completed, start + 0.01, config.initial_prompt)
         decode_from = context
-        prefix, prefix_from = final_context.open_segment(completed, start + 0.01, start - context)
+        if go_on:
+            prefix, prefix_from = final_context.open_segment(completed, start + 0.01, start - context)
     return Request(audio=audio, language=language, task=config.task, initial_prompt=prompt,
                    hotwords=config.hotwords, no_speech_thresh=config.no_speech_thresh,
                    word_timestamps=config.word_timestamps or (context > 0 and not decode_from),

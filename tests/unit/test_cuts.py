@@ -1,6 +1,6 @@
 """The cut rules of whisper_live/cuts.py on hand-made VAD frames."""
 
-from whisper_live.cuts import bounded_cut, overlaps_speech, snap_to_pause, without_repeat
+from whisper_live.cuts import bounded_cut, overlaps_speech, snap_to_pause, speech_end, without_repeat
 from whisper_live.protocol import SAMPLE_RATE, Segment
 
 FRAME = 512
@@ -59,3 +59,10 @@ def test_a_window_takes_the_quiet_audio_before_it_as_lead_in_but_not_the_end_of_
     assert quiet_lead(frames(probs), start, 3200, quiet_below=0.35) == 6 * FRAME - int(LEAD_MARGIN_SECONDS * SAMPLE_RATE)
     # speech right before the start (a cut inside speech): no lead-in
     assert quiet_lead(frames([0.9] * 30), 20 * FRAME, 3200, quiet_below=0.35) == 0
+
+
+def test_speech_ends_after_the_last_frame_not_heard_as_quiet():
+    probs = [0.9] * 30 + [0.3] * 5 + [0.1] * 20  # speech, fading out, then quiet
+    assert speech_end(frames(probs), FRAME, 10 * FRAME, 55 * FRAME, quiet_below=0.2) == 35 * FRAME
+    assert speech_end(frames(probs), FRAME, 10 * FRAME, 20 * FRAME, quiet_below=0.2) == 20 * FRAME  # at most the end
+    assert speech_end(frames(probs), FRAME, 40 * FRAME, 55 * FRAME, quiet_below=0.2) is None  # all quiet

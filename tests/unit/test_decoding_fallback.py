@@ -14,6 +14,7 @@ pytest.importorskip("ctranslate2")
 from whisper_live.transcriber import faster_whisper_backend as backend  # noqa: E402
 
 EOT = 1000
+TIMESTAMP_BEGIN = 1002  # <|0.00|>; the prompts below hold no timestamp
 
 
 class Tokenizer:
@@ -42,6 +43,7 @@ def transcriber(answers):
 
     t = object.__new__(backend.FasterWhisperTranscriber)
     t.model = types.SimpleNamespace(model=types.SimpleNamespace(generate=generate), max_length=448)
+    t._timestamp_begin = TIMESTAMP_BEGIN
     return t, modes
 
 
@@ -81,3 +83,19 @@ def test_a_repetition_loop_is_told_from_a_sentence():
     assert repeats_itself(" It was natural therefore." * 12)
     assert not repeats_itself(" The earliest book printed with movable type, the aforesaid Gutenberg Bible.")
     assert not repeats_itself("")
+
+
+def test_no_timestamp_of_an_answer_lies_before_the_one_its_prompt_ends_with():
+    """A continued final's prompt ends with its start's timestamp (here 14.00 s): the answer's timestamps
+    before it are suppressed, and its first timestamp may come up to 1 s after it, as from 0 otherwise."""
+    asked = []
+    t = object.__new__(backend.FasterWhisperTranscriber)
+    t.model = types.SimpleNamespace(model=types.SimpleNamespace(
+        generate=lambda storage, prompts, **options: asked.append(options)), max_length=448)
+    t._timestamp_begin = TIMESTAMP_BEGIN
+    t._generate(None, [[0, 5, TIMESTAMP_BEGIN + 700, 9]], 4.0)
+    t._generate(None, [[0, 5, 9]], 4.0)
+    with_start, without = asked
+    assert with_start["suppress_tokens"] == [-1] + list(range(TIMESTAMP_BEGIN, TIMESTAMP_BEGIN + 700))
+    assert with_start["max_initial_timestamp_index"] == 750
+    assert without["suppress_tokens"] == [-1] and without["max_initial_timestamp_index"] == 50

@@ -145,6 +145,14 @@ def test_a_continuation_that_stops_early_repeats_the_context_or_runs_on_is_refus
     assert checked(" And it was natural therefore.", start=1.0) is None  # stamped inside the context
 
 
+def test_a_number_in_digits_counts_as_the_words_it_takes_to_say():
+    def checked(text, seconds):
+        return check_continuation([Segment(start=3.4, end=3.4 + seconds, text=text)], 3.4, CONTEXT, seconds)
+
+    assert checked(" 1455,", 1.5) is not None  # "fourteen fifty-five"
+    assert checked(" Yes,", 1.5) is None  # one word for 1.5 s of speech
+
+
 def test_a_continuation_may_say_again_what_the_context_said_earlier():
     # 20 s of context; the new words share a phrase with its start, not with its end
     context = (" And it was a matter of course that in the Middle Ages the craftsmen took care. The forms of"

@@ -5,7 +5,7 @@ import pytest
 
 from tests.fakes import ScriptedTranscriber, silence, speech
 from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
-from whisper_live.protocol import SAMPLE_RATE, Segment
+from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.session_config import SessionConfig
 from whisper_live.streaming import FINAL, PARTIAL
 from whisper_live.windows import window_request
@@ -122,7 +122,7 @@ def test_an_economical_final_replays_at_most_8_s_of_context():
 
 
 @pytest.mark.parametrize("fault", ["made up words", "stamped inside the context", "nothing new"])
-def test_a_continuation_that_looks_wrong_is_transcribed_again_without_context(fault):
+def test_a_continuation_that_looks_wrong_is_transcribed_again_without_context_in_the_end(fault):
     def edit(result, request):
         if not request.decode_from:
             return
@@ -138,9 +138,39 @@ def test_a_continuation_that_looks_wrong_is_transcribed_again_without_context(fa
     audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
     updates = stream(session, clock, audio, model, end=False)
     finals = [w for w, _ in updates if w.kind == FINAL]
-    assert [bool(w.request.decode_from) for w in finals] == [False, True, False]
-    assert finals[1].start == finals[2].start and finals[2].request.full_window
+    # going on from the last committed segment, then from the context alone, then without context
+    assert [(bool(w.request.decode_from), bool(w.request.decode_prefix)) for w in finals] == [
+        (False, False), (True, True), (True, False), (False, False)]
+    assert finals[1].start == finals[2].start == finals[3].start and finals[3].request.full_window
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+
+
+def test_a_refused_answer_that_went_on_from_the_last_segment_is_asked_for_from_the_context_alone():
+    def edit(result, request):
+        if request.decode_prefix:  # the model closed the given segment and stopped
+            result.segments = []
+
+    model = ScriptedTranscriber(edit=edit)
+    session, clock = make(final_context=8.0, final_beam_size=5)
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert [(bool(w.request.decode_from), w.request.decode_prefix.split()) for w in finals] == [
+        (False, []), (True, ["w1", "w2", "w3"]), (True, [])]
+    assert finals[2].request.initial_prompt.split()[-3:] == ["w1", "w2", "w3"]  # the segment is in the prompt
+    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
+
+
+def test_a_one_word_continuation_is_counted_against_its_speech_not_the_pause_after_it():
+    # the window of "w7" ends where the 1 s pause that ended it was confirmed: 0.4 s of speech in 1.5 s
+    model = ScriptedTranscriber()
+    session, clock = make(final_context=8.0, final_beam_size=5, vad=VadParameters(min_silence_duration_ms=1000))
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(1.2), speech([7]), silence(1.5)])
+    updates = stream(session, clock, audio, model, end=False)
+    finals = [w for w, _ in updates if w.kind == FINAL]
+    assert (finals[1].end - finals[1].start) / SAMPLE_RATE >= 1.4
+    assert [bool(w.request.decode_from) for w in finals] == [False, True]  # kept, not decoded again
+    assert committed_words(session) == ["w1", "w2", "w3", "w7"]
 
 
 @pytest.mark.parametrize("beam, limit, fits, too_long", [(1, 27, 18, 24), (5, 24, 12, 18)])

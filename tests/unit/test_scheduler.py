@@ -139,6 +139,18 @@ def test_a_batch_is_one_model_call_and_every_client_gets_its_result():
     assert all(len(c.delivered) == 1 and c.delivered[0][2] is None for c in clients)
 
 
+def test_at_debug_level_each_model_call_is_logged_with_its_windows(caplog):
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=4), workers=1, clock=lambda: 3.5)
+    clients = [FakeClient(f"c{i}", FINAL, since=i) for i in range(2)]
+    for i, c in enumerate(clients):
+        c.uid = f"uid-{i}"
+        scheduler.notify(c)
+    with caplog.at_level("DEBUG", logger="whisper_live.scheduler"):
+        scheduler.run_batch(scheduler.select())
+    assert caplog.messages == ["batch of 2 in 0.00 s: uid-0 final 0.00-1.00 s (waited 3.50 s); "
+                               "uid-1 final 0.00-1.00 s (waited 2.50 s)"]
+
+
 def test_model_failure_is_delivered_as_an_error_and_the_worker_survives():
     class Broken(ScriptedTranscriber):
         def transcribe_batch(self, requests):

@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache_path", "-c", default=None,
                         help="directory for assembled/downloaded models (default ~/.cache/whisper-live)")
     parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-                        help="how much the server logs")
+                        help="how much the server logs; DEBUG: a line per model call (each window's client, "
+                             "kind, span, context, wait) and why a final's answer was decoded again")
     return parser
 
 

@@ -79,6 +79,7 @@ class FasterWhisperTranscriber(Transcriber):
         self.max_concurrency = num_workers
         self._tokenizers: dict = {}
         self._tokenizer_lock = threading.Lock()
+        self._timestamp_begin = self.model.hf_tokenizer.token_to_id("<|notimestamps|>") + 1
 
     # --- helpers -------------------------------------------------------------------------------------------
 
@@ -199,12 +200,20 @@ class FasterWhisperTranscriber(Transcriber):
         The answer may hold at most MAX_TOKENS_PER_SECOND tokens per second of audio (plus a few): a
         repetition loop then stops there instead of running to 448 tokens, which, repeated by the
         fallback, held a worker for seconds.
+
+        A prompt that ends with a timestamp (``Request.decode_from``) says where the answer starts, and no
+        timestamp of the answer may lie before it: CTranslate2 does not hold the answer's timestamps to
+        the prompt's, and once a continued final closed its text at 1.00 s, 15 s before its start, so that
+        the answer was refused and the window decoded again.
         """
         budget = int(MAX_TOKENS_PER_SECOND * seconds) + 16
         max_length = min(self.model.max_length, max(len(p) for p in prompts) + budget)
+        first = self._timestamp_begin
+        earliest = min(max((t for t in p if t >= first), default=first) for p in prompts)
         return self.model.model.generate(
             storage, prompts, beam_size=beam_size, max_length=max_length, return_scores=True,
-            suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50, **options)
+            suppress_blank=True, suppress_tokens=[-1] + list(range(first, earliest)),
+            max_initial_timestamp_index=50 + earliest - first, **options)
 
     def _storage(self, array: np.ndarray):
         import ctranslate2
