@@ -123,6 +123,9 @@ def test_aggregate_pools_speakers_and_counts_silent_words():
     assert figures["wer"] == pytest.approx(1 / 8)  # one deletion over 8 reference words
     assert figures["wer_max"] == pytest.approx(1 / 4)
     assert figures["silent_words"] == 2
+    # the silent client's phrase (ending at 1.0 s, sent at 100 + 4 * 0.256, arrived at 103.0) is reported apart
+    assert figures["silent_final_latency_s"]["n"] == 1
+    assert figures["silent_final_latency_s"]["max"] == pytest.approx(103.0 - (100 + 4 * FRAME))
     assert metrics.meets_target(figures, target_p90=5.0)
     assert not metrics.meets_target(figures, target_p90=0.5)
     assert not metrics.meets_target(figures, target_p90=5.0, target_max=1.0)

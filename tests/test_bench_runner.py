@@ -206,6 +206,20 @@ def test_loops_repeat_the_audio_its_reference_and_its_utterances():
     assert audio_mod.repeat(once, 1) is once
 
 
+def test_a_mostly_silent_client_says_its_phrase_at_its_moment_in_each_period():
+    from whisper_live.bench import audio as audio_mod
+
+    speech = Speech(noise(6.0), "alpha bravo", "clip", "", [(0.0, 0.5, "alpha"), (1.0, 3.0, "bravo")])
+    phrase = audio_mod.phrase_of(speech)
+    assert np.array_equal(phrase, speech.audio[16000:48000])  # the first utterance of 1.5-6 s
+    quiet = np.zeros(18 * 16000, np.float32)
+    said = audio_mod.with_phrase(quiet, phrase, every=8.0, first=1.0)
+    heard = np.flatnonzero(said)
+    assert heard[0] == 16000 and heard[-1] < 11 * 16000  # at 1 s and 9 s; at 17 s it would not fit
+    assert np.array_equal(said[9 * 16000:11 * 16000], phrase) and not said[3 * 16000:9 * 16000].any()
+    assert not quiet.any()  # the background is left as it was
+
+
 def test_cli_soak_reports_latency_and_memory_per_loop(tmp_path, capsys):
     import soundfile
 

@@ -35,6 +35,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     g.add_argument("--silent", type=int, default=0, help="extra clients that stream silence (default 0)")
     g.add_argument("--silence", choices=("noise", "zero"), default="noise",
                    help="what silent clients send: low noise (about -60 dBFS, default) or digital zero")
+    g.add_argument("--silent-speaks", type=float, default=0.0, metavar="SECONDS",
+                   help="silent clients are silent most of the time: each says a short phrase of the speech "
+                        "every SECONDS s, each at its own moment; their final latency is reported apart "
+                        "(default 0: never)")
     g.add_argument("--stagger", type=float, default=1.0,
                    help="clients start at random offsets within this many seconds (default 1)")
     g.add_argument("--seed", type=int, default=0, help="seed of the start offsets and the noise (default 0)")
@@ -114,6 +118,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         args.steps = [args.clients]
     if not args.steps or min(args.steps) < 0 or args.silent < 0:
         p.error("client counts must be >= 0")
+    if args.silent_speaks < 0:
+        p.error("--silent-speaks must be >= 0")
     if max(args.steps) + args.silent > MAX_CONNECTIONS:
         p.error(f"at most {MAX_CONNECTIONS} connections in all")
     if max(args.steps) + args.silent == 0:
@@ -159,10 +165,17 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
                                   frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
                                   finish_timeout=args.finish_timeout)
     longest = max(speech.duration for speech in speeches)
-    plans = runner.plan_clients(
-        speeches, speakers, args.silent,
-        lambda i: audio_mod.silence(longest, args.silence, seed=args.seed * 1000 + i),
-        args.stagger, args.seed)
+    phrase = audio_mod.phrase_of(speeches[0])
+
+    def silent_audio(i: int):
+        background = audio_mod.silence(longest, args.silence, seed=args.seed * 1000 + i)
+        if args.silent_speaks <= 0:
+            return background
+        # the silent clients' phrases spread evenly over each period
+        return audio_mod.with_phrase(background, phrase, args.silent_speaks,
+                                     first=(i + 0.5) * args.silent_speaks / args.silent)
+
+    plans = runner.plan_clients(speeches, speakers, args.silent, silent_audio, args.stagger, args.seed)
     lengths = " / ".join(f"{speech.duration:.1f}" for speech in speeches)
     _say(args, f"run: {speakers} speaking + {args.silent} silent clients, {lengths} s of audio "
                f"each, to {settings.uri} ...")
@@ -285,6 +298,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "frame_samples": args.frame_samples,
             "silent": args.silent,
             "silence": args.silence,
+            "silent_speaks_every_s": args.silent_speaks or None,
             "stagger_s": args.stagger,
             "loops": args.loops,
             "seed": args.seed,

@@ -299,6 +299,27 @@ def silence(seconds: float, kind: str = "noise", seed: int = 0) -> np.ndarray:
     raise ValueError(f"unknown silence kind {kind!r}: use zero or noise")
 
 
+def phrase_of(speech: Speech, shortest: float = 1.5, longest: float = 6.0) -> np.ndarray:
+    """A short phrase of ``speech``: its first utterance of ``shortest``-``longest`` seconds where the
+    utterances are known, else its first 3 s."""
+    for start, end, _ in speech.segments or []:
+        if shortest <= end - start <= longest:
+            return speech.audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+    return speech.audio[:3 * SAMPLE_RATE]
+
+
+def with_phrase(background: np.ndarray, phrase: np.ndarray, every: float, first: float) -> np.ndarray:
+    """``background`` with ``phrase`` said at ``first`` s and every ``every`` s after, while it fits: a
+    client that is silent most of the time."""
+    out = background.copy()
+    at = first
+    while every > 0 and int(at * SAMPLE_RATE) + len(phrase) <= len(out):
+        i = int(at * SAMPLE_RATE)
+        out[i:i + len(phrase)] += phrase
+        at += every
+    return out
+
+
 def late(speech: Speech, seconds: float) -> Speech:
     """``speech`` starting ``seconds`` later: digital silence put before it (utterance times moved too)."""
     if seconds <= 0:

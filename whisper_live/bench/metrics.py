@@ -250,6 +250,7 @@ def aggregate(logs: Iterable[ClientLog]) -> dict:
     for log in speakers:
         final.extend(final_latencies(log).values)
         partial.extend(partial_latencies(log).values)
+    silent_final = [value for log in silent for value in final_latencies(log).values]
     scored = _scored(speakers)
     corpus = _corpus_wer(scored)
     per_client_wer = [wer_mod.wer(log.reference or "", transcript(log)) for log in scored]
@@ -269,6 +270,8 @@ def aggregate(logs: Iterable[ClientLog]) -> dict:
         "wer": corpus,
         "wer_max": round(max(per_client_wer), 4) if per_client_wer else None,
         "silent_words": sum(len(wer_mod.normalize(transcript(log)).split()) for log in silent),
+        # (silent clients that say a phrase now and then: bench --silent-speaks)
+        "silent_final_latency_s": summary(silent_final),
     }
 
 

@@ -105,6 +105,10 @@ def table(doc: dict, per_client: bool = True) -> str:
             lines.append(f"not finished: {', '.join(run['not_finished'])}")
         if run["silent"]:
             lines.append(f"words produced for silent clients: {run['silent_words']}")
+            said = run.get("silent_final_latency_s") or {}
+            if said.get("n"):
+                lines.append(f"their final latency (phrases said now and then): p50 {_f(said['p50'], 2)} / p90 "
+                             f"{_f(said['p90'], 2)} / max {_f(said['max'], 2)} s over {said['n']} segments")
         if per_client:
             several = len({c.get("audio") for c in run["per_client"] if c["speaking"]}) > 1
             lines.append("")
