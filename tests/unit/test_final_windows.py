@@ -121,6 +121,15 @@ def test_an_economical_final_replays_at_most_8_s_of_context():
         assert economy or max(r.decode_from for r in finals) > 8.0
 
 
+def two_utterances_with_thorough_finals(edit):
+    """(session, its final windows) for words 1-3 and 4-6, with a model whose answers ``edit`` changes."""
+    model = ScriptedTranscriber(edit=edit)
+    session, clock = make(final_context=8.0, final_beam_size=5)
+    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
+    updates = stream(session, clock, audio, model, end=False)
+    return session, [w for w, _ in updates if w.kind == FINAL]
+
+
 @pytest.mark.parametrize("fault", ["made up words", "stamped inside the context", "nothing new"])
 def test_a_continuation_that_looks_wrong_is_transcribed_again_without_context_in_the_end(fault):
     def edit(result, request):
@@ -133,11 +142,7 @@ def test_a_continuation_that_looks_wrong_is_transcribed_again_without_context_in
         else:
             result.segments = []
 
-    model = ScriptedTranscriber(edit=edit)
-    session, clock = make(final_context=8.0, final_beam_size=5)
-    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
-    updates = stream(session, clock, audio, model, end=False)
-    finals = [w for w, _ in updates if w.kind == FINAL]
+    session, finals = two_utterances_with_thorough_finals(edit)
     # going on from the last committed segment, then from the context alone, then without context
     assert [(bool(w.request.decode_from), bool(w.request.decode_prefix)) for w in finals] == [
         (False, False), (True, True), (True, False), (False, False)]
@@ -150,11 +155,7 @@ def test_a_refused_answer_that_went_on_from_the_last_segment_is_asked_for_from_t
         if request.decode_prefix:  # the model closed the given segment and stopped
             result.segments = []
 
-    model = ScriptedTranscriber(edit=edit)
-    session, clock = make(final_context=8.0, final_beam_size=5)
-    audio = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(0.6), speech([4, 5, 6]), silence(1.0)])
-    updates = stream(session, clock, audio, model, end=False)
-    finals = [w for w, _ in updates if w.kind == FINAL]
+    session, finals = two_utterances_with_thorough_finals(edit)
     assert [(bool(w.request.decode_from), w.request.decode_prefix.split()) for w in finals] == [
         (False, []), (True, ["w1", "w2", "w3"]), (True, [])]
     assert finals[2].request.initial_prompt.split()[-3:] == ["w1", "w2", "w3"]  # the segment is in the prompt
