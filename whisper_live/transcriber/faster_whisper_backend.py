@@ -175,7 +175,8 @@ class FasterWhisperTranscriber(Transcriber):
             for i, out in zip(members, outputs):
                 tokens, avg_logprob = _tokens_and_logprob(out)
                 tok = tokenizers[i]
-                improbable = avg_logprob < LOG_PROB_THRESHOLD and requests[i].task != "translate"
+                translation = requests[i].task == "translate" and self.multilingual  # (English-only: transcribed)
+                improbable = avg_logprob < LOG_PROB_THRESHOLD and not translation
                 if improbable or _loops(tokens, tok):
                     tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob),
                                                          len(audios[i]) / SAMPLE_RATE)
