@@ -262,8 +262,7 @@ class StreamingSession:
         """Samples of quiet audio just before ``start`` to include in a window (whisper_live/cuts.py)."""
         if self._vad is None:
             return 0
-        return cuts.quiet_lead(self._utterances.frames, start, min(self._pad, start - self._buffer_start),
-                               self._utterances.quiet_below)
+        return self._utterances.quiet_lead(start, min(self._pad, start - self._buffer_start))
 
     @property
     def _final_due(self) -> bool:
@@ -356,28 +355,17 @@ class StreamingSession:
 
     def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
         """A quiet place near ``sample`` in [start, end) to cut at (whisper_live/cuts.py); without VAD, ``sample``."""
-        if self._vad is None:
-            return sample
-        utterances = self._utterances
-        return cuts.snap_to_pause(utterances.frames, utterances.frame_samples, sample, start, end,
-                                  quiet_below=utterances.quiet_below)
+        return sample if self._vad is None else self._utterances.pause_near(sample, start, end)
 
     def _heard_seconds(self, start: int, end: int) -> float:
         """Seconds from ``start`` to the end of the last speech the VAD heard before ``end``: a final window
         ends some way into the pause that ended its utterance, and words are counted against the speech."""
-        heard = None
-        if self._vad is not None:
-            utterances = self._utterances
-            heard = cuts.speech_end(utterances.frames, utterances.frame_samples, start, end, utterances.quiet_below)
+        heard = None if self._vad is None else self._utterances.speech_end_in(start, end)
         return ((end if heard is None else heard) - start) / SAMPLE_RATE
 
     def _overlaps_speech(self, segment: Segment) -> bool:
         """Whether the VAD heard speech under ``segment`` (always True without VAD)."""
-        if self._vad is None:
-            return True
-        utterances = self._utterances
-        return cuts.overlaps_speech(utterances.frames, utterances.frame_samples, segment.start, segment.end,
-                                    utterances.threshold)
+        return self._vad is None or self._utterances.heard_speech(segment.start, segment.end)
 
     def _commit(self, segments: list[Segment]) -> list[Segment]:
         done = []

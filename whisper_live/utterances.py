@@ -17,8 +17,9 @@ there keeps windows short (finals come fast) and still cuts in silence.
 from __future__ import annotations
 
 import collections
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
+from whisper_live import cuts
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
 
 ONSET, END = "onset", "end"
@@ -93,3 +94,21 @@ class Utterances:
             if length < shorter_than:
                 return self.base_silence * fraction
         return self.base_silence
+
+    # --- what the frames say about a place in the stream (whisper_live/cuts.py) ---------------------------
+
+    def pause_near(self, sample: int, start: int, end: int) -> Optional[int]:
+        """A quiet place near ``sample`` in [start, end) to cut at; None when there is none within reach."""
+        return cuts.snap_to_pause(self.frames, self.frame_samples, sample, start, end, quiet_below=self.quiet_below)
+
+    def speech_end_in(self, start: int, end: int) -> Optional[int]:
+        """The end of the last frame in [start, end) not heard as quiet; None when there is none."""
+        return cuts.speech_end(self.frames, self.frame_samples, start, end, self.quiet_below)
+
+    def heard_speech(self, start_s: float, end_s: float) -> bool:
+        """Whether any frame in [start_s, end_s] (seconds) was heard as speech (True with no frame there)."""
+        return cuts.overlaps_speech(self.frames, self.frame_samples, start_s, end_s, self.threshold)
+
+    def quiet_lead(self, start: int, max_lead: int) -> int:
+        """Samples of quiet audio just before ``start``, at most ``max_lead``, a window may take as lead-in."""
+        return cuts.quiet_lead(self.frames, start, max_lead, self.quiet_below)
