@@ -148,11 +148,9 @@ class Admission:
         """None to admit one more client beside ``connected``; else the reason to make it wait."""
         if len(connected) >= self.max_clients:
             return f"server is at its limit of {self.max_clients} clients"
-        if not self.enabled or not connected:
-            return None
-        load = self.meter.snapshot(connected)
-        if load["speakers"] and load["finals"] >= 3:
-            projected = load["final_utilization"] * (load["speakers"] + 1) / load["speakers"]
+        load = self._measured_load(connected)
+        if load is not None:
+            projected = self._projected_final_utilization(load, 1)
             if projected > self.max_final_utilization:
                 return (f"one more speaker would push the model past its real-time capacity "
                         f"({projected:.0%} of it for final transcripts)")
@@ -160,6 +158,32 @@ class Admission:
                 return (f"the server is already behind: final transcripts take "
                         f"{load['final_delay_p90']:.1f} s (target {self.latency_target:.1f} s)")
         return None
+
+    def headroom(self, connected: list) -> int:
+        """How many more clients beside ``connected`` would be admitted now, by the rule of
+        :meth:`refuse_reason` (so 0 exactly when it refuses the next one)."""
+        room = self.max_clients - len(connected)
+        load = self._measured_load(connected)
+        if room <= 0 or load is None:
+            return max(0, room)
+        if load["final_delay_p90"] > self.latency_target:
+            return 0
+        fits = 0
+        while fits < room and self._projected_final_utilization(load, fits + 1) <= self.max_final_utilization:
+            fits += 1
+        return fits
+
+    def _measured_load(self, connected: list) -> Optional[dict]:
+        """The load ``connected`` put on the model, when admission judges by it (enough finals measured)."""
+        if not self.enabled or not connected:
+            return None
+        load = self.meter.snapshot(connected)
+        return load if load["speakers"] and load["finals"] >= 3 else None
+
+    @staticmethod
+    def _projected_final_utilization(load: dict, more: int) -> float:
+        """Final-window utilization with ``more`` speakers, each costing what the current ones cost."""
+        return load["final_utilization"] * (load["speakers"] + more) / load["speakers"]
 
 
 class Scheduler:

@@ -59,6 +59,8 @@ class ServerConfig:
     final_beam_size: Optional[int] = None
     # With beam-searched finals, agreed text younger than this (s) is decoded again as a final (SessionConfig)
     refine_agreed_within: float = SessionConfig.refine_agreed_within
+    # TCP port of the HAProxy agent-check responder (server/agent.py); None: no agent
+    agent_port: Optional[int] = None
 
     def __post_init__(self):
         self.final_beam_size, self.final_context = default_finals(self.backend, self.final_beam_size,
@@ -133,6 +135,8 @@ class TranscriptionServer:
             config.max_connection_time)
         self.vad()
         self._server = None
+        self._listening = False
+        self.agent = None
 
     def vad(self):
         with self._vad_lock:
@@ -212,6 +216,19 @@ class TranscriptionServer:
 
     # --- serving ----------------------------------------------------------------------------------------------
 
+    @property
+    def draining(self) -> bool:
+        """Whether the server admits no new client because it is about to stop (the agent reports drain)."""
+        return False
+
+    def capacity(self):
+        """What this server can take now, for the HAProxy agent."""
+        from whisper_live.server.agent import Capacity
+
+        connected, headroom = self.manager.room()
+        return Capacity(listening=self._listening, draining=self.draining, connected=connected,
+                        headroom=headroom, max_clients=self.config.max_clients)
+
     def _process_request(self):
         try:
             from whisper_live.web.http import process_request
@@ -224,11 +241,20 @@ class TranscriptionServer:
                    max_size=2 ** 21, compression=None) as server:
             self._server = server
             log.info("listening on %s:%d", self.config.host, self.config.port)
+            self._listening = True
+            if self.config.agent_port is not None:
+                from whisper_live.server.agent import Agent
+
+                self.agent = Agent(self.config.host, self.config.agent_port, self.capacity).start()
             if ready is not None:
                 ready.set()
             server.serve_forever()
 
     def shutdown(self) -> None:
+        self._listening = False
+        if self.agent is not None:
+            self.agent.stop()
+            self.agent = None
         if self._server is not None:
             self._server.shutdown()
         self.models.close()

@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "thread calls the model behind a lock (WhisperLive's way, for comparison)")
     parser.add_argument("--cache_path", "-c", default=None,
                         help="directory for assembled/downloaded models (default ~/.cache/whisper-live)")
+    parser.add_argument("--agent_port", type=int, default=None,
+                        help="also answer HAProxy's agent-check on this TCP port: up/down, ready or drain (full "
+                             "or draining) and a weight from the measured headroom, for running several servers "
+                             "behind HAProxy (docs/scaling.md). Default: no agent")
     parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="how much the server logs; DEBUG: a line per model call (each window's client, "
                              "kind, span, context, wait) and why a final's answer was decoded again")
@@ -112,7 +116,8 @@ def config_from_args(args):
         # None: what suits the backend (ServerConfig)
         final_context=None if args.final_context is None else max(0.0, args.final_context),
         final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size),
-        refine_agreed_within=max(0.0, args.refine_agreed_within))
+        refine_agreed_within=max(0.0, args.refine_agreed_within),
+        agent_port=args.agent_port)
 
 
 def main(argv=None) -> int:

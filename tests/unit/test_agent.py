@@ -1,0 +1,118 @@
+"""The HAProxy agent: its reply from the server's capacity, over a real TCP socket; the headroom it reports."""
+
+import random
+import socket
+
+from whisper_live.scheduler import Admission, LoadMeter
+from whisper_live.server.agent import Agent, Capacity, agent_reply
+from whisper_live.server.client_manager import ClientManager
+
+
+def capacity(**fields):
+    values = dict(listening=True, draining=False, connected=0, headroom=4, max_clients=4)
+    values.update(fields)
+    return Capacity(**values)
+
+
+def test_a_server_with_room_is_ready_weighted_by_what_it_can_serve():
+    assert agent_reply(capacity()) == "up ready 100%\n"
+    assert agent_reply(capacity(connected=3, headroom=1)) == "up ready 100%\n"
+    # measured headroom: 1 connected + 1 more of 4 allowed
+    assert agent_reply(capacity(connected=1, headroom=1)) == "up ready 50%\n"
+    assert agent_reply(capacity(connected=0, headroom=1, max_clients=200)) == "up ready 1%\n"
+
+
+def test_a_full_or_draining_server_is_drained_and_one_not_listening_is_down():
+    assert agent_reply(capacity(connected=4, headroom=0)).startswith("up drain ")
+    assert agent_reply(capacity(connected=2, headroom=0)) == "up drain 50%\n"
+    assert agent_reply(capacity(connected=1, headroom=3, draining=True)) == "up drain 100%\n"
+    assert agent_reply(capacity(listening=False)).split()[0] == "down"
+
+
+def ask(port: int) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"whisper_live/node1\n")  # what haproxy.cfg's agent-send would say: ignored
+        data = b""
+        while chunk := s.recv(100):
+            data += chunk
+    return data.decode()
+
+
+def test_the_agent_answers_one_line_per_connection_from_the_current_capacity():
+    state = {"cap": capacity()}
+    agent = Agent("127.0.0.1", 0, lambda: state["cap"]).start()
+    try:
+        assert ask(agent.port) == "up ready 100%\n"
+        state["cap"] = capacity(connected=4, headroom=0)
+        assert ask(agent.port) == "up drain 100%\n"
+    finally:
+        agent.stop()
+    try:
+        socket.create_connection(("127.0.0.1", agent.port), timeout=1).close()
+        reachable = True
+    except OSError:
+        reachable = False
+    assert not reachable
+
+
+def test_an_agent_that_cannot_tell_the_capacity_closes_without_a_word_and_keeps_answering():
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return capacity()
+
+    agent = Agent("127.0.0.1", 0, flaky).start()
+    try:
+        assert ask(agent.port) == ""  # HAProxy keeps the state it had
+        assert ask(agent.port) == "up ready 100%\n"
+    finally:
+        agent.stop()
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_headroom_is_zero_exactly_when_admission_refuses_the_next_client():
+    rng = random.Random(7)
+    for _ in range(300):
+        clock = Clock()
+        meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
+        admission = Admission(meter, max_clients=rng.randint(1, 12), latency_target=2.0,
+                              max_final_utilization=0.6)
+        clients = [object() for _ in range(rng.randint(0, 10))]
+        for _ in range(rng.randint(0, 8)):
+            busy = rng.uniform(0.1, 6.0)
+            meter.record(busy, busy * rng.random(), clients, [rng.uniform(0.1, 3.0)])
+        room = admission.headroom(clients)
+        assert (room == 0) == (admission.refuse_reason(clients) is not None)
+        assert 0 <= room <= max(0, admission.max_clients - len(clients))
+
+
+def test_headroom_counts_how_many_more_speakers_fit_by_the_measured_load():
+    clock = Clock()
+    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
+    a, b = object(), object()
+    admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
+    # two speakers used 18% of the 60 worker-seconds for finals, 9% each: 4 more make 54%, 5 more 63%
+    for _ in range(4):
+        meter.record(2.7, 2.7, [a, b], [0.4])
+    assert admission.headroom([a, b]) == 4
+    manager = ClientManager(admission, 600)
+    assert manager.room() == (0, 16)  # no client connected: their load does not count
+
+
+def test_headroom_is_zero_while_finals_are_late():
+    clock = Clock()
+    meter = LoadMeter(workers=2, clock=clock)
+    a = object()
+    for _ in range(5):
+        meter.record(0.1, 0.1, [a], [3.5])
+    assert Admission(meter, max_clients=8, latency_target=2.0).headroom([a]) == 0
+    assert Admission(meter, max_clients=8, enabled=False).headroom([a]) == 7
