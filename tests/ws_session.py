@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from websockets.exceptions import ConnectionClosed
@@ -49,8 +49,10 @@ def load_audio(path) -> np.ndarray:
 
 
 def stream(url: str, audio: np.ndarray, speed: float = 1.0, timeout: float = 120.0,
-           end_of_audio: bool = True, **options) -> Outcome:
-    """Send options, then the audio at ``speed`` x real time, then END_OF_AUDIO; collect every reply."""
+           end_of_audio: bool = True, on_ready: Optional[Callable[[], None]] = None, **options) -> Outcome:
+    """Send options, then the audio at ``speed`` x real time, then END_OF_AUDIO; collect every reply.
+
+    ``on_ready`` is called once the server said SERVER_READY, before the audio (to start clients together)."""
     outcome = Outcome()
     opts = protocol.ClientOptions(uid=options.pop("uid", "test"), **options)
     with connect(url, open_timeout=30, max_size=2 ** 22) as ws:
@@ -60,6 +62,8 @@ def stream(url: str, audio: np.ndarray, speed: float = 1.0, timeout: float = 120
         if first.kind != "ready":
             _drain(ws, outcome, timeout=5)
             return outcome
+        if on_ready is not None:
+            on_ready()
         reader = threading.Thread(target=_drain, args=(ws, outcome, timeout), daemon=True)
         reader.start()
         start = time.monotonic()
