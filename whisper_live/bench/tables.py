@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Optional
 
-from whisper_live.bench.workloads import BY_NAME, WORKLOADS, server_command
+from whisper_live.bench.workloads import BY_NAME, SERVER, WORKLOADS, server_command
 
 NOT_MEASURED = "*Not yet measured on the current code.*"
 # Each table of BENCHMARKS.md: its block name and the workloads whose runs are its rows.
@@ -75,10 +76,7 @@ def _server(run: dict) -> tuple:
 
 
 def run_label(record: dict, run: dict) -> str:
-    speakers, silent = run["clients"], run["silent"]
-    who = f"{speakers} speaking" + (f" + {silent} silent" if silent else "") if speakers else f"{silent} silent"
-    config = record["result"]["config"]
-    return f"{record['title']}: {who}, {config['audio_s']:.0f} s"
+    return record["title"].format(n=run["clients"])
 
 
 def row(record: dict, run: dict) -> str:
@@ -143,11 +141,13 @@ def setup(records: dict) -> str:
 
 
 def commands() -> str:
-    lines = ["```sh"]
+    """Each workload's bench and server command, the common part of the server's as $S."""
+    common = shlex.join(["python", *SERVER])
+    lines = ["```sh", f'S="{common}"']
     for w in WORKLOADS:
-        lines.append(f"# {w.name}")
-        lines.append(f"python -m whisper_live.bench {' '.join(w.bench)} --port P \\")
-        lines.append(f"    --spawn-server \"{server_command(w, 'P', 'python', 'OV_DIR')}\"")
+        server = server_command(w, "P", "python", "OV_DIR").replace(common, "$S")
+        lines.append(f'python -m whisper_live.bench {shlex.join(w.bench)} --port P --spawn-server "{server}"'
+                     f"  # {w.name}")
     lines.append("```")
     return "\n".join(lines) + "\n"
 

@@ -37,7 +37,7 @@ SMOKE = ("--duration", "12", "--no-offline")
 @dataclasses.dataclass(frozen=True)
 class Workload:
     name: str
-    title: str                      # the row's name in BENCHMARKS.md's table
+    title: str                      # a run's row in BENCHMARKS.md ({n}: its speakers, in a ramp)
     bench: tuple                    # the load bench's arguments
     server: tuple = ()              # flags added to SERVER
     model: str = "tiny.en"
@@ -67,7 +67,7 @@ TARGET = ("--target-max", "4")
 RAMP = ("--ramp-all", "--duration", "90", "--seed", "1") + TARGET
 WORKLOADS = (
     Workload("speakers-8", "8 speakers", ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET),
-    Workload("speakers-16", "continuous speakers, 90 s", ("--ramp", "8,12,16") + RAMP),
+    Workload("speakers-16", "{n} speakers, 90 s", ("--ramp", "8,12,16") + RAMP),
     Workload("silent-12", "4 speaking + 12 silent",
              ("--clients", "4", "--silent", "12", "--starts", "4", "--seed", "1") + TARGET),
     Workload("silent-12-speaking", "4 speaking + 12 saying a phrase every 30 s",
@@ -75,13 +75,13 @@ WORKLOADS = (
              + TARGET),
     Workload("silent-16", "16 silent, 60 s",
              ("--clients", "0", "--silent", "16", "--duration", "60", "--no-offline") + TARGET),
-    Workload("mixed", "8 speakers, mixed", ("--clients", "8", "--mixed", "--starts", "2") + TARGET),
+    Workload("mixed", "8 speakers, mixed sets", ("--clients", "8", "--mixed", "--starts", "2") + TARGET),
     Workload("thread-per-client", "8 speakers, thread per client",
              ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET, server=("--inference_mode", "locked")),
-    Workload("base", "base", ("--ramp", "1,2,4,8", "--offline-model", "base") + RAMP,
+    Workload("base", "{n} speakers, base, 90 s", ("--ramp", "1,2,4,8", "--offline-model", "base") + RAMP,
              server=("--faster_whisper_custom_model_path", "base"), model="base"),
-    Workload("openvino", "OpenVINO", ("--ramp", "1,2,4,8") + RAMP, kind="openvino"),
-    Workload("whisperlive", "WhisperLive", ("--ramp", "1,2,4,8") + RAMP, kind="whisperlive"),
+    Workload("openvino", "{n} speakers, OpenVINO, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="openvino"),
+    Workload("whisperlive", "{n} speakers, WhisperLive, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="whisperlive"),
 )
 BY_NAME = {w.name: w for w in WORKLOADS}
 
