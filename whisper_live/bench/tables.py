@@ -76,7 +76,8 @@ def _server(run: dict) -> tuple:
 
 
 def run_label(record: dict, run: dict) -> str:
-    return record["title"].format(n=run["clients"])
+    known = BY_NAME.get(record["workload"])
+    return (known.title if known else record["title"]).format(n=run["clients"])
 
 
 def row(record: dict, run: dict) -> str:
