@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,12 @@ def test_the_renderer_cli_prints_every_table(tmp_path, capsys):
     assert "| 16 silent, 60 s | 16/16 |" in out
     for name in tables.TABLES:
         assert f"### {name}" in out
+
+
+def test_the_whisperlive_script_parses_and_says_how_to_use_it():
+    script = REPO / "benchmarks" / "whisperlive.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    usage = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    assert usage.returncode == 2 and "setup | serve" in usage.stderr
+    bad = subprocess.run(["bash", str(script), "serve", "--nonsense"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown flag --nonsense" in bad.stderr

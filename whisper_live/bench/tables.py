@@ -68,10 +68,13 @@ def _wer(run: dict) -> str:
 
 def _server(run: dict) -> tuple:
     srv = run.get("server") or {}
+
+    def figure(key: str, form: str, unit: str) -> str:
+        return "?" if srv.get(key) is None else f"{srv[key]:{form}}{unit}"
     if not srv:
         return "-", "-"
-    cpu = f"{srv['cpu_percent']:.0f}% ({srv['cpu_percent_per_client']:.2f}%)"
-    rss = f"{srv['rss_peak_mb']:.0f} MB ({srv['rss_per_client_mb']:.1f} MB)"
+    cpu = f"{figure('cpu_percent', '.0f', '%')} ({figure('cpu_percent_per_client', '.2f', '%')})"
+    rss = f"{figure('rss_peak_mb', '.0f', ' MB')} ({figure('rss_per_client_mb', '.1f', ' MB')})"
     return cpu, rss
 
 
