@@ -4,6 +4,9 @@
 #   scripts/cluster.sh up N PORT [server flags...]   start N servers on free loopback ports, each with its
 #                                                    HAProxy agent, and HAProxy in front of them on PORT
 #   scripts/cluster.sh down                          stop what "up" started
+#   scripts/cluster.sh run N PORT [server flags...]  "up", then wait; stop everything on SIGINT or SIGTERM
+#                                                    (for commands that run a server in the foreground,
+#                                                    such as the load bench's --spawn-server)
 #
 # "up" prints one line per process, "node PID PORT" and "haproxy PID PORT", once every server listens.
 # CLUSTER_DIR (default /tmp/whisper-live-cluster-$UID) holds the processes' list, each server's log
@@ -19,7 +22,7 @@ python="${PYTHON:-python3}"
 list="$dir/processes"
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -142,5 +145,11 @@ print(" ".join(str(s.getsockname()[1]) for s in held))' "$n"))
 case "${1:-}" in
   up) shift; up "$@" ;;
   down) stop_all ;;
+  run)
+    shift
+    up "$@"
+    trap 'stop_all; exit 0' INT TERM
+    wait
+    ;;
   *) usage ;;
 esac

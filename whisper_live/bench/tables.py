@@ -27,6 +27,7 @@ TABLES = {
     "base": ("base",),
     "openvino": ("openvino",),
     "whisperlive": ("whisperlive",),
+    "haproxy": ("speakers-16", "haproxy-2"),
 }
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 HEADER = ("| run | finished | final p50 / p90 / max | partial p50 / p90 | WER (offline) | "

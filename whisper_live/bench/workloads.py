@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 WHISPERLIVE_SCRIPT = REPO / "benchmarks" / "whisperlive.sh"
 # The server as every workload runs it: admission off and room for every client, so that the bench
 # measures the scheduler under the whole load rather than the WAITs that admission would answer.
-SERVER = ("run_server.py", "--host", "127.0.0.1", "--max_clients", "64", "--no_admission_control")
+SERVER_FLAGS = ("--max_clients", "64", "--no_admission_control")
+SERVER = ("run_server.py", "--host", "127.0.0.1") + SERVER_FLAGS
 SOFTWARE = ("faster-whisper", "ctranslate2", "onnxruntime", "websockets", "numpy",
             "openvino", "openvino-genai")
 SMOKE = ("--duration", "12", "--no-offline")
@@ -42,6 +43,7 @@ class Workload:
     server: tuple = ()              # flags added to SERVER
     model: str = "tiny.en"
     kind: str = "whisper-live"      # whisper-live (this server) | openvino | whisperlive (collabora's)
+    nodes: int = 1                  # above 1: that many servers behind HAProxy (scripts/cluster.sh run)
 
     def smoke(self) -> "Workload":
         """The same shape, a few seconds long, at most two clients of each kind."""
@@ -82,6 +84,9 @@ WORKLOADS = (
              server=("--faster_whisper_custom_model_path", "base"), model="base"),
     Workload("openvino", "{n} speakers, OpenVINO, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="openvino"),
     Workload("whisperlive", "{n} speakers, WhisperLive, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="whisperlive"),
+    # the load of speakers-16 through HAProxy, to 2 servers sharing the cores (docs/scaling.md)
+    Workload("haproxy-2", "{n} speakers, 2 servers behind HAProxy, 90 s", ("--ramp", "8,12,16") + RAMP,
+             server=("--inference_workers", "1", "--omp_num_threads", "1"), nodes=2),
 )
 BY_NAME = {w.name: w for w in WORKLOADS}
 
@@ -96,6 +101,10 @@ def server_command(workload: Workload, port: int, python: str = sys.executable,
                    openvino_dir: Optional[str] = None) -> str:
     if workload.kind == "whisperlive":
         return f"bash benchmarks/whisperlive.sh serve --port {port} --model {workload.model}"
+    if workload.nodes > 1:
+        # cluster.sh gives each server its host and port, and HAProxy the port the bench connects to
+        return shlex.join(["bash", "scripts/cluster.sh", "run", str(workload.nodes), str(port),
+                           *SERVER_FLAGS, *workload.server])
     flags = list(SERVER) + ["--port", str(port)] + list(workload.server)
     if workload.kind == "openvino":
         flags += ["--backend", "openvino", "--openvino_model_path", openvino_dir or "DIR"]
