@@ -237,18 +237,25 @@ class TranscriptionServer:
         return process_request
 
     def serve_forever(self, ready: Optional[threading.Event] = None) -> None:
+        if self.config.agent_port is not None:
+            self._start_agent()  # says "down" until the WebSocket port listens
         with serve(self.handle, self.config.host, self.config.port, process_request=self._process_request(),
                    max_size=2 ** 21, compression=None) as server:
             self._server = server
             log.info("listening on %s:%d", self.config.host, self.config.port)
             self._listening = True
-            if self.config.agent_port is not None:
-                from whisper_live.server.agent import Agent
-
-                self.agent = Agent(self.config.host, self.config.agent_port, self.capacity).start()
             if ready is not None:
                 ready.set()
             server.serve_forever()
+
+    def _start_agent(self) -> None:
+        from whisper_live.server.agent import Agent
+
+        try:
+            self.agent = Agent(self.config.host, self.config.agent_port, self.capacity).start()
+        except OSError as exc:
+            raise OSError(exc.errno, f"the HAProxy agent cannot listen on port {self.config.agent_port}: "
+                                     f"{exc.strerror}") from exc
 
     def shutdown(self) -> None:
         self._listening = False
