@@ -141,22 +141,7 @@ class Admission:
         self.latency_target = latency_target
         self.max_final_utilization = max_final_utilization
 
-    def refuse_reason(self, connected: list) -> Optional[str]:
-        """None to admit one more client beside ``connected``; else the reason to make it wait."""
-        if len(connected) >= self.max_clients:
-            return f"server is at its limit of {self.max_clients} clients"
-        load = self._measured_load(connected)
-        if load is not None:
-            projected = self._projected_final_utilization(load, 1)
-            if projected > self.max_final_utilization:
-                return (f"one more speaker would push the model past its real-time capacity "
-                        f"({projected:.0%} of it for final transcripts)")
-            if load["final_delay_p90"] > self.latency_target:
-                return (f"the server is already behind: final transcripts take "
-                        f"{load['final_delay_p90']:.1f} s (target {self.latency_target:.1f} s)")
-        return None
-
-    def headroom(self, connected: list) -> int:
+    def spare_clients(self, connected: list) -> int:
         """How many more clients beside ``connected`` would be admitted now, by the rule of
         :meth:`refuse_reason` (so 0 exactly when it refuses the next one)."""
         room = self.max_clients - len(connected)
@@ -181,6 +166,21 @@ class Admission:
     def _projected_final_utilization(load: dict, more: int) -> float:
         """Final-window utilization with ``more`` speakers, each costing what the current ones cost."""
         return load["final_utilization"] * (load["speakers"] + more) / load["speakers"]
+
+    def refuse_reason(self, connected: list) -> Optional[str]:
+        """None to admit one more client beside ``connected``; else the reason to make it wait."""
+        if len(connected) >= self.max_clients:
+            return f"server is at its limit of {self.max_clients} clients"
+        load = self._measured_load(connected)
+        if load is not None:
+            projected = self._projected_final_utilization(load, 1)
+            if projected > self.max_final_utilization:
+                return (f"one more speaker would push the model past its real-time capacity "
+                        f"({projected:.0%} of it for final transcripts)")
+            if load["final_delay_p90"] > self.latency_target:
+                return (f"the server is already behind: final transcripts take "
+                        f"{load['final_delay_p90']:.1f} s (target {self.latency_target:.1f} s)")
+        return None
 
 
 class Scheduler:

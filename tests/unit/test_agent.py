@@ -1,4 +1,4 @@
-"""The HAProxy agent: its reply from the server's capacity, over a real TCP socket; the headroom it reports."""
+"""The HAProxy agent: its reply from the server's capacity, over a real TCP socket; the spare clients it reports."""
 
 import random
 import socket
@@ -9,23 +9,23 @@ from whisper_live.server.client_manager import ClientManager
 
 
 def capacity(**fields):
-    values = dict(listening=True, draining=False, connected=0, headroom=4, max_clients=4)
+    values = dict(listening=True, draining=False, connected=0, spare_clients=4, max_clients=4)
     values.update(fields)
     return Capacity(**values)
 
 
 def test_a_server_with_room_is_ready_weighted_by_what_it_can_serve():
     assert agent_reply(capacity()) == "up ready 100%\n"
-    assert agent_reply(capacity(connected=3, headroom=1)) == "up ready 100%\n"
-    # measured headroom: 1 connected + 1 more of 4 allowed
-    assert agent_reply(capacity(connected=1, headroom=1)) == "up ready 50%\n"
-    assert agent_reply(capacity(connected=0, headroom=1, max_clients=200)) == "up ready 1%\n"
+    assert agent_reply(capacity(connected=3, spare_clients=1)) == "up ready 100%\n"
+    # by the measured load: 1 connected + 1 more of 4 allowed
+    assert agent_reply(capacity(connected=1, spare_clients=1)) == "up ready 50%\n"
+    assert agent_reply(capacity(connected=0, spare_clients=1, max_clients=200)) == "up ready 1%\n"
 
 
 def test_a_full_or_draining_server_is_drained_and_one_not_listening_is_down():
-    assert agent_reply(capacity(connected=4, headroom=0)).startswith("up drain ")
-    assert agent_reply(capacity(connected=2, headroom=0)) == "up drain 50%\n"
-    assert agent_reply(capacity(connected=1, headroom=3, draining=True)) == "up drain 100%\n"
+    assert agent_reply(capacity(connected=4, spare_clients=0)).startswith("up drain ")
+    assert agent_reply(capacity(connected=2, spare_clients=0)) == "up drain 50%\n"
+    assert agent_reply(capacity(connected=1, spare_clients=3, draining=True)) == "up drain 100%\n"
     assert agent_reply(capacity(listening=False)).split()[0] == "down"
 
 
@@ -43,7 +43,7 @@ def test_the_agent_answers_one_line_per_connection_from_the_current_capacity():
     agent = Agent("127.0.0.1", 0, lambda: state["cap"]).start()
     try:
         assert ask(agent.port) == "up ready 100%\n"
-        state["cap"] = capacity(connected=4, headroom=0)
+        state["cap"] = capacity(connected=4, spare_clients=0)
         assert ask(agent.port) == "up drain 100%\n"
     finally:
         agent.stop()
@@ -79,7 +79,7 @@ class Clock:
         return self.now
 
 
-def test_headroom_is_zero_exactly_when_admission_refuses_the_next_client():
+def test_spare_clients_is_zero_exactly_when_admission_refuses_the_next_client():
     rng = random.Random(7)
     for _ in range(300):
         clock = Clock()
@@ -90,12 +90,12 @@ def test_headroom_is_zero_exactly_when_admission_refuses_the_next_client():
         for _ in range(rng.randint(0, 8)):
             busy = rng.uniform(0.1, 6.0)
             meter.record(busy, busy * rng.random(), clients, [rng.uniform(0.1, 3.0)])
-        room = admission.headroom(clients)
+        room = admission.spare_clients(clients)
         assert (room == 0) == (admission.refuse_reason(clients) is not None)
         assert 0 <= room <= max(0, admission.max_clients - len(clients))
 
 
-def test_headroom_counts_how_many_more_speakers_fit_by_the_measured_load():
+def test_spare_clients_counts_how_many_more_speakers_fit_by_the_measured_load():
     clock = Clock()
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     a, b = object(), object()
@@ -103,16 +103,16 @@ def test_headroom_counts_how_many_more_speakers_fit_by_the_measured_load():
     # two speakers used 18% of the 60 worker-seconds for finals, 9% each: 4 more make 54%, 5 more 63%
     for _ in range(4):
         meter.record(2.7, 2.7, [a, b], [0.4])
-    assert admission.headroom([a, b]) == 4
+    assert admission.spare_clients([a, b]) == 4
     manager = ClientManager(admission, 600)
     assert manager.room() == (0, 16)  # no client connected: their load does not count
 
 
-def test_headroom_is_zero_while_finals_are_late():
+def test_spare_clients_is_zero_while_finals_are_late():
     clock = Clock()
     meter = LoadMeter(workers=2, clock=clock)
     a = object()
     for _ in range(5):
         meter.record(0.1, 0.1, [a], [3.5])
-    assert Admission(meter, max_clients=8, latency_target=2.0).headroom([a]) == 0
-    assert Admission(meter, max_clients=8, enabled=False).headroom([a]) == 7
+    assert Admission(meter, max_clients=8, latency_target=2.0).spare_clients([a]) == 0
+    assert Admission(meter, max_clients=8, enabled=False).spare_clients([a]) == 7

@@ -7,12 +7,13 @@ answers three words and closes:
 * the operational state: ``up`` while the WebSocket port is listening, ``down`` when it is not;
 * the administrative state: ``ready`` while one more client would be admitted; ``drain`` while the server
   is full (``--max_clients`` reached, or no measured headroom left: the rule of admission,
-  :meth:`whisper_live.scheduler.Admission.headroom`) or draining before it stops. HAProxy sends a drained
-  server no new session, only those that persistence sends it (a client resuming its session);
+  :meth:`whisper_live.scheduler.Admission.spare_clients`) or draining before it stops. HAProxy sends a
+  drained server no new session, only those that persistence sends it (a client resuming its session);
 * a weight, as a percentage of the weight the server has in haproxy.cfg: the share of ``--max_clients``
-  the server can serve now (its connected clients plus its headroom). With ``balance leastconn`` HAProxy
-  gives a new session to the server with the fewest sessions for that weight, so servers fill in
-  proportion to what they can take, and a client gets WAIT only when every server is full.
+  the server can serve now (its connected clients plus the clients it would still admit). With
+  ``balance leastconn`` HAProxy gives a new session to the server with the fewest sessions for that
+  weight, so servers fill in proportion to what they can take, and a client gets WAIT only when every
+  server is full.
 
 HAProxy keeps a state the agent set until the agent says otherwise, so every reply states all three.
 """
@@ -35,7 +36,7 @@ class Capacity:
     listening: bool  # the WebSocket port accepts connections
     draining: bool  # the server admits no new client before it stops
     connected: int
-    headroom: int  # more clients that would be admitted now
+    spare_clients: int  # more clients that would be admitted now (Admission.spare_clients)
     max_clients: int
 
 
@@ -43,9 +44,9 @@ def agent_reply(capacity: Capacity) -> str:
     """The agent-check line for ``capacity``, e.g. ``"up ready 67%\\n"``."""
     if not capacity.listening:
         return "down drain 0%\n"
-    total = capacity.connected + capacity.headroom
+    total = capacity.connected + capacity.spare_clients
     weight = round(100 * total / capacity.max_clients) if capacity.max_clients > 0 else 0
-    if capacity.draining or capacity.headroom <= 0:
+    if capacity.draining or capacity.spare_clients <= 0:
         return f"up drain {max(0, min(weight, 100))}%\n"
     # a weight of 0% would drain the server too: one that can take a client weighs at least 1%
     return f"up ready {max(1, min(weight, 100))}%\n"

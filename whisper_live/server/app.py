@@ -225,9 +225,9 @@ class TranscriptionServer:
         """What this server can take now, for the HAProxy agent."""
         from whisper_live.server.agent import Capacity
 
-        connected, headroom = self.manager.room()
+        connected, spare = self.manager.room()
         return Capacity(listening=self._listening, draining=self.draining, connected=connected,
-                        headroom=headroom, max_clients=self.config.max_clients)
+                        spare_clients=spare, max_clients=self.config.max_clients)
 
     def _process_request(self):
         try:

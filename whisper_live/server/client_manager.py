@@ -33,12 +33,6 @@ class ClientManager:
             self._clients[client] = self._clock()
             return None
 
-    def room(self) -> tuple[int, int]:
-        """(clients connected, how many more would be admitted now): what the HAProxy agent reports."""
-        with self._lock:
-            connected = list(self._clients)
-        return len(connected), self.admission.headroom(connected)
-
     def remove(self, client) -> None:
         with self._lock:
             self._clients.pop(client, None)
@@ -54,3 +48,9 @@ class ClientManager:
     def __len__(self) -> int:
         with self._lock:
             return len(self._clients)
+
+    def room(self) -> tuple[int, int]:
+        """(clients connected, how many more would be admitted now): what the HAProxy agent reports."""
+        with self._lock:
+            connected = list(self._clients)
+        return len(connected), self.admission.spare_clients(connected)
