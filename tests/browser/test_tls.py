@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 import ssl
 import subprocess
@@ -59,6 +60,10 @@ def test_health_over_https_and_a_plain_connection_is_not_served(tls_server, cert
         assert r.status == 200 and json.load(r)["status"] == "ok"
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{tls_server.port}/health", timeout=30)
+    env = dict(os.environ, WHISPER_LIVE_PORT=str(tls_server.port), WHISPER_LIVE_SSL_CERTFILE=str(certificate[0]))
+    healthcheck = subprocess.run([sys.executable, "-m", "whisper_live.server.healthcheck"], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, timeout=60)
+    assert healthcheck.returncode == 0, healthcheck.stderr
 
 
 def test_python_client_over_wss_with_the_ca_file(tls_server, certificate, speech_wav, tmp_path):

@@ -174,3 +174,20 @@ def test_logs_are_one_json_object_a_line(server):
     for line in lines[1:]:  # the first may be cut by the tail the helper returns
         entry = json.loads(line)
         assert {"time", "level", "logger", "message"} <= set(entry)
+
+
+def test_the_container_healthcheck_command(server):
+    import os
+    import subprocess
+    import sys
+
+    from tests.server_process import ROOT, free_port
+
+    def check(port):
+        env = dict(os.environ, WHISPER_LIVE_PORT=str(port), PYTHONPATH=str(ROOT))
+        env.pop("WHISPER_LIVE_SSL_CERTFILE", None)
+        return subprocess.run([sys.executable, "-m", "whisper_live.server.healthcheck"], env=env, cwd=ROOT,
+                              capture_output=True, timeout=60).returncode
+
+    assert check(server.port) == 0
+    assert check(free_port()) == 1
