@@ -39,6 +39,8 @@ def test_origins_default_to_own_host_and_localhost():
     assert default.allows("http://[::1]:8080", "10.0.0.5:9090") and default.allows("http://127.0.0.1", None)
     assert not default.allows("https://evil.example.net", "speech.example.com:9090")
     assert not default.allows("null", "speech.example.com")
+    assert default.allows("chrome-extension://abcdefghijklmnop", "speech.example.com")
+    assert default.allows("moz-extension://0b9a7c3e-1111-2222-3333-444455556666", "speech.example.com")
     listed = OriginPolicy.parse(["https://app.example.com, http://localhost:8000"])
     assert listed.allows("https://app.example.com/", "x") and listed.allows("http://localhost:8000", "x")
     assert not listed.allows("http://localhost:3000", "localhost:9090"), "a list replaces the default"

@@ -19,6 +19,8 @@ from typing import Callable, Iterable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Browser extensions' origins: no web page can send them, and the project's own extensions connect from them.
+EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
 
 
 class ApiKeys:
@@ -96,7 +98,7 @@ class OriginPolicy:
 
     ``allowed`` lists origins (``https://app.example.com``, with the port where it is not the scheme's) or
     ``*`` for any. None (the default) allows the origin of the server itself (its host in the request's
-    ``Host`` header, any port) and localhost.
+    ``Host`` header, any port), localhost, and browser extensions (``chrome-extension://``, ...).
     """
 
     def __init__(self, allowed: Optional[Iterable[str]] = None):
@@ -114,11 +116,13 @@ class OriginPolicy:
         origin = origin.strip().rstrip("/").lower()
         if self.allowed is not None:
             return "*" in self.allowed or origin in self.allowed
+        if origin.startswith(EXTENSION_SCHEMES):
+            return True
         host = host_name(origin)
         return host in LOCAL_HOSTS or (bool(host_header) and host == host_name(host_header))
 
     def describe(self) -> str:
-        return "this server's host and localhost" if self.allowed is None else ", ".join(sorted(self.allowed))
+        return "this server's host, localhost and browser extensions" if self.allowed is None else ", ".join(sorted(self.allowed))
 
 
 class ConnectionLimiter:

@@ -22,8 +22,8 @@ def add_operation_flags(parser: argparse.ArgumentParser) -> None:
                        metavar="ORIGINS", default=None,
                        help="browser origins allowed to connect (WebSocket upgrades and REST), comma-separated "
                             "or repeated, e.g. https://app.example.com; '*' allows any. Clients that send no "
-                            "Origin (non-browsers) are not affected. Default: this server's own host and "
-                            "localhost")
+                            "Origin (non-browsers) are not affected. Default: this server's own host, "
+                            "localhost and browser extensions")
     group.add_argument("--max_connections_per_ip", type=int, default=0, metavar="N",
                        help="most WebSocket connections open at once from one client address (0: no limit)")
     group.add_argument("--rate_limit_rpm", type=int, default=0, metavar="N",
