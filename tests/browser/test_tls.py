@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from tests.server_process import ROOT, ServerProcess
+from tests.server_process import ROOT, ServerProcess, free_port
 
 from .conftest import BASE_FLAGS, KEY_WORDS, SENTENCE
 
@@ -40,7 +40,10 @@ def certificate(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tls_server(certificate):
     cert, key = certificate
-    server = ServerProcess("--ssl_certfile", str(cert), "--ssl_keyfile", str(key), "--api_key", KEY)
+    metrics_port = free_port()
+    server = ServerProcess("--ssl_certfile", str(cert), "--ssl_keyfile", str(key), "--api_key", KEY,
+                           "--metrics_port", str(metrics_port))
+    server.metrics_port = metrics_port
     yield server
     server.stop()
 
@@ -54,16 +57,22 @@ def spki_hash(cert) -> str:
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-def test_health_over_https_and_a_plain_connection_is_not_served(tls_server, certificate):
+def test_health_and_metrics_over_https_and_a_plain_connection_is_not_served(tls_server, certificate):
     context = ssl.create_default_context(cafile=str(certificate[0]))
     with urllib.request.urlopen(f"https://127.0.0.1:{tls_server.port}/health", context=context, timeout=30) as r:
         assert r.status == 200 and json.load(r)["status"] == "ok"
+    with urllib.request.urlopen(f"https://localhost:{tls_server.metrics_port}/metrics", context=context,
+                                timeout=30) as r:
+        assert r.status == 200 and b"whisperlive_connections_active" in r.read()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{tls_server.metrics_port}/metrics", timeout=30)
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{tls_server.port}/health", timeout=30)
     env = dict(os.environ, WHISPER_LIVE_PORT=str(tls_server.port), WHISPER_LIVE_SSL_CERTFILE=str(certificate[0]))
     healthcheck = subprocess.run([sys.executable, "-m", "whisper_live.server.healthcheck"], env=env, cwd=ROOT,
                                  capture_output=True, text=True, timeout=60)
     assert healthcheck.returncode == 0, healthcheck.stderr
+    assert "Traceback" not in tls_server.log()
 
 
 def test_python_client_over_wss_with_the_ca_file(tls_server, certificate, speech_wav, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 class StatusServer:
     def __init__(self, host: str, port: int, endpoints: Endpoints, context: Optional[ssl.SSLContext] = None):
         handler = type("StatusHandler", (_Handler,), {"endpoints": endpoints})
-        self._httpd = ThreadingHTTPServer((host, port), handler)
+        self._httpd = _HttpServer((host, port), handler)
         self._httpd.daemon_threads = True
         if context is not None:
             # the handshake happens on the request's own thread, so a slow client cannot stall accept()
@@ -39,6 +40,12 @@ class StatusServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class _HttpServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that breaks off, or speaks plain HTTP to TLS, is its own problem: one line, no traceback."""
+        log.debug("status port: request from %s failed: %s", client_address[0], sys.exc_info()[1])
 
 
 class _Handler(BaseHTTPRequestHandler):
