@@ -24,7 +24,8 @@ What only this server knows, labelled by ``backend`` and ``model`` (never by cli
 * ``whisperlive_admission_headroom``: the share of capacity still free for new clients
   (:meth:`whisper_live.scheduler.Admission.headroom`), 0 when the server would answer WAIT.
 
-The process collector adds ``process_resident_memory_bytes`` and CPU time.
+The process collector adds ``process_resident_memory_bytes`` and CPU time; on a machine with an NVIDIA GPU
+and ``nvidia-ml-py``, ``whisper_live.server.gpu_metrics`` adds GPU memory and utilisation.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Callable
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                PlatformCollector, ProcessCollector, disable_created_metrics, generate_latest)
 
+from whisper_live.server.gpu_metrics import gpu_collector
 from whisper_live.windows import FINAL
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
@@ -46,10 +48,13 @@ disable_created_metrics()  # no *_created series: WhisperLive's dashboards do no
 class Metrics:
     """Every metric of one server, in a registry of its own (two servers in one process do not mix)."""
 
-    def __init__(self) -> None:
+    def __init__(self, gpu: bool = True) -> None:
         self.registry = registry = CollectorRegistry()
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
+        gpus = gpu_collector() if gpu else None
+        if gpus is not None:
+            registry.register(gpus)
         self.connections = Counter("whisperlive_connections", "WebSocket sessions admitted", registry=registry)
         self.connections_active = Gauge("whisperlive_connections_active", "WebSocket sessions connected now",
                                         registry=registry)
