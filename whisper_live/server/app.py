@@ -65,7 +65,7 @@ class ServerConfig:
     refine_agreed_within: float = SessionConfig.refine_agreed_within
     # Who may connect, TLS and the metrics port (whisper_live/server/auth.py, endpoints.py, tls.py)
     api_keys: tuple = ()
-    cors_origins: Optional[tuple] = None  # None: this server's host and localhost
+    cors_origins: Optional[tuple] = None  # None: this server's host, localhost, browser extensions
     max_connections_per_ip: int = 0  # 0: no limit
     rate_limit_rpm: int = 0  # REST requests per minute per address (0: no limit)
     status_requires_key: bool = False  # /ready and /metrics need the API key too
