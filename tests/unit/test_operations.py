@@ -183,3 +183,33 @@ def test_gpu_series_from_nvml():
     broken = CollectorRegistry()
     broken.register(GpuCollector(Broken))
     assert "whisperlive_gpu_utilization gauge" in generate_latest(broken).decode(), "the scrape still works"
+
+
+def test_status_paths_need_the_key_only_when_asked():
+    from websockets.datastructures import Headers
+    from websockets.http11 import Request
+
+    from whisper_live.server.endpoints import AccessPolicy, Endpoints
+
+    state = ServerState(loaded=True, draining=True, clients=0, max_clients=4, headroom=1.0)
+
+    def answer(endpoints, path, headers=(), method="GET"):
+        connection = type("Connection", (), {"remote_address": ("10.0.0.9", 5000)})()
+        return endpoints.process_request(connection, Request(path, Headers(list(headers)), method))
+
+    guarded = Endpoints(lambda: state, Metrics(gpu=False), AccessPolicy(ApiKeys(["k"]), status_requires_key=True))
+    bearer = [("Authorization", "Bearer k")]
+    assert answer(guarded, "/health").status_code == 200
+    assert answer(guarded, "/metrics").status_code == 401 and answer(guarded, "/ready").status_code == 401
+    assert answer(guarded, "/metrics", bearer).status_code == 200
+    ready = answer(guarded, "/ready", bearer)
+    assert ready.status_code == 503 and json.loads(ready.body)["status"] == "draining"
+    assert answer(guarded, "/ready", method="POST").status_code == 405
+    assert answer(guarded, "/nothing/here").status_code == 404
+    upgrade = [("Upgrade", "websocket"), ("Connection", "Upgrade")]
+    assert answer(guarded, "/", upgrade).status_code == 401
+    assert answer(guarded, "/?token=k", upgrade) is None, "the handshake goes on"
+    refused = answer(guarded, "/?token=k", upgrade + [("Origin", "https://evil.example"), ("Host", "h:9090")])
+    assert refused.status_code == 403
+    open_status = Endpoints(lambda: state, Metrics(gpu=False), AccessPolicy(ApiKeys(["k"])))
+    assert answer(open_status, "/metrics").status_code == 200 and answer(open_status, "/ready").status_code == 503
