@@ -213,3 +213,11 @@ def test_status_paths_need_the_key_only_when_asked():
     assert refused.status_code == 403
     open_status = Endpoints(lambda: state, Metrics(gpu=False), AccessPolicy(ApiKeys(["k"])))
     assert answer(open_status, "/metrics").status_code == 200 and answer(open_status, "/ready").status_code == 503
+
+
+def test_a_repeatable_flag_of_anyone_replaces_its_variables_list():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tag", action="append")
+    parser = with_environment(parser, {"WHISPER_LIVE_TAG": "a, b"})
+    assert parser.parse_args([]).tag == ["a", "b"]
+    assert parser.parse_args(["--tag", "c", "--tag", "d"]).tag == ["c", "d"]

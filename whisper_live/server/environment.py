@@ -66,7 +66,7 @@ def _value(parser: argparse.ArgumentParser, action: argparse.Action, name: str, 
         given = word in TRUE
         return given if isinstance(action, argparse._StoreTrueAction) else not given
     if isinstance(action, argparse._AppendAction):
-        if not isinstance(action, ReplaceDefault):
+        if type(action) is argparse._AppendAction:
             action.__class__ = ReplaceDefault  # flags on the command line replace the variable's list
         return [_convert(parser, action, name, part.strip()) for part in text.split(",") if part.strip()]
     return _convert(parser, action, name, text)
