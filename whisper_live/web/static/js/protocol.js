@@ -196,7 +196,7 @@ export function describeClose(code, url) {
 }
 
 export function describeConnectFailure(url) {
-  return `Could not connect to the transcription server at ${url}. Check that it is running and that the address is right.`;
+  return `Could not connect to the transcription server at ${url}. Check that it is running, that the address is right, and that the API key in the settings is right if the server asks for one.`;
 }
 
 // getUserMedia / getDisplayMedia failures, by DOMException name.
