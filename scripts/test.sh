@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
 # System packages: espeak-ng (test speech), ffmpeg (client stream tests), sox (test tones), chromium +
-# chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests), haproxy (the
-# cluster tests: several servers behind it).
+# chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests), prometheus (the
+# metrics scrape test), openssl (TLS test certificates), haproxy (the cluster tests: several servers
+# behind it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
-for pkg in espeak-ng ffmpeg sox chromium chromium-driver haproxy; do
+for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl haproxy; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
