@@ -11,9 +11,11 @@ from pathlib import Path
 
 import kubernetes_validate
 import yaml
+from prometheus_client import generate_latest
 
 from tests.server_process import ROOT
 from whisper_live.server.cli import build_parser
+from whisper_live.server.metrics import Metrics
 
 DEPLOY = ROOT / "deploy"
 HAPROXY_CFG = DEPLOY / "haproxy" / "haproxy.cfg"
@@ -65,6 +67,12 @@ def test_pods_are_probed_on_ready_and_health_and_given_time_to_drain():
     # the autoscaler's target stays below what one pod admits
     target = docs["HorizontalPodAutoscaler"]["spec"]["metrics"][0]["pods"]
     assert target["metric"]["name"] == "whisperlive_connections_active"
+    # a series the server exports, and the adapter's rule serves it under that name
+    exported = generate_latest(Metrics(gpu=False).registry).decode()
+    assert re.search(r"^whisperlive_connections_active ", exported, re.M)
+    rule = yaml.safe_load(docs["ConfigMap"]["data"]["config.yaml"])["rules"][0]
+    assert "whisperlive_connections_active" in rule["seriesQuery"]
+    assert rule["name"]["as"] == target["metric"]["name"]
     assert float(target["target"]["averageValue"]) < float(flag(container["args"], "--max_clients"))
     timeout = docs["Ingress"]["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"]
     assert float(timeout) > build_parser().get_default("max_connection_time")
@@ -97,6 +105,16 @@ def test_haproxy_accepts_its_configuration(tmp_path):
     env = {"WL_HAPROXY_SOCKET": str(tmp_path / "haproxy.sock"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     done = subprocess.run(["haproxy", "-c", "-f", str(HAPROXY_CFG)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_haproxy_checks_health_on_health_and_asks_each_server_s_agent():
+    cfg = HAPROXY_CFG.read_text()
+    assert re.search(r"^\s*http-check send meth GET uri /health ver HTTP/1.1", cfg, re.M)
+    assert re.search(r"^\s*default-server check .*\bagent-check\b", cfg, re.M)
+    assert re.search(r"^\s*balance leastconn", cfg, re.M)
+    assert re.search(r"^\s*stick on url_param\(uid\)", cfg, re.M)
+    # the wait servers: backup, without an agent (which would drain them with the others)
+    assert re.search(r"^\s*server-template wait .* backup no-agent-check\b", cfg, re.M)
 
 
 def test_haproxy_never_cuts_a_session_the_server_would_keep():
