@@ -70,9 +70,16 @@ def client_runs(client_python, live_server, tmp_path_factory):
 def test_collabora_client_transcribes_a_file_through_this_server(client_runs, name):
     reference, result, stdout = client_runs(name)
     assert result["version"] == "0.10.0"
-    assert result["backend"] == "faster_whisper" and not result["server_error"], stdout[-2000:]
-    # The client asks for its default model, "small"; this server serves tiny.en and says so.
-    assert "'small' is not used" in stdout, stdout[-2000:]
+    assert result["backend"] == "faster_whisper", stdout[-2000:]
+    # No ERROR from the server. The socket's own report of the server closing the connection after
+    # END_OF_AUDIO, as WhisperLive's server does too, also counts as an error for the client when the close
+    # arrives before the client closes (websocket-client 1.9 hands every close frame to on_error).
+    assert not result["server_error"] or result["socket_error"] == "Connection closed normally (code 1000)", \
+        stdout[-2000:]
+    # The client asks for its default model, "small"; this server serves tiny.en and says so. The client
+    # prints each WARNING and ERROR message as "Message from Server: ...": that one is the only one.
+    from_server = [line for line in stdout.splitlines() if line.startswith("Message from Server:")]
+    assert len(from_server) == 1 and "'small' is not used" in from_server[0], stdout[-2000:]
     completed = [seg for seg in result["transcript"] if seg["completed"]]
     starts = [float(seg["start"]) for seg in completed]
     assert completed and starts == sorted(starts), result["transcript"]

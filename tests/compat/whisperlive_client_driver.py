@@ -7,7 +7,7 @@ package shares.
 streams AUDIO as the package's README shows (``TranscriptionClient(host, port, ...)(audio)``, which plays the
 file at real-time pace, waits for the server to go quiet, sends END_OF_AUDIO and writes an SRT), and writes
 what the client kept to OUT.json: the returned text, its transcript segments, the server backend it was told,
-the SRT and the package's version.
+whether it saw an error (and which, from its socket), the SRT and the package's version.
 """
 
 import json
@@ -30,6 +30,7 @@ def main(host: str, port: str, audio: str, out: str) -> None:
         "transcript": inner.transcript,
         "backend": getattr(inner, "server_backend", None),
         "server_error": inner.server_error,
+        "socket_error": str(getattr(inner, "error_message", "")),  # what on_error was handed, if called
         "srt": srt.read_text(encoding="utf-8") if srt.exists() else None,
     }), encoding="utf-8")
 
