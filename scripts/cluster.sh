@@ -69,6 +69,18 @@ up() {
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "cluster: N must be a positive number, not '$n'" >&2; exit 2; }
   [[ "$port" =~ ^[0-9]+$ ]] || { echo "cluster: PORT must be a number, not '$port'" >&2; exit 2; }
   command -v haproxy >/dev/null || { echo "cluster: haproxy is not installed (apt-get install haproxy)" >&2; exit 2; }
+  local flag
+  for flag in "$@"; do
+    case "$flag" in
+      --port|-p|--port=*|--agent_port|--agent_port=*|--host|--host=*)
+        echo "cluster: cluster.sh gives each server its own $flag" >&2
+        exit 2 ;;
+      --metrics_port|--metrics_port=*)
+        echo "cluster: --metrics_port would be one port for all the servers; each serves /metrics on its" \
+             "WebSocket port (node PID PORT)" >&2
+        exit 2 ;;
+    esac
+  done
   mkdir -p "$dir"
   if [ -f "$list" ]; then
     echo "cluster: $list lists processes of a cluster that is up; run '$0 down' first" >&2

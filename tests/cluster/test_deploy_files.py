@@ -120,3 +120,12 @@ def test_haproxy_checks_health_on_health_and_asks_each_server_s_agent():
 def test_haproxy_never_cuts_a_session_the_server_would_keep():
     tunnel = re.search(r"^\s*timeout tunnel (\S+)", HAPROXY_CFG.read_text(), re.M).group(1)
     assert seconds(tunnel) > build_parser().get_default("max_connection_time")
+
+
+def test_cluster_sh_refuses_flags_it_gives_each_server_itself(tmp_path):
+    for flags in (["--port", "9999"], ["--agent_port=9998"], ["--metrics_port", "9100"]):
+        done = subprocess.run(["bash", str(ROOT / "scripts" / "cluster.sh"), "up", "2", "1", *flags],
+                              env={"CLUSTER_DIR": str(tmp_path), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2 and flags[0].split("=")[0] in done.stderr, done.stderr
+    assert not (tmp_path / "processes").exists()
