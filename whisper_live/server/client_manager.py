@@ -37,6 +37,11 @@ class ClientManager:
         with self._lock:
             self._clients.pop(client, None)
 
+    def clients(self) -> list:
+        """The registered clients (connected, or waiting for a resume)."""
+        with self._lock:
+            return list(self._clients)
+
     def _estimated_wait_minutes(self) -> float:
         """When the first connected client reaches its maximum connection time, at the latest."""
         if not self._clients:
