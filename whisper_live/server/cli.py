@@ -139,9 +139,19 @@ def install_drain_signals(server, timeout: float) -> None:
         signalled.append(signum)
         log.info("%s: draining (at most %g s; %s again exits at once)", name, timeout, name)
         threading.Thread(target=server.drain, args=(timeout,), name="drain", daemon=True).start()
+        # the bound holds even if closing a connection hangs
+        watchdog = threading.Timer(timeout, _exit_after_drain_timeout, args=(log,))
+        watchdog.daemon = True
+        watchdog.start()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+
+
+def _exit_after_drain_timeout(log) -> None:
+    log.warning("drain timeout: exiting with connections still open")
+    logging.shutdown()
+    os._exit(0)
 
 
 def main(argv=None) -> int:

@@ -253,11 +253,12 @@ class ServeClient:
             finished = self.session.finished
         if not finished:
             self.runner.notify(self)
-            wait = min(FLUSH_TIMEOUT, max(1.0, self._remaining_time()))
-            if self._drain_by is not None:
-                wait = min(wait, max(0.0, self._drain_by - self._clock()))
-            self._finished.wait(wait)
-        self._end_session(conn, code)
+            give_up = self._clock() + min(FLUSH_TIMEOUT, max(1.0, self._remaining_time()))
+            # a drain that begins meanwhile shortens the wait
+            while not self._finished.wait(POLL_INTERVAL):
+                if self._clock() >= min(give_up, self._drain_by if self._drain_by is not None else give_up):
+                    break
+        self._end_session(conn, GOING_AWAY if self._drain_by is not None else code)
 
     def _end_session(self, conn: Connection, code: int = NORMAL_CLOSURE) -> None:
         conn.send(protocol.disconnect(self.uid))
