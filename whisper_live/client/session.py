@@ -247,6 +247,9 @@ class Session:
                 ws, reply = self._handshake(url, options)
             except ServerUnreachable:
                 continue
+            except ServerBusy:  # the server answers WAIT to every connection while it shuts down
+                self.error = "the server is shutting down: the session cannot be resumed"
+                return False
             except ClientError as exc:  # no such session (expired), or the server is going away
                 self.error = str(exc)
                 log.info("cannot resume: %s", exc)
