@@ -166,3 +166,20 @@ def test_an_expired_session_is_freed_and_cannot_be_resumed():
     assert client.expire(client.detached_since)
     assert freed == [client] and not runner.clients
     assert not client.attach(Connection(FakeSocket(), "u"), lambda seconds: "", resumed=True)
+
+
+def test_the_language_detected_while_detached_is_sent_on_resume():
+    client, runner, freed = make_client()
+    client.session.apply = lambda window, result: Update(language=("de", 0.9))
+    socket = FakeSocket()
+    conn = Connection(socket, "u")
+    client.attach(conn, lambda seconds: protocol.server_ready("u", "fake"), resumed=False)
+    thread, _ = serve_in_thread(client, conn)
+    socket.incoming.put(None)
+    thread.join(5)
+    client.deliver(None, "answer", None)
+    second = FakeSocket()
+    conn2 = Connection(second, "u")
+    client.attach(conn2, lambda seconds: protocol.server_ready("u", "fake"), resumed=True)
+    conn2.flush_and_close()
+    assert second.sent[1] == {"uid": "u", "language": "de", "language_prob": 0.9}

@@ -64,6 +64,7 @@ class ServeClient:
         self._drain_by: Optional[float] = None  # the server is draining: end by this time (monotonic)
         self._in_scheduler = False
         self._model_errors = 0
+        self._unsent_language: Optional[str] = None  # detected while detached: sent on resume
         self.detached_since: Optional[float] = None
 
     # --- scheduler side (worker threads) --------------------------------------------------------------------
@@ -90,6 +91,8 @@ class ServeClient:
                 update = self.session.apply(window, result)
                 if update.language:
                     messages.append((protocol.language(self.uid, *update.language), None))
+                    if self._conn is None:
+                        self._unsent_language = messages[-1][0]
                 if not update.empty:
                     messages.append(self._segments_message(self.options.send_last_n_segments))
                 messages += [(protocol.warning(self.uid, w), None) for w in self.session.take_warnings()]
@@ -134,6 +137,9 @@ class ServeClient:
                 self._sent_until = max(self._sent_until, old.completed_sent_until)
             self.detached_since = None
             conn.send(ready(self.session.received / protocol.SAMPLE_RATE))
+            if self._unsent_language is not None:
+                conn.send(self._unsent_language)
+                self._unsent_language = None
             if resumed and (self.session.completed or self.session.partial):
                 conn.send(*self._segments_message(self.options.send_last_n_segments, self._sent_until))
         if old is not None:
