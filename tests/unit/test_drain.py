@@ -20,7 +20,7 @@ class FakeManager:
     def __init__(self):
         self._clients, self._lock = [], threading.Lock()
 
-    def clients(self):
+    def connected(self):
         with self._lock:
             return list(self._clients)
 
@@ -29,7 +29,7 @@ class FakeManager:
             self._clients.remove(client)
 
     def __len__(self):
-        return len(self.clients())
+        return len(self.connected())
 
 
 class FakeServer:

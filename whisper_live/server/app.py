@@ -23,10 +23,14 @@ from websockets.sync.server import serve
 from whisper_live import protocol
 from whisper_live.models import ModelNotFound, resolve_model
 from whisper_live.scheduler import Admission, LockedRunner, Scheduler
+from whisper_live.server.auth import ApiKeys, ConnectionLimiter, OriginPolicy
 from whisper_live.server.client_manager import ClientManager
 from whisper_live.server.connection import Connection
 from whisper_live.server.drain import Drain
 from whisper_live.server.resume import ResumeRegistry
+from whisper_live.server.endpoints import AccessPolicy, Endpoints, client_address
+from whisper_live.server.health import ServerState
+from whisper_live.server.metrics import Metrics
 from whisper_live.server.serve_client import ServeClient
 from whisper_live.session_config import default_finals
 from whisper_live.streaming import SessionConfig, StreamingSession
@@ -64,6 +68,15 @@ class ServerConfig:
     refine_agreed_within: float = SessionConfig.refine_agreed_within
     # Seconds a session whose connection dropped is kept for its client to resume it (0: not kept)
     resume_window: float = 30.0
+    # Who may connect, TLS and the metrics port (whisper_live/server/auth.py, endpoints.py, tls.py)
+    api_keys: tuple = ()
+    cors_origins: Optional[tuple] = None  # None: this server's host, localhost, browser extensions
+    max_connections_per_ip: int = 0  # 0: no limit
+    rate_limit_rpm: int = 0  # REST requests per minute per address (0: no limit)
+    status_requires_key: bool = False  # /ready and /metrics need the API key too
+    ssl_certfile: Optional[str] = None
+    ssl_keyfile: Optional[str] = None
+    metrics_port: Optional[int] = None
 
     def __post_init__(self):
         self.final_beam_size, self.final_context = default_finals(self.backend, self.final_beam_size,
@@ -73,8 +86,9 @@ class ServerConfig:
 class ModelPool:
     """The loaded models and their schedulers, by model name."""
 
-    def __init__(self, config: ServerConfig):
+    def __init__(self, config: ServerConfig, metrics: Optional[Metrics] = None):
         self.config = config
+        self.metrics = metrics
         self._runners: dict = {}
         self._lock = threading.Lock()
 
@@ -87,10 +101,8 @@ class ModelPool:
 
                 raise ModelNotFound(MISSING_MODEL_HELP)
             return cfg.openvino_model_path, cfg.openvino_model_path
-        if cfg.backend == "tensorrt":
-            if not cfg.trt_model_path:
-                raise ModelNotFound("the tensorrt backend needs --trt_model_path, a TensorRT-LLM Whisper engine dir")
-            return cfg.trt_model_path, cfg.trt_model_path
+        if cfg.backend == "tensorrt":  # loading it says that it is not available in this release
+            return "tensorrt", cfg.trt_model_path or ""
         name = name or cfg.model or "tiny.en"
         return name, resolve_model(name, cfg.cache_path)
 
@@ -112,6 +124,9 @@ class ModelPool:
                     runner = Scheduler(transcriber, workers=cfg.workers, max_batch_size=cfg.max_batch_size,
                                        # such finals gain nothing from a batch, and each would wait for all
                                        max_final_batch_size=1 if cfg.final_beam_size > 1 else None)
+                if self.metrics is not None:
+                    runner.on_batch = self.metrics.batch_observer(cfg.backend, display)
+                    self.metrics.watch_model(cfg.backend, display, lambda m=runner.meter: m.snapshot()["utilization"])
                 runner.start()
                 self._runners[path] = runner
                 log.info("loaded %s model %s (%s)", cfg.backend, display, path)
@@ -125,9 +140,13 @@ class ModelPool:
 
 
 class TranscriptionServer:
-    def __init__(self, config: ServerConfig):
+    def __init__(self, config: ServerConfig, access: Optional[AccessPolicy] = None):
         self.config = config
-        self.models = ModelPool(config)
+        self.metrics = Metrics()
+        self.access = access or AccessPolicy(
+            ApiKeys(config.api_keys), OriginPolicy(config.cors_origins),
+            ConnectionLimiter(config.max_connections_per_ip), config.status_requires_key)
+        self.models = ModelPool(config, self.metrics)
         # The first client must not pay for loading: the default model and the VAD load now.
         self.default_runner = self.models.get(None)
         self._vad = None
@@ -137,7 +156,10 @@ class TranscriptionServer:
                       enabled=config.admission_control),
             config.max_connection_time)
         self.vad()
+        self.metrics.watch_headroom(config.backend, self.default_runner.transcriber.model_name,
+                                    lambda: self.state().headroom)
         self._server = None
+        self._status_server = None
         self.resumable = ResumeRegistry(config.resume_window)
         # Callables run (each on its own thread, with the deadline) when the server drains: other APIs of
         # the process finish their requests in flight there (whisper_live/server/drain.py).
@@ -146,13 +168,21 @@ class TranscriptionServer:
 
     @property
     def draining(self) -> bool:
-        """True from the first SIGTERM/SIGINT (:meth:`drain`) on: new clients get WAIT."""
+        """True from the first SIGTERM/SIGINT (:meth:`drain`) on: new clients get WAIT, /ready answers 503."""
         return self._drain.started
 
     def drain(self, timeout: float = 30.0) -> None:
         """Stop admitting, end every session as if END_OF_AUDIO had come, deliver, close with 1001, stop
         serving; returns within ``timeout`` seconds (whisper_live/server/drain.py)."""
         self._drain.run(timeout)
+
+    def state(self) -> ServerState:
+        """What /health and /ready answer from (whisper_live/server/health.py)."""
+        connected = self.manager.connected()
+        admission = self.manager.admission
+        return ServerState(loaded=True, draining=self.draining, clients=len(connected),
+                           max_clients=admission.max_clients, headroom=admission.headroom(connected),
+                           refusal=admission.refuse_reason(connected))
 
     def vad(self):
         with self._vad_lock:
@@ -165,6 +195,17 @@ class TranscriptionServer:
     # --- one connection ---------------------------------------------------------------------------------------
 
     def handle(self, websocket) -> None:
+        address = client_address(websocket)
+        if not self.access.per_ip.acquire(address):
+            self.metrics.reject("per_ip_limit")
+            websocket.close(1013, "too many connections from this address")
+            return
+        try:
+            self._handle(websocket)
+        finally:
+            self.access.per_ip.release(address)
+
+    def _handle(self, websocket) -> None:
         try:
             first = websocket.recv(timeout=OPTIONS_TIMEOUT)
         except TimeoutError:
@@ -175,6 +216,7 @@ class TranscriptionServer:
         try:
             options = protocol.ClientOptions.from_message(first)
         except protocol.ProtocolError as exc:
+            self.metrics.reject("bad_options")
             websocket.send(protocol.error("", str(exc)))
             websocket.close(1003, "bad options")
             return
@@ -182,6 +224,7 @@ class TranscriptionServer:
             options.uid = str(uuid.uuid4())
         uid = options.uid
         if self.draining:
+            self.metrics.reject("draining")
             websocket.send(protocol.wait(uid, 0.0))
             websocket.close(1013, "server shutting down")
             return
@@ -199,6 +242,7 @@ class TranscriptionServer:
             else:
                 runner = self.models.get(options.model)
         except (ModelNotFound, BackendUnavailable, ValueError, RuntimeError) as exc:
+            self.metrics.reject("model")
             websocket.send(protocol.error(uid, f"model {options.model!r} cannot be loaded: {exc}"))
             websocket.close(1011, "model unavailable")
             return
@@ -222,11 +266,12 @@ class TranscriptionServer:
                           refine_agreed_within=self.config.refine_agreed_within),
             vad=self.vad().new_stream() if options.use_vad else None, has_room=runner.meter.has_room)
         client = ServeClient(options, session, runner, max_connection_time=self.config.max_connection_time,
-                             on_close=self._forget)
+                             on_close=self._forget, metrics=self.metrics)
         refused = self.manager.try_add(client)
         if refused is not None:
             reason, minutes = refused
             log.info("client %s waits: %s", uid, reason)
+            self.metrics.reject("full")
             websocket.send(protocol.wait(uid, minutes))
             websocket.close(1013, "server full")
             return
@@ -240,10 +285,16 @@ class TranscriptionServer:
         for warning in warnings:
             client.send(protocol.warning(uid, warning))
         log.info("client %s connected (%d connected)", uid, len(self.manager))
+        self.metrics.connections.inc()
         self._serve(client, conn)
 
     def _serve(self, client: ServeClient, conn: Connection) -> None:
-        if client.serve(conn, can_detach=self.resumable.enabled):
+        self.metrics.connections_active.inc()
+        try:
+            detached = client.serve(conn, can_detach=self.resumable.enabled)
+        finally:
+            self.metrics.connections_active.dec()
+        if detached:
             if not conn.replaced:
                 self.resumable.detached(client)
         else:
@@ -273,16 +324,25 @@ class TranscriptionServer:
 
     def _process_request(self):
         try:
-            from whisper_live.web.http import process_request
+            from whisper_live.web.http import static_response
         except ImportError:
-            return None
-        return process_request
+            static_response = None
+        return Endpoints(self.state, self.metrics, self.access, static_response).process_request
 
     def serve_forever(self, ready: Optional[threading.Event] = None) -> None:
+        from whisper_live.server.tls import server_ssl_context
+
+        context = server_ssl_context(self.config.ssl_certfile, self.config.ssl_keyfile)
+        if self.config.metrics_port:
+            from whisper_live.server.status_server import StatusServer
+
+            self._status_server = StatusServer(self.config.host, self.config.metrics_port,
+                                               Endpoints(self.state, self.metrics, self.access), context)
+            self._status_server.start()
         with serve(self.handle, self.config.host, self.config.port, process_request=self._process_request(),
-                   max_size=2 ** 21, compression=None) as server:
+                   max_size=2 ** 21, compression=None, ssl=context) as server:
             self._server = server
-            log.info("listening on %s:%d", self.config.host, self.config.port)
+            log.info("listening on %s://%s:%d", "wss" if context else "ws", self.config.host, self.config.port)
             if ready is not None:
                 ready.set()
             server.serve_forever()
@@ -290,4 +350,6 @@ class TranscriptionServer:
     def shutdown(self) -> None:
         if self._server is not None:
             self._server.shutdown()
+        if self._status_server is not None:
+            self._status_server.stop()
         self.models.close()

@@ -37,8 +37,8 @@ class ClientManager:
         with self._lock:
             self._clients.pop(client, None)
 
-    def clients(self) -> list:
-        """The registered clients (connected, or waiting for a resume)."""
+    def connected(self) -> list:
+        """The clients connected now, and those whose connection dropped that wait for a resume."""
         with self._lock:
             return list(self._clients)
 

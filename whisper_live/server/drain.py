@@ -39,7 +39,7 @@ class Drain:
         server = self._server
         # what is still open at the deadline is closed with 1001, which takes a moment
         deadline = time.monotonic() + timeout - min(2.0, timeout / 10)
-        clients = server.manager.clients()
+        clients = server.manager.connected()
         log.info("draining: no new clients; ending %d session(s) as if END_OF_AUDIO came, within %g s",
                  len(clients), timeout)
         hooks = [threading.Thread(target=hook, args=(deadline,), name="drain-hook", daemon=True)
@@ -53,7 +53,7 @@ class Drain:
             time.sleep(POLL_INTERVAL)
         for thread in hooks:
             thread.join(max(0.0, deadline - time.monotonic()))
-        left = server.manager.clients()
+        left = server.manager.connected()
         if left:
             log.warning("drain timeout: closing %d session(s) that have not finished", len(left))
         else:

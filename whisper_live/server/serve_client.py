@@ -45,7 +45,7 @@ POLL_INTERVAL = 0.5
 class ServeClient:
     def __init__(self, options: protocol.ClientOptions, session: StreamingSession, runner,
                  *, max_connection_time: float, on_close: Callable[["ServeClient"], None],
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, metrics=None):
         self.options = options
         self.uid = options.uid
         self.session = session
@@ -66,6 +66,7 @@ class ServeClient:
         self._model_errors = 0
         self._unsent_language: Optional[str] = None  # detected while detached: sent on resume
         self.detached_since: Optional[float] = None
+        self._metrics = metrics  # whisper_live.server.metrics.Metrics, or None
 
     # --- scheduler side (worker threads) --------------------------------------------------------------------
 
@@ -95,6 +96,8 @@ class ServeClient:
                         self._unsent_language = messages[-1][0]
                 if not update.empty:
                     messages.append(self._segments_message(self.options.send_last_n_segments))
+                    if self._metrics is not None:
+                        self._metrics.segments_sent(len(update.completed), len(update.partial))
                 messages += [(protocol.warning(self.uid, w), None) for w in self.session.take_warnings()]
             finished = self.session.finished
             conn = self._conn
@@ -246,6 +249,8 @@ class ServeClient:
             except protocol.ProtocolError as exc:
                 self._refuse(conn, str(exc), 1003)
                 return
+            if self._metrics is not None:
+                self._metrics.audio_processed.inc(len(samples) / protocol.SAMPLE_RATE)
             with self._lock:
                 self.session.add_audio(samples)
                 warnings = self.session.take_warnings()
@@ -272,6 +277,8 @@ class ServeClient:
 
     def _refuse(self, conn: Connection, reason: str, code: int) -> None:
         log.info("client %s: %s", self.uid, reason)
+        if self._metrics is not None:
+            self._metrics.errors.labels(type="protocol").inc()
         conn.send(protocol.error(self.uid, reason))
         self._close(conn, code, reason[:120])
 

@@ -18,7 +18,7 @@
 // once the server says how much it holds. Only when that fails does onEnd report 'lost'.
 import {
   SAMPLE_RATE, buildOptions, describeClose, describeConnectFailure, describeWait, encodeAudio, endOfAudioFrame,
-  makeUid, parseServerMessage,
+  makeUid, parseServerMessage, withToken,
 } from './protocol.js';
 import { AudioHistory, resumeUrl, retryDelays } from './reconnect.js';
 import { Transcript } from './transcript.js';
@@ -60,7 +60,7 @@ export class TranscriptionSession {
       let opened = false;
       let ws;
       try {
-        ws = new this.WebSocketImpl(this.url);
+        ws = new this.WebSocketImpl(withToken(this.url, this.settings.apiKey));
       } catch (err) {
         const e = new SessionError('error', describeConnectFailure(this.url));
         this._end(e.reason, e.message);
@@ -118,7 +118,7 @@ export class TranscriptionSession {
     return new Promise((resolve) => {
       let ws;
       try {
-        ws = new this.WebSocketImpl(resumeUrl(this.url, this.uid));
+        ws = new this.WebSocketImpl(withToken(resumeUrl(this.url, this.uid), this.settings.apiKey));
       } catch (err) {
         resolve('retry');
         return;
