@@ -3,9 +3,12 @@ text, new clients get WAIT meanwhile, and the process exits 0 within --drain_tim
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -24,6 +27,14 @@ SIGNAL_AT = 5.0  # seconds after the clients started streaming: mid-sentence
 def speech(espeak):
     path = CLIP if CLIP.exists() else espeak(REFERENCE.lower())
     return path, np.concatenate([np.zeros(4000, np.float32), load_audio(path)])
+
+
+def get(server, path):
+    try:
+        with urllib.request.urlopen(f"http://{server.host}:{server.port}{path}", timeout=10) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
 
 
 def spoken_before(path, seconds: float) -> list[str]:
@@ -54,6 +65,7 @@ def test_sigterm_delivers_what_was_spoken_and_exits_0(speech):
         # frames are paced from the streams' start: this much audio was sent by the signal, at most
         sent = (signalled - started) + CHUNK / 16000
         late = raw_session(server.url, options_message(uid="late"), wait=5)
+        ready_status, ready = get(server, "/ready")
         rc = server.process.wait(DRAIN_TIMEOUT + 10)
         exited_after = time.monotonic() - signalled
         for thread in threads:
@@ -65,6 +77,7 @@ def test_sigterm_delivers_what_was_spoken_and_exits_0(speech):
     assert rc == 0
     assert exited_after < DRAIN_TIMEOUT + 5  # the drain's bound, and the start of a Python process
     assert late.of("wait"), late.replies  # no new session while draining
+    assert ready_status == 503 and ready["draining"] is True, ready  # load balancers stop sending clients
     assert "draining" in log
     # the speech before the signal: a word or two less, as the clients' frames lag behind the clock
     expected = spoken_before(path, sent - 0.5)
