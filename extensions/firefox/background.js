@@ -40,6 +40,8 @@ async function start(tabId) {
     onSegments: () => report(entry, 'running', 'Captioning this tab.'),
     onLanguage: () => report(entry, 'running', 'Captioning this tab.'),
     onWarning: (text) => report(entry, 'running', `Server: ${text}`),
+    onReconnecting: ({ attempt }) => report(entry, 'running', `Connection lost: reconnecting… (attempt ${attempt})`),
+    onResumed: () => report(entry, 'running', 'Resumed: captioning this tab.'),
     onEnd: ({ reason, message }) => {
       if (current === entry) current = null;
       if (entry.port) {

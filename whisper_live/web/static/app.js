@@ -244,6 +244,8 @@ async function start() {
     onSegments: (transcript) => render(transcript),
     onLanguage: (code, p) => showLanguage(code, p),
     onWarning: (text) => setStatus(`Server: ${text}`),
+    onReconnecting: ({ attempt }) => setStatus(`Connection lost: reconnecting… (attempt ${attempt})`),
+    onResumed: () => setStatus('Resumed: the session goes on, nothing was lost.'),
     onEnd: (end) => onSessionEnd(end),
   });
   const current = session;
