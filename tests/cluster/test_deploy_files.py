@@ -61,7 +61,7 @@ def test_pods_are_probed_on_ready_and_health_and_given_time_to_drain():
     container = pod["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-    assert pod["terminationGracePeriodSeconds"] >= 60
+    assert pod["terminationGracePeriodSeconds"] > float(flag(container["args"], "--drain_timeout"))
     # every flag given is one the server knows
     build_parser().parse_args(container["args"])
     # the autoscaler's target stays below what one pod admits
@@ -90,7 +90,7 @@ def test_compose_runs_several_servers_with_agents_behind_haproxy_with_this_confi
     build_parser().parse_args(server["command"])
     assert server["deploy"]["replicas"] >= 2
     assert (DEPLOY / server["build"]["context"] / server["build"]["dockerfile"]).is_file()
-    assert seconds(server["stop_grace_period"]) >= 60
+    assert seconds(server["stop_grace_period"]) > float(flag(server["command"], "--drain_timeout"))
     cfg = HAPROXY_CFG.read_text()
     assert f"agent-port {flag(server['command'], '--agent_port')}" in cfg
     proxy = compose["services"]["haproxy"]
