@@ -68,6 +68,16 @@ class Cluster:
     def connected_uids(self, i: int) -> list[str]:
         return re.findall(r"client (\S+) connected", self.node_log(i))
 
+    def node_of(self, uid: str, timeout: float = 10.0) -> int:
+        """The node (from 1) whose log says client ``uid`` connected (it logs that just after its reply)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [i for i in range(1, len(self.nodes) + 1) if uid in self.connected_uids(i)]
+            if found or time.monotonic() > deadline:
+                assert len(found) == 1, f"client {uid} found on nodes {found}"
+                return found[0]
+            time.sleep(0.05)
+
     def servers(self) -> dict[str, dict]:
         """HAProxy's ``show stat`` of each server of the backend, by name (node1, wait1, ...)."""
         with socket.socket(socket.AF_UNIX) as s:

@@ -1,5 +1,6 @@
 """Three servers behind HAProxy on 127.0.0.1 (scripts/cluster.sh): sessions spread by the servers' agents,
-WAIT only when all are full, a killed server taken out of the rotation.
+WAIT only when all are full, a server told to stop drained of new sessions while its client's words still
+arrive, a killed server taken out of the rotation.
 
 Heavy for 2 cores, so lean: tiny.en, one model call at a time per server, short clips, one cluster for
 the module, stopped by ``cluster.sh down`` whatever happens.
@@ -11,6 +12,8 @@ import concurrent.futures
 import os
 import signal
 import threading
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,6 +40,8 @@ CLIPS = [
 ]
 # A margin for a check that is due to run while 2 loaded cores are busy elsewhere (not a measured time)
 SCHEDULING_SLACK = 2.0
+SIGNAL_AT = 5.0  # seconds into a speaker's clip when its server gets SIGTERM: mid-sentence
+LEAD_IN = 0.5  # seconds of silence streamed before each clip (recordings)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +50,7 @@ def recordings():
     if not all(f in rows and rows[f]["reference_transcript"] for f in CLIPS):
         pytest.skip("the shared recordings chosen for this test are missing from the manifest")
     silence = np.zeros(16000, np.float32)
-    return [(SHARED_AUDIO / f, np.concatenate([silence[:8000], load_audio(SHARED_AUDIO / f), silence]),
+    return [(SHARED_AUDIO / f, np.concatenate([silence[:int(LEAD_IN * 16000)], load_audio(SHARED_AUDIO / f), silence]),
              rows[f]["reference_transcript"]) for f in CLIPS]
 
 
@@ -58,12 +63,21 @@ def cluster(tmp_path_factory):
         started.down()
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a process that exited but was not reaped yet does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def agent_says(state: str):
     """All nodes' agents have reported ``state`` (ready / drain) to HAProxy."""
     def check(servers):
         nodes = [r for name, r in servers.items() if name.startswith("node")]
-        # HAProxy shows "DRAIN (agent)" for a server its agent drained
-        return all(r["status"].split()[0] == ("DRAIN" if state == "drain" else "UP") for r in nodes)
+        # HAProxy shows "DRAIN (agent)" for a server its agent drained; a server that is gone does not count
+        return all(r["status"].split()[0] == ("DRAIN" if state == "drain" else "UP")
+                   for r in nodes if not r["status"].startswith("DOWN"))
     return check
 
 
@@ -102,22 +116,77 @@ def test_nine_speakers_fill_three_servers_three_each_and_a_tenth_gets_wait(clust
     cluster.wait_for(agent_says("ready"), timeout=3 * AGENT_INTER + SCHEDULING_SLACK)
 
 
+def test_a_server_told_to_stop_gets_no_new_session_and_its_speaker_s_words_arrive(cluster, recordings):
+    """SIGTERM to the server of a speaker mid-sentence: within the agent's interval HAProxy sends that
+    server nothing new, new clients land on the others, and the speaker's words said before the signal
+    arrive (the server drains: issue 30's --drain_timeout) before it exits."""
+    from tests.integration.test_drain import spoken_before
+    from whisper_live.wer import _edit_distance, normalize
+
+    cluster.wait_for(agent_says("ready"), timeout=10 * AGENT_INTER)
+    path, audio, _ = recordings[CLIPS.index("en/ljspeech/LJ001-0001.flac")]  # 9.7 s
+    connected = threading.Event()
+    result = {}
+
+    def speaker():
+        result["outcome"] = stream(cluster.url, audio, language="en", uid="told-to-stop", timeout=60,
+                                   on_ready=connected.set)
+
+    thread = threading.Thread(target=speaker)
+    started = time.monotonic()
+    thread.start()
+    assert connected.wait(60)
+    node = cluster.node_of("told-to-stop")
+    victim, name = cluster.nodes[node - 1], f"node{node}"
+    time.sleep(max(0.0, started + SIGNAL_AT - time.monotonic()))
+    os.kill(victim.pid, signal.SIGTERM)
+    signalled = time.monotonic()
+    sent = signalled - started  # audio sent by then, at most (frames are paced from the stream's start)
+    took = cluster.wait_for(lambda s: s[name]["status"].split()[0] in ("DRAIN", "DOWN"),
+                            timeout=AGENT_INTER + SCHEDULING_SLACK, every=0.05)
+    print(f"{name} out of the rotation {took:.2f} s after SIGTERM (its agent asked every {AGENT_INTER} s)")
+    sessions = int(cluster.servers()[name]["stot"])
+
+    newcomers = [f"after-term{i}" for i in range(2)]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda uid: stream(cluster.url, audio[:3 * 16000], language="en", uid=uid),
+                                 newcomers))
+    assert all(o.replies and o.replies[0][1].kind == "ready" for o in outcomes), [o.replies[:1] for o in outcomes]
+    assert int(cluster.servers()[name]["stot"]) == sessions
+    assert not any(uid in cluster.connected_uids(node) for uid in newcomers)
+
+    thread.join(90)
+    outcome = result["outcome"]
+    assert outcome.of("disconnect"), outcome.replies[-3:]
+    # the words of the clip before the signal, a word or two less (the frames lag behind the clock)
+    expected = spoken_before(path, sent - LEAD_IN - 0.5)
+    heard = normalize(outcome.text).split()
+    assert len(expected) >= 5, expected
+    best = min(_edit_distance(expected, heard[:k]) for k in range(max(0, len(expected) - 2), len(heard) + 1))
+    assert best <= 1, (expected, heard)
+    deadline = time.monotonic() + 60
+    while alive(victim.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(victim.pid), "the server did not stop after its drain"
+    assert "drained: every session ended" in cluster.node_log(node)
+
+
 def test_a_killed_server_is_marked_down_within_the_check_interval_and_gets_no_new_client(cluster, recordings):
     cluster.wait_for(agent_says("ready"), timeout=10 * AGENT_INTER)
-    victim = cluster.nodes[0]
-    sessions_before = int(cluster.servers()["node1"]["stot"])
+    node, victim = next((i, p) for i, p in enumerate(cluster.nodes, 1) if alive(p.pid))
+    name = f"node{node}"
+    sessions_before = int(cluster.servers()[name]["stot"])
     os.kill(victim.pid, signal.SIGKILL)
     # down after FALL failed checks INTER apart, the first of them at most INTER after the kill
-    took = cluster.wait_for(lambda s: s["node1"]["status"].startswith("DOWN"),
+    took = cluster.wait_for(lambda s: s[name]["status"].startswith("DOWN"),
                             timeout=(FALL + 1) * INTER + SCHEDULING_SLACK, every=0.05)
-    print(f"node1 marked down {took:.2f} s after SIGKILL (checks every {INTER} s, down after {FALL})")
+    print(f"{name} marked down {took:.2f} s after SIGKILL (checks every {INTER} s, down after {FALL})")
 
     clip = recordings[-1][1]  # about 5 s
     uids = [f"after-kill{i}" for i in range(3)]
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         outcomes = list(pool.map(lambda uid: stream(cluster.url, clip, language="en", uid=uid), uids))
     assert all(o.replies and o.replies[0][1].kind == "ready" for o in outcomes), [o.replies[:1] for o in outcomes]
-    servers = cluster.servers()
-    assert int(servers["node1"]["stot"]) == sessions_before
-    served = sum((cluster.connected_uids(i) for i in range(2, NODES + 1)), [])
+    assert int(cluster.servers()[name]["stot"]) == sessions_before
+    served = sum((cluster.connected_uids(i) for i in range(1, NODES + 1) if i != node), [])
     assert sorted(u for u in served if u.startswith("after-kill")) == uids
