@@ -116,6 +116,36 @@ def test_nine_speakers_fill_three_servers_three_each_and_a_tenth_gets_wait(clust
     cluster.wait_for(agent_says("ready"), timeout=3 * AGENT_INTER + SCHEDULING_SLACK)
 
 
+def test_a_dropped_session_resumes_on_the_server_that_holds_it(cluster, recordings):
+    """The client library through a relay that drops its connection mid-utterance, in front of HAProxy:
+    the resume (its uid in the URL, as on the first connection) reaches the same server (the stick table)."""
+    from tests.blip_proxy import BlipProxy
+    from whisper_live.client import StreamingTranscriptionClient
+
+    cluster.wait_for(agent_says("ready"), timeout=10 * AGENT_INTER)
+    _, audio, _ = recordings[CLIPS.index("en/librispeech/1995-1837-0001.flac")]  # 8.7 s
+    relay = BlipProxy("127.0.0.1", cluster.port)
+    try:
+        client = StreamingTranscriptionClient("127.0.0.1", relay.port, lang="en")
+        client.start()
+        uid = client.session.options.uid
+        start, blipped = time.monotonic(), False
+        for i in range(0, audio.size, 1600):
+            assert client.send(audio[i:i + 1600])
+            sent = (i + 1600) / 16000
+            if not blipped and sent >= 3.0:
+                blipped = True
+                relay.blip()
+            time.sleep(max(0.0, start + sent - time.monotonic()))
+        segments = client.finish(timeout=60)
+    finally:
+        relay.close()
+    assert client.session.resumes == 1 and segments
+    node = cluster.node_of(uid)
+    assert f"client {uid} resumed" in cluster.node_log(node)
+    assert not any(f"client {uid}: resume refused" in cluster.node_log(i) for i in range(1, NODES + 1))
+
+
 def test_a_server_told_to_stop_gets_no_new_session_and_its_speaker_s_words_arrive(cluster, recordings):
     """SIGTERM to the server of a speaker mid-sentence: within the agent's interval HAProxy sends that
     server nothing new, new clients land on the others, and the speaker's words said before the signal

@@ -97,7 +97,7 @@ class Session:
 
     def open(self) -> Reply:
         """Connect and wait for SERVER_READY. Raises ServerUnreachable, ServerBusy or ServerRejected."""
-        self._ws, reply = self._handshake(self.url, self.options)
+        self._ws, reply = self._handshake(self._sticky_url() if self.resume else self.url, self.options)
         if self.resume and reply.resume_token:
             self.resume_token = reply.resume_token
             self.resume_window = reply.resume_window
@@ -256,10 +256,16 @@ class Session:
         return (self._history is not None and self.resume and not self.disconnected and self.error is None
                 and not self.closed)
 
+    def _sticky_url(self) -> str:
+        """The server's URL with this session's uid as a parameter, on its first connection and on each
+        resume: a load balancer in front of several servers sends a resume to the server that holds the
+        session by it (deploy/haproxy/haproxy.cfg: a stick table on ``uid``)."""
+        separator = "&" if "?" in self.url else "?"
+        return f"{self.url}{separator}uid={urllib.parse.quote(self.options.uid)}"
+
     def _resume(self) -> bool:
         """Reconnect and resume the session (on the reader thread); False when it cannot be resumed."""
-        separator = "&" if "?" in self.url else "?"
-        url = f"{self.url}{separator}uid={urllib.parse.quote(self.options.uid)}"  # for a sticky load balancer
+        url = self._sticky_url()
         options = dataclasses.replace(self.options, resume=True, resume_token=self.resume_token)
         for attempt, delay in enumerate(retry_delays(self.resume_window), 1):
             self.handler.on_reconnecting(attempt, delay)
