@@ -8,6 +8,7 @@
   globalThis.__whisperLiveCapture = true;
   const { ChunkedResampler } = globalThis.WhisperLiveShared;
   const graph = { context: null, sources: new WeakMap() };
+  const NOTICE_EVERY_MS = 10000;
 
   function sameOrigin(el) {
     const src = el.currentSrc || el.src;
@@ -68,16 +69,33 @@
       chunker.push(channels);
     };
     proc.connect(context.destination);
-    context.resume().then(() => {
-      if (context.state !== 'running') {
-        port.postMessage({ type: 'notice', message: 'Click anywhere in the page once so that Firefox lets its audio play.' });
-      }
-    });
-
+    // Firefox holds the AudioContext of a page nobody has clicked yet (its resume() waits for the click), and no
+    // audio flows meanwhile. Until it runs, the notice is repeated: the person sees why nothing is captioned, and
+    // the messages keep the background's event page, which Firefox stops after 30 s without any, alive.
     let stopped = false;
+    let noticed = false;
+    let waiting = null;
+    function waitForAudio() {
+      if (stopped || context.state === 'running') return;
+      noticed = true;
+      port.postMessage({ type: 'notice', message: 'Click anywhere in the page once so that Firefox lets its audio play.' });
+      waiting = setTimeout(waitForAudio, NOTICE_EVERY_MS);
+    }
+    function onStateChange() {
+      if (stopped || context.state !== 'running') return;
+      clearTimeout(waiting);
+      if (noticed) port.postMessage({ type: 'capturing' });
+      noticed = false;
+    }
+    context.addEventListener('statechange', onStateChange);
+    context.resume().catch(() => {});
+    waiting = setTimeout(waitForAudio, 500);
+
     function stop() {
       if (stopped) return;
       stopped = true;
+      clearTimeout(waiting);
+      context.removeEventListener('statechange', onStateChange);
       observer.disconnect();
       proc.onaudioprocess = null;
       for (const el of attached) {

@@ -113,16 +113,26 @@ def open_popup(ff, tab_id):
     return ff.open_tab(ff.extension_url(f"popup.html?tab={tab_id}"))
 
 
+CLICK_NOTICE = "Click anywhere in the page once so that Firefox lets its audio play."
+
+
 def start_captions(ff):
-    """Click the popup's Start; return once the background's session is admitted and capturing."""
+    """Click the popup's Start; return once the session is admitted and the capture waits for the page.
+
+    Nobody has clicked the page yet, so Firefox holds its audio (default autoplay policy): the popup says so.
+    """
     ff.click("#start")
+    ff.wait_for("return document.getElementById('status').textContent === arguments[0]", CLICK_NOTICE,
+                what="the popup to ask for a click in the page")
+
+
+def play_to_the_end(ff, page, popup):
+    ff.switch(page)
+    ff.click("#play")  # a real click: Firefox lets the page, and the capture in it, play after it
+    ff.switch(popup)
     ff.wait_for("return document.getElementById('status').textContent === 'Captioning this tab.'",
                 what="the popup to say it is captioning")
-
-
-def play_to_the_end(ff, page):
     ff.switch(page)
-    ff.click("#play")  # a real click: Firefox's default autoplay policy lets the page play after it
     ff.wait_for("const a = document.getElementById('speech'); return a.ended", timeout=60, what="the audio's end")
 
 
@@ -161,7 +171,7 @@ def test_settings_reach_the_server_with_the_page_audio(firefox, speech_site):
         popup = open_popup(ff, tab_id)
         start_captions(ff)
         sessions = len(fake.sessions)
-        play_to_the_end(ff, page)
+        play_to_the_end(ff, page, popup)
         assert len(fake.sessions) == sessions
         session = fake.sessions[-1]
         # The page's speech, at 16 kHz: the clip (6.1 s) arrived while it played, and it is not silence.
@@ -202,7 +212,7 @@ def test_live_captions_of_recorded_speech(firefox, speech_site, speech, transcri
     page, tab_id = open_speech_tab(ff, speech_site)
     popup = open_popup(ff, tab_id)
     start_captions(ff)
-    play_to_the_end(ff, page)
+    play_to_the_end(ff, page, popup)
     ff.switch(popup)
     ff.click("#stop")
     state = wait_ended(ff, popup)
