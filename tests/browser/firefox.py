@@ -45,12 +45,13 @@ def firefox_binary() -> str:
 class Firefox:
     """One headless Firefox with a Marionette session; ``quit()`` ends the process and removes the profile."""
 
-    def __init__(self, binary: str, log_path: Path, startup_timeout: int = 120):
+    def __init__(self, binary: str, log_path: Path, prefs: dict | None = None, startup_timeout: int = 120):
         try:
             from marionette_driver.marionette import Marionette
         except ImportError:
             _missing("the marionette-driver Python package (pip install marionette-driver mozrunner)")
-        self.marionette = Marionette(bin=binary, port=0, headless=True, gecko_log=str(log_path), prefs=PREFS,
+        self.marionette = Marionette(bin=binary, port=0, headless=True, gecko_log=str(log_path),
+                                     prefs={**PREFS, **(prefs or {})},
                                      startup_timeout=startup_timeout)
         try:
             self.marionette.start_session()

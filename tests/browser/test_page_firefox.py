@@ -87,3 +87,21 @@ def test_microphone_mode_listens_and_closes_cleanly(firefox):
     assert abs(freqs[spectrum.argmax()] - 1000) < 10, freqs[spectrum.argmax()]
     elsewhere = spectrum[np.abs(freqs - 1000) > 50]
     assert elsewhere.max() < 0.05 * spectrum.max()
+
+
+def test_no_sound_output_is_explained(artifacts):
+    # A Firefox of its own, with no sound output device (cubeb without a backend): it never starts an AudioContext.
+    ff = Firefox(firefox_binary(), artifacts / "firefox-page-nosound-gecko.log",
+                 prefs={"media.cubeb.force_mock_context": False, "media.cubeb.force_null_context": True})
+    try:
+        with FakeServer() as fake:
+            ff.marionette.navigate(fake.url)
+            ff.click("#start")
+            ff.wait_for("return !document.getElementById('error').hidden", timeout=30, what="an error")
+            assert "did not start its audio engine" in ff.text("#error")
+            assert "sound output device" in ff.text("#error")
+            assert ff.js("return [document.getElementById('start').disabled, "
+                         "document.getElementById('stop').disabled]") == [False, True]
+            assert fake.sessions == [], "no session is opened without audio"
+    finally:
+        ff.quit()
