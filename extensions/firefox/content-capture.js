@@ -70,22 +70,31 @@
     };
     proc.connect(context.destination);
     // Firefox holds the AudioContext of a page nobody has clicked yet (its resume() waits for the click), and no
-    // audio flows meanwhile. Until it runs, the notice is repeated: the person sees why nothing is captioned, and
+    // audio flows meanwhile. Until it runs, a notice is repeated: the person sees why nothing is captioned, and
     // the messages keep the background's event page, which Firefox stops after 30 s without any, alive.
     let stopped = false;
-    let noticed = false;
+    let shown = null; // the notice last sent, and when
+    let shownAt = 0;
     let waiting = null;
     function waitForAudio() {
       if (stopped || context.state === 'running') return;
-      noticed = true;
-      port.postMessage({ type: 'notice', message: 'Click anywhere in the page once so that Firefox lets its audio play.' });
-      waiting = setTimeout(waitForAudio, NOTICE_EVERY_MS);
+      // Clicked, and still held: Firefox found no sound output device, without which it runs no Web Audio.
+      const clicked = navigator.userActivation && navigator.userActivation.hasBeenActive;
+      const message = clicked
+        ? 'Firefox has not started this page\'s audio: it needs a sound output device (connect or enable one).'
+        : 'Click anywhere in the page once so that Firefox lets its audio play.';
+      if (message !== shown || Date.now() - shownAt >= NOTICE_EVERY_MS) {
+        port.postMessage({ type: 'notice', message });
+        shown = message;
+        shownAt = Date.now();
+      }
+      waiting = setTimeout(waitForAudio, 1000);
     }
     function onStateChange() {
       if (stopped || context.state !== 'running') return;
       clearTimeout(waiting);
-      if (noticed) port.postMessage({ type: 'capturing' });
-      noticed = false;
+      if (shown) port.postMessage({ type: 'capturing' });
+      shown = null;
     }
     context.addEventListener('statechange', onStateChange);
     context.resume().catch(() => {});

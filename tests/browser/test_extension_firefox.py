@@ -87,7 +87,9 @@ def configure(ff, server, language="", model=""):
     """Fill in and save the extension's options page, as a person would; return what storage.sync holds."""
     ff.switch(ff.first_tab)
     ff.marionette.navigate(ff.extension_url("options.html"))
-    ff.wait_for("return document.getElementById('language').options.length > 1", what="the options page")
+    # The page shows the stored settings once storage answers (the server field is never empty then): typing
+    # before that would be overwritten.
+    ff.wait_for("return document.getElementById('server').value !== ''", what="the options page's settings")
     for field, value in (("server", server), ("model", model)):
         box = ff.element(f"#{field}")
         box.clear()
@@ -113,7 +115,7 @@ def open_popup(ff, tab_id):
     return ff.open_tab(ff.extension_url(f"popup.html?tab={tab_id}"))
 
 
-CLICK_NOTICE = "Click anywhere in the page once so that Firefox lets its audio play."
+CLICK_NOTICE = "Click anywhere in the page once so that Firefox lets its audio play."  # content-capture.js
 
 
 def start_captions(ff):
@@ -228,3 +230,32 @@ def test_live_captions_of_recorded_speech(firefox, speech_site, speech, transcri
     assert status == "ended" and "world" in shown.lower(), shown
     ff.close_tab(popup)
     ff.close_tab(page)
+
+
+def test_no_sound_output_is_explained_and_the_session_lives_on(extension_dir, speech_site, artifacts):
+    # A Firefox of its own with no sound output device (cubeb without a backend), whose event pages are stopped
+    # after 12 s without messages (30 s by default): the notices, repeated every 10 s, keep the session alive.
+    ff = Firefox(firefox_binary(), artifacts / "firefox-extension-nosound-gecko.log",
+                 prefs={"media.cubeb.force_mock_context": False, "media.cubeb.force_null_context": True,
+                        "extensions.background.idle.timeout": 12000})
+    try:
+        ff.install_temporary_addon(extension_dir)
+        with FakeServer() as fake:
+            configure(ff, f"127.0.0.1:{fake.port}")
+            page, tab_id = open_speech_tab(ff, speech_site)
+            popup = open_popup(ff, tab_id)
+            start_captions(ff)
+            ff.switch(page)
+            ff.click("#play")
+            ff.switch(popup)
+            ff.wait_for("return document.getElementById('status').textContent.includes('sound output device')",
+                        what="the popup to ask for a sound output")
+            time.sleep(15)
+            state = ff.js_promise(STATE)
+            assert state["status"] == "running" and "sound output device" in state["message"], state
+            ff.click("#stop")
+            state = wait_ended(ff, popup)
+            assert state["error"] is False and state["message"] == "Transcription finished.", state
+            assert fake.sessions[-1].ended and fake.sessions[-1].audio.size == 0
+    finally:
+        ff.quit()
