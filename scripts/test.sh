@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
 # System packages: espeak-ng (test speech), ffmpeg (client stream tests), sox (test tones), chromium +
-# chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests).
+# chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests), prometheus (the
+# metrics scrape test), openssl (TLS test certificates).
 # firefox-esr: the page and the Firefox extension run in Firefox too (tests/browser/*_firefox.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
-for pkg in espeak-ng ffmpeg sox chromium chromium-driver firefox-esr; do
+for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl firefox-esr; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
