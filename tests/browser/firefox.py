@@ -62,8 +62,15 @@ class Firefox:
         self.first_tab = self.marionette.current_window_handle
 
     def quit(self) -> None:
-        if not self.marionette.cleanup_ran:
-            self.marionette.cleanup()
+        if self.marionette.cleanup_ran:
+            return
+        self.marionette.cleanup()  # stops Firefox and removes its profile
+        # ... and then mozrunner's instance makes a new, empty profile folder in its place (its profile setter
+        # creates one for None): remove it now rather than leave it to interpreter exit, where it fails.
+        spare = self.marionette.instance and self.marionette.instance.profile
+        if spare is not None:
+            spare.cleanup()
+            spare.restore = False
 
     # ---- add-ons and tabs ------------------------------------------------------------------------------------
     def install_temporary_addon(self, path: Path) -> str:
