@@ -64,19 +64,38 @@ class Firefox:
     def quit(self) -> None:
         if self.marionette.cleanup_ran:
             return
+        profile = self.marionette.instance and self.marionette.instance.profile
         self.marionette.cleanup()  # stops Firefox and removes its profile
         # ... and then mozrunner's instance makes a new, empty profile folder in its place (its profile setter
         # creates one for None): remove it now rather than leave it to interpreter exit, where it fails.
         spare = self.marionette.instance and self.marionette.instance.profile
         if spare is not None:
             spare.cleanup()
-            spare.restore = False
+        for done in (profile, spare):
+            if done is not None:
+                done.restore = False  # nothing left for its __del__ to remove
 
     # ---- add-ons and tabs ------------------------------------------------------------------------------------
     def install_temporary_addon(self, path: Path) -> str:
         from marionette_driver.addons import Addons
 
         return Addons(self.marionette).install(str(path), temp=True)
+
+    def click_toolbar_button(self, addon_id: str) -> None:
+        """What Firefox runs for a click on an add-on's toolbar button, in the current window: the add-on gets
+        activeTab on the selected tab and its popup opens. (The headless window has the button, but a
+        Marionette click on it does not reach the widget's command handler.)"""
+        with self.marionette.using_context("chrome"):
+            self.marionette.execute_script(
+                "const { ExtensionParent } = ChromeUtils.importESModule("
+                "  'resource://gre/modules/ExtensionParent.sys.mjs');"
+                "const extension = WebExtensionPolicy.getByID(arguments[0]).extension;"
+                "ExtensionParent.apiManager.global.browserActionFor(extension).triggerAction(window);",
+                script_args=[addon_id])
+
+    def switch_in_background(self, handle: str) -> None:
+        """Script another tab without selecting it (an open popup stays open, the selected tab stays so)."""
+        self.marionette.switch_to_window(handle, focus=False)
 
     @staticmethod
     def extension_url(page: str) -> str:
