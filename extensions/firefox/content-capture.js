@@ -8,7 +8,7 @@
   globalThis.__whisperLiveCapture = true;
   const { ChunkedResampler } = globalThis.WhisperLiveShared;
   const graph = { context: null, sources: new WeakMap() };
-  const NOTICE_EVERY_MS = 10000;
+  const NOTICE_EVERY_MS = 5000;
 
   function sameOrigin(el) {
     const src = el.currentSrc || el.src;

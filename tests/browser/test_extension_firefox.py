@@ -261,10 +261,10 @@ def test_live_captions_of_recorded_speech(firefox, speech_site, speech, transcri
 
 def test_no_sound_output_is_explained_and_the_session_lives_on(extension_dir, speech_site, artifacts):
     # A Firefox of its own with no sound output device (cubeb without a backend), whose event pages are stopped
-    # after 12 s without messages (30 s by default): the notices, repeated every 10 s, keep the session alive.
+    # after 7 s without messages (30 s by default): the notices, repeated every 5 s, keep the session alive.
     ff = Firefox(firefox_binary(), artifacts / "firefox-extension-nosound-gecko.log",
                  prefs={"media.cubeb.force_mock_context": False, "media.cubeb.force_null_context": True,
-                        "extensions.background.idle.timeout": 12000})
+                        "extensions.background.idle.timeout": 7000})
     try:
         ff.install_temporary_addon(extension_dir)
         with FakeServer() as fake:
@@ -274,7 +274,7 @@ def test_no_sound_output_is_explained_and_the_session_lives_on(extension_dir, sp
             ff.switch(page)
             ff.click("#play")
             wait_state(ff, lambda st: "sound output device" in st["message"], what="the sound output notice")
-            time.sleep(15)
+            time.sleep(10)
             state = ff.js_promise(STATE)
             assert state["status"] == "running" and "sound output device" in state["message"], state
             state = stop_captions(ff, page)
