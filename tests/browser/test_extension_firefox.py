@@ -124,13 +124,13 @@ def popup_wait(ff, condition, *args, timeout=30.0, what=""):
 
 
 def open_popup(ff, page):
-    """Click the toolbar button over the page (closing a popup left open first); return once it shows the state."""
+    """Click the toolbar button over the page (closing a popup left open first); return once it shows the state
+    of that tab."""
     if popup_js(ff, "if (popup) popup.close(); return Boolean(popup)"):
         ff.wait_for(POPUP + "return !popup;", what="the old popup to close")
     ff.switch(page)
     ff.click_toolbar_button(EXTENSION_ID)
-    popup_wait(ff, "popup.document.readyState === 'complete' && popup.document.getElementById('status')"
-                   ".textContent !== ''", what="the popup")
+    popup_wait(ff, "popup.document.body.dataset.ready === 'true'", what="the popup")
 
 
 def popup_click(ff, button):
