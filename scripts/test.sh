@@ -2,7 +2,8 @@
 # Install everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
 # System packages: espeak-ng (test speech), ffmpeg (client stream tests), sox (test tones), chromium +
 # chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests), prometheus (the
-# metrics scrape test), openssl (TLS test certificates).
+# metrics scrape test), openssl (TLS test certificates), portaudio19-dev + gcc (PyAudio, built for collabora's
+# published client: scripts/whisperlive_client_venv.sh).
 # firefox-esr: the page and the Firefox extension run in Firefox too (tests/browser/*_firefox.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
-for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl firefox-esr; do
+for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl portaudio19-dev gcc firefox-esr; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
@@ -25,6 +26,7 @@ python -m pip install -q -r requirements/test.txt
 # optimum-intel pulls in torchvision, whose PyPI build breaks `import transformers` next to CPU torch.
 python -m pip uninstall -y -q torchvision >/dev/null 2>&1 || true
 python -m pip install -q --no-deps -e .
+bash scripts/whisperlive_client_venv.sh
 
 npm ci --prefix extensions --no-audit --no-fund --loglevel=error
 node --test tests/browser/js/

@@ -96,10 +96,8 @@ class ModelPool:
 
                 raise ModelNotFound(MISSING_MODEL_HELP)
             return cfg.openvino_model_path, cfg.openvino_model_path
-        if cfg.backend == "tensorrt":
-            if not cfg.trt_model_path:
-                raise ModelNotFound("the tensorrt backend needs --trt_model_path, a TensorRT-LLM Whisper engine dir")
-            return cfg.trt_model_path, cfg.trt_model_path
+        if cfg.backend == "tensorrt":  # loading it says that it is not available in this release
+            return "tensorrt", cfg.trt_model_path or ""
         name = name or cfg.model or "tiny.en"
         return name, resolve_model(name, cfg.cache_path)
 

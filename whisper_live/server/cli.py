@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", "-p", type=int, default=9090, help="TCP port for WebSocket clients (and the web page)")
     parser.add_argument("--backend", "-b", choices=BACKENDS, default="faster_whisper",
                         help="inference engine: faster_whisper (CTranslate2, CPU or CUDA), openvino (Intel CPU/GPU), "
-                             "tensorrt (NVIDIA TensorRT-LLM)")
+                             "tensorrt (NVIDIA TensorRT-LLM: not available in this release)")
     parser.add_argument("--faster_whisper_custom_model_path", "-fw", metavar="MODEL", default=None,
                         help="faster_whisper model: a bundled name (tiny.en, base), a local CTranslate2 model "
                              "directory, or a model name / hub id downloaded by faster-whisper (needs internet). "
@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="openvino backend: directory of an OpenVINO Whisper model (make one with "
                              "'python -m whisper_live.convert openvino')")
     parser.add_argument("--trt_model_path", "-trt", metavar="DIR", default=None,
-                        help="tensorrt backend: directory of a TensorRT-LLM Whisper engine")
+                        help="tensorrt backend: directory of a TensorRT-LLM Whisper engine (accepted for "
+                             "WhisperLive compatibility; the backend is not available in this release)")
     parser.add_argument("--trt_multilingual", "-m", action="store_true",
                         help="tensorrt backend: the engine is multilingual")
     parser.add_argument("--omp_num_threads", "-omp", type=int, default=None,
