@@ -3,14 +3,16 @@
 # System packages: espeak-ng (test speech), ffmpeg (client stream tests), sox (test tones), chromium +
 # chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests), prometheus (the
 # metrics scrape test), openssl (TLS test certificates), portaudio19-dev + gcc (PyAudio, built for collabora's
-# published client: scripts/whisperlive_client_venv.sh), haproxy (the cluster tests: several servers behind it).
+# published client: scripts/whisperlive_client_venv.sh).
+# firefox-esr: the page and the Firefox extension run in Firefox too (tests/browser/*_firefox.py).
+# haproxy: the cluster tests run several servers behind it (tests/cluster/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
-for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl portaudio19-dev gcc haproxy; do
+for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl portaudio19-dev gcc firefox-esr haproxy; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)

@@ -67,6 +67,7 @@ async function start(tabId) {
       session.close();
       report(entry, 'ended', msg.message, true);
     } else if (msg.type === 'notice') report(entry, 'running', msg.message);
+    else if (msg.type === 'capturing') report(entry, 'running', 'Captioning this tab.');
   });
   port.onDisconnect.addListener(() => {
     // The page went away (closed, reloaded, navigated): finish with what was sent.
