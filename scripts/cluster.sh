@@ -132,10 +132,13 @@ print(" ".join(str(s.getsockname()[1]) for s in held))' "$n"))
     servers+="    server node$i 127.0.0.1:$p agent-port $a"$'\n'
     wait+="    server wait$i 127.0.0.1:$p backup no-agent-check"$'\n'
   done <"$list"
+  # (and without its part for the API of --enable_rest: only the WebSocket port is balanced here)
   awk -v lines="$servers$wait" '
     /# servers begin/ { print; printf "%s", lines; skip = 1; next }
     /# servers end/ { skip = 0 }
-    !skip' "$root/deploy/haproxy/haproxy.cfg" >"$dir/haproxy.cfg"
+    /^# rest begin/ { rest = 1 }
+    /^# rest end/ { rest = 0; next }
+    !skip && !rest' "$root/deploy/haproxy/haproxy.cfg" >"$dir/haproxy.cfg"
   export WL_BIND="127.0.0.1:$port" WL_HAPROXY_SOCKET="$dir/haproxy.sock"
   haproxy -c -q -f "$dir/haproxy.cfg"
   haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &

@@ -116,6 +116,17 @@ def test_haproxy_checks_health_on_health_and_asks_each_server_s_agent():
     assert re.search(r"^\s*server-template wait .* backup no-agent-check\b", cfg, re.M)
 
 
+def test_the_api_port_is_balanced_by_the_same_health_and_agents():
+    cfg = HAPROXY_CFG.read_text()
+    rest = cfg[cfg.index("# rest begin"):cfg.index("# rest end")]
+    assert re.search(r"^backend whisper_live_rest\n(.*\n)*\s*balance leastconn", rest, re.M)
+    assert re.search(r"^\s*default-server check port 9090 .*\bagent-check agent-port 9091\b", rest, re.M)
+    assert "uri /health" in rest
+    assert re.search(r"^\s*server-template rest \S+ whisper-live:8000\b", rest, re.M)
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert "8000:8000" in compose["services"]["haproxy"]["ports"]
+
+
 def test_haproxy_never_cuts_a_session_the_server_would_keep():
     tunnel = re.search(r"^\s*timeout tunnel (\S+)", HAPROXY_CFG.read_text(), re.M).group(1)
     assert seconds(tunnel) > build_parser().get_default("max_connection_time")
