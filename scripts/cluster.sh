@@ -91,7 +91,8 @@ up() {
     exit 1
   fi
   : >"$list"
-  trap 'stop_all' ERR INT TERM
+  trap 'stop_all' ERR
+  trap 'stop_all; exit 1' INT TERM
 
   # two free ports per server: its WebSocket port and its agent's
   local ports
