@@ -86,10 +86,37 @@ def build_parser() -> argparse.ArgumentParser:
                              "thread calls the model behind a lock (WhisperLive's way, for comparison)")
     parser.add_argument("--cache_path", "-c", default=None,
                         help="directory for assembled/downloaded models (default ~/.cache/whisper-live)")
+    add_api_flags(parser)
     parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="how much the server logs; DEBUG: a line per model call (each window's client, "
                              "kind, span, context, wait) and why a final's answer was decoded again")
     return parser
+
+
+def add_api_flags(parser: argparse.ArgumentParser) -> None:
+    """The OpenAI-compatible API's flags (docs/api.md)."""
+    parser.add_argument("--enable_rest", action="store_true",
+                        help="also serve the OpenAI-compatible speech API (POST /v1/audio/transcriptions and "
+                             "/translations, GET /v1/models, the Realtime WebSocket /v1/realtime) on "
+                             "--rest_port, in this process, on the same models and scheduler (docs/api.md); "
+                             "needs requirements/api.txt")
+    parser.add_argument("--rest_port", type=int, default=8000, help="TCP port of the API (with --enable_rest)")
+    parser.add_argument("--max_upload_mb", type=float, default=100,
+                        help="largest file the API accepts, in MB; a larger one is refused while it streams in")
+
+
+def start_api(server, args):
+    """The API server for ``--enable_rest`` (None without it); SystemExit with a message when it cannot start."""
+    if not args.enable_rest:
+        return None
+    try:
+        from whisper_live.api import start_api as start
+    except ImportError as exc:
+        raise SystemExit(f"error: --enable_rest needs {exc.name}: pip install -r requirements/api.txt") from None
+    try:
+        return start(server, host=args.host, port=args.rest_port, max_upload_mb=max(0.001, args.max_upload_mb))
+    except OSError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def config_from_args(args):
@@ -130,6 +157,11 @@ def main(argv=None) -> int:
     except (ModelNotFound, BackendUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        api = start_api(server, args)
+    except SystemExit:
+        server.shutdown()
+        raise
     # shutdown() waits for serve_forever() to return, so it must not run on the thread that serves
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     try:
@@ -140,5 +172,7 @@ def main(argv=None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     finally:
+        if api is not None:
+            api.stop()
         server.shutdown()
     return 0
