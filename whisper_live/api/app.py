@@ -17,6 +17,9 @@ import threading
 import time
 from typing import Sequence
 
+from fastapi import Depends, FastAPI, Request, WebSocket
+from starlette.responses import JSONResponse
+
 from whisper_live.api import catalog, errors
 from whisper_live.api.uploads import MIB
 
@@ -69,9 +72,6 @@ class ApiState:
 
 def create_app(server, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, dependencies: Sequence = ()):
     """The FastAPI app of the OpenAI-compatible API over ``server`` (its ``state`` is an :class:`ApiState`)."""
-    from fastapi import Depends, FastAPI, Request, WebSocket
-    from starlette.responses import JSONResponse
-
     from whisper_live.api import realtime, transcriptions
 
     state = ApiState(server, max_upload_mb)

@@ -12,8 +12,10 @@ answer is committed (text the core commits is never revised). Without VAD (``tur
 whole turn is one item, ended by the client's commit.
 
 Deltas are appended text, as OpenAI's are: the item's committed text and then the partial text of the
-latest answer, as far as it goes on from what was already sent. A partial answer that revises a word
-already sent adds no delta until the text goes on past it; ``completed`` always carries the final text.
+latest answer less its last word (the one most often heard differently once more audio follows, with the
+full stop Whisper puts after it), as far as it goes on from what was already sent. A partial answer that
+revises a word already sent adds no delta until the text goes on past it; ``completed`` always carries the
+final text.
 """
 
 from __future__ import annotations
@@ -146,7 +148,8 @@ class RealtimeTurn:
                 item = self._item
                 if item is not None:
                     item.committed += [s.text for s in update.completed]
-                    events += self._deltas(item, "".join(s.text for s in self.session.partial))
+                    partial = "".join(s.text for s in self.session.partial)
+                    events += self._deltas(item, _without_last_word(partial))
                     done = self.session.finished if not self.with_vad else (
                         window.kind == FINAL and self.session.committed_until >= window.end)
                     if done:
@@ -172,6 +175,13 @@ class RealtimeTurn:
                             usage={"type": "duration", "seconds": round(seconds, 3)}))
         self._item = None
         return events
+
+
+def _without_last_word(text: str) -> str:
+    """``text`` up to the space before its last word ("" for one word)."""
+    text = text.rstrip()
+    cut = text.rfind(" ")
+    return text[:cut] if cut > 0 else ""
 
 
 def _ms(sample: int) -> int:
