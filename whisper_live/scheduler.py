@@ -22,9 +22,10 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   (``StreamingSession.take_window``), which for finals going on from their context is most of their
   cost; so offline-style finals are thorough while the machine keeps up, and cheaper when it does not;
 * run the batch and hand every result back;
-* serve other work (a whole file's next step: whisper_live/file_work.py) only when no live window waits,
-  one per call, on at most ``workers - 1`` workers at once (all of one worker), so that a live window that
-  arrives meanwhile finds a worker free or waits for one file window at most.
+* serve other work (a whole file's next step: whisper_live/file_work.py) only when no live window waits
+  and recent finals were served in time (:meth:`LoadMeter.has_room`), one per call, on at most
+  ``workers - 1`` workers at once (all of one worker), so that a live window that arrives meanwhile finds
+  a worker free or waits for one file window at most.
 
 Its :class:`LoadMeter` also tells the streaming sessions whether the model has room for work that only
 improves accuracy (:meth:`LoadMeter.has_room`: decoding agreed text again as a final), judged by how
@@ -222,7 +223,8 @@ class Scheduler:
             else:
                 state = Pending(*state)
                 candidates.append((_RANKS.get(state.kind, BACKGROUND), state.since, state.seconds, client))
-        if self._background >= self.max_background:
+        if any(c[0] == BACKGROUND for c in candidates) and (
+                self._background >= self.max_background or not self.meter.has_room()):
             candidates = [c for c in candidates if c[0] != BACKGROUND]
         if not candidates:
             return []

@@ -181,3 +181,31 @@ def test_temperatures_go_up_from_the_one_asked_for():
     assert FileOptions().temperatures == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     assert FileOptions(temperature=0.5).temperatures == (0.5, 0.7, 0.9)
     assert FileOptions(temperature=1.0).temperatures == (1.0,)
+
+
+def test_the_thread_per_client_mode_runs_a_file_too():
+    from whisper_live.scheduler import LockedRunner
+
+    runner = LockedRunner(FileTranscriber(windows=2))
+    done = threading.Event()
+    progress = []
+    job = FileJob(np.zeros(16000, np.float32), FileOptions(),
+                  lambda p, e: (progress.append(p), p is not None and p.done and done.set()), name="f")
+    runner.add(job)
+    try:
+        assert done.wait(10)
+    finally:
+        runner.stop()
+    assert [p.segment.text for p in progress if p.segment] == [" window 0", " window 1"]
+
+
+def test_no_file_step_starts_while_finals_are_served_late():
+    clock = [100.0]
+    scheduler = Scheduler(FileTranscriber(), workers=2, clock=lambda: clock[0])
+    scheduler.meter.record(0.5, 0.5, [object()], [2.0, 2.5, 3.0])  # finals 2-3 s late
+    job = file_job()
+    scheduler.notify(job)
+    assert scheduler.select() == []
+    clock[0] += 31  # those finals leave the meter's horizon
+    scheduler.notify(job)
+    assert [c for c, _, _ in scheduler.select()] == [job]

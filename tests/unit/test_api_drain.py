@@ -1,0 +1,34 @@
+"""Draining the API (whisper_live/api/app.py ApiState): new work is refused at once, work in flight is waited
+for, and the Realtime sessions are told to finish."""
+
+import threading
+import time
+
+import pytest
+
+from whisper_live.api.app import ApiState
+from whisper_live.api.errors import ApiError
+
+
+class Session:
+    def __init__(self):
+        self.told = False
+
+    def finish_soon(self):
+        self.told = True
+
+
+def test_drain_refuses_new_work_and_waits_for_the_work_in_flight():
+    state = ApiState(server=None)
+    state.enter()
+    session = Session()
+    state.realtime_sessions.add(session)
+    assert state.drain(timeout=0.2) is False, "a request is still in flight"
+    assert session.told
+    with pytest.raises(ApiError) as refused:
+        state.enter()
+    assert refused.value.status == 503 and refused.value.code == "shutting_down"
+    threading.Timer(0.2, state.leave).start()
+    began = time.monotonic()
+    assert state.drain(timeout=30) is True
+    assert time.monotonic() - began < 30 and state.in_flight == 0
