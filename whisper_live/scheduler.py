@@ -9,12 +9,10 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   up to ``max_final_batch_size``, by default the same), into one batch:
   those whose windows are closest in length to the first one's (as the backend pads them:
   :meth:`Transcriber.padded_seconds`), since every window of a batch is computed at the batch's longest
-  length (on this CPU, 8 windows of 1.5-12 s took 1.26 s in two batches grouped by length against 1.57 s
-  grouped at random); ties go to the longest wait;
+  length (docs/streaming.md, "The shared scheduler"); ties go to the longest wait;
 * the server sends final windows one per call when they are decoded as offline Whisper decodes
   (``--final_beam_size`` above 1): each is decoded with beam search and its own prompt (so in its own
-  decoding call), so four in one batch took 2.04 s against 2.27 s one by one (tiny.en int8, one thread),
-  and each would wait for all four;
+  decoding call), so a batch of them saves little and each would wait for all the others;
 * ask each chosen client for its window *now* (:meth:`InferenceClient.take_window`), so a client that fell
   behind sends one longer window instead of a queue of stale ones: latency adapts to load;
 * ask for an economical final window when finals are late (the one chosen waited ``economy_wait``
@@ -52,15 +50,14 @@ from whisper_live.windows import FINAL, PARTIAL, Pending, Window
 log = logging.getLogger(__name__)
 
 # A final window chosen this long (s) after its utterance's end was confirmed, or while more than
-# ECONOMY_QUEUE finals per worker wait, is asked for economically. (0.5 s and 1 per worker, with 8 speakers
-# of offline-style finals: WER 0.061 against 0.057; docs/streaming.md.)
+# ECONOMY_QUEUE finals per worker wait, is asked for economically. Sooner costs WER (docs/streaming.md,
+# "Finals with context").
 ECONOMY_WAIT = 1.0
 ECONOMY_QUEUE = 2
 # Work that only improves accuracy (decoding agreed text again as a final: StreamingSession) is asked for
 # while the finals of the meter's horizon were served within this (s) at p90, from the moment they were due
-# to their result. (The share of time the workers spend on finals does not tell: 0.2-0.37 with 8 and with
-# 16 speakers alike, and the extra finals took 16 speakers from final p90 1.81 s to 2.26-2.45 s. The
-# finals' delay does: about 0.9 s with 8 speakers, 1.0-2.0 s with 12 and 16.)
+# to their result: the finals' delay tells a light load from a heavy one, where the share of worker time
+# spent on finals does not (docs/streaming.md, "Agreement").
 ROOM_BELOW_FINAL_DELAY = ECONOMY_WAIT
 
 

@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "replayed context; one final per model call. 1: greedy finals, which split an "
                              "answer that covers the context too (less accurate, for about two thirds of "
                              "the model time). Default: 5 with faster_whisper, 1 with the other backends, "
-                             "which cannot start a transcript mid-window (docs/streaming.md). With 5, 2 cores "
-                             "serve 16 continuous speakers within the latency targets (BENCHMARKS.md)")
+                             "which cannot start a transcript mid-window (docs/streaming.md; what 2 cores serve "
+                             "with it: BENCHMARKS.md)")
     parser.add_argument("--refine_agreed_within", type=float, default=SessionConfig.refine_agreed_within,
                         help="with beam-searched finals: text of a long utterance that two partial answers "
                              "agree on is decoded again as a final before it commits, when its audio arrived at "
