@@ -48,10 +48,12 @@ def test_session_update_in_both_shapes():
     current = SessionSettings()
     current.update({"type": "session.update", "session": {"type": "transcription", "audio": {"input": {
         "format": {"type": "audio/pcm", "rate": 16000},
-        "transcription": {"model": "whisper-1", "language": "EN", "prompt": "Names: Ada."},
+        "transcription": {"model": "whisper-1", "language": "EN", "prompt": "Names: Ada.",
+                          "keywords": ["Ada", "Lovelace"]},
         "turn_detection": {"type": "server_vad", "threshold": 0.6, "silence_duration_ms": 300,
                            "prefix_padding_ms": 100}}}}})
     assert (current.model, current.language, current.prompt, current.rate) == ("whisper-1", "en", "Names: Ada.", 16000)
+    assert current.hotwords == "Ada Lovelace"
     assert (current.vad.threshold, current.vad.min_silence_duration_ms, current.vad.speech_pad_ms) == (0.6, 300, 100)
     wire = current.to_wire()["audio"]["input"]
     assert wire["turn_detection"]["silence_duration_ms"] == 300 and wire["format"]["rate"] == 16000

@@ -176,7 +176,8 @@ class RealtimeConnection:
             transcriber = runner.transcriber
             session = StreamingSession(
                 SessionConfig(language=self.settings.language if transcriber.multilingual else "en",
-                              initial_prompt=self.settings.prompt, vad=self.settings.vad or VadParameters(),
+                              initial_prompt=self.settings.prompt, hotwords=self.settings.hotwords,
+                              vad=self.settings.vad or VadParameters(),
                               final_context=cfg.final_context, final_beam_size=cfg.final_beam_size,
                               refine_agreed_within=cfg.refine_agreed_within),
                 vad=self.server.vad().new_stream() if self.settings.vad is not None else None,

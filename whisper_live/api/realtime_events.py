@@ -67,6 +67,7 @@ class SessionSettings:
     model: str = ""
     language: Optional[str] = None
     prompt: Optional[str] = None
+    hotwords: Optional[str] = None  # from the transcription's ``keywords``
     rate: int = DEFAULT_RATE
     vad: Optional[VadParameters] = field(default_factory=VadParameters)  # None: the client commits
     vad_type: str = "server_vad"
@@ -94,6 +95,12 @@ class SessionSettings:
                 self.language = (str(transcription["language"] or "").strip().lower()) or None
             if "prompt" in transcription:
                 self.prompt = str(transcription["prompt"] or "") or None
+            if "keywords" in transcription:
+                keywords = transcription["keywords"] or []
+                if not isinstance(keywords, list):
+                    raise RealtimeError("keywords is a list of words", code="invalid_value",
+                                        param="session.audio.input.transcription.keywords", event_id=event_id)
+                self.hotwords = " ".join(str(k) for k in keywords) or None
         if has_turn:
             self._turn_detection(turn, event_id)
 
@@ -139,7 +146,8 @@ class SessionSettings:
                 "prefix_padding_ms": self.vad.speech_pad_ms, "silence_duration_ms": self.vad.min_silence_duration_ms}
 
     def to_wire(self, beta: bool = False) -> dict:
-        transcription = {"model": self.model, "language": self.language, "prompt": self.prompt}
+        transcription = {"model": self.model, "language": self.language, "prompt": self.prompt,
+                         "keywords": self.hotwords.split() if self.hotwords else None}
         if beta:
             return {"id": self.id, "object": "realtime.transcription_session", "input_audio_format": "pcm16",
                     "input_audio_transcription": transcription, "turn_detection": self._turn_wire(),
