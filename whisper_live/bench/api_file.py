@@ -26,7 +26,8 @@ from whisper_live.bench.uploads import transcribe_file
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m whisper_live.bench.api_file", description=__doc__.split("\n\n")[0])
     p.add_argument("--audio", required=True, help="the file to transcribe (any format PyAV reads)")
-    p.add_argument("--reference", help="its reference transcript: the text, or a file holding it")
+    p.add_argument("--reference", help="its reference transcript: the text, or a file holding it (default: "
+                                       "from ../shared/audio's manifest, or NAME.txt beside the file)")
     p.add_argument("--api-url", default="http://127.0.0.1:8000/v1", help="the API's base URL")
     p.add_argument("--spawn-server", metavar="CMD",
                    help="start this server command first (it must pass --enable_rest and the API's port) "
@@ -71,13 +72,14 @@ def with_faster_whisper(args, seconds: float) -> dict:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    from faster_whisper.audio import decode_audio
+    from whisper_live.bench.audio import load_speech
 
-    seconds = len(decode_audio(args.audio)) / 16000
     reference = args.reference
     if reference and os.path.isfile(reference):
         with open(reference, encoding="utf-8") as f:
             reference = f.read().strip()
+    speech = load_speech(args.audio, reference)  # (its reference from ../shared or NAME.txt when none is given)
+    seconds, reference = speech.duration, speech.reference
     spawned = None
     try:
         if args.spawn_server:

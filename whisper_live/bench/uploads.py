@@ -99,7 +99,7 @@ def start(args) -> Optional[Uploader]:
     """The Uploader of the benchmark's ``--upload`` files, started (None without any)."""
     if not args.upload:
         return None
-    from faster_whisper.audio import decode_audio
+    from whisper_live.bench.audio import load_speech
 
     references = list(args.upload_reference or []) + [None] * len(args.upload)
     uploads = []
@@ -107,5 +107,6 @@ def start(args) -> Optional[Uploader]:
         if reference and os.path.isfile(reference):
             with open(reference, encoding="utf-8") as f:
                 reference = f.read().strip()
-        uploads.append(Upload(path, len(decode_audio(path)) / 16000, reference))
+        speech = load_speech(path, reference)  # (its reference from ../shared or NAME.txt when none is given)
+        uploads.append(Upload(path, speech.duration, speech.reference))
     return Uploader(args.api_url or f"http://{args.host}:8000/v1", uploads).start()
