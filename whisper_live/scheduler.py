@@ -64,6 +64,7 @@ ROOM_BELOW_FINAL_DELAY = ECONOMY_WAIT
 # Scheduling ranks: finals, then partials, then any other kind of work (background: a file's next step)
 _RANKS = {FINAL: 0, PARTIAL: 1}
 BACKGROUND = 2
+BACKGROUND_RECHECK = 0.5  # s between looks at the load meter while background work waits for room
 
 
 def _is_background(window) -> bool:
@@ -193,6 +194,7 @@ class Scheduler:
         # background work (files) at once at most: a worker is kept for live windows where there are two
         self.max_background = max(1, self.workers - 1)
         self._background = 0
+        self._deferred = False  # background work waits for the meter's room: the workers look again
 
     # --- clients ------------------------------------------------------------------------------------------
 
@@ -220,9 +222,13 @@ class Scheduler:
             else:
                 state = Pending(*state)
                 candidates.append((_RANKS.get(state.kind, BACKGROUND), state.since, state.seconds, client))
-        if any(c[0] == BACKGROUND for c in candidates) and (
-                self._background >= self.max_background or not self.meter.has_room()):
-            candidates = [c for c in candidates if c[0] != BACKGROUND]
+        self._deferred = False
+        if any(c[0] == BACKGROUND for c in candidates):
+            if self._background >= self.max_background:  # (one that ends notifies the workers)
+                candidates = [c for c in candidates if c[0] != BACKGROUND]
+            elif not self.meter.has_room():  # (it may have room later without any notify)
+                candidates = [c for c in candidates if c[0] != BACKGROUND]
+                self._deferred = True
         if not candidates:
             return []
         candidates.sort(key=lambda c: (c[0], c[1]))
@@ -268,7 +274,7 @@ class Scheduler:
             with self._cond:
                 batch = []
                 while self._running and not (batch := self.select()):
-                    self._cond.wait()
+                    self._cond.wait(BACKGROUND_RECHECK if self._deferred else None)
                 if not self._running:
                     for client, window, _ in batch:
                         client.deliver(window, None, RuntimeError("server is shutting down"))

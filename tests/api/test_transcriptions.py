@@ -183,6 +183,12 @@ def test_translation_with_an_english_only_model_names_a_multilingual_one(client,
     assert "base" in refused.value.response.json()["error"]["message"]
 
 
+def full_log(server) -> str:
+    """The server's whole log so far."""
+    server.log()  # (flushes it)
+    return server.log_path.read_text()
+
+
 LONG_TEXT = ("The quick brown fox jumps over the lazy dog near the river bank. My favourite season is autumn "
              "because the leaves turn red and gold. We will meet at the train station at nine o'clock tomorrow "
              "morning. Please call Stella and ask her to bring these things with her from the store. The museum "
@@ -201,11 +207,30 @@ def test_a_client_that_leaves_mid_stream_frees_its_work(api_server, client, espe
                 if "transcript.text.delta" in line:
                     break  # leave after the first window's text
     deadline = time.monotonic() + 60
-    while "its client left; its work is dropped" not in api_server.log() and time.monotonic() < deadline:
+    while "its client left; its work is dropped" not in full_log(api_server) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert "its client left; its work is dropped" in api_server.log()
+    assert "its client left; its work is dropped" in full_log(api_server)
     # ... and the server goes on serving
     assert transcribe(client, espeak(SENTENCE)).text
+
+
+def test_a_client_that_leaves_while_waiting_for_its_answer_frees_its_work(api_server, espeak):
+    data = open(encoded(espeak(LONG_TEXT), "ogg"), "rb").read()
+    body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="long.ogg"\r\n\r\n' + data
+            + b"\r\n--b--\r\n")
+    dropped, started = (full_log(api_server).count(text) for text in ("its work is dropped", "of audio to transcribe"))
+    with socket.create_connection((api_server.host, api_server.rest_port), timeout=60) as sock:
+        sock.sendall(b"POST /v1/audio/transcriptions HTTP/1.1\r\nHost: test\r\n"
+                     b"Content-Type: multipart/form-data; boundary=b\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        deadline = time.monotonic() + 60  # (leave once its transcription started)
+        while full_log(api_server).count("of audio to transcribe") == started and time.monotonic() < deadline:
+            time.sleep(0.1)
+    deadline = time.monotonic() + 60
+    while full_log(api_server).count("its work is dropped") == dropped and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert full_log(api_server).count("its work is dropped") > dropped
+    assert "Traceback" not in full_log(api_server)
 
 
 def test_a_client_that_leaves_mid_upload_does_not_hurt_the_server(api_server, client, speech):
@@ -218,3 +243,4 @@ def test_a_client_that_leaves_mid_upload_does_not_hurt_the_server(api_server, cl
         httpx.post(f"{api_server.base_url}/audio/transcriptions", content=body(),
                    headers={"content-type": "multipart/form-data; boundary=b"}, timeout=30)
     assert wer(SENTENCE, transcribe(client, speech).text) <= 0.3
+    assert "Traceback" not in full_log(api_server)

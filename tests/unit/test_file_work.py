@@ -209,3 +209,22 @@ def test_no_file_step_starts_while_finals_are_served_late():
     clock[0] += 31  # those finals leave the meter's horizon
     scheduler.notify(job)
     assert [c for c, _, _ in scheduler.select()] == [job]
+
+
+def test_a_file_that_waited_for_room_starts_once_there_is_room_without_any_notify():
+    clock = [100.0]
+    transcriber = FileTranscriber(windows=1)
+    scheduler = Scheduler(transcriber, workers=2, clock=lambda: clock[0])
+    scheduler.meter.record(0.5, 0.5, [object()], [2.0, 2.5, 3.0])
+    done = threading.Event()
+    job = FileJob(np.zeros(16000, np.float32), FileOptions(),
+                  lambda p, e: p is not None and p.done and done.set(), name="f")
+    scheduler.start()
+    try:
+        scheduler.notify(job)
+        time.sleep(0.3)
+        assert transcriber.decoded == 0
+        clock[0] += 31  # the late finals leave the meter's horizon; nobody notifies the scheduler
+        assert done.wait(10)
+    finally:
+        scheduler.stop()

@@ -13,15 +13,19 @@ refuses new ones once :meth:`ApiState.drain` was called.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Sequence
 
 from fastapi import Depends, FastAPI, Request, WebSocket
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse, Response
 
 from whisper_live.api import catalog, errors
 from whisper_live.api.uploads import MIB
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_UPLOAD_MB = 100.0
 
@@ -84,6 +88,9 @@ def create_app(server, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, dependen
         state.enter()
         try:
             return await handler
+        except (ClientDisconnect, ConnectionResetError):  # mid-upload, or while its file was transcribed
+            log.info("a client left before its answer")
+            return Response(status_code=499)  # (nobody reads it)
         finally:
             state.leave()
 

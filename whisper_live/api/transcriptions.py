@@ -176,14 +176,14 @@ async def handle(request, state, task: str):
         state.enter()  # until the stream ends (the route's count ends when this returns)
         return StreamingResponse(_events(job, feed, runner, request, state), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
+    from starlette.responses import JSONResponse, Response
+
     try:
         transcript, segments = await _collect(job, feed, request)
     finally:
         _release(job, runner)
     body, media_type = render(segments, params.response_format, task=task, language=transcript.language,
                               duration=transcript.duration, granularities=params.granularities)
-    from starlette.responses import JSONResponse, Response
-
     if isinstance(body, dict):
         return JSONResponse(body)
     return Response(body, media_type=media_type)
