@@ -21,7 +21,8 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   cost; so offline-style finals are thorough while the machine keeps up, and cheaper when it does not;
 * run the batch and hand every result back;
 * serve other work (a whole file's next step: whisper_live/file_work.py) only when no live window waits
-  and recent finals were served in time (:meth:`LoadMeter.has_room`), one per call, on at most
+  and, while live clients are at work, recent finals were served in time (:meth:`LoadMeter.has_room`),
+  one per call, on at most
   ``workers - 1`` workers at once (all of one worker), so that a live window that arrives meanwhile finds
   a worker free or waits for one file window at most.
 
@@ -65,6 +66,9 @@ ROOM_BELOW_FINAL_DELAY = ECONOMY_WAIT
 _RANKS = {FINAL: 0, PARTIAL: 1}
 BACKGROUND = 2
 BACKGROUND_RECHECK = 0.5  # s between looks at the load meter while background work waits for room
+# Background work waits while finals were served late (the meter's has_room) only while live windows ran
+# within this many seconds: once the live clients are quiet or gone, late finals of the past do not count.
+LIVE_LATELY = 2.0
 
 
 def _is_background(window) -> bool:
@@ -195,6 +199,7 @@ class Scheduler:
         self.max_background = max(1, self.workers - 1)
         self._background = 0
         self._deferred = False  # background work waits for the meter's room: the workers look again
+        self._last_live = -float("inf")  # when the last batch of live windows ended
 
     # --- clients ------------------------------------------------------------------------------------------
 
@@ -226,7 +231,7 @@ class Scheduler:
         if any(c[0] == BACKGROUND for c in candidates):
             if self._background >= self.max_background:  # (one that ends notifies the workers)
                 candidates = [c for c in candidates if c[0] != BACKGROUND]
-            elif not self.meter.has_room():  # (it may have room later without any notify)
+            elif self._live_lately() and not self.meter.has_room():  # (room may come without any notify)
                 candidates = [c for c in candidates if c[0] != BACKGROUND]
                 self._deferred = True
         if not candidates:
@@ -247,6 +252,10 @@ class Scheduler:
         if head[0] == BACKGROUND and batch:
             self._background += 1
         return batch
+
+    def _live_lately(self) -> bool:
+        """Whether live windows were run within the last ``LIVE_LATELY`` s (live clients are at work)."""
+        return self._clock() - self._last_live < LIVE_LATELY
 
     def _late(self, since: float, finals_waiting: int) -> bool:
         """Whether finals fall behind: the chosen one waited ``economy_wait`` s, or too many wait."""
@@ -298,6 +307,8 @@ class Scheduler:
             with self._cond:
                 self._background -= 1
                 self._cond.notify()
+        else:
+            self._last_live = finished
         busy = finished - started
         finals = [since for _, window, since in batch if window.kind == FINAL]
         self.meter.record(busy, busy if finals else 0.0, [c for c, _, _ in batch],

@@ -203,6 +203,9 @@ def test_no_file_step_starts_while_finals_are_served_late():
     clock = [100.0]
     scheduler = Scheduler(FileTranscriber(), workers=2, clock=lambda: clock[0])
     scheduler.meter.record(0.5, 0.5, [object()], [2.0, 2.5, 3.0])  # finals 2-3 s late
+    live = FakeClient("live", PARTIAL)
+    scheduler.notify(live)
+    scheduler.run_batch(scheduler.select())  # live clients are at work
     job = file_job()
     scheduler.notify(job)
     assert scheduler.select() == []
@@ -211,17 +214,38 @@ def test_no_file_step_starts_while_finals_are_served_late():
     assert [c for c, _, _ in scheduler.select()] == [job]
 
 
+def test_late_finals_of_the_past_do_not_hold_a_file_once_live_clients_are_quiet():
+    clock = [100.0]
+    scheduler = Scheduler(FileTranscriber(), workers=2, clock=lambda: clock[0])
+    scheduler.meter.record(0.5, 0.5, [object()], [2.0, 2.5, 3.0])
+    live = FakeClient("live", PARTIAL)
+    scheduler.notify(live)
+    scheduler.run_batch(scheduler.select())
+    job = file_job()
+    scheduler.notify(job)
+    assert scheduler.select() == []
+    clock[0] += 3  # no live window for 3 s; the late finals are still in the meter
+    assert not scheduler.meter.has_room()
+    assert [c for c, _, _ in scheduler.select()] == [job]
+
+
 def test_a_file_that_waited_for_room_starts_once_there_is_room_without_any_notify():
     clock = [100.0]
     transcriber = FileTranscriber(windows=1)
     scheduler = Scheduler(transcriber, workers=2, clock=lambda: clock[0])
     scheduler.meter.record(0.5, 0.5, [object()], [2.0, 2.5, 3.0])
+    live = FakeClient("live", PARTIAL)
+    scheduler.notify(live)
+    scheduler.run_batch(scheduler.select())
     done = threading.Event()
     job = FileJob(np.zeros(16000, np.float32), FileOptions(),
                   lambda p, e: p is not None and p.done and done.set(), name="f")
     scheduler.start()
     try:
         scheduler.notify(job)
+        time.sleep(0.3)
+        assert transcriber.decoded == 0
+        clock[0] += 1.5  # (live clients still at work, finals still late)
         time.sleep(0.3)
         assert transcriber.decoded == 0
         clock[0] += 31  # the late finals leave the meter's horizon; nobody notifies the scheduler
