@@ -32,3 +32,24 @@ def test_drain_refuses_new_work_and_waits_for_the_work_in_flight():
     began = time.monotonic()
     assert state.drain(timeout=30) is True
     assert time.monotonic() - began < 30 and state.in_flight == 0
+
+
+def test_a_draining_app_answers_503_to_any_request():
+    from starlette.testclient import TestClient
+
+    from whisper_live.api.app import create_app
+
+    class Server:  # what the models route reads of the server
+        class config:
+            single_model, backend = True, "faster_whisper"
+
+        class default_runner:
+            class transcriber:
+                model_name = "tiny.en"
+
+    app = create_app(Server())
+    with TestClient(app) as http:
+        assert http.get("/v1/models").status_code == 200
+        app.state.api.drain(timeout=1)
+        refused = http.get("/v1/models")
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "shutting_down"

@@ -48,3 +48,12 @@ def test_help_states_each_default():
     text = build_parser().format_help()
     assert "default: None" not in text
     assert "Default: 5 with faster_whisper" in " ".join(text.split())
+
+
+def test_the_api_is_off_unless_enabled_and_its_flags_have_defaults():
+    args = build_parser().parse_args([])
+    assert (args.enable_rest, args.rest_port, args.max_upload_mb) == (False, 8000, 100)
+    args = build_parser().parse_args(["--enable_rest", "--rest_port", "8100", "--max_upload_mb", "2.5"])
+    assert (args.enable_rest, args.rest_port, args.max_upload_mb) == (True, 8100, 2.5)
+    text = build_parser().format_help()
+    assert "--enable_rest" in text and "--max_upload_mb" in text

@@ -84,6 +84,13 @@ def create_app(server, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, dependen
     app.state.api = state
     errors.install(app)
 
+    @app.middleware("http")
+    async def refuse_while_draining(request: Request, call_next):
+        if state.draining:
+            error = errors.ApiError(503, "the server is shutting down", type="server_error", code="shutting_down")
+            return JSONResponse(error.body(), status_code=503)
+        return await call_next(request)
+
     async def counted(handler):
         state.enter()
         try:
