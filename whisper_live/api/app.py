@@ -5,9 +5,11 @@ Routes: ``/v1/audio/transcriptions``, ``/v1/audio/translations`` (whisper_live/a
 (whisper_live/api/realtime.py). All of them use the server's models and schedulers, so files and Realtime
 sessions share the model with the WebSocket clients.
 
-What others plug in: ``dependencies`` (FastAPI dependencies run before every route, e.g. an API-key
-check), and middleware added to the returned app (``app.add_middleware``: CORS, request metrics). TLS is
-the runner's (whisper_live/api/runner.py). :class:`ApiState` counts the requests and sessions in flight and
+The server's access rules, metrics and status (API keys, origins, rate limit,
+``/health``, ``/ready``, ``/metrics``, ``whisperlive_rest_requests_total``) are installed from the server's
+own objects by whisper_live/api/operations.py. ``dependencies`` adds FastAPI dependencies run before every
+route, and middleware may be added to the returned app. TLS is the runner's (whisper_live/api/runner.py).
+This module is imported only when the API is enabled (it imports FastAPI). :class:`ApiState` counts the requests and sessions in flight and
 refuses new ones once :meth:`ApiState.drain` was called.
 """
 
@@ -83,6 +85,10 @@ def create_app(server, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, dependen
                   openapi_url=None, dependencies=[Depends(d) for d in dependencies])
     app.state.api = state
     errors.install(app)
+    if getattr(server, "access", None) is not None:  # the server's keys, origins, rate limit, metrics, status
+        from whisper_live.api import operations
+
+        operations.install(app, server)
 
     @app.middleware("http")
     async def refuse_while_draining(request: Request, call_next):

@@ -259,6 +259,20 @@ def _check_language(language: Optional[str], transcriber) -> None:
 
 async def serve(websocket, state) -> None:
     """One Realtime connection, from the handshake to the close."""
+    if getattr(state.server, "access", None) is not None:
+        from whisper_live.api.operations import websocket_refusal
+
+        refused = websocket_refusal(websocket, state.server)
+        if refused is not None:  # before the handshake: HTTP 401 / 403
+            from starlette.responses import JSONResponse
+
+            from whisper_live.api.errors import error_body
+
+            status = 401 if refused == "invalid_api_key" else 403
+            await websocket.send_denial_response(JSONResponse(
+                error_body("a valid API key is required" if status == 401 else "this origin is not allowed",
+                           code=refused), status_code=status))
+            return
     await websocket.accept()
     intent = websocket.query_params.get("intent", "transcription")
     refusal = None

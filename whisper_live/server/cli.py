@@ -120,8 +120,12 @@ def start_api(server, args):
         from whisper_live.api import start_api as start
     except ImportError as exc:
         raise SystemExit(f"error: --enable_rest needs {exc.name}: pip install -r requirements/api.txt") from None
+    from whisper_live.server.tls import server_ssl_context
+
+    ssl_context = server_ssl_context(server.config.ssl_certfile, server.config.ssl_keyfile)  # (https, as wss)
     try:
-        return start(server, host=args.host, port=args.rest_port, max_upload_mb=max(0.001, args.max_upload_mb))
+        return start(server, host=args.host, port=args.rest_port, max_upload_mb=max(0.001, args.max_upload_mb),
+                     ssl_context=ssl_context)
     except OSError as exc:
         raise SystemExit(f"error: {exc}") from None
 
