@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
 from whisper_live.api import catalog, errors
+from whisper_live.api.gate import Gate
 from whisper_live.api.uploads import MIB
 
 log = logging.getLogger(__name__)
@@ -85,17 +86,20 @@ def create_app(server, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, dependen
                   openapi_url=None, dependencies=[Depends(d) for d in dependencies])
     app.state.api = state
     errors.install(app)
+
+    def draining(request):
+        if not state.draining:
+            return None
+        error = errors.ApiError(503, "the server is shutting down", type="server_error", code="shutting_down")
+        return JSONResponse(error.body(), status_code=503)
+
+    checks, on_status = [draining], None
     if getattr(server, "access", None) is not None:  # the server's keys, origins, rate limit, metrics, status
         from whisper_live.api import operations
 
-        operations.install(app, server)
-
-    @app.middleware("http")
-    async def refuse_while_draining(request: Request, call_next):
-        if state.draining:
-            error = errors.ApiError(503, "the server is shutting down", type="server_error", code="shutting_down")
-            return JSONResponse(error.body(), status_code=503)
-        return await call_next(request)
+        more, on_status = operations.install(app, server)
+        checks += more
+    app.add_middleware(Gate, checks=checks, on_status=on_status)  # (outside CORS: refusals are counted)
 
     async def counted(handler):
         state.enter()

@@ -5,7 +5,8 @@ from one state.
 * ``/health``, ``/ready``, ``/metrics``: as on the WebSocket port (``/ready`` and ``/metrics`` need the key
   with ``--status_requires_key``).
 * Every other request: its ``Origin`` (403 when not allowed), the requests per minute from its address
-  (429 with ``Retry-After``), its API key as ``Authorization: Bearer KEY`` (401), in that order.
+  (429 with ``Retry-After``), its API key as ``Authorization: Bearer KEY`` (401; a browser's CORS
+  preflight carries none and needs none), in that order.
 * ``whisperlive_rest_requests_total{endpoint,status}`` counts every answer, by route template.
 
 The Realtime WebSocket checks origin and key before its handshake (:func:`websocket_refusal`).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Callable
 
 from fastapi import Request
 from starlette.responses import JSONResponse, Response
@@ -47,8 +49,9 @@ def _key_refusal() -> JSONResponse:
                     {"WWW-Authenticate": "Bearer"})
 
 
-def install(app, server) -> None:
-    """Add the server's status routes, access checks and request metrics to ``app``."""
+def install(app, server) -> tuple[list, Callable[[str, int], None]]:
+    """Add the server's status routes (and CORS headers for a list of origins) to ``app``; the access checks
+    and the request counter for its gate (whisper_live/api/gate.py)."""
     access, metrics = server.access, server.metrics
     limiter = RateLimiter(server.config.rate_limit_rpm or None)
 
@@ -74,32 +77,33 @@ def install(app, server) -> None:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
-    @app.middleware("http")
-    async def access_checks(request, call_next):
-        path = request.url.path
-        if path not in STATUS:
-            if not access.origins.allows(request.headers.get("origin"), request.headers.get("host")):
-                return _refusal(403, f"origin {request.headers.get('origin')!r} is not allowed (--cors-origins)",
-                                "origin_not_allowed")
-            allowed, retry = limiter.check(request.client.host if request.client else "")
-            if not allowed:
-                return _refusal(429, "too many requests from this address (--rate_limit_rpm)", "rate_limited",
-                                {"Retry-After": str(max(1, math.ceil(retry)))})
-            if not key_ok(request):
-                return _key_refusal()
-        return await call_next(request)
+    def origin(request):
+        if request.url.path in STATUS or access.origins.allows(request.headers.get("origin"),
+                                                               request.headers.get("host")):
+            return None
+        return _refusal(403, f"origin {request.headers.get('origin')!r} is not allowed (--cors-origins)",
+                        "origin_not_allowed")
 
-    @app.middleware("http")
-    async def count(request, call_next):  # (added last: the outermost, so it counts the refusals too)
-        response = await call_next(request)
-        metrics.rest_requests.labels(endpoint=endpoint_label(request.url.path), status=str(response.status_code)).inc()
-        return response
+    def rate(request):
+        if request.url.path in STATUS:
+            return None
+        allowed, retry = limiter.check(request.client.host if request.client else "")
+        return None if allowed else _refusal(429, "too many requests from this address (--rate_limit_rpm)",
+                                             "rate_limited", {"Retry-After": str(max(1, math.ceil(retry)))})
+
+    def key(request):
+        preflight = request.scope["method"] == "OPTIONS" and "access-control-request-method" in request.headers
+        return None if request.url.path in STATUS or preflight or key_ok(request) else _key_refusal()
+
+    def count(path: str, status: int) -> None:
+        metrics.rest_requests.labels(endpoint=endpoint_label(path), status=str(status)).inc()
 
     if access.origins.allowed is not None:
         from starlette.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(access.origins.allowed), allow_methods=["*"],
                            allow_headers=["*"])
+    return [origin, rate, key], count
 
 
 def websocket_refusal(websocket, server):
