@@ -5,12 +5,13 @@ Routes: ``/v1/audio/transcriptions``, ``/v1/audio/translations`` (whisper_live/a
 (whisper_live/api/realtime.py). All of them use the server's models and schedulers, so files and Realtime
 sessions share the model with the WebSocket clients.
 
-The server's access rules, metrics and status (API keys, origins, rate limit,
-``/health``, ``/ready``, ``/metrics``, ``whisperlive_rest_requests_total``) are installed from the server's
-own objects by whisper_live/api/operations.py. ``dependencies`` adds FastAPI dependencies run before every
-route, and middleware may be added to the returned app. TLS is the runner's (whisper_live/api/runner.py).
-This module is imported only when the API is enabled (it imports FastAPI). :class:`ApiState` counts the requests and sessions in flight and
-refuses new ones once :meth:`ApiState.drain` was called.
+The server's access rules, metrics and status (API keys, origins, rate limit, ``/health``, ``/ready``,
+``/metrics``, ``whisperlive_rest_requests_total``) come from the server's own objects
+(whisper_live/api/operations.py) and are checked by one gate (whisper_live/api/gate.py). ``dependencies``
+adds FastAPI dependencies run before every route, and middleware may be added to the returned app. TLS is
+the runner's (whisper_live/api/runner.py). This module is imported only when the API is enabled (it
+imports FastAPI). :class:`ApiState` counts the requests and sessions in flight and refuses new ones once
+:meth:`ApiState.drain` was called.
 """
 
 from __future__ import annotations
