@@ -53,3 +53,15 @@ def test_a_draining_app_answers_503_to_any_request():
         app.state.api.drain(timeout=1)
         refused = http.get("/v1/models")
         assert refused.status_code == 503 and refused.json()["error"]["code"] == "shutting_down"
+
+
+def test_the_api_refuses_new_work_while_the_whole_server_drains():
+    class Server:
+        draining = False
+
+    state = ApiState(Server())
+    state.enter()
+    state.leave()
+    Server.draining = True
+    with pytest.raises(ApiError):
+        state.enter()

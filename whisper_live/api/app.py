@@ -41,10 +41,15 @@ class ApiState:
         self.server = server
         self.max_upload_bytes = int(max_upload_mb * MIB)
         self.started = int(time.time())
-        self.draining = False
+        self._draining = False
         self._in_flight = 0
         self._idle = threading.Condition()
         self.realtime_sessions: set = set()
+
+    @property
+    def draining(self) -> bool:
+        """Whether new work is refused: this API drains, or the whole server does (its ``draining``)."""
+        return self._draining or bool(getattr(self.server, "draining", False))
 
     def enter(self) -> None:
         if self.draining:
@@ -65,7 +70,7 @@ class ApiState:
     def drain(self, timeout: float) -> bool:
         """Refuse new requests and sessions; end the Realtime sessions once their audio is transcribed; wait
         (from any thread but the event loop's) until nothing is in flight. False when ``timeout`` passed."""
-        self.draining = True
+        self._draining = True
         for session in list(self.realtime_sessions):
             session.finish_soon()
         deadline = time.monotonic() + timeout
