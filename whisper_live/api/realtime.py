@@ -221,6 +221,10 @@ class RealtimeConnection:
         """(Any thread.) Take no more audio, transcribe what was sent, then close (the server drains)."""
         self._loop.call_soon_threadsafe(self._start_finishing)
 
+    def drain(self, deadline: float) -> None:
+        """The server drains (whisper_live/server/drain.py calls this on every connected client)."""
+        self.finish_soon()
+
     def _start_finishing(self) -> None:
         self._finishing = True
 
