@@ -305,12 +305,12 @@ class StreamingSession:
             segments = check(segments, window.context / SAMPLE_RATE, window.context_text,
                              self._heard_seconds(window.start, window.end))
             if segments is None:  # ask for the same final window again: without the prefix, then without context
-                if window.request.decode_prefix:
+                if window.request.prefix:
                     self._no_prefix_at = window.start
                 else:
                     self._no_context_at = window.start
                 log.debug("%s: the answer does not go on from the context; again without %s", window.describe(),
-                          "the prefix" if window.request.decode_prefix else "context")
+                          "the prefix" if window.request.prefix else "context")
                 return update
         segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps) for s in segments]
         segments = [s for s in segments if self._overlaps_speech(s)]

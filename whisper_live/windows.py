@@ -84,21 +84,19 @@ def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language
     from the context's end (``Request.decode_from``), conditioned on the committed text before the window
     (after the client's own prompt), over the trimmed window, which is as accurate as the whole one there
     at less cost; without context over Whisper's whole 30 s window. Going on from its context, such a
-    final also starts its answer with the last committed segment (``Request.decode_prefix``), so that the
+    final also starts its answer with the last committed segment (``Request.prefix``), so that the
     model goes on with that sentence where the previous final window stopped; unless ``go_on`` is False
     (such an answer for this window was refused: then the segment stays at the end of the prompt).
     """
     thorough = kind == FINAL and config.final_beam_size > 1
-    prompt, decode_from, prefix, prefix_from = config.initial_prompt, 0.0, "", 0.0
+    prompt, decode_from, prefix = config.initial_prompt, 0.0, None
     if thorough and context:
         # (10 ms of slack: the window's start is a sample count, the segment ends floats)
-        prompt = final_context.prompt_before(completed, start + 0.01, config.initial_prompt)
+        prompt, prefix = final_context.prompt_and_prefix(completed, start + 0.01, start - context,
+                                                         config.initial_prompt, go_on)
         decode_from = context
-        if go_on:
-            prefix, prefix_from = final_context.open_segment(completed, start + 0.01, start - context)
     return Request(audio=audio, language=language, task=config.task, initial_prompt=prompt,
                    hotwords=config.hotwords, no_speech_thresh=config.no_speech_thresh,
                    word_timestamps=config.word_timestamps or (context > 0 and not decode_from),
                    beam_size=config.final_beam_size if thorough else 1,
-                   full_window=thorough and not decode_from, decode_from=decode_from,
-                   decode_prefix=prefix, prefix_from=prefix_from)
+                   full_window=thorough and not decode_from, decode_from=decode_from, prefix=prefix)

@@ -194,3 +194,20 @@ def test_the_last_committed_segment_is_the_open_one_when_the_window_replays_it()
     # context that starts inside the last segment does not replay it whole: no open segment
     assert open_segment(done, 5.31, 4.0) == ("", 0.0)
     assert open_segment([], 5.31, 1.0) == ("", 0.0)
+
+
+def test_a_final_going_on_from_its_context_gets_the_committed_text_as_prompt_and_prefix():
+    from whisper_live.final_context import prompt_and_prefix, prompt_before
+    from whisper_live.transcriber.base import Prefix
+
+    done = [Segment(start=1.0, end=3.0, text=" First part.", completed=True),
+            Segment(start=3.4, end=5.0, text="  printing   beautiful letters.", completed=True)]
+    prompt, prefix = prompt_and_prefix(done, 5.31, 1.0, "Glossary.")
+    assert (prompt, prefix) == ("Glossary. First part.", Prefix("printing beautiful letters.", 2.4))
+    assert f"{prompt} {prefix.text}" == prompt_before(done, 5.31, "Glossary.")
+    # refused going on from the segment, or replaying only part of it: the segment stays in the prompt
+    assert prompt_and_prefix(done, 5.31, 1.0, go_on=False) == (prompt_before(done, 5.31), None)
+    assert prompt_and_prefix(done, 5.31, 4.0) == (prompt_before(done, 5.31), None)
+    # a segment longer than the prompt holds stays in it too
+    long = [Segment(start=0.0, end=30.0, text=" w" * 150, completed=True)]
+    assert prompt_and_prefix(long, 30.5, 0.0) == (prompt_before(long, 30.5), None)

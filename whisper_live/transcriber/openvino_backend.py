@@ -159,8 +159,9 @@ class OpenVINOTranscriber(Transcriber):
                     raise ValueError(f"language {request.language!r} is not known to this model")
                 config.language = f"<|{request.language}|>"
             config.task = request.task if request.task in ("transcribe", "translate") else "transcribe"
-        if request.initial_prompt:
-            config.initial_prompt = request.initial_prompt
+        prompt = request.prompt_text()  # (the pipeline cannot start its answer with given text)
+        if prompt:
+            config.initial_prompt = prompt
         if request.hotwords:
             config.hotwords = request.hotwords
         return config
