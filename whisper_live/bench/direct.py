@@ -175,7 +175,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     vad = SileroVad()
-    beam_size, context = default_finals(BACKEND, args.final_beam_size, args.final_context)
+    from whisper_live.transcriber import continues_mid_window
+
+    beam_size, context = default_finals(continues_mid_window(BACKEND), args.final_beam_size, args.final_context)
     config = SessionConfig(final_beam_size=beam_size, final_context=context,
                            refine_agreed_within=args.refine_agreed_within, endpoint_schedule=args.endpoint_schedule)
     offsets = audio.start_leads(args.starts)

@@ -27,7 +27,7 @@ from whisper_live.server.client_manager import ClientManager
 from whisper_live.server.serve_client import ServeClient
 from whisper_live.session_config import default_finals
 from whisper_live.streaming import SessionConfig, StreamingSession
-from whisper_live.transcriber import BackendUnavailable, load_transcriber
+from whisper_live.transcriber import BackendUnavailable, continues_mid_window, load_transcriber
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,8 @@ class ServerConfig:
     refine_agreed_within: float = SessionConfig.refine_agreed_within
 
     def __post_init__(self):
-        self.final_beam_size, self.final_context = default_finals(self.backend, self.final_beam_size,
-                                                                  self.final_context)
+        self.final_beam_size, self.final_context = default_finals(continues_mid_window(self.backend),
+                                                                  self.final_beam_size, self.final_context)
 
 
 class ModelPool:

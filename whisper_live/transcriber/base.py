@@ -95,6 +95,10 @@ class Transcriber(abc.ABC):
     max_batch_size: int = 1
     #: how many ``transcribe_batch`` calls may run at the same time
     max_concurrency: int = 1
+    #: whether it can start its answer mid-window (``Request.decode_from``, ``Request.prefix``) while still
+    #: hearing the audio before: the server's final windows then go on from their replayed context
+    #: (whisper_live/session_config.py's default_finals)
+    continues_mid_window: bool = False
 
     @abc.abstractmethod
     def transcribe_batch(self, requests: list[Request]) -> list[Result]:

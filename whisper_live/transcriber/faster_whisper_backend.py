@@ -61,6 +61,7 @@ def _loops(tokens: list[int], tok) -> bool:
 
 class FasterWhisperTranscriber(Transcriber):
     backend = "faster_whisper"
+    continues_mid_window = True
 
     def __init__(self, model_dir: str, *, model_name: str = "", device: str = "cpu",
                  compute_type: str = "default", cpu_threads: int = 1, num_workers: int = 1,
