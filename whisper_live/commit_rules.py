@@ -17,7 +17,7 @@ Every cut moves the next window on by at least a second (whisper_live/cuts.py).
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from whisper_live import cuts
 from whisper_live.agreement import Agreement
@@ -25,6 +25,14 @@ from whisper_live.protocol import SAMPLE_RATE, Segment
 
 # pause_near(sample, window_start, window_end): a quiet sample near ``sample`` inside the window, or None
 PauseFinder = Callable[[int, int, int], Optional[int]]
+
+
+class Cut(NamedTuple):
+    """Where a commit ended the committed audio, and whether inside speech (agreement, max_window): a window
+    starting there may repeat the words just before it, and gets no lead-in."""
+
+    at: int
+    in_speech: bool
 
 
 class CommitRules:

@@ -49,7 +49,8 @@ import numpy as np
 
 from whisper_live import cuts
 from whisper_live import final_context
-from whisper_live.commit_rules import CommitRules
+from whisper_live.commit_rules import CommitRules, Cut
+from whisper_live.pending_final import END_OF_AUDIO, PAUSE, REFINE, PendingFinal, Retry, Step, step_at
 from whisper_live.protocol import SAMPLE_RATE, Segment
 from whisper_live.session_config import SessionConfig
 from whisper_live.transcriber.base import Result
@@ -95,8 +96,7 @@ class StreamingSession:
         self._utterances = Utterances(config.vad, vad.frame_samples if vad is not None else 1,
                                       config.endpoint_schedule)
         self._utterances.in_speech = vad is None
-        self._final_until = 0  # utterances that ended before this sample await their final window
-        self._final_ready_at = 0.0  # when the last of them ended (monotonic)
+        self._final: Optional[PendingFinal] = None  # the speech that awaits a final window (see _due_final)
         self._served_until = 0  # end of the last window handed out
         self._arrivals: collections.deque = collections.deque()  # (end sample, arrival time)
         # what to commit of each answer (agreement between consecutive partial answers among it)
@@ -104,10 +104,8 @@ class StreamingSession:
                                   agreement_in_speech_after=config.agreement_in_speech_after,
                                   repeats_needed=min(config.same_output_threshold, 3),
                                   pause_near=self._snap_to_pause, with_vad=vad is not None)
-        self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
-        self._no_context_at = -1  # the final window starting here failed with context: retry without
-        self._no_prefix_at = -1  # ... failed going on from its last committed segment: retry with context only
-        self._refine_until = -1  # a final window ending here decodes agreed text again (see _defer_agreed)
+        self._last_cut = Cut(0, in_speech=False)  # where the last commit cut the audio
+        self._retry: Optional[Retry] = None  # a final window whose answer was refused, asked for again
 
     # --- input ------------------------------------------------------------------------------------------------
 
@@ -132,8 +130,7 @@ class StreamingSession:
         utterances = self._utterances
         if (utterances.in_speech and utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
                 self._vad is None and self.received > self.committed_until):
-            self._final_until = self.received
-            self._final_ready_at = self._clock()
+            self._final = PendingFinal(self.received, self._clock(), END_OF_AUDIO)
         utterances.in_speech = False
 
     def _run_vad(self, samples: np.ndarray) -> None:
@@ -144,14 +141,14 @@ class StreamingSession:
             utterances.schedule = self.config.endpoint_schedule_busy if busy else self.config.endpoint_schedule
         for event, sample in utterances.feed(self._vad.feed(samples)):
             if event == ONSET:
-                utterances.start = max(self.committed_until, self._final_until, sample - self._pad)
+                awaited = self._final.end if self._final_due else 0
+                utterances.start = max(self.committed_until, awaited, sample - self._pad)
                 if not self._final_due:
                     self.committed_until = utterances.start  # the silence before it is dropped
                 self._rules.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
-                self._final_until = sample
-                self._final_ready_at = self._clock()
+                self._final = PendingFinal(sample, self._clock(), PAUSE)
             elif not self._final_due:
                 # a click, not speech: forget it
                 self.committed_until = max(self.committed_until, sample)
@@ -203,7 +200,7 @@ class StreamingSession:
         start, end, forced = self._span(kind)
         seconds = (end - start + self._context(kind, start, end, forced)[0]) / SAMPLE_RATE
         if kind == FINAL:
-            return Pending(kind, self._final_ready_at, seconds)
+            return Pending(kind, self._final.since, seconds)
         while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
             self._arrivals.popleft()
         since = self._arrivals[0][1] if self._arrivals else self._clock()
@@ -232,19 +229,21 @@ class StreamingSession:
             return None
         start, end, forced = self._span(kind)
         context, context_text = self._context(kind, start, end, forced, economy)
-        lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
+        lead = self._silent_lead(start) if kind == FINAL and not context and not self._after_cut_in_speech(start) \
+            else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, self.completed,
-                                 start / SAMPLE_RATE, go_on=start != self._no_prefix_at)
+                                 start / SAMPLE_RATE, go_on=step_at(self._retry, start) == Step.GO_ON)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
-                                context=context, context_text=context_text, lead=lead, taken_at=self._clock())
+                                context=context, context_text=context_text, lead=lead, taken_at=self._clock(),
+                                reason=self._final.reason if kind == FINAL else "")
         self._served_until = max(self._served_until, end)
         return self.in_flight
 
     def _span(self, kind: str) -> tuple[int, int, bool]:
         """(start, end, forced) of the window of ``kind`` if it were taken now (forced: cut at max_window)."""
         start = self._window_start()
-        end = self._final_until if kind == FINAL else self.received
+        end = self._final.end if kind == FINAL else self.received
         max_samples = int(self.config.max_window * SAMPLE_RATE)
         if end - start > max_samples:
             return start, start + max_samples, True
@@ -252,7 +251,7 @@ class StreamingSession:
 
     def _context(self, kind: str, start: int, end: int, forced: bool, economy: bool = False) -> tuple[int, str]:
         """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only."""
-        if kind == FINAL and not forced and start != self._no_context_at:
+        if kind == FINAL and not forced and step_at(self._retry, start) < Step.NO_CONTEXT:
             seconds = final_context.context_budget(self._context_seconds, (end - start) / SAMPLE_RATE,
                                                    continued=self.config.final_beam_size > 1, economy=economy)
             return final_context.context_for(self.completed, start, self._buffer_start, seconds)
@@ -266,8 +265,12 @@ class StreamingSession:
 
     @property
     def _final_due(self) -> bool:
-        """Speech up to ``_final_until`` (an utterance that ended, or a refined agreement) awaits its final."""
-        return self._final_until > self.committed_until
+        """Speech not yet committed awaits its final window (``_final``)."""
+        return self._final is not None and self._final.end > self.committed_until
+
+    def _after_cut_in_speech(self, start: int) -> bool:
+        """Whether a window starting at ``start`` starts where the committed audio was cut inside speech."""
+        return self._last_cut.in_speech and start == self._last_cut.at
 
     @property
     def _pad(self) -> int:
@@ -305,16 +308,13 @@ class StreamingSession:
             segments = check(segments, window.context / SAMPLE_RATE, window.context_text,
                              self._heard_seconds(window.start, window.end))
             if segments is None:  # ask for the same final window again: without the prefix, then without context
-                if window.request.prefix:
-                    self._no_prefix_at = window.start
-                else:
-                    self._no_context_at = window.start
+                self._retry = Retry.after_refusal(window.start, had_prefix=window.request.prefix is not None)
                 log.debug("%s: the answer does not go on from the context; again without %s", window.describe(),
                           "the prefix" if window.request.prefix else "context")
                 return update
         segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps) for s in segments]
         segments = [s for s in segments if self._overlaps_speech(s)]
-        if window.start == self._soft_cut and segments and self.completed:
+        if self._after_cut_in_speech(window.start) and segments and self.completed:
             segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
         commit, cut = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
                                          start=window.start, end=window.end, committed_until=self.committed_until)
@@ -325,8 +325,8 @@ class StreamingSession:
             update.completed = self._commit(commit)
         if cut > self.committed_until:
             self.committed_until = cut
-            soft = cut < window.end or window.kind == PARTIAL or cut == self._refine_until
-            self._soft_cut = cut if soft else -1
+            self._last_cut = Cut(cut, in_speech=cut < window.end or window.kind == PARTIAL or (
+                window.reason == REFINE and cut == window.end))
             self._rules.reset()
         self._served_until = max(self._served_until, self.committed_until)
         self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
@@ -348,8 +348,7 @@ class StreamingSession:
         age = self._clock() - window.taken_at + (window.end - cut) / SAMPLE_RATE
         if age > cfg.refine_agreed_within or not self._has_room():
             return False
-        self._final_until, self._final_ready_at = cut, self._clock()
-        self._refine_until = cut
+        self._final = PendingFinal(cut, self._clock(), REFINE)
         log.debug("%s: agreed text up to %.2f s is decoded again as a final", window.describe(), cut / SAMPLE_RATE)
         return True
 

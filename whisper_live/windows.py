@@ -34,6 +34,7 @@ class Window:
     context_text: str = ""  # the committed text of that audio
     lead: int = 0  # samples of silence before ``start`` (and any context) included in the request's audio
     taken_at: float = 0.0  # monotonic time the window was handed out
+    reason: str = ""  # a final window's: why its speech awaited it (whisper_live/pending_final.py)
 
     def describe(self) -> str:
         """For logs: "final 154.37-160.46 s, 20.0 s context, beam 5"."""
