@@ -316,17 +316,20 @@ class StreamingSession:
         segments = [s for s in segments if self._overlaps_speech(s)]
         if self._after_cut_in_speech(window.start) and segments and self.completed:
             segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
-        commit, cut = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
-                                         start=window.start, end=window.end, committed_until=self.committed_until)
-        if commit and window.kind == PARTIAL and not window.forced and self._defer_agreed(window, cut):
-            commit, cut = [], self.committed_until
-        rest = segments[len(commit):]
-        if commit:
-            update.completed = self._commit(commit)
-        if cut > self.committed_until:
-            self.committed_until = cut
-            self._last_cut = Cut(cut, in_speech=cut < window.end or window.kind == PARTIAL or (
-                window.reason == REFINE and cut == window.end))
+        decision = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
+                                      start=window.start, end=window.end, committed_until=self.committed_until,
+                                      refining=window.reason == REFINE,
+                                      refine=lambda cut: self._may_refine(window, cut))
+        if decision.refine_until is not None:
+            self._final = PendingFinal(decision.refine_until, self._clock(), REFINE)
+            log.debug("%s: agreed text up to %.2f s is decoded again as a final", window.describe(),
+                      decision.refine_until / SAMPLE_RATE)
+        rest = segments[len(decision.commit):]
+        if decision.commit:
+            update.completed = self._commit(decision.commit)
+        if decision.cut > self.committed_until:
+            self.committed_until = decision.cut
+            self._last_cut = Cut(decision.cut, decision.in_speech)
             self._rules.reset()
         self._served_until = max(self._served_until, self.committed_until)
         self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
@@ -335,7 +338,7 @@ class StreamingSession:
         self._trim()
         return update
 
-    def _defer_agreed(self, window: Window, cut: int) -> bool:
+    def _may_refine(self, window: Window, cut: int) -> bool:
         """Whether agreed text up to ``cut`` becomes a final window instead of committing as greedy text.
 
         Only with offline-style finals, and only while the model keeps up: the audio at the cut arrived at
@@ -346,11 +349,7 @@ class StreamingSession:
         if cfg.final_beam_size <= 1 or cfg.refine_agreed_within <= 0 or self._final_due:
             return False
         age = self._clock() - window.taken_at + (window.end - cut) / SAMPLE_RATE
-        if age > cfg.refine_agreed_within or not self._has_room():
-            return False
-        self._final = PendingFinal(cut, self._clock(), REFINE)
-        log.debug("%s: agreed text up to %.2f s is decoded again as a final", window.describe(), cut / SAMPLE_RATE)
-        return True
+        return age <= cfg.refine_agreed_within and self._has_room()
 
     def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
         """A quiet place near ``sample`` in [start, end) to cut at (whisper_live/cuts.py); without VAD, ``sample``."""
