@@ -43,7 +43,7 @@ from __future__ import annotations
 import collections
 import logging
 import time
-from typing import Callable, Optional, Protocol
+from typing import Callable, NamedTuple, Optional, Protocol
 
 import numpy as np
 
@@ -68,6 +68,17 @@ class SpeechDetector(Protocol):
     frame_samples: int
 
     def feed(self, audio: np.ndarray) -> np.ndarray: ...
+
+
+class WindowPlan(NamedTuple):
+    """The span of the window due now (forced: cut at max_window) and the committed speech it replays."""
+
+    kind: str
+    start: int
+    end: int
+    forced: bool
+    context: int  # samples before ``start``
+    context_text: str
 
 
 class StreamingSession:
@@ -194,11 +205,10 @@ class StreamingSession:
         "waiting since" is, for a final window, the monotonic time the end of the utterance was confirmed;
         for a partial window, the time the oldest audio not yet covered by a window arrived.
         """
-        kind = self._due_kind()
-        if kind is None:
+        plan = self._plan()
+        if plan is None:
             return None
-        start, end, forced = self._span(kind)
-        seconds = (end - start + self._context(kind, start, end, forced)[0]) / SAMPLE_RATE
+        kind, seconds = plan.kind, (plan.end - plan.start + plan.context) / SAMPLE_RATE
         if kind == FINAL:
             return Pending(kind, self._final.since, seconds)
         while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
@@ -224,30 +234,34 @@ class StreamingSession:
         ``economy``: the model is behind (the scheduler says so); a final window then replays at most
         ``final_context.ECONOMY_CONTEXT_SECONDS`` of context.
         """
-        kind = self._due_kind()
-        if kind is None:
+        plan = self._plan(economy)
+        if plan is None:
             return None
-        start, end, forced = self._span(kind)
-        context, context_text = self._context(kind, start, end, forced, economy)
+        kind, start, end, context = plan.kind, plan.start, plan.end, plan.context
         lead = self._silent_lead(start) if kind == FINAL and not context and not self._after_cut_in_speech(start) \
             else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, self.completed,
                                  start / SAMPLE_RATE, go_on=step_at(self._retry, start) == Step.GO_ON)
-        self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
-                                context=context, context_text=context_text, lead=lead, taken_at=self._clock(),
+        self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=plan.forced,
+                                context=context, context_text=plan.context_text, lead=lead, taken_at=self._clock(),
                                 reason=self._final.reason if kind == FINAL else "")
         self._served_until = max(self._served_until, end)
         return self.in_flight
 
-    def _span(self, kind: str) -> tuple[int, int, bool]:
-        """(start, end, forced) of the window of ``kind`` if it were taken now (forced: cut at max_window)."""
+    def _plan(self, economy: bool = False) -> Optional[WindowPlan]:
+        """The window that is due now, if any: what :meth:`pending` reports and :meth:`take_window` hands out."""
+        kind = self._due_kind()
+        if kind is None:
+            return None
         start = self._window_start()
         end = self._final.end if kind == FINAL else self.received
         max_samples = int(self.config.max_window * SAMPLE_RATE)
-        if end - start > max_samples:
-            return start, start + max_samples, True
-        return start, end, False
+        forced = end - start > max_samples
+        if forced:
+            end = start + max_samples
+        context, context_text = self._context(kind, start, end, forced, economy)
+        return WindowPlan(kind, start, end, forced, context, context_text)
 
     def _context(self, kind: str, start: int, end: int, forced: bool, economy: bool = False) -> tuple[int, str]:
         """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only."""
