@@ -105,8 +105,8 @@ class StreamingSession:
         self.warnings: list[str] = []
         # utterance boundaries from the VAD (without one, no frame is judged: the stream is one utterance)
         self._utterances = Utterances(config.vad, vad.frame_samples if vad is not None else 1,
-                                      config.endpoint_schedule)
-        self._utterances.in_speech = vad is None
+                                      config.endpoint_schedule, config.endpoint_schedule_busy,
+                                      continuous=vad is None)
         self._final: Optional[PendingFinal] = None  # the speech that awaits a final window (see _due_final)
         self._served_until = 0  # end of the last window handed out
         self._arrivals: collections.deque = collections.deque()  # (end sample, arrival time)
@@ -130,7 +130,7 @@ class StreamingSession:
         if self._vad is not None:
             self._run_vad(samples)
         else:
-            self._utterances.speech_end = self.received
+            self._utterances.heard_until(self.received)
         self._trim()
 
     def end_of_audio(self) -> None:
@@ -142,18 +142,14 @@ class StreamingSession:
         if (utterances.in_speech and utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
                 self._vad is None and self.received > self.committed_until):
             self._final = PendingFinal(self.received, self._clock(), END_OF_AUDIO)
-        utterances.in_speech = False
+        utterances.close()
 
     def _run_vad(self, samples: np.ndarray) -> None:
         utterances = self._utterances
-        if utterances.in_speech:
-            # (the schedules differ only for long utterances: one that starts during this call has time)
-            busy = not self._has_room()
-            utterances.schedule = self.config.endpoint_schedule_busy if busy else self.config.endpoint_schedule
-        for event, sample in utterances.feed(self._vad.feed(samples)):
+        for event, sample in utterances.feed(self._vad.feed(samples), busy=lambda: not self._has_room()):
             if event == ONSET:
                 awaited = self._final.end if self._final_due else 0
-                utterances.start = max(self.committed_until, awaited, sample - self._pad)
+                utterances.begin_at(max(self.committed_until, awaited, sample - self._pad))
                 if not self._final_due:
                     self.committed_until = utterances.start  # the silence before it is dropped
                 self._rules.reset()
@@ -180,7 +176,7 @@ class StreamingSession:
                     f"server is behind: skipped {skipped:.1f} s of audio that could not be transcribed in time")
             keep_from = limit
             self.committed_until = max(self.committed_until, limit)
-            self._utterances.start = max(self._utterances.start, limit)
+            self._utterances.skip_to(limit)
             self._served_until = max(self._served_until, limit)
         keep_from = max(final_context.replay_from(self.completed, keep_from, self._context_seconds) - self._pad,
                         limit)

@@ -17,7 +17,7 @@ there keeps windows short (finals come fast) and still cuts in silence.
 from __future__ import annotations
 
 import collections
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from whisper_live import cuts
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
@@ -50,27 +50,37 @@ class Utterances:
     """The open utterance of one stream and the frames judged so far.
 
     ``start`` is the first sample of the open (or last) utterance; the caller may move it when it learns
-    of an onset (to keep the speech pad, or not to reach into audio already transcribed).
+    of an onset (:meth:`begin_at`: to keep the speech pad, or not to reach into audio already transcribed).
+    ``continuous``: there is no VAD, the whole stream is one utterance (:meth:`heard_until` extends it).
+    The attributes are read by the caller and written only here.
     """
 
-    def __init__(self, vad: VadParameters, frame_samples: int, schedule: tuple = DEFAULT_SCHEDULE):
+    def __init__(self, vad: VadParameters, frame_samples: int, schedule: tuple = DEFAULT_SCHEDULE,
+                 busy_schedule: Optional[tuple] = None, continuous: bool = False):
         self.threshold = vad.threshold
         self.quiet_below = max(0.0, vad.threshold - OFFSET)
         self.base_silence = vad.min_silence_duration_ms * SAMPLE_RATE / 1000
         self.frame_samples = frame_samples
-        self.schedule = schedule
+        self.idle_schedule = schedule  # while the model has room
+        self.busy_schedule = schedule if busy_schedule is None else busy_schedule  # while it is behind
+        self.schedule = schedule  # the one in use
         self.frames: collections.deque = collections.deque(maxlen=FRAMES_KEPT)  # (first sample, probability)
         self.judged = 0  # samples the VAD has judged
-        self.in_speech = False
+        self.in_speech = continuous
         self.start = 0
         self.speech_end = 0  # end of the last speech frame
         self.speech_samples = 0  # speech frames in the open utterance, in samples
 
-    def feed(self, probs: Iterable[float]) -> Iterator[tuple[str, int]]:
+    def feed(self, probs: Iterable[float], busy: Callable[[], bool] = lambda: False) -> Iterator[tuple[str, int]]:
         """Judge the next frames; yields (ONSET, first sample of the frame) and (END, sample where the pause
         was long enough). A generator: the caller reacts to an onset (and may move ``start``) before the
         next frame is judged.
+
+        ``busy``: whether the model is behind, asked when an utterance is open as the frames come (the
+        schedules differ only for long utterances: one that starts during this call has time).
         """
+        if self.in_speech:
+            self.schedule = self.busy_schedule if busy() else self.idle_schedule
         for p in probs:
             first, end = self.judged, self.judged + self.frame_samples
             self.judged = end
@@ -86,6 +96,22 @@ class Utterances:
             elif self.in_speech and end - self.speech_end >= self.pause_needed():
                 self.in_speech = False
                 yield END, end
+
+    def begin_at(self, sample: int) -> None:
+        """The open utterance starts at ``sample`` (the caller's answer to an onset)."""
+        self.start = sample
+
+    def skip_to(self, sample: int) -> None:
+        """The audio before ``sample`` is gone: the utterance starts there at the earliest."""
+        self.start = max(self.start, sample)
+
+    def heard_until(self, sample: int) -> None:
+        """Without a VAD: the speech goes on to ``sample``."""
+        self.speech_end = sample
+
+    def close(self) -> None:
+        """The stream ended: no utterance is open any more."""
+        self.in_speech = False
 
     def pause_needed(self) -> float:
         """Samples of quiet that end the open utterance, by its length so far."""
