@@ -58,10 +58,10 @@ MAX_WORDS_PER_SECOND = 6.0
 # context.
 CONTINUATION_TAIL_WORDS = 12
 # ... and, anywhere in it, when it copies this many words in a row from the context: beam search, asked to
-# go on from a window cut inside a sentence (seen with a trial that cut finals where partial answers
-# agreed; a final cut at max_window ends so too), wrote the phrase it heard and then a whole sentence of
-# its prompt again ("... or printing. Now, as all books not primarily intended as picture books consist
-# principally of types composed to form letterpress."). Read text can repeat six words within 20 s.
+# go on from a window cut inside a sentence (a final cut where partial answers agreed, or at max_window),
+# can write the phrase it heard and then a whole sentence of its prompt again ("... or printing. Now, as
+# all books not primarily intended as picture books consist principally of types composed to form
+# letterpress."). Read text can repeat six words within 20 s.
 COPIED_RUN_WORDS = 8
 
 # A final window with its replayed context fits in one request: Whisper's 30 s window, less the 3 s of

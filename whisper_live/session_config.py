@@ -53,7 +53,7 @@ class SessionConfig:
     # before the agreement and the model has room (StreamingSession's has_room). Under load partial answers
     # lag, and their greedy text then commits at once (a final on top would push it past the latency target).
     # 0: agreed text commits as the partials gave it. Driven directly (the model always free) it takes the LJ
-    # passage from 0.0598 to 0.0575 (offline 0.054); through the server see BENCHMARKS.md, seventh session.
+    # passage from 0.0598 to 0.0575 (offline 0.054); docs/streaming.md has the figures through the server.
     refine_agreed_within: float = 1.5
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.

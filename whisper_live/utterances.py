@@ -23,23 +23,15 @@ from whisper_live import cuts
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
 
 ONSET, END = "onset", "end"
-# (utterance shorter than s, fraction of min_silence_duration_ms). Measured on 231 s of read speech
-# (tiny.en): this schedule WER 0.066, 500/200/100 ms 0.078, a fixed 300 ms 0.068 (docs/streaming.md).
-# The first step trades accuracy against the latency of a short phrase. Below it, a phrase and the speech
-# after a short pause are one window, which Whisper transcribes better than the phrase alone (Hi-Fi TTS,
-# its clips joined with 0.3 s pauses, driven directly: WER 0.052 with the step at 2 s, 0.059 at 1.75 s,
-# 0.067 at 1.5 s). But a phrase that Whisper writes as a sentence of its own then waits for the end of
-# what follows: "in being comparatively modern." (1.8-1.9 s, then 350-380 ms of quiet) waited 6-7 s for a
-# 10 s sentence with the step at 2 s (LJ passage, commit lag max 7.28 s over eight starts, 3.55 s at
-# 1.75 s and at 1.5 s). BENCHMARKS.md, ninth session.
-# From 6 s to 8 s, a 200 ms pause ends an utterance (150 ms before the tenth session): fewer cuts between
-# phrases, and Whisper hears more of a sentence in one final window. Driven directly: the LJ passage 258
-# errors against 262 over eight starts, the four sets 0.052 against 0.054 (offline 0.049), with the same
-# commit lag max. 200 ms beyond 8 s too did as well driven directly, but through the server a long
-# utterance then waited for agreement between partial answers that came slowly under load: 8 speakers got
-# final max 3.8-5.3 s in four runs (3.05-3.30 s in three with the step at 8 s). While the model is behind
-# (final windows served late), 150 ms from 6 s on: 16 speakers otherwise missed the p90 target (2.25 s).
-# BENCHMARKS.md, tenth session.
+# (utterance shorter than s, fraction of min_silence_duration_ms); docs/streaming.md has the measurements.
+# The first step trades accuracy against the latency of a short phrase: below it, a phrase and the speech
+# after a short pause are one window, which Whisper transcribes better than the phrase alone, but a phrase
+# Whisper writes as a sentence of its own then waits for the end of what follows (at 2 s, "in being
+# comparatively modern." waited 6-7 s for a 10 s sentence). From 6 s to 8 s a 200 ms pause: fewer cuts
+# between phrases, so Whisper hears more of a sentence in one final window; beyond 8 s 150 ms, so that a long
+# utterance does not wait, under load, for agreement between partial answers that come slowly. While the
+# model is behind (final windows served late), 150 ms from 6 s on, which keeps 16 speakers within the p90
+# latency target.
 DEFAULT_SCHEDULE = ((1.75, 1.0), (6.0, 0.6), (8.0, 0.4), (float("inf"), 0.3))
 BUSY_SCHEDULE = ((1.75, 1.0), (6.0, 0.6), (float("inf"), 0.3))
 OFFSET = 0.15  # an utterance goes on while frames stay above threshold - OFFSET

@@ -205,8 +205,8 @@ class FasterWhisperTranscriber(Transcriber):
 
         A prompt that ends with a timestamp (``Request.decode_from``) says where the answer starts, and no
         timestamp of the answer may lie before it: CTranslate2 does not hold the answer's timestamps to
-        the prompt's, and once a continued final closed its text at 1.00 s, 15 s before its start, so that
-        the answer was refused and the window decoded again.
+        the prompt's: a continued final could close its text at 1.00 s, 15 s before its start, and be
+        refused and decoded again.
         """
         budget = int(MAX_TOKENS_PER_SECOND * seconds) + 16
         max_length = min(self.model.max_length, max(len(p) for p in prompts) + budget)
