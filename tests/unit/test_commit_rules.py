@@ -1,6 +1,6 @@
 """What to commit of an answer and where the next window starts, with plain segments and a scripted pause finder."""
 
-from whisper_live.commit_rules import CommitRules
+from whisper_live.streaming.commit import CommitRules
 from whisper_live.protocol import SAMPLE_RATE, Segment
 
 S = SAMPLE_RATE
@@ -107,7 +107,7 @@ def test_without_vad_any_window_may_commit_and_a_repeated_answer_commits_whole()
 
 
 def test_each_decision_says_why_and_whether_its_cut_lies_in_speech():
-    from whisper_live.commit_rules import AGREED_AT_PAUSE, AGREED_IN_SPEECH, MAX_WINDOW, NOT_YET, WHOLE_FINAL
+    from whisper_live.streaming.commit import AGREED_AT_PAUSE, AGREED_IN_SPEECH, MAX_WINDOW, NOT_YET, WHOLE_FINAL
 
     final = rules().decide(ANSWER, final=True, forced=False, start=0, end=5 * S, committed_until=0)
     assert (final.why, final.in_speech) == (WHOLE_FINAL, False)
@@ -128,7 +128,7 @@ def test_each_decision_says_why_and_whether_its_cut_lies_in_speech():
 
 
 def test_agreed_text_the_session_wants_decoded_again_commits_nothing_yet():
-    from whisper_live.commit_rules import DECODE_AGAIN
+    from whisper_live.streaming.commit import DECODE_AGAIN
 
     asked = []
     r = rules(pauses=[int(2.05 * S)])

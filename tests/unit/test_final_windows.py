@@ -6,10 +6,10 @@ import pytest
 from tests.fakes import ScriptedTranscriber, silence, speech
 from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
-from whisper_live.session_config import SessionConfig
+from whisper_live.streaming.config import SessionConfig
 from whisper_live.streaming import FINAL, PARTIAL
 from whisper_live.transcriber.base import Prefix
-from whisper_live.windows import window_request
+from whisper_live.streaming.windows import window_request
 
 
 def three_utterances():
@@ -160,7 +160,8 @@ def test_a_refused_answer_that_went_on_from_the_last_segment_is_asked_for_from_t
             result.segments = []
 
     session, finals = two_utterances_with_thorough_finals(edit)
-    assert [(bool(w.request.decode_from), w.request.prefix.text.split() if w.request.prefix else []) for w in finals] == [
+    prefixes = [w.request.prefix.text.split() if w.request.prefix else [] for w in finals]
+    assert [(bool(w.request.decode_from), prefix) for w, prefix in zip(finals, prefixes)] == [
         (False, []), (True, ["w1", "w2", "w3"]), (True, [])]
     assert finals[2].request.initial_prompt.split()[-3:] == ["w1", "w2", "w3"]  # the segment is in the prompt
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]

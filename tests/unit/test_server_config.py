@@ -2,7 +2,7 @@
 
 from whisper_live.server.app import ServerConfig
 from whisper_live.server.cli import build_parser, config_from_args
-from whisper_live.session_config import default_finals
+from whisper_live.streaming.config import default_finals
 from whisper_live.transcriber import continues_mid_window
 from whisper_live.transcriber.faster_whisper_backend import FasterWhisperTranscriber
 from whisper_live.transcriber.openvino_backend import OpenVINOTranscriber

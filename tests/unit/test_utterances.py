@@ -1,7 +1,7 @@
 """Utterance boundaries from frame probabilities: onsets, the adaptive pause, the hysteresis."""
 
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
-from whisper_live.utterances import BUSY_SCHEDULE, END, ONSET, Utterances
+from whisper_live.streaming.endpointing import BUSY_SCHEDULE, END, ONSET, Utterances
 
 FRAME = 512  # 32 ms
 

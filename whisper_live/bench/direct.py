@@ -7,10 +7,10 @@ clients' 256 ms frames, and every window is transcribed as soon as it is due, as
 free: the session's clock is stream time (the audio fed so far), so the model's time, which grows with the
 machine's load, counts for nothing (the age of agreed text that ``refine_agreed_within`` limits is its
 audio's alone). The result is the same on every run on any load (the fallback's sampling is seeded), so a
-change of the policy can be judged on its own, without the run-to-run spread of a loaded server. It still moves by a few words
-with where the audio starts (every VAD frame, pause and window moves with it), so ``--starts N`` streams
-each audio N times, each start a little later, and reports the mean: a change is worth keeping when it
-wins on the mean, not on one start.
+change of the policy can be judged on its own, without the run-to-run spread of a loaded server. It still
+moves by a few words with where the audio starts (every VAD frame, pause and window moves with it), so
+``--starts N`` streams each audio N times, each start a little later, and reports the mean: a change is
+worth keeping when it wins on the mean, not on one start.
 
 For each audio it prints the streaming WER, the offline WER of the same model (faster-whisper's
 ``transcribe`` with its default settings, as the load bench computes it), how many windows of each kind
@@ -32,7 +32,7 @@ from typing import Optional
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, metrics, report
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.session_config import SessionConfig, default_finals
+from whisper_live.streaming.config import SessionConfig, default_finals
 
 BACKEND = "faster_whisper"  # what the bench drives the streaming core with (and the server's defaults for it)
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)

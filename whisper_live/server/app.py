@@ -25,7 +25,7 @@ from whisper_live.models import ModelNotFound, resolve_model
 from whisper_live.scheduler import Admission, LockedRunner, Scheduler
 from whisper_live.server.client_manager import ClientManager
 from whisper_live.server.serve_client import ServeClient
-from whisper_live.session_config import default_finals
+from whisper_live.streaming.config import default_finals
 from whisper_live.streaming import SessionConfig, StreamingSession
 from whisper_live.transcriber import BackendUnavailable, continues_mid_window, load_transcriber
 
@@ -54,7 +54,8 @@ class ServerConfig:
     latency_target: float = 2.0
     admission_control: bool = True
     # Seconds of committed speech replayed before a final window (0: off), and above 1, final windows decoded
-    # as offline Whisper decodes (streaming.py). None: what suits the backend (session_config.default_finals).
+    # as offline Whisper decodes (whisper_live/streaming). None: what suits the backend
+    # (whisper_live/streaming/config.py's default_finals).
     final_context: Optional[float] = None
     final_beam_size: Optional[int] = None
     # With beam-searched finals, agreed text younger than this (s) is decoded again as a final (SessionConfig)

@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from whisper_live.session_config import SessionConfig
+from whisper_live.streaming.config import SessionConfig
 from whisper_live.transcriber import BACKENDS
 
 

@@ -97,7 +97,7 @@ class Transcriber(abc.ABC):
     max_concurrency: int = 1
     #: whether it can start its answer mid-window (``Request.decode_from``, ``Request.prefix``) while still
     #: hearing the audio before: the server's final windows then go on from their replayed context
-    #: (whisper_live/session_config.py's default_finals)
+    #: (whisper_live/streaming/config.py's default_finals)
     continues_mid_window: bool = False
 
     @abc.abstractmethod

@@ -299,7 +299,7 @@ def _without_prefix(pieces: list, prefix: list[int], decode_from: float, tok) ->
 
     The words that end the prefix's segment join the next segment rather than arrive as a fragment of
     their own ("... concerned" / "differs from most" / "if not from all the arts ..."), as
-    whisper_live/final_context.py joins them when it splits an answer.
+    whisper_live/streaming/final_context.py joins them when it splits an answer.
     """
     if not pieces:
         return pieces
