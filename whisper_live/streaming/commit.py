@@ -9,13 +9,13 @@ says whether a segment commits. Three cases:
 * A forced window (cut at ``max_window`` inside speech): commit all but the last segment, which may be
   cut off mid-word; the next window starts at a pause near that segment's end, or at the end itself.
 * A partial window: commit the leading segments two consecutive answers agree on
-  (whisper_live/streaming/agreement.py), once the window is ``agreement_after`` seconds long, and only where a pause
+  (agreement.py), once the window is ``agreement_after`` seconds long, and only where a pause
   lies near their end; past ``agreement_in_speech_after`` seconds a cut inside speech is allowed too (a
   reader can go 10 s without a pause, and waiting for the final would cost that much latency). With
   finals decoded offline-style, agreed text whose audio is still young is not committed as the greedy
   partials gave it: the session decodes it again as a final window first (``Decision.refine_until``).
 
-Every cut moves the next window on by at least a second (whisper_live/streaming/cuts.py).
+Every cut moves the next window on by at least a second (cuts.py).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ class SessionConfig:
     # against 5 s and 8 s: final latency max 4.5 s against 6.3 s on the bench's --mixed speakers.
     agreement_in_speech_after: float = 6.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
-    # around a short phrase (whisper_live/streaming/final_context.py); 0 turns it off.
+    # around a short phrase (final_context.py); 0 turns it off.
     final_context: float = GREEDY_CONTEXT
     # Above 1, final windows are decoded as offline Whisper decodes: beam search of this width, conditioned on
     # the committed text before them, going on from the end of their replayed context. More accurate (with
@@ -56,7 +56,7 @@ class SessionConfig:
     # passage from 0.0598 to 0.0575 (offline 0.054); docs/streaming.md has the figures through the server.
     refine_agreed_within: float = 1.5
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
-    # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/streaming/endpointing.py.
+    # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); endpointing.py.
     endpoint_schedule: tuple = DEFAULT_SCHEDULE
     # ... and while the model is behind (StreamingSession's has_room says no): shorter pauses end long
     # utterances, so that their final windows are shorter and served sooner.

@@ -1,6 +1,6 @@
 """Where utterances begin and end, from the VAD's speech probability for each frame.
 
-Pure bookkeeping over sample positions, so that the streaming core (whisper_live/streaming/session.py) only decides
+Pure bookkeeping over sample positions, so that the streaming core (session.py) only decides
 what an onset or an end means for its buffer and windows. A frame is speech when its probability reaches
 the threshold; an utterance goes on while frames stay above ``threshold - 0.15`` and ends after a pause
 that shrinks as the utterance grows (adaptive endpointing, docs/streaming.md):
@@ -113,7 +113,7 @@ class Utterances:
                 return self.base_silence * fraction
         return self.base_silence
 
-    # --- what the frames say about a place in the stream (whisper_live/streaming/cuts.py) ---------------------------
+    # --- what the frames say about a place in the stream (cuts.py) ---------------------------
 
     def pause_near(self, sample: int, start: int, end: int) -> Optional[int]:
         """A quiet place near ``sample`` in [start, end) to cut at; None when there is none within reach."""

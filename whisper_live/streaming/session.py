@@ -7,7 +7,7 @@ inference scheduler; the tests drive it with plain arrays and a scripted fake tr
 
 Commit policy (see docs/streaming.md):
 
-* With VAD, speech is cut into utterances at pauses (whisper_live/streaming/endpointing.py; while the model is
+* With VAD, speech is cut into utterances at pauses (endpointing.py; while the model is
   behind, ``has_room`` says no and shorter pauses end long utterances). When an utterance ends, its
   whole audio is transcribed once more as a *final* window and every segment of that answer is
   committed (``completed: true``). The cut falls in silence, so no word straddles it.
@@ -15,17 +15,17 @@ Commit policy (see docs/streaming.md):
   audio) give in-progress text. Partial windows are only asked for when new speech has arrived, and the
   scheduler serves them after finals, so under load they come less often and cover more audio.
 * An utterance that runs on without a pause is committed piecewise by agreement (LocalAgreement-2 at
-  segment level, whisper_live/streaming/agreement.py; the commit decisions are in whisper_live/streaming/commit.py):
+  segment level, agreement.py; the commit decisions are in commit.py):
   leading segments that two consecutive partial answers agree on are committed, and the next window
   starts at their end, moved to a pause the VAD heard near it (a window past
   ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
-  just committed are dropped (the rules are in whisper_live/streaming/cuts.py). A window never exceeds
+  just committed are dropped (the rules are in cuts.py). A window never exceeds
   ``max_window`` seconds: past that, all but the last segment is committed.
 * A final window also hears up to ``speech_pad_ms`` of the quiet audio before its start (a lead-in:
   Whisper mishears a first word that starts right at the window's edge).
 * Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
 * A final window also carries up to ``final_context`` seconds of the committed speech before it, as
-  context (then it needs no lead-in); whisper_live/streaming/final_context.py splits the answer.
+  context (then it needs no lead-in); final_context.py splits the answer.
 * With ``final_beam_size`` above 1, final windows are decoded as offline Whisper decodes: beam search,
   conditioned on the committed text before them (a prompt). With context the model starts writing where
   the context ends (``Request.decode_from``), so its text needs no split and the context is not decoded
@@ -267,7 +267,7 @@ class StreamingSession:
         return 0, ""
 
     def _silent_lead(self, start: int) -> int:
-        """Samples of quiet audio just before ``start`` to include in a window (whisper_live/streaming/cuts.py)."""
+        """Samples of quiet audio just before ``start`` to include in a window (cuts.py)."""
         if self._vad is None:
             return 0
         return self._utterances.quiet_lead(start, min(self._pad, start - self._buffer_start))
@@ -288,7 +288,7 @@ class StreamingSession:
 
     @property
     def _context_seconds(self) -> float:
-        """Seconds of committed speech a final window may replay (whisper_live/streaming/final_context.py); 0: none."""
+        """Seconds of committed speech a final window may replay (final_context.py); 0: none."""
         if self._vad is None or self.config.task != "transcribe":
             # (a translation's word times are too loose to split the answer where the context ends)
             return 0.0
@@ -361,7 +361,7 @@ class StreamingSession:
         return age <= cfg.refine_agreed_within and self._has_room()
 
     def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
-        """A quiet place near ``sample`` in [start, end) to cut at (whisper_live/streaming/cuts.py); without
+        """A quiet place near ``sample`` in [start, end) to cut at (cuts.py); without
         VAD, ``sample``."""
         return sample if self._vad is None else self._utterances.pause_near(sample, start, end)
 

@@ -2,7 +2,7 @@
 
 :class:`Pending` says that a client has work (and how urgent and how long it is), :class:`Window` is one
 model call's worth of a client's audio, :class:`Update` is what applying the answer changed, ready to be
-sent; :func:`window_request` says how thoroughly a window is decoded. whisper_live/streaming/session.py makes
+sent; :func:`window_request` says how thoroughly a window is decoded. session.py makes
 them; whisper_live/scheduler.py and the server consume them.
 """
 
@@ -34,7 +34,7 @@ class Window:
     context_text: str = ""  # the committed text of that audio
     lead: int = 0  # samples of silence before ``start`` (and any context) included in the request's audio
     taken_at: float = 0.0  # monotonic time the window was handed out
-    reason: str = ""  # a final window's: why its speech awaited it (whisper_live/streaming/final_windows.py)
+    reason: str = ""  # a final window's: why its speech awaited it (final_windows.py)
 
     def describe(self) -> str:
         """For logs: "final 154.37-160.46 s, 20.0 s context, beam 5"."""
@@ -80,7 +80,7 @@ def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language
     are the segments committed so far.
 
     Partial windows, and finals with ``final_beam_size`` 1, are decoded greedily (a final with context then
-    asks for word timestamps, to split the answer where the context ends: whisper_live/streaming/final_context.py).
+    asks for word timestamps, to split the answer where the context ends: final_context.py).
     Above 1, a final is decoded as offline Whisper decodes, with beam search; with context the model goes on
     from the context's end (``Request.decode_from``), conditioned on the committed text before the window
     (after the client's own prompt), over the trimmed window, which is as accurate as the whole one there
