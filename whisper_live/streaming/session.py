@@ -106,7 +106,7 @@ class StreamingSession:
         self._utterances = Utterances(config.vad, vad.frame_samples if vad is not None else 1,
                                       config.endpoint_schedule, config.endpoint_schedule_busy,
                                       continuous=vad is None)
-        self._final: Optional[PendingFinal] = None  # the speech that awaits a final window (see _due_final)
+        self._final: Optional[PendingFinal] = None  # the speech that awaits a final window (see _final_due)
         self._served_until = 0  # end of the last window handed out
         self._arrivals: collections.deque = collections.deque()  # (end sample, arrival time)
         # what to commit of each answer (agreement between consecutive partial answers among it)
