@@ -9,12 +9,10 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   up to ``max_final_batch_size``, by default the same), into one batch:
   those whose windows are closest in length to the first one's (as the backend pads them:
   :meth:`Transcriber.padded_seconds`), since every window of a batch is computed at the batch's longest
-  length (on this CPU, 8 windows of 1.5-12 s took 1.26 s in two batches grouped by length against 1.57 s
-  grouped at random); ties go to the longest wait;
+  length (docs/streaming.md, "The shared scheduler"); ties go to the longest wait;
 * the server sends final windows one per call when they are decoded as offline Whisper decodes
   (``--final_beam_size`` above 1): each is decoded with beam search and its own prompt (so in its own
-  decoding call), so four in one batch took 2.04 s against 2.27 s one by one (tiny.en int8, one thread),
-  and each would wait for all four;
+  decoding call), so a batch of them saves little and each would wait for all the others;
 * ask each chosen client for its window *now* (:meth:`InferenceClient.take_window`), so a client that fell
   behind sends one longer window instead of a queue of stale ones: latency adapts to load;
 * ask for an economical final window when finals are late (the one chosen waited ``economy_wait``
@@ -40,6 +38,7 @@ import collections
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 from whisper_live.transcriber.base import Result, Transcriber
@@ -48,15 +47,14 @@ from whisper_live.streaming.windows import FINAL, Pending, Window
 log = logging.getLogger(__name__)
 
 # A final window chosen this long (s) after its utterance's end was confirmed, or while more than
-# ECONOMY_QUEUE finals per worker wait, is asked for economically. (0.5 s and 1 per worker, with 8 speakers
-# of offline-style finals: WER 0.061 against 0.057; docs/streaming.md.)
+# ECONOMY_QUEUE finals per worker wait, is asked for economically. Sooner costs WER (docs/streaming.md,
+# "Finals with context").
 ECONOMY_WAIT = 1.0
 ECONOMY_QUEUE = 2
 # Work that only improves accuracy (decoding agreed text again as a final: StreamingSession) is asked for
 # while the finals of the meter's horizon were served within this (s) at p90, from the moment they were due
-# to their result. (The share of time the workers spend on finals does not tell: 0.2-0.37 with 8 and with
-# 16 speakers alike, and the extra finals took 16 speakers from final p90 1.81 s to 2.26-2.45 s. The
-# finals' delay does: about 0.9 s with 8 speakers, 1.0-2.0 s with 12 and 16.)
+# to their result: the finals' delay tells a light load from a heavy one, where the share of worker time
+# spent on finals does not (docs/streaming.md, "Agreement").
 ROOM_BELOW_FINAL_DELAY = ECONOMY_WAIT
 
 
@@ -66,6 +64,16 @@ class InferenceClient(Protocol):
     def take_window(self, economy: bool = False) -> Optional[Window]: ...
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None: ...
+
+
+@dataclass
+class BatchReport:
+    """One model call, for whoever watches the scheduler (the server's metrics): ``Scheduler.on_batch``."""
+
+    size: int
+    seconds: float  # the model call
+    windows: list  # per window: (kind, seconds from due to the call's start, seconds from due to its result)
+    failed: bool = False
 
 
 class LoadMeter:
@@ -161,6 +169,21 @@ class Admission:
                         f"{load['final_delay_p90']:.1f} s (target {self.latency_target:.1f} s)")
         return None
 
+    def headroom(self, connected: list) -> float:
+        """The share of capacity still free for new clients, 0 (a new client gets WAIT) to 1 (idle).
+
+        The smaller of the free client slots (of ``max_clients``) and, when admission control measures the
+        load, the final-window utilisation still free below ``max_final_utilization``.
+        """
+        if self.refuse_reason(connected) is not None:
+            return 0.0
+        room = 1.0 - len(connected) / max(1, self.max_clients)
+        if self.enabled and connected:
+            load = self.meter.snapshot(connected)
+            if load["finals"] >= 3:
+                room = min(room, 1.0 - load["final_utilization"] / self.max_final_utilization)
+        return max(0.0, min(1.0, room))
+
 
 class Scheduler:
     """Shared-model scheduler: fair queue, cross-client batches, one window in flight per client."""
@@ -179,6 +202,7 @@ class Scheduler:
         self._threads: list[threading.Thread] = []
         self._running = False
         self.meter = LoadMeter(self.workers, clock=clock)
+        self.on_batch: Optional[Callable[[BatchReport], None]] = None  # told of every model call
 
     # --- clients ------------------------------------------------------------------------------------------
 
@@ -269,6 +293,8 @@ class Scheduler:
         finals = [since for _, window, since in batch if window.kind == FINAL]
         self.meter.record(busy, busy if finals else 0.0, [c for c, _, _ in batch],
                           [finished - since for since in finals])
+        _report(self.on_batch, BatchReport(len(batch), busy, [(window.kind, started - since, finished - since)
+                                                              for _, window, since in batch], error is not None))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("batch of %d in %.2f s: %s", len(batch), busy, "; ".join(
                 f"{getattr(client, 'uid', '?')} {window.describe()} (waited {started - since:.2f} s)"
@@ -292,6 +318,7 @@ class LockedRunner:
         self._events: dict = {}
         self._lock = threading.Lock()
         self.meter = LoadMeter(1, clock=clock)
+        self.on_batch: Optional[Callable[[BatchReport], None]] = None  # told of every model call
 
     def start(self) -> None:
         pass
@@ -341,8 +368,21 @@ class LockedRunner:
                         log.exception("inference failed")
                         result, error = None, exc
                     busy = self._clock() - started
+                finished = self._clock()
                 self.meter.record(busy, busy if window.kind == FINAL else 0.0, [client],
-                                  [self._clock() - state[1]] if window.kind == FINAL else [])
+                                  [finished - state[1]] if window.kind == FINAL else [])
+                _report(self.on_batch, BatchReport(1, busy, [(window.kind, started - state[1], finished - state[1])],
+                                                   error is not None))
                 client.deliver(window, result, error)
                 if error is not None:
                     break
+
+
+def _report(observer: Optional[Callable[[BatchReport], None]], report: BatchReport) -> None:
+    """Hand ``report`` to ``observer``; a failing observer must not stop a worker."""
+    if observer is None:
+        return
+    try:
+        observer(report)
+    except Exception:
+        log.exception("the batch observer failed")

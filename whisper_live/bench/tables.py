@@ -1,0 +1,196 @@
+"""BENCHMARKS.md's tables, from the JSON files that ``python -m whisper_live.bench.workloads`` writes.
+
+``python -m whisper_live.bench.tables benchmarks/results`` prints the markdown; ``--update BENCHMARKS.md``
+replaces each block between ``<!-- generated: NAME -->`` and ``<!-- end generated -->`` in that file
+with its table (a table whose runs are missing says so), so that every figure there comes from a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+from whisper_live.bench.workloads import BY_NAME, SERVER, WORKLOADS, server_command
+
+NOT_MEASURED = "*Not yet measured on the current code.*"
+# Each table of BENCHMARKS.md: its block name and the workloads whose runs are its rows.
+TABLES = {
+    "speakers": ("speakers-8", "speakers-16"),
+    "silent": ("silent-12", "silent-12-speaking", "silent-16"),
+    "mixed": ("mixed",),
+    "thread-per-client": ("speakers-8", "thread-per-client"),
+    "base": ("base",),
+    "openvino": ("openvino",),
+    "whisperlive": ("whisperlive",),
+}
+BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
+HEADER = ("| run | finished | final p50 / p90 / max | partial p50 / p90 | WER (offline) | "
+          "server CPU (per connection) | RSS peak (per client) |\n"
+          "| --- | --- | --- | --- | --- | --- | --- |")
+
+
+def load(folder: Path) -> dict:
+    """The records in ``folder`` by workload name; a run that gave no result is left out."""
+    records = {}
+    for path in sorted(folder.glob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("result"):
+            records[record["workload"]] = record
+    return records
+
+
+def _s(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _latency(lat: dict, keys=("p50", "p90", "max")) -> str:
+    if not lat or not lat.get("n"):
+        return "-"
+    return " / ".join(_s(lat[k]) for k in keys) + " s"
+
+
+def _wer(run: dict) -> str:
+    if run.get("wer") is None:
+        return "-"
+    text = f"{run['wer']:.4f}"
+    if run.get("wer_offline") is not None:
+        text += f" ({run['wer_offline']:.4f}"
+        if run.get("wer_vs_offline") is not None:
+            text += f", {run['wer_vs_offline'] * 100:+.1f}%"
+        text += ")"
+    return text
+
+
+def _server(run: dict) -> tuple:
+    srv = run.get("server") or {}
+
+    def figure(key: str, form: str, unit: str) -> str:
+        return "?" if srv.get(key) is None else f"{srv[key]:{form}}{unit}"
+    if not srv:
+        return "-", "-"
+    cpu = f"{figure('cpu_percent', '.0f', '%')} ({figure('cpu_percent_per_client', '.2f', '%')})"
+    rss = f"{figure('rss_peak_mb', '.0f', ' MB')} ({figure('rss_per_client_mb', '.1f', ' MB')})"
+    return cpu, rss
+
+
+def run_label(record: dict, run: dict) -> str:
+    known = BY_NAME.get(record["workload"])
+    return (known.title if known else record["title"]).format(n=run["clients"])
+
+
+def row(record: dict, run: dict) -> str:
+    total = run["clients"] + run["silent"]
+    finished = f"{run['finished']}/{total}"
+    replies = run.get("replies") or {}
+    if replies.get("wait") or replies.get("error"):
+        finished += f", {replies.get('wait', 0)} WAIT, {replies.get('error', 0)} ERROR"
+    cpu, rss = _server(run)
+    return (f"| {run_label(record, run)} | {finished} | {_latency(run['final_latency_s'])} | "
+            f"{_latency(run['partial_latency_s'], ('p50', 'p90'))} | {_wer(run)} | {cpu} | {rss} |")
+
+
+def notes(record: dict, run: dict) -> list:
+    """Lines under a table: what its columns cannot hold."""
+    lines = []
+    silent = run.get("silent_final_latency_s") or {}
+    if silent.get("n"):
+        lines.append(f"{run_label(record, run)}: the silent clients' phrases, final latency "
+                     f"{_latency(silent)} over {silent['n']} segments.")
+    if run["silent"] and run.get("silent_words") and not record["result"]["config"].get("silent_speaks_every_s"):
+        lines.append(f"{run_label(record, run)}: {run['silent_words']} words for silent clients.")
+    return lines
+
+
+def table(name: str, records: dict) -> str:
+    present = [records[w] for w in TABLES[name] if w in records]
+    missing = [w for w in TABLES[name] if w not in records]
+    if not present:
+        return NOT_MEASURED + "\n"
+    rows, below = [], []
+    for record in present:
+        for run in record["result"]["runs"]:
+            rows.append(row(record, run))
+            below += notes(record, run)
+    text = HEADER + "\n" + "\n".join(rows) + "\n"
+    if below:
+        text += "\n" + "\n".join(below) + "\n"
+    if missing:
+        text += f"\nNot yet measured on the current code: {', '.join(missing)}.\n"
+    return text
+
+
+def setup(records: dict) -> str:
+    """The machine, the software and the code of the runs; each distinct one once, with its workloads."""
+    if not records:
+        return NOT_MEASURED + "\n"
+    groups: dict = {}
+    for name, record in records.items():
+        m, sw = record["machine"], record["software"]
+        key = (m.get("cpu", "?"), m.get("cpus"), m.get("memory_gb"), m.get("platform"), m.get("python"),
+               json.dumps(sw, sort_keys=True), record.get("commit"))
+        groups.setdefault(key, []).append((name, record))
+    lines = []
+    for (cpu, cpus, mem, plat, py, sw, code), members in groups.items():
+        dates = sorted(r["started"][:10] for _, r in members)
+        lines.append(f"- **Runs**: {', '.join(n for n, _ in members)}; code {code}; {dates[0]}"
+                     + (f" to {dates[-1]}" if dates[-1] != dates[0] else ""))
+        lines.append(f"- **Machine**: {cpu}, {cpus} cores, {mem} GB; {plat}; Python {py}")
+        lines.append("- **Software**: " + ", ".join(f"{k} {v}" for k, v in json.loads(sw).items()))
+    return "\n".join(lines) + "\n"
+
+
+def commands() -> str:
+    """Each workload's bench and server command, the common part of the server's as $S."""
+    common = shlex.join(["python", *SERVER])
+    lines = ["```sh", f'S="{common}"']
+    for w in WORKLOADS:
+        server = server_command(w, "P", "python", "OV_DIR").replace(common, "$S")
+        lines.append(f'python -m whisper_live.bench {shlex.join(w.bench)} --port P --spawn-server "{server}"'
+                     f"  # {w.name}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def render(name: str, records: dict) -> str:
+    if name == "setup":
+        return setup(records)
+    if name == "commands":
+        return commands()
+    return table(name, records)
+
+
+def update(document: str, records: dict) -> str:
+    def replace(match: re.Match) -> str:
+        name = match.group(2)
+        if name not in TABLES and name not in ("setup", "commands"):
+            raise SystemExit(f"unknown generated block {name!r}")
+        return match.group(1) + render(name, records) + match.group(4)
+    return BLOCK.sub(replace, document)
+
+
+def main(argv: Optional[list] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m whisper_live.bench.tables",
+                                description="Markdown tables from the workloads' JSON files.")
+    p.add_argument("folder", help="the folder of <workload>.json files (benchmarks/results)")
+    p.add_argument("--update", metavar="FILE", help="rewrite the generated blocks of FILE (BENCHMARKS.md)")
+    args = p.parse_args(argv)
+    records = load(Path(args.folder))
+    unknown = sorted(set(records) - set(BY_NAME))
+    if unknown:
+        print(f"ignored, not a workload: {', '.join(unknown)}", file=sys.stderr)
+    if args.update:
+        path = Path(args.update)
+        path.write_text(update(path.read_text(), records))
+        return 0
+    for name in ("setup", *TABLES):
+        print(f"### {name}\n\n{render(name, records)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
