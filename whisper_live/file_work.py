@@ -23,7 +23,7 @@ import numpy as np
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.transcriber.base import Transcriber
 from whisper_live.transcriber.files import FileOptions, FileSegment, FileTranscript
-from whisper_live.windows import Pending
+from whisper_live.streaming.windows import Pending
 
 FILE = "file"  # the kind of work a FileJob has: after every live window (scheduler.py)
 

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 from whisper_live.transcriber.base import Result, Transcriber
-from whisper_live.windows import FINAL, PARTIAL, Pending, Window
+from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Window
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,7 @@ from whisper_live.api.errors import ApiError
 from whisper_live.api.realtime_events import RealtimeError, SessionSettings, error_event, event, parse
 from whisper_live.api.realtime_turn import RealtimeTurn
 from whisper_live.protocol import VadParameters
-from whisper_live.session_config import SessionConfig
-from whisper_live.streaming import StreamingSession
+from whisper_live.streaming import SessionConfig, StreamingSession
 
 log = logging.getLogger(__name__)
 

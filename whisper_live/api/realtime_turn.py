@@ -28,7 +28,7 @@ from whisper_live.api.realtime_events import event, new_id
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.streaming import FINAL, StreamingSession
 from whisper_live.transcriber.base import Result
-from whisper_live.windows import Window
+from whisper_live.streaming.windows import Window
 
 MAX_MODEL_ERRORS = 3  # consecutive model failures after which the turn gives up (as ServeClient)
 

@@ -11,7 +11,7 @@ import threading
 
 from whisper_live.server.environment import with_environment
 from whisper_live.server.operation_flags import add_operation_flags, operation_config
-from whisper_live.session_config import SessionConfig
+from whisper_live.streaming.config import SessionConfig
 from whisper_live.transcriber import BACKENDS
 
 
