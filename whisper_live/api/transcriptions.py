@@ -102,6 +102,11 @@ def check_model_fits(params: TranscriptionParams, transcriber) -> None:
     if params.language is not None and params.language not in _LANGUAGE_CODES:
         raise ApiError(400, f"language {params.language!r} is not an ISO-639-1 code Whisper knows",
                        param="language", code="invalid_language")
+    from whisper_live.transcriber.base import Transcriber
+
+    if type(transcriber).transcribe_file is Transcriber.transcribe_file:
+        raise ApiError(501, f"the {transcriber.backend} backend cannot transcribe files; the faster_whisper "
+                            f"backend can", type="server_error", code="not_implemented")
     if transcriber.multilingual:
         return
     if params.task == "translate":
