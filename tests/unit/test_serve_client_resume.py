@@ -12,7 +12,7 @@ from whisper_live import protocol
 from whisper_live.protocol import Segment
 from whisper_live.server.connection import Connection
 from whisper_live.server.serve_client import ServeClient
-from whisper_live.windows import Update
+from whisper_live.streaming.windows import Update
 
 
 class FakeSocket:

@@ -2,7 +2,10 @@
 
 from whisper_live.server.app import ServerConfig
 from whisper_live.server.cli import build_parser, config_from_args
-from whisper_live.session_config import default_finals
+from whisper_live.streaming.config import default_finals
+from whisper_live.transcriber import continues_mid_window
+from whisper_live.transcriber.faster_whisper_backend import FasterWhisperTranscriber
+from whisper_live.transcriber.openvino_backend import OpenVINOTranscriber
 
 
 def config(*flags):
@@ -10,15 +13,18 @@ def config(*flags):
 
 
 def test_faster_whisper_decodes_finals_with_beam_search_over_20_s_of_context_by_default():
-    assert default_finals("faster_whisper") == (5, 20.0)
+    assert FasterWhisperTranscriber.continues_mid_window and continues_mid_window("faster_whisper")
+    assert default_finals(True) == (5, 20.0)
     assert (config().final_beam_size, config().final_context) == (5, 20.0)
     cfg = ServerConfig()
     assert (cfg.final_beam_size, cfg.final_context) == (5, 20.0)
 
 
 def test_backends_that_cannot_start_mid_window_default_to_greedy_finals_over_8_s():
+    assert not OpenVINOTranscriber.continues_mid_window
+    assert default_finals(False) == (1, 8.0)
     for backend in ("openvino", "tensorrt"):
-        assert default_finals(backend) == (1, 8.0)
+        assert not continues_mid_window(backend)
         cfg = config("--backend", backend)
         assert (cfg.final_beam_size, cfg.final_context) == (1, 8.0)
 
@@ -48,3 +54,12 @@ def test_help_states_each_default():
     text = build_parser().format_help()
     assert "default: None" not in text
     assert "Default: 5 with faster_whisper" in " ".join(text.split())
+
+
+def test_the_api_is_off_unless_enabled_and_its_flags_have_defaults():
+    args = build_parser().parse_args([])
+    assert (args.enable_rest, args.rest_port, args.max_upload_mb) == (False, 8000, 100)
+    args = build_parser().parse_args(["--enable_rest", "--rest_port", "8100", "--max_upload_mb", "2.5"])
+    assert (args.enable_rest, args.rest_port, args.max_upload_mb) == (True, 8100, 2.5)
+    text = build_parser().format_help()
+    assert "--enable_rest" in text and "--max_upload_mb" in text

@@ -32,9 +32,9 @@ from whisper_live.server.endpoints import AccessPolicy, Endpoints, client_addres
 from whisper_live.server.health import ServerState
 from whisper_live.server.metrics import Metrics
 from whisper_live.server.serve_client import ServeClient
-from whisper_live.session_config import default_finals
+from whisper_live.streaming.config import default_finals
 from whisper_live.streaming import SessionConfig, StreamingSession
-from whisper_live.transcriber import BackendUnavailable, load_transcriber
+from whisper_live.transcriber import BackendUnavailable, continues_mid_window, load_transcriber
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ class ServerConfig:
     latency_target: float = 2.0
     admission_control: bool = True
     # Seconds of committed speech replayed before a final window (0: off), and above 1, final windows decoded
-    # as offline Whisper decodes (streaming.py). None: what suits the backend (session_config.default_finals).
+    # as offline Whisper decodes (whisper_live/streaming). None: what suits the backend
+    # (whisper_live/streaming/config.py's default_finals).
     final_context: Optional[float] = None
     final_beam_size: Optional[int] = None
     # With beam-searched finals, agreed text younger than this (s) is decoded again as a final (SessionConfig)
@@ -81,8 +82,8 @@ class ServerConfig:
     metrics_port: Optional[int] = None
 
     def __post_init__(self):
-        self.final_beam_size, self.final_context = default_finals(self.backend, self.final_beam_size,
-                                                                  self.final_context)
+        self.final_beam_size, self.final_context = default_finals(continues_mid_window(self.backend),
+                                                                  self.final_beam_size, self.final_context)
 
 
 class ModelPool:
@@ -133,6 +134,11 @@ class ModelPool:
                 self._runners[path] = runner
                 log.info("loaded %s model %s (%s)", cfg.backend, display, path)
             return runner
+
+    def loaded(self) -> list[str]:
+        """Names of the models loaded so far (the default one first)."""
+        with self._lock:
+            return [runner.transcriber.model_name for runner in self._runners.values()]
 
     def close(self) -> None:
         with self._lock:

@@ -26,7 +26,7 @@ from whisper_live import protocol
 from whisper_live.server.connection import Connection
 from whisper_live.streaming import StreamingSession
 from whisper_live.transcriber.base import Result
-from whisper_live.windows import Window
+from whisper_live.streaming.windows import Window
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ core decodes partial windows greedily over a trimmed window, and can decode fina
 Whisper does, with beam search (docs/streaming.md says what that buys). A request may also start its
 transcript mid-window (``Request.decode_from``): its prompt then ends with that time's timestamp token, as
 if Whisper had written it, and the model goes on from there while still hearing the audio before. With
-``Request.decode_prefix`` that timestamp is the last committed segment's start, followed by its words: the
+``Request.prefix`` that timestamp is the last committed segment's start, followed by its words: the
 model goes on with that segment, and only what it writes after them comes back. An answer that repeats
 itself (gzip ratio above 2.4) or, when transcribing, is improbable (average log probability below -1) is
 decoded again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. Translations
@@ -39,6 +39,7 @@ import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
+from whisper_live.transcriber.files import FileOptions, FileSegment, FileTranscript
 from whisper_live.transcriber.fallback import FALLBACK_SEED, FALLBACK_TEMPERATURES, repeats_itself
 
 PAD_SECONDS = 3.0
@@ -61,6 +62,7 @@ def _loops(tokens: list[int], tok) -> bool:
 
 class FasterWhisperTranscriber(Transcriber):
     backend = "faster_whisper"
+    continues_mid_window = True
 
     def __init__(self, model_dir: str, *, model_name: str = "", device: str = "cpu",
                  compute_type: str = "default", cpu_threads: int = 1, num_workers: int = 1,
@@ -155,7 +157,7 @@ class FasterWhisperTranscriber(Transcriber):
                 # Whisper's own way to say where the text starts: its first timestamp token, given here
                 # (with the words already said from there on, when the request gives them).
                 prompt.append(tok.timestamp_begin + min(TIMESTAMPS, round(
-                    (r.prefix_from if prefix else r.decode_from) / TIMESTAMP_SECONDS)))
+                    (r.prefix.start if prefix else r.decode_from) / TIMESTAMP_SECONDS)))
             prefixes.append(tok.encode(" " + prefix) if prefix else [])  # (only with decode_from)
             prompt.extend(prefixes[-1])
             prompts.append(prompt)
@@ -188,6 +190,18 @@ class FasterWhisperTranscriber(Transcriber):
                                                      len(audios[i]), encoded[i], prefixes[i])
         return results
 
+    def transcribe_file(self, audio: np.ndarray, options: FileOptions) -> FileTranscript:
+        """faster-whisper's own ``WhisperModel.transcribe``: it computes the features (and detects the
+        language) now, and its segments are a generator that decodes one 30 s window per step, beam search
+        conditioned on the text before it; each step runs on one of the model's ``num_workers``."""
+        segments, info = self.model.transcribe(
+            audio, language=options.language if self.multilingual else "en", task=options.task,
+            beam_size=options.beam_size, temperature=list(options.temperatures),
+            initial_prompt=options.initial_prompt or None, hotwords=options.hotwords or None,
+            word_timestamps=options.word_timestamps, condition_on_previous_text=True)
+        return FileTranscript(language=info.language, language_prob=float(info.language_probability),
+                              duration=float(info.duration), segments=_file_segments(segments))
+
     def _decode_padded(self, audio: np.ndarray, prompt: list[int], beam_size: int) -> tuple[list[int], float]:
         features = self._features(audio, FULL_WINDOW_SAMPLES)
         out = self._generate(self._encode(features[None]), [prompt], len(audio) / SAMPLE_RATE,
@@ -204,8 +218,8 @@ class FasterWhisperTranscriber(Transcriber):
 
         A prompt that ends with a timestamp (``Request.decode_from``) says where the answer starts, and no
         timestamp of the answer may lie before it: CTranslate2 does not hold the answer's timestamps to
-        the prompt's, and once a continued final closed its text at 1.00 s, 15 s before its start, so that
-        the answer was refused and the window decoded again.
+        the prompt's: a continued final could close its text at 1.00 s, 15 s before its start, and be
+        refused and decoded again.
         """
         budget = int(MAX_TOKENS_PER_SECOND * seconds) + 16
         max_length = min(self.model.max_length, max(len(p) for p in prompts) + budget)
@@ -283,15 +297,22 @@ class FasterWhisperTranscriber(Transcriber):
                 segment.start, segment.end = sub["start"], sub["end"]
 
 
+def _file_segments(segments):
+    """faster-whisper's segments as :class:`FileSegment` (lazily, one as each is asked for)."""
+    for s in segments:
+        words = [Word(w.start, w.end, w.word, w.probability) for w in s.words] if s.words else None
+        yield FileSegment(id=s.id, seek=s.seek, start=s.start, end=s.end, text=s.text, tokens=list(s.tokens),
+                          temperature=s.temperature or 0.0, avg_logprob=s.avg_logprob,
+                          compression_ratio=s.compression_ratio, no_speech_prob=s.no_speech_prob, words=words)
+
+
 def _prompt_and_prefix(request: Request) -> tuple[str, str]:
-    """(prompt text, text the answer starts with) of ``request``: its ``decode_prefix`` moves from the end
-    of its prompt to the start of its answer, less the full stop that ended the window it came from."""
+    """(prompt text, text the answer starts with) of ``request``: the answer starts with its ``prefix``
+    (only with ``decode_from``), less the full stop that ended the window it came from."""
     prompt = (request.initial_prompt or "").strip()
-    given = " ".join(request.decode_prefix.split()) if request.decode_from > 0 else ""
-    if not given or not prompt.endswith(given):
-        return prompt, ""
+    given = " ".join(request.prefix.text.split()) if request.prefix and request.decode_from > 0 else ""
     prefix = given[:-1] if given.endswith(".") and not given.endswith("..") else given
-    return prompt[:len(prompt) - len(given)].strip(), prefix
+    return prompt, prefix
 
 
 def _without_prefix(pieces: list, prefix: list[int], decode_from: float, tok) -> list:
@@ -300,7 +321,7 @@ def _without_prefix(pieces: list, prefix: list[int], decode_from: float, tok) ->
 
     The words that end the prefix's segment join the next segment rather than arrive as a fragment of
     their own ("... concerned" / "differs from most" / "if not from all the arts ..."), as
-    whisper_live/final_context.py joins them when it splits an answer.
+    whisper_live/streaming/final_context.py joins them when it splits an answer.
     """
     if not pieces:
         return pieces
