@@ -9,6 +9,7 @@
 #                                                    such as the load bench's --spawn-server)
 #
 # "up" prints one line per process, "node PID PORT" and "haproxy PID PORT", once every server listens.
+# With --enable_rest among the flags, HAProxy also balances the servers' API on --rest_port (8000).
 # CLUSTER_DIR (default /tmp/whisper-live-cluster-$UID) holds the processes' list, each server's log
 # (node-1.log, ...), HAProxy's configuration, log and runtime socket (haproxy.sock). PYTHON names the
 # interpreter (default python3); CLUSTER_START_TIMEOUT the seconds allowed for the servers to start
@@ -22,7 +23,7 @@ python="${PYTHON:-python3}"
 list="$dir/processes"
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -69,7 +70,14 @@ up() {
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "cluster: N must be a positive number, not '$n'" >&2; exit 2; }
   [[ "$port" =~ ^[0-9]+$ ]] || { echo "cluster: PORT must be a number, not '$port'" >&2; exit 2; }
   command -v haproxy >/dev/null || { echo "cluster: haproxy is not installed (apt-get install haproxy)" >&2; exit 2; }
-  local flag
+  # with --enable_rest the servers also serve the API: HAProxy balances it on their --rest_port (8000)
+  local flag previous="" rest=""
+  for flag in "$@"; do
+    [ "$flag" = --enable_rest ] && rest=${rest:-8000}
+    [ "$previous" = --rest_port ] && rest=$flag
+    [[ "$flag" == --rest_port=* ]] && rest=${flag#--rest_port=}
+    previous=$flag
+  done
   for flag in "$@"; do
     case "$flag" in
       --port|-p|--port=*|--agent_port|--agent_port=*|--host|--host=*)
@@ -94,27 +102,31 @@ up() {
   trap 'stop_all' ERR
   trap 'stop_all; exit 1' INT TERM
 
-  # two free ports per server: its WebSocket port and its agent's
-  local ports
+  # free ports for each server: its WebSocket port, its agent's, and its API's (with --enable_rest)
+  local each=2 ports
+  [ -z "$rest" ] || each=3
   ports=($("$python" -c '
 import socket, sys
-held = [socket.socket() for _ in range(2 * int(sys.argv[1]))]
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in held:
     s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in held))' "$n"))
+print(" ".join(str(s.getsockname()[1]) for s in held))' $((each * n))))
 
-  local i pid p a
+  local i pid p a r extra
   for ((i = 1; i <= n; i++)); do
-    p=${ports[$((2 * i - 2))]}
-    a=${ports[$((2 * i - 1))]}
-    (cd "$root" && exec "$python" run_server.py --host 127.0.0.1 --port "$p" --agent_port "$a" "$@") \
-      >"$dir/node-$i.log" 2>&1 &
-    echo "node $! $p $a" >>"$list"
+    p=${ports[$((each * i - each))]}
+    a=${ports[$((each * i - each + 1))]}
+    r=${ports[$((each * i - 1))]}
+    extra=()
+    [ -z "$rest" ] || extra=(--rest_port "$r")
+    (cd "$root" && exec "$python" run_server.py --host 127.0.0.1 --port "$p" --agent_port "$a" "$@" \
+      ${extra[@]+"${extra[@]}"}) >"$dir/node-$i.log" 2>&1 &
+    echo "node $! $p $a $r" >>"$list"
   done
 
   local deadline=$((SECONDS + ${CLUSTER_START_TIMEOUT:-180})) k rest
-  while read -r k pid p a; do
-    until listening 127.0.0.1 "$p"; do
+  while read -r k pid p a r; do
+    until listening 127.0.0.1 "$p" && { [ -z "$rest" ] || listening 127.0.0.1 "$r"; }; do
       if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
         echo "cluster: the server on port $p did not start; its log ends:" >&2
         tail -n 20 "$dir/node-$(grep -n "^node $pid " "$list" | cut -d: -f1).log" >&2
@@ -126,21 +138,23 @@ print(" ".join(str(s.getsockname()[1]) for s in held))' "$n"))
   done <"$list"
 
   # HAProxy's configuration: deploy/haproxy/haproxy.cfg with these servers between its markers
-  local servers="" wait=""
+  local servers="" wait="" apis=""
   i=0
-  while read -r k pid p a; do
+  while read -r k pid p a r; do
     i=$((i + 1))
     servers+="    server node$i 127.0.0.1:$p agent-port $a"$'\n'
     wait+="    server wait$i 127.0.0.1:$p backup no-agent-check"$'\n'
+    apis+="    server rest$i 127.0.0.1:$r check port $p agent-port $a"$'\n'
   done <"$list"
-  # (and without its part for the API of --enable_rest: only the WebSocket port is balanced here)
-  awk -v lines="$servers$wait" '
+  # the API's part only with --enable_rest
+  awk -v lines="$servers$wait" -v apis="$apis" -v rest="$rest" '
     /# servers begin/ { print; printf "%s", lines; skip = 1; next }
     /# servers end/ { skip = 0 }
-    /^# rest begin/ { rest = 1 }
-    /^# rest end/ { rest = 0; next }
-    !skip && !rest' "$root/deploy/haproxy/haproxy.cfg" >"$dir/haproxy.cfg"
-  export WL_BIND="127.0.0.1:$port" WL_HAPROXY_SOCKET="$dir/haproxy.sock"
+    /^# rest begin/ && rest == "" { drop = 1 }
+    /^# rest end/ && drop { drop = 0; next }
+    /server-template rest / { printf "%s", apis; next }
+    !skip && !drop' "$root/deploy/haproxy/haproxy.cfg" >"$dir/haproxy.cfg"
+  export WL_BIND="127.0.0.1:$port" WL_REST_BIND="127.0.0.1:${rest:-0}" WL_HAPROXY_SOCKET="$dir/haproxy.sock"
   haproxy -c -q -f "$dir/haproxy.cfg"
   haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
   pid=$!
