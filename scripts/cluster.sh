@@ -152,7 +152,7 @@ print(" ".join(str(s.getsockname()[1]) for s in held))' $((each * n))))
     /# servers end/ { skip = 0 }
     /^# rest begin/ && rest == "" { drop = 1 }
     /^# rest end/ && drop { drop = 0; next }
-    /server-template rest / { printf "%s", apis; next }
+    /server-template rest / { if (!drop) printf "%s", apis; next }
     !skip && !drop' "$root/deploy/haproxy/haproxy.cfg" >"$dir/haproxy.cfg"
   export WL_BIND="127.0.0.1:$port" WL_REST_BIND="127.0.0.1:${rest:-0}" WL_HAPROXY_SOCKET="$dir/haproxy.sock"
   haproxy -c -q -f "$dir/haproxy.cfg"

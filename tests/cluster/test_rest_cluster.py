@@ -20,6 +20,7 @@ def test_a_file_is_transcribed_through_haproxy_by_one_of_the_servers(espeak, tmp
             result = client.audio.transcriptions.create(model="whisper-1", file=f)
         assert wer(SENTENCE, result.text) <= 0.25, result.text
         servers = cluster.servers()
+        assert set(servers) == {f"{kind}{i}" for kind in ("node", "wait", "rest") for i in (1, 2)}
         assert sorted(int(servers[f"rest{i}"]["stot"]) for i in (1, 2)) == [0, 1]
         assert all(servers[f"rest{i}"]["status"] == "UP" for i in (1, 2))
     finally:
