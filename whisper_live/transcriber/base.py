@@ -32,7 +32,7 @@ class Request:
     # asked for often); final windows may be decoded as offline Whisper does, with beam search (their text
     # is for good). Backends that cannot honour one of them ignore it.
     beam_size: int = 1
-    full_window: bool = False  # encode Whisper's whole 30 s window even for a shorter audio
+    full_window: bool = False  # no context: Whisper's own window (faster_whisper sizes it by ``beam_size``)
     # Seconds at the start of ``audio`` that are context only: their text is already known (it ends
     # ``initial_prompt``), and the transcript starts at this time. The model hears that audio without writing
     # it down again. Backends that cannot start mid-window transcribe only the audio from here. 0: all of it.
@@ -88,8 +88,9 @@ class Transcriber(abc.ABC):
     def transcribe_batch(self, requests: list[Request]) -> list[Result]:
         """Transcribe each request's audio; one result per request, in order."""
 
-    def padded_seconds(self, seconds: float) -> float:
-        """The length a window of ``seconds`` of audio is computed at (the scheduler batches alike ones)."""
+    def padded_seconds(self, seconds: float, final: bool = False) -> float:
+        """The length a window of ``seconds`` of audio is computed at, a partial or a ``final`` one (what it
+        costs: the scheduler batches alike ones)."""
         return seconds
 
     def close(self) -> None:
