@@ -132,9 +132,17 @@ class StreamingSession:
         utterances = self._utterances
         if (utterances.in_speech and utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
                 self._vad is None and self.received > self.committed_until):
-            self._final_until = self.received
-            self._final_ready_at = self._clock()
+            self._final_due_now(self.received)
         utterances.in_speech = False
+
+    def _final_due_now(self, until: int) -> None:
+        """Speech up to ``until`` awaits a final window. A final that already waited for the model (not
+        taken yet) keeps its due time, and so its place in the scheduler's queue: under load, each
+        utterance that ended before it was taken would otherwise send it to the back again."""
+        waiting = self._final_due and (self.in_flight is None or self.in_flight.kind != FINAL)
+        self._final_until = until
+        if not waiting:
+            self._final_ready_at = self._clock()
 
     def _run_vad(self, samples: np.ndarray) -> None:
         utterances = self._utterances
@@ -150,8 +158,7 @@ class StreamingSession:
                 self._rules.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
-                self._final_until = sample
-                self._final_ready_at = self._clock()
+                self._final_due_now(sample)
             elif not self._final_due:
                 # a click, not speech: forget it
                 self.committed_until = max(self.committed_until, sample)

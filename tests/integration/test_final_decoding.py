@@ -1,5 +1,5 @@
-"""The faster_whisper backend decodes each request as it asks: beam search over Whisper's whole 30 s window
-for final windows, greedy over a trimmed window for partial ones, both in one batch; and a transcript that
+"""The faster_whisper backend decodes each request as it asks: beam search for final windows, greedy for
+partial ones, both in one batch at the length the longer rule gives them; and a transcript that
 starts where a final window's replayed context ends."""
 
 import numpy as np
@@ -11,6 +11,7 @@ from tests.conftest import audioeval_clip  # noqa: E402
 from tests.ws_session import load_audio  # noqa: E402
 from whisper_live.protocol import SAMPLE_RATE  # noqa: E402
 from whisper_live.transcriber.base import Request  # noqa: E402
+from whisper_live.transcriber.encoder_window import SIZED  # noqa: E402
 from whisper_live.wer import wer  # noqa: E402
 
 
@@ -48,7 +49,8 @@ def test_a_final_and_a_partial_request_in_one_batch(tiny_en, monkeypatch):
         Request(audio=audio, language="en", beam_size=5, full_window=True, initial_prompt="A typing exercise."),
         Request(audio=audio, language="en"),
     ])
-    assert calls["frames"] == [3000]  # the batch is computed at Whisper's whole window
+    # the batch is computed at the beam-searched final's window (whisper_live/transcriber/encoder_window.py)
+    assert calls["frames"] == [int(SIZED.beam.seconds(len(audio) / SAMPLE_RATE) * 100)]
     assert sorted(calls["beams"]) == [(1, 1), (5, 1)]  # one generate call per decoding mode
     for result in (final, partial):
         text = " ".join(s.text for s in result.segments)
