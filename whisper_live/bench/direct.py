@@ -231,8 +231,9 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
 
     # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each audio's
     # transcript is the same whichever audio went before it.
+    windows = encoder_window.EncoderWindows(args.greedy_window, args.beam_window)
     transcriber = load_transcriber(BACKEND, model_dir, model_name=args.model, cpu_threads=args.cpu_threads,
-                                   encoder_windows=encoder_window.EncoderWindows(args.greedy_window, args.beam_window))
+                                   encoder_windows=windows)
     language = config.language if transcriber.multilingual else "en"
     session = StreamingSession(dataclasses.replace(config, language=language), vad.new_stream())
     try:

@@ -25,6 +25,7 @@ TABLES = {
     "mixed": ("mixed",),
     "thread-per-client": ("speakers-8", "thread-per-client"),
     "base": ("base",),
+    "encoder-window": ("speakers-24", "speakers-24-full-window", "base-8"),
     "openvino": ("openvino",),
     "whisperlive": ("whisperlive",),
 }
