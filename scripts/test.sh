@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
 # System packages: espeak-ng (test speech), ffmpeg (client stream tests), sox (test tones), chromium +
-# chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests).
+# chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests), prometheus (the
+# metrics scrape test), openssl (TLS test certificates), portaudio19-dev + gcc (PyAudio, built for collabora's
+# published client: scripts/whisperlive_client_venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
-for pkg in espeak-ng ffmpeg sox chromium chromium-driver; do
+for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl portaudio19-dev gcc; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
@@ -23,6 +25,7 @@ python -m pip install -q -r requirements/test.txt
 # optimum-intel pulls in torchvision, whose PyPI build breaks `import transformers` next to CPU torch.
 python -m pip uninstall -y -q torchvision >/dev/null 2>&1 || true
 python -m pip install -q --no-deps -e .
+bash scripts/whisperlive_client_venv.sh
 
 npm ci --prefix extensions --no-audit --no-fund --loglevel=error
 node --test tests/browser/js/

@@ -1,8 +1,8 @@
 """The bundled models converted to OpenVINO int8 once per test session, for the tests that need them.
 
 Cached between runs under ``$WHISPER_LIVE_OV_CACHE`` or ``~/.cache/whisper-live/openvino``, keyed by the
-source model's hash and the converter version. Skipped only when openvino-genai is not installed; a
-missing converter dependency fails.
+source model's hash and the converter version. A missing openvino-genai or converter dependency fails:
+scripts/test.sh installs them (requirements/convert.txt).
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 
 def converted(name: str) -> Path:
-    pytest.importorskip("openvino_genai", reason="openvino-genai is not installed (pip install -r "
-                                                 "requirements/openvino.txt)")
     from whisper_live.convert.openvino import convert_cached
 
     started = time.monotonic()

@@ -83,7 +83,7 @@ class ClientOptions:
     use_vad: bool = True
     send_last_n_segments: int = 10
     no_speech_thresh: float = 0.45
-    clip_audio: bool = False
+    clip_audio: bool = False  # accepted and ignored (docs/protocol.md)
     same_output_threshold: int = 10
     initial_prompt: Optional[str] = None
     hotwords: Optional[str] = None

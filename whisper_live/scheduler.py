@@ -38,6 +38,7 @@ import collections
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 from whisper_live.transcriber.base import Result, Transcriber
@@ -63,6 +64,16 @@ class InferenceClient(Protocol):
     def take_window(self, economy: bool = False) -> Optional[Window]: ...
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None: ...
+
+
+@dataclass
+class BatchReport:
+    """One model call, for whoever watches the scheduler (the server's metrics): ``Scheduler.on_batch``."""
+
+    size: int
+    seconds: float  # the model call
+    windows: list  # per window: (kind, seconds from due to the call's start, seconds from due to its result)
+    failed: bool = False
 
 
 class LoadMeter:
@@ -158,6 +169,21 @@ class Admission:
                         f"{load['final_delay_p90']:.1f} s (target {self.latency_target:.1f} s)")
         return None
 
+    def headroom(self, connected: list) -> float:
+        """The share of capacity still free for new clients, 0 (a new client gets WAIT) to 1 (idle).
+
+        The smaller of the free client slots (of ``max_clients``) and, when admission control measures the
+        load, the final-window utilisation still free below ``max_final_utilization``.
+        """
+        if self.refuse_reason(connected) is not None:
+            return 0.0
+        room = 1.0 - len(connected) / max(1, self.max_clients)
+        if self.enabled and connected:
+            load = self.meter.snapshot(connected)
+            if load["finals"] >= 3:
+                room = min(room, 1.0 - load["final_utilization"] / self.max_final_utilization)
+        return max(0.0, min(1.0, room))
+
 
 class Scheduler:
     """Shared-model scheduler: fair queue, cross-client batches, one window in flight per client."""
@@ -176,6 +202,7 @@ class Scheduler:
         self._threads: list[threading.Thread] = []
         self._running = False
         self.meter = LoadMeter(self.workers, clock=clock)
+        self.on_batch: Optional[Callable[[BatchReport], None]] = None  # told of every model call
 
     # --- clients ------------------------------------------------------------------------------------------
 
@@ -267,6 +294,8 @@ class Scheduler:
         finals = [since for _, window, since in batch if window.kind == FINAL]
         self.meter.record(busy, busy if finals else 0.0, [c for c, _, _ in batch],
                           [finished - since for since in finals])
+        _report(self.on_batch, BatchReport(len(batch), busy, [(window.kind, started - since, finished - since)
+                                                              for _, window, since in batch], error is not None))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("batch of %d in %.2f s: %s", len(batch), busy, "; ".join(
                 f"{getattr(client, 'uid', '?')} {window.describe()} (waited {started - since:.2f} s)"
@@ -290,6 +319,7 @@ class LockedRunner:
         self._events: dict = {}
         self._lock = threading.Lock()
         self.meter = LoadMeter(1, clock=clock)
+        self.on_batch: Optional[Callable[[BatchReport], None]] = None  # told of every model call
 
     def start(self) -> None:
         pass
@@ -339,8 +369,21 @@ class LockedRunner:
                         log.exception("inference failed")
                         result, error = None, exc
                     busy = self._clock() - started
+                finished = self._clock()
                 self.meter.record(busy, busy if window.kind == FINAL else 0.0, [client],
-                                  [self._clock() - state[1]] if window.kind == FINAL else [])
+                                  [finished - state[1]] if window.kind == FINAL else [])
+                _report(self.on_batch, BatchReport(1, busy, [(window.kind, started - state[1], finished - state[1])],
+                                                   error is not None))
                 client.deliver(window, result, error)
                 if error is not None:
                     break
+
+
+def _report(observer: Optional[Callable[[BatchReport], None]], report: BatchReport) -> None:
+    """Hand ``report`` to ``observer``; a failing observer must not stop a worker."""
+    if observer is None:
+        return
+    try:
+        observer(report)
+    except Exception:
+        log.exception("the batch observer failed")

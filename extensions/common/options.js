@@ -11,6 +11,7 @@ for (const [code, name] of Object.entries(LANGUAGES).sort((a, b) => a[1].localeC
 function read() {
   return {
     server: $('server').value.trim(),
+    apiKey: $('apiKey').value.trim(),
     language: $('language').value,
     task: $('task').value,
     model: $('model').value.trim(),
@@ -21,6 +22,7 @@ function read() {
 
 function show(settings) {
   $('server').value = settings.server;
+  $('apiKey').value = settings.apiKey || '';
   $('language').value = settings.language;
   $('task').value = settings.task;
   $('model').value = settings.model;

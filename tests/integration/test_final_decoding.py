@@ -5,14 +5,12 @@ starts where a final window's replayed context ends."""
 import numpy as np
 import pytest
 
-pytest.importorskip("faster_whisper")
-
-from tests.conftest import audioeval_clip  # noqa: E402
-from tests.ws_session import load_audio  # noqa: E402
-from whisper_live.protocol import SAMPLE_RATE  # noqa: E402
-from whisper_live.transcriber.base import Request  # noqa: E402
-from whisper_live.transcriber.encoder_window import SIZED  # noqa: E402
-from whisper_live.wer import wer  # noqa: E402
+from tests.conftest import audioeval_clip
+from tests.ws_session import load_audio
+from whisper_live.protocol import SAMPLE_RATE
+from whisper_live.transcriber.base import Request
+from whisper_live.transcriber.encoder_window import SIZED
+from whisper_live.wer import wer
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--server", "-s", default="localhost", help="host name or address (default: localhost)")
     srv.add_argument("--port", "-p", type=int, default=9090, help="port (default: 9090)")
     srv.add_argument("--use_wss", action="store_true", help="connect with TLS (wss://)")
+    srv.add_argument("--api_key", default=None, metavar="KEY",
+                     help="the server's API key, sent as 'Authorization: Bearer KEY' (default: none)")
+    srv.add_argument("--ca_file", default=None, metavar="PEM",
+                     help="with --use_wss: verify the server's certificate against this CA file (PEM) "
+                          "instead of the system's, e.g. for a self-signed certificate")
     srv.add_argument("--max_retries", type=int, default=0, metavar="N",
                      help="when the server is full (WAIT), try again up to N times (default: 0)")
     asr = p.add_argument_group("transcription")
@@ -126,6 +131,7 @@ def _run(args) -> int:
         output_recording_filename=args.output_recording or "./output_recording.wav",
         mute_audio_playback=args.mute_audio_playback, word_timestamps=args.word_timestamps,
         initial_prompt=args.initial_prompt, hotwords=args.hotwords, use_wss=args.use_wss,
+        api_key=args.api_key, ca_file=args.ca_file,
         max_retries=args.max_retries, speed=args.speed, audio_format=args.audio_format, view=view,
         show_progress=not args.quiet, log_transcription=not args.quiet,
         stream_options={"max_reconnects": args.max_reconnects, "reconnect_delay": args.reconnect_delay,

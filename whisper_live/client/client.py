@@ -47,8 +47,10 @@ class Client(SessionHandler):
                  srt_file_path: Optional[str] = None, output_format: Optional[str] = None,
                  audio_format: str = "float32", vad_parameters: Optional[dict] = None,
                  open_timeout: float = 10.0, finish_timeout: float = 60.0, name: Optional[str] = None,
-                 log_transcription: bool = True):
+                 log_transcription: bool = True, api_key: Optional[str] = None, ca_file: Optional[str] = None):
         self.url = server_url(host, port, use_wss)
+        self.api_key = api_key  # sent as Authorization: Bearer (never logged)
+        self.ca_file = ca_file  # PEM CA bundle to verify a wss:// server with, instead of the system's
         self.name = name or self.url
         self.options = ClientOptions(
             uid=str(uuid.uuid4()), language=lang, task="translate" if translate else "transcribe", model=model,
@@ -82,7 +84,7 @@ class Client(SessionHandler):
         self.source_name = source_name
         attempt = 0
         while True:
-            session = Session(self.url, self.options, self, self.open_timeout)
+            session = Session(self.url, self.options, self, self.open_timeout, self.api_key, self.ca_file)
             try:
                 session.open()
             except ServerBusy as busy:

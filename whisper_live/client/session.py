@@ -13,7 +13,7 @@ import ssl
 import threading
 from typing import Optional
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
 from whisper_live.protocol import END_OF_AUDIO, ClientOptions, Reply, parse_reply
@@ -42,12 +42,22 @@ def server_url(host: str, port: int, use_wss: bool = False) -> str:
     return f"{scheme}://{host}:{port}"
 
 
+def tls_context(ca_file: Optional[str] = None) -> ssl.SSLContext:
+    """Verifies the server's certificate against the system's CAs, or against ``ca_file`` (PEM) when given."""
+    return ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+
+
 class Session:
-    """A session's life: :meth:`open` (admission), :meth:`send` audio, :meth:`finish`, :meth:`close`."""
+    """A session's life: :meth:`open` (admission), :meth:`send` audio, :meth:`finish`, :meth:`close`.
+
+    ``api_key`` is sent as ``Authorization: Bearer KEY``; ``ca_file`` verifies a ``wss://`` server.
+    """
 
     def __init__(self, url: str, options: ClientOptions, handler: Optional[SessionHandler] = None,
-                 open_timeout: float = 10.0):
+                 open_timeout: float = 10.0, api_key: Optional[str] = None, ca_file: Optional[str] = None):
         self.url = url
+        self.api_key = api_key
+        self.ca_file = ca_file
         self.options = options
         self.handler = handler or SessionHandler()
         self.open_timeout = open_timeout
@@ -65,11 +75,23 @@ class Session:
 
     def open(self) -> Reply:
         """Connect and wait for SERVER_READY. Raises ServerUnreachable, ServerBusy or ServerRejected."""
+        extra = {}
+        if self.api_key:
+            extra["additional_headers"] = {"Authorization": f"Bearer {self.api_key}"}
+        if self.url.lower().startswith("wss:"):
+            extra["ssl"] = tls_context(self.ca_file)
         try:
             # Entered as a context manager, the form websockets asks for (17.1 deprecates the bare call).
             self._ws = contextlib.ExitStack().enter_context(
                 connect(self.url, open_timeout=self.open_timeout, close_timeout=2, max_size=None,
-                        compression=None))
+                        compression=None, **extra))
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            if status == 401:
+                raise ServerRejected(f"{self.url} needs a valid API key (--api_key): HTTP 401") from None
+            if status == 403:
+                raise ServerRejected(f"{self.url} does not accept this client's origin: HTTP 403") from None
+            raise ServerUnreachable(f"cannot connect to {self.url}: HTTP {status}") from None
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ssl.SSLError) as exc:
             raise ServerUnreachable(f"cannot connect to {self.url}: {_reason(exc)}") from None
         try:

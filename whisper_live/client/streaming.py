@@ -42,6 +42,7 @@ class StreamingTranscriptionClient(SessionHandler):
                  no_speech_thresh: float = 0.45, initial_prompt: Optional[str] = None,
                  hotwords: Optional[str] = None, word_timestamps: bool = False, use_wss: bool = False,
                  vad_parameters: Optional[dict] = None, open_timeout: float = 10.0,
+                 api_key: Optional[str] = None, ca_file: Optional[str] = None,
                  on_session_started: Optional[Callable[[Optional[str]], None]] = None,
                  on_partial: Optional[Callable[[list], None]] = None,
                  on_committed: Optional[Callable[[Segment], None]] = None,
@@ -51,6 +52,7 @@ class StreamingTranscriptionClient(SessionHandler):
         if audio_format not in ("int16", "float32"):
             raise ValueError(f"audio_format must be 'int16' or 'float32', not {audio_format!r}")
         self.url = server_url(host, port, use_wss)
+        self.api_key, self.ca_file = api_key, ca_file
         self.audio_format = audio_format
         self.sample_rate = int(sample_rate)
         self.options = ClientOptions(
@@ -78,7 +80,7 @@ class StreamingTranscriptionClient(SessionHandler):
 
     def start(self) -> "StreamingTranscriptionClient":
         """Connect and wait for admission; raises a :class:`ClientError` subclass when refused."""
-        self.session = Session(self.url, self.options, self, self.open_timeout)
+        self.session = Session(self.url, self.options, self, self.open_timeout, self.api_key, self.ca_file)
         try:
             self.session.open()
         except ClientError as exc:

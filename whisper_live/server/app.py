@@ -23,7 +23,11 @@ from websockets.sync.server import serve
 from whisper_live import protocol
 from whisper_live.models import ModelNotFound, resolve_model
 from whisper_live.scheduler import Admission, LockedRunner, Scheduler
+from whisper_live.server.auth import ApiKeys, ConnectionLimiter, OriginPolicy
 from whisper_live.server.client_manager import ClientManager
+from whisper_live.server.endpoints import AccessPolicy, Endpoints, client_address
+from whisper_live.server.health import ServerState
+from whisper_live.server.metrics import Metrics
 from whisper_live.server.serve_client import ServeClient
 from whisper_live.session_config import default_finals
 from whisper_live.streaming import SessionConfig, StreamingSession
@@ -61,6 +65,15 @@ class ServerConfig:
     final_beam_size: Optional[int] = None
     # With beam-searched finals, agreed text younger than this (s) is decoded again as a final (SessionConfig)
     refine_agreed_within: float = SessionConfig.refine_agreed_within
+    # Who may connect, TLS and the metrics port (whisper_live/server/auth.py, endpoints.py, tls.py)
+    api_keys: tuple = ()
+    cors_origins: Optional[tuple] = None  # None: this server's host, localhost, browser extensions
+    max_connections_per_ip: int = 0  # 0: no limit
+    rate_limit_rpm: int = 0  # REST requests per minute per address (0: no limit)
+    status_requires_key: bool = False  # /ready and /metrics need the API key too
+    ssl_certfile: Optional[str] = None
+    ssl_keyfile: Optional[str] = None
+    metrics_port: Optional[int] = None
 
     def __post_init__(self):
         self.final_beam_size, self.final_context = default_finals(self.backend, self.final_beam_size,
@@ -70,8 +83,9 @@ class ServerConfig:
 class ModelPool:
     """The loaded models and their schedulers, by model name."""
 
-    def __init__(self, config: ServerConfig):
+    def __init__(self, config: ServerConfig, metrics: Optional[Metrics] = None):
         self.config = config
+        self.metrics = metrics
         self._runners: dict = {}
         self._lock = threading.Lock()
 
@@ -84,10 +98,8 @@ class ModelPool:
 
                 raise ModelNotFound(MISSING_MODEL_HELP)
             return cfg.openvino_model_path, cfg.openvino_model_path
-        if cfg.backend == "tensorrt":
-            if not cfg.trt_model_path:
-                raise ModelNotFound("the tensorrt backend needs --trt_model_path, a TensorRT-LLM Whisper engine dir")
-            return cfg.trt_model_path, cfg.trt_model_path
+        if cfg.backend == "tensorrt":  # loading it says that it is not available in this release
+            return "tensorrt", cfg.trt_model_path or ""
         name = name or cfg.model or "tiny.en"
         return name, resolve_model(name, cfg.cache_path)
 
@@ -111,6 +123,9 @@ class ModelPool:
                     runner = Scheduler(transcriber, workers=cfg.workers, max_batch_size=cfg.max_batch_size,
                                        # such finals gain nothing from a batch, and each would wait for all
                                        max_final_batch_size=1 if cfg.final_beam_size > 1 else None)
+                if self.metrics is not None:
+                    runner.on_batch = self.metrics.batch_observer(cfg.backend, display)
+                    self.metrics.watch_model(cfg.backend, display, lambda m=runner.meter: m.snapshot()["utilization"])
                 runner.start()
                 self._runners[path] = runner
                 log.info("loaded %s model %s (%s)", cfg.backend, display, path)
@@ -124,9 +139,15 @@ class ModelPool:
 
 
 class TranscriptionServer:
-    def __init__(self, config: ServerConfig):
+    def __init__(self, config: ServerConfig, access: Optional[AccessPolicy] = None):
         self.config = config
-        self.models = ModelPool(config)
+        self.metrics = Metrics()
+        # Set while the server stops admitting new clients before it stops; /ready then answers 503.
+        self.draining = False
+        self.access = access or AccessPolicy(
+            ApiKeys(config.api_keys), OriginPolicy(config.cors_origins),
+            ConnectionLimiter(config.max_connections_per_ip), config.status_requires_key)
+        self.models = ModelPool(config, self.metrics)
         # The first client must not pay for loading: the default model and the VAD load now.
         self.default_runner = self.models.get(None)
         self._vad = None
@@ -136,7 +157,18 @@ class TranscriptionServer:
                       enabled=config.admission_control),
             config.max_connection_time)
         self.vad()
+        self.metrics.watch_headroom(config.backend, self.default_runner.transcriber.model_name,
+                                    lambda: self.state().headroom)
         self._server = None
+        self._status_server = None
+
+    def state(self) -> ServerState:
+        """What /health and /ready answer from (whisper_live/server/health.py)."""
+        connected = self.manager.connected()
+        admission = self.manager.admission
+        return ServerState(loaded=True, draining=self.draining, clients=len(connected),
+                           max_clients=admission.max_clients, headroom=admission.headroom(connected),
+                           refusal=admission.refuse_reason(connected))
 
     def vad(self):
         with self._vad_lock:
@@ -149,6 +181,17 @@ class TranscriptionServer:
     # --- one connection ---------------------------------------------------------------------------------------
 
     def handle(self, websocket) -> None:
+        address = client_address(websocket)
+        if not self.access.per_ip.acquire(address):
+            self.metrics.reject("per_ip_limit")
+            websocket.close(1013, "too many connections from this address")
+            return
+        try:
+            self._handle(websocket)
+        finally:
+            self.access.per_ip.release(address)
+
+    def _handle(self, websocket) -> None:
         try:
             first = websocket.recv(timeout=OPTIONS_TIMEOUT)
         except TimeoutError:
@@ -159,6 +202,7 @@ class TranscriptionServer:
         try:
             options = protocol.ClientOptions.from_message(first)
         except protocol.ProtocolError as exc:
+            self.metrics.reject("bad_options")
             websocket.send(protocol.error("", str(exc)))
             websocket.close(1003, "bad options")
             return
@@ -176,6 +220,7 @@ class TranscriptionServer:
             else:
                 runner = self.models.get(options.model)
         except (ModelNotFound, BackendUnavailable, ValueError, RuntimeError) as exc:
+            self.metrics.reject("model")
             websocket.send(protocol.error(uid, f"model {options.model!r} cannot be loaded: {exc}"))
             websocket.close(1011, "model unavailable")
             return
@@ -199,11 +244,13 @@ class TranscriptionServer:
                           refine_agreed_within=self.config.refine_agreed_within),
             vad=self.vad().new_stream() if options.use_vad else None, has_room=runner.meter.has_room)
         client = ServeClient(websocket, options, session, runner,
-                             max_connection_time=self.config.max_connection_time, on_close=self.manager.remove)
+                             max_connection_time=self.config.max_connection_time, on_close=self.manager.remove,
+                             metrics=self.metrics)
         refused = self.manager.try_add(client)
         if refused is not None:
             reason, minutes = refused
             log.info("client %s waits: %s", uid, reason)
+            self.metrics.reject("full")
             websocket.send(protocol.wait(uid, minutes))
             websocket.close(1013, "server full")
             return
@@ -211,23 +258,37 @@ class TranscriptionServer:
         for warning in warnings:
             websocket.send(protocol.warning(uid, warning))
         log.info("client %s connected (%d connected)", uid, len(self.manager))
-        client.run()
+        self.metrics.connections.inc()
+        self.metrics.connections_active.inc()
+        try:
+            client.run()
+        finally:
+            self.metrics.connections_active.dec()
         log.info("client %s left (%d connected)", uid, len(self.manager))
 
     # --- serving ----------------------------------------------------------------------------------------------
 
     def _process_request(self):
         try:
-            from whisper_live.web.http import process_request
+            from whisper_live.web.http import static_response
         except ImportError:
-            return None
-        return process_request
+            static_response = None
+        return Endpoints(self.state, self.metrics, self.access, static_response).process_request
 
     def serve_forever(self, ready: Optional[threading.Event] = None) -> None:
+        from whisper_live.server.tls import server_ssl_context
+
+        context = server_ssl_context(self.config.ssl_certfile, self.config.ssl_keyfile)
+        if self.config.metrics_port:
+            from whisper_live.server.status_server import StatusServer
+
+            self._status_server = StatusServer(self.config.host, self.config.metrics_port,
+                                               Endpoints(self.state, self.metrics, self.access), context)
+            self._status_server.start()
         with serve(self.handle, self.config.host, self.config.port, process_request=self._process_request(),
-                   max_size=2 ** 21, compression=None) as server:
+                   max_size=2 ** 21, compression=None, ssl=context) as server:
             self._server = server
-            log.info("listening on %s:%d", self.config.host, self.config.port)
+            log.info("listening on %s://%s:%d", "wss" if context else "ws", self.config.host, self.config.port)
             if ready is not None:
                 ready.set()
             server.serve_forever()
@@ -235,4 +296,6 @@ class TranscriptionServer:
     def shutdown(self) -> None:
         if self._server is not None:
             self._server.shutdown()
+        if self._status_server is not None:
+            self._status_server.stop()
         self.models.close()

@@ -9,6 +9,8 @@ import signal
 import sys
 import threading
 
+from whisper_live.server.environment import with_environment
+from whisper_live.server.operation_flags import add_operation_flags, operation_config
 from whisper_live.session_config import SessionConfig
 from whisper_live.transcriber import BACKENDS
 
@@ -26,12 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run_server.py",
         description="Real-time speech transcription server (WhisperLive WebSocket protocol). With no flag it "
                     "serves the bundled Whisper tiny.en model on port 9090.",
+        epilog="Every flag can also be set by the environment variable named after it in brackets "
+               "(WHISPER_LIVE_ and the flag's long name in upper case); a flag given here wins.",
         formatter_class=_HelpFormatter)
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (127.0.0.1: this machine only)")
     parser.add_argument("--port", "-p", type=int, default=9090, help="TCP port for WebSocket clients (and the web page)")
     parser.add_argument("--backend", "-b", choices=BACKENDS, default="faster_whisper",
                         help="inference engine: faster_whisper (CTranslate2, CPU or CUDA), openvino (Intel CPU/GPU), "
-                             "tensorrt (NVIDIA TensorRT-LLM)")
+                             "tensorrt (NVIDIA TensorRT-LLM: not available in this release)")
     parser.add_argument("--faster_whisper_custom_model_path", "-fw", metavar="MODEL", default=None,
                         help="faster_whisper model: a bundled name (tiny.en, base), a local CTranslate2 model "
                              "directory, or a model name / hub id downloaded by faster-whisper (needs internet). "
@@ -40,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="openvino backend: directory of an OpenVINO Whisper model (make one with "
                              "'python -m whisper_live.convert openvino')")
     parser.add_argument("--trt_model_path", "-trt", metavar="DIR", default=None,
-                        help="tensorrt backend: directory of a TensorRT-LLM Whisper engine")
+                        help="tensorrt backend: directory of a TensorRT-LLM Whisper engine (accepted for "
+                             "WhisperLive compatibility; the backend is not available in this release)")
     parser.add_argument("--trt_multilingual", "-m", action="store_true",
                         help="tensorrt backend: the engine is multilingual")
     parser.add_argument("--omp_num_threads", "-omp", type=int, default=None,
@@ -93,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="how much the server logs; DEBUG: a line per model call (each window's client, "
                              "kind, span, context, wait) and why a final's answer was decoded again")
-    return parser
+    add_operation_flags(parser)
+    # last: every flag above, whoever added it, also reads WHISPER_LIVE_<NAME> (environment.py)
+    return with_environment(parser)
 
 
 def config_from_args(args):
@@ -116,18 +123,27 @@ def config_from_args(args):
         # None: what suits the backend (ServerConfig)
         final_context=None if args.final_context is None else max(0.0, args.final_context),
         final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size),
-        refine_agreed_within=max(0.0, args.refine_agreed_within))
+        refine_agreed_within=max(0.0, args.refine_agreed_within),
+        **operation_config(args))
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from whisper_live.server.log_format import configure_logging
+
+    configure_logging(args.log_level, args.log_format)
     logging.getLogger("websockets").setLevel(logging.WARNING)
     from whisper_live.models import ModelNotFound
     from whisper_live.server.app import TranscriptionServer
+    from whisper_live.server.tls import TlsConfigError, server_ssl_context
     from whisper_live.transcriber import BackendUnavailable
 
-    config = config_from_args(args)
+    try:
+        config = config_from_args(args)
+        server_ssl_context(config.ssl_certfile, config.ssl_keyfile)  # a bad certificate stops the start now
+    except (OSError, TlsConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     os.environ["OMP_NUM_THREADS"] = str(config.cpu_threads)
     try:
         server = TranscriptionServer(config)

@@ -37,6 +37,11 @@ class ClientManager:
         with self._lock:
             self._clients.pop(client, None)
 
+    def connected(self) -> list:
+        """The clients connected now."""
+        with self._lock:
+            return list(self._clients)
+
     def _estimated_wait_minutes(self) -> float:
         """When the first connected client reaches its maximum connection time, at the latest."""
         if not self._clients:

@@ -32,7 +32,7 @@ MAX_MODEL_ERRORS = 3
 class ServeClient:
     def __init__(self, websocket, options: protocol.ClientOptions, session: StreamingSession, runner,
                  *, max_connection_time: float, on_close: Callable[["ServeClient"], None],
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, metrics=None):
         self.websocket = websocket
         self.options = options
         self.uid = options.uid
@@ -46,6 +46,7 @@ class ServeClient:
         self._finished = threading.Event()
         self._closed = threading.Event()
         self._model_errors = 0
+        self._metrics = metrics  # whisper_live.server.metrics.Metrics, or None
         self._outbox: queue.Queue = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name=f"send-{self.uid[:8]}", daemon=True)
 
@@ -76,6 +77,8 @@ class ServeClient:
                 if not update.empty:
                     segments = self.session.segments_to_send(self.options.send_last_n_segments)
                     messages.append(protocol.segments(self.uid, segments))
+                    if self._metrics is not None:
+                        self._metrics.segments_sent(len(update.completed), len(update.partial))
                 messages += [protocol.warning(self.uid, w) for w in self.session.take_warnings()]
             finished = self.session.finished
         for message in messages:
@@ -147,6 +150,8 @@ class ServeClient:
             except protocol.ProtocolError as exc:
                 self._refuse(str(exc), 1003)
                 return
+            if self._metrics is not None:
+                self._metrics.audio_processed.inc(len(samples) / protocol.SAMPLE_RATE)
             with self._lock:
                 self.session.add_audio(samples)
                 warnings = self.session.take_warnings()
@@ -171,6 +176,8 @@ class ServeClient:
 
     def _refuse(self, reason: str, code: int) -> None:
         log.info("client %s: %s", self.uid, reason)
+        if self._metrics is not None:
+            self._metrics.errors.labels(type="protocol").inc()
         self.send(protocol.error(self.uid, reason))
         self._closed.set()
         self._drain_and_stop_sender()

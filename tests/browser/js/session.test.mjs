@@ -33,6 +33,20 @@ function newSession(handlers = {}, opts = {}) {
   return { session, ends };
 }
 
+test('the API key goes to the socket as ?token=, not into the address shown', async () => {
+  const session = new TranscriptionSession('wss://h:1/', { apiKey: 'k&1' }, {}, { WebSocketImpl: FakeSocket });
+  session.connect().catch(() => {});
+  await tick();
+  assert.equal(FakeSocket.last.url, 'wss://h:1/?token=k%261');
+  assert.equal(session.url, 'wss://h:1/');
+  session.close();
+  const plain = new TranscriptionSession('ws://h:1/', {}, {}, { WebSocketImpl: FakeSocket });
+  plain.connect().catch(() => {});
+  await tick();
+  assert.equal(FakeSocket.last.url, 'ws://h:1/');
+  plain.close();
+});
+
 test('ready, audio, segments, language, END_OF_AUDIO and DISCONNECT', async () => {
   const updates = [];
   const langs = [];

@@ -11,6 +11,7 @@ const ui = {
   placeholder: $('placeholder'), transcript: $('transcript'), languageInfo: $('language-info'),
   copy: $('copy'), txt: $('download-txt'), srt: $('download-srt'), clear: $('clear'),
   language: $('language'), task: $('task'), model: $('model'), vad: $('vad'), server: $('server'),
+  apiKey: $('apiKey'),
 };
 
 const STORAGE_KEY = 'whisper-live.settings';
@@ -36,6 +37,7 @@ function loadSettings() {
   ui.model.value = s.model || '';
   ui.vad.checked = s.useVad !== false;
   ui.server.value = s.server || '';
+  ui.apiKey.value = s.apiKey || '';
 }
 
 function readSettings() {
@@ -45,10 +47,11 @@ function readSettings() {
     model: ui.model.value.trim(),
     useVad: ui.vad.checked,
     server: ui.server.value.trim(),
+    apiKey: ui.apiKey.value.trim(),
   };
 }
 
-for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server]) {
+for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server, ui.apiKey]) {
   el.addEventListener('change', () => {
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify(readSettings())); } catch (err) { /* private mode */ }
   });

@@ -15,6 +15,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   task: 'transcribe',
   model: '',             // '' = the server's default
   useVad: true,
+  apiKey: '',            // the server's API key ('' = none), sent as ?token= (browsers cannot set headers)
 });
 
 // Whisper's languages, code -> English name.
@@ -83,6 +84,15 @@ export function serverUrl(address, pageLocation = globalThis.location) {
   const explicitPort = /^(\[[^\]]*\]|[^/:]*):\d+(\/|$)/.test(text);
   if (!hasScheme && !explicitPort) url.port = String(DEFAULT_PORT);
   return url.toString();
+}
+
+// The WebSocket address with the API key as ?token=KEY (what browsers can send; the server also takes a
+// Bearer header). Only the socket gets this address: the one shown to the user stays without the key.
+export function withToken(url, apiKey) {
+  if (!apiKey) return url;
+  const u = new URL(url);
+  u.searchParams.set('token', apiKey);
+  return u.toString();
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -186,7 +196,7 @@ export function describeClose(code, url) {
 }
 
 export function describeConnectFailure(url) {
-  return `Could not connect to the transcription server at ${url}. Check that it is running and that the address is right.`;
+  return `Could not connect to the transcription server at ${url}. Check that it is running, that the address is right, and that the API key in the settings is right if the server asks for one.`;
 }
 
 // getUserMedia / getDisplayMedia failures, by DOMException name.

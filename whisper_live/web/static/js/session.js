@@ -12,7 +12,7 @@
 // 'closed' (close() was called). message is text for a person.
 import {
   buildOptions, describeClose, describeConnectFailure, describeWait, encodeAudio, endOfAudioFrame, makeUid,
-  parseServerMessage,
+  parseServerMessage, withToken,
 } from './protocol.js';
 import { Transcript } from './transcript.js';
 
@@ -50,7 +50,7 @@ export class TranscriptionSession {
       let opened = false;
       let ws;
       try {
-        ws = new this.WebSocketImpl(this.url);
+        ws = new this.WebSocketImpl(withToken(this.url, this.settings.apiKey));
       } catch (err) {
         const e = new SessionError('error', describeConnectFailure(this.url));
         this._end(e.reason, e.message);

@@ -1,0 +1,154 @@
+"""What the WebSocket port answers before (or instead of) a WebSocket handshake.
+
+``websockets`` parses every request on the port and hands it to :meth:`Endpoints.process_request`, which
+
+* answers ``/health``, ``/ready`` and ``/metrics`` (``whisper_live.server.health``, ``.metrics``);
+* checks a WebSocket upgrade: its ``Origin`` (403), its API key (401, before the upgrade), the connections
+  already open from its address (429); None lets the handshake go on;
+* serves the web page for any other GET (``whisper_live.web.http``: a file or 404);
+* answers 405 to other methods on those paths, 404 elsewhere.
+
+Headers too large get websockets' own 431; a request it cannot parse is closed. Nothing here logs a key.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from whisper_live.server.auth import ApiKeys, ConnectionLimiter, OriginPolicy
+from whisper_live.server.health import ServerState, liveness, readiness
+from whisper_live.server.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+STATUS_PATHS = ("/health", "/ready", "/metrics")
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass
+class AccessPolicy:
+    """Who may use the port: keys, origins, connections per address, and whether status needs a key."""
+
+    keys: ApiKeys = field(default_factory=ApiKeys)
+    origins: OriginPolicy = field(default_factory=OriginPolicy)
+    per_ip: ConnectionLimiter = field(default_factory=ConnectionLimiter)
+    status_requires_key: bool = False  # /ready and /metrics need the key too (/health never does)
+
+
+def response(status: int, body: bytes = b"", content_type: str = TEXT, headers: tuple = ()) -> Response:
+    """A complete HTTP response that closes the connection."""
+    phrase = http.HTTPStatus(status).phrase
+    if not body:
+        body = f"{status} {phrase}\n".encode()
+    return Response(status, phrase, Headers([
+        ("Date", email.utils.formatdate(usegmt=True)),
+        ("Connection", "close"),
+        ("Content-Length", str(len(body))),
+        ("Content-Type", content_type),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Cache-Control", "no-store"),
+        *headers,
+    ]), body)
+
+
+def client_address(connection) -> str:
+    address = getattr(connection, "remote_address", None)
+    return str(address[0]) if address else ""
+
+
+class Endpoints:
+    """The ``process_request`` hook of the WebSocket port."""
+
+    def __init__(self, state: Callable[[], ServerState], metrics: Metrics, access: AccessPolicy,
+                 static: Optional[Callable[[str], Response]] = None):
+        self.state = state
+        self.metrics = metrics
+        self.access = access
+        self.static = static
+
+    def process_request(self, connection, request: Request) -> Optional[Response]:
+        path = request.path.split("?", 1)[0]
+        upgrade = _is_upgrade(request)
+        if request.method != "GET":
+            if upgrade or path in STATUS_PATHS or (self.static and self.static(path).status_code == 200):
+                self.metrics.errors.labels(type="http").inc()
+                return response(405, headers=(("Allow", "GET"),))
+            return self._not_found()
+        if path in STATUS_PATHS and not upgrade:
+            return self._status(path, request)
+        if upgrade:
+            return self._check_upgrade(connection, request)
+        if self.static is None:
+            return self._not_found()
+        reply = self.static(request.path)
+        if reply.status_code == 404:
+            self.metrics.errors.labels(type="http").inc()
+        return reply
+
+    def status_response(self, request: Request) -> Response:
+        """The answer of a port that serves only the status paths (``--metrics_port``)."""
+        path = request.path.split("?", 1)[0]
+        if path not in STATUS_PATHS:
+            return self._not_found()
+        if request.method != "GET":
+            self.metrics.errors.labels(type="http").inc()
+            return response(405, headers=(("Allow", "GET"),))
+        return self._status(path, request)
+
+    # --- status ---------------------------------------------------------------------------------------------
+
+    def _status(self, path: str, request: Request) -> Response:
+        if path == "/health":
+            status, body = liveness(self.state())
+            return response(status, body, JSON)
+        if self.access.status_requires_key and not self._has_key(request, query_token=False):
+            return _unauthorized()
+        if path == "/ready":
+            status, body = readiness(self.state())
+            return response(status, body, JSON)
+        body, content_type = self.metrics.exposition()
+        return response(200, body, content_type)
+
+    # --- WebSocket upgrades ---------------------------------------------------------------------------------
+
+    def _check_upgrade(self, connection, request: Request) -> Optional[Response]:
+        access = self.access
+        if not access.origins.allows(request.headers.get("Origin"), request.headers.get("Host")):
+            self.metrics.reject("origin")
+            log.info("refused a WebSocket from origin %r (allowed: %s)", request.headers.get("Origin"),
+                     access.origins.describe())
+            return response(403, b"403 Forbidden: this origin may not connect (see --cors-origins)\n")
+        if not self._has_key(request, query_token=True):
+            self.metrics.reject("auth")
+            return _unauthorized()
+        address = client_address(connection)
+        if access.per_ip.limit and access.per_ip.open_from(address) >= access.per_ip.limit:
+            self.metrics.reject("per_ip_limit")
+            return response(429, f"429 Too Many Requests: at most {access.per_ip.limit} connections from "
+                                 f"one address\n".encode())
+        return None
+
+    def _has_key(self, request: Request, query_token: bool) -> bool:
+        return self.access.keys.allows(request.headers.get("Authorization"), request.path, query_token)
+
+    def _not_found(self) -> Response:
+        self.metrics.errors.labels(type="http").inc()
+        return response(404)
+
+
+def _unauthorized() -> Response:
+    return response(401, b"401 Unauthorized: a valid API key is needed (Authorization: Bearer KEY, "
+                         b"or ?token=KEY on a WebSocket)\n", headers=(("WWW-Authenticate", "Bearer"),))
+
+
+def _is_upgrade(request: Request) -> bool:
+    upgrade = ",".join(request.headers.get_all("Upgrade"))
+    return any(token.strip().lower() == "websocket" for token in upgrade.split(","))
