@@ -78,7 +78,10 @@ def test_a_request_decoded_from_the_end_of_its_context_writes_only_what_follows(
                                                decode_from=cut, word_timestamps=True)])[0]
     assert calls["frames"][0] < 3000 and calls["beams"] == [(5, 1)]
     text = " ".join(s.text for s in result.segments)
-    assert wer(new_text, text) <= 0.2, text  # what follows the cut, not the context again
+    # what follows the cut, not the context again; one to ten in words, or in digits (a longer window
+    # makes Whisper write "1-234-567-8910")
+    digits = "".join(c for c in text if c.isdigit())
+    assert wer(new_text, text) <= 0.2 or digits == "12345678910", text
     assert "fox" not in text.lower()
     assert result.segments and all(s.start >= cut for s in result.segments)
     words = [w for s in result.segments for w in s.words]
