@@ -63,7 +63,7 @@ class EncoderWindows:
     decodes). The defaults are the measured ones (docs/streaming.md, "Encoder window")."""
 
     greedy: EncoderWindow = EncoderWindow(10.0, 1.0)
-    beam: EncoderWindow = EncoderWindow(15.0, 3.0)
+    beam: EncoderWindow = EncoderWindow(20.0, 3.0)
 
     def rule(self, beam_size: int) -> EncoderWindow:
         return self.beam if beam_size > 1 else self.greedy
