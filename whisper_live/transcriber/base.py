@@ -28,9 +28,10 @@ class Request:
     hotwords: Optional[str] = None
     word_timestamps: bool = False
     no_speech_thresh: float = 0.45
-    # How thoroughly to decode. Partial windows are decoded greedily (fast, asked for often); final windows may be decoded as offline Whisper does, with beam search (their text
-    # is for good). Backends that cannot honour one of them ignore it. faster_whisper sizes the encoder input
-    # by the rule for the window's beam size (encoder_window.py).
+    # How thoroughly to decode. Partial windows are decoded greedily (fast, asked for often); final windows
+    # may be decoded as offline Whisper does, with beam search (their text is for good). Backends that
+    # cannot honour one of them ignore it. faster_whisper sizes the encoder input by the rule for the
+    # window's beam size (encoder_window.py).
     beam_size: int = 1
     full_window: bool = False  # no context: Whisper's own window (faster_whisper sizes it by ``beam_size``)
     # Seconds at the start of ``audio`` that are context only: their text is already known (it ends
