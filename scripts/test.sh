@@ -4,13 +4,14 @@
 # chromium-driver (browser tests), nodejs + npm (extension build, lint and JS unit tests), prometheus (the
 # metrics scrape test), openssl (TLS test certificates), portaudio19-dev + gcc (PyAudio, built for collabora's
 # published client: scripts/whisperlive_client_venv.sh).
+# firefox-esr: the page and the Firefox extension run in Firefox too (tests/browser/*_firefox.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
-for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl portaudio19-dev gcc; do
+for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl portaudio19-dev gcc firefox-esr; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)

@@ -167,3 +167,28 @@ def test_direct_bench_refuses_audio_without_a_reference(tmp_path, capsys):
     soundfile.write(str(wav), np.zeros(16000, dtype=np.float32), 16000)
     assert direct.main(["--audio", str(wav), "--no-offline"]) == 2
     assert "no reference" in capsys.readouterr().err
+
+
+def test_bench_drop_every_resumes_and_counts_words(request, tmp_path, capsys):
+    speech = short_speech()
+    wav = tmp_path / "speech.wav"
+    soundfile.write(str(wav), speech.audio, 16000)
+    reference = tmp_path / "reference.txt"
+    reference.write_text(speech.reference, encoding="utf-8")
+
+    code = bench_main.main(server_args(request) + [
+        "--clients", "2", "--audio", str(wav), "--reference", str(reference), "--stagger", "0.5",
+        "--drop-every", "3", "--finish-timeout", "60", "--idle-sample", "0", "--no-offline",
+    ])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    (run,) = json.loads(out.strip().splitlines()[-1])["runs"]
+    assert run["all_finished"], [c["failure"] for c in run["per_client"]]
+    drops = run["drops"]
+    expected = 2 * int((speech.audio.size / 16000 - 1e-6) // 3)  # a drop after every 3 s of audio, per client
+    assert drops["drops"] == drops["resumes"] == expected, drops
+    assert drops["reference_words"] == 2 * len(speech.reference.split())
+    # one word per drop at most, as the server's resume promises
+    assert drops["words_lost"] + drops["words_duplicated"] <= drops["drops"] + 2 * run["wer"] * len(
+        speech.reference.split()), drops
+    assert "dropping every 3 s" in err

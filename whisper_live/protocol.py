@@ -90,6 +90,9 @@ class ClientOptions:
     word_timestamps: bool = False
     audio_format: str = "float32"
     vad_parameters: VadParameters = field(default_factory=VadParameters)
+    # Reconnecting after a dropped connection: reattach the session ``uid`` that has this token.
+    resume: bool = False
+    resume_token: Optional[str] = None
 
     @classmethod
     def from_message(cls, message: Any) -> "ClientOptions":
@@ -136,6 +139,13 @@ class ClientOptions:
             )
         opts.audio_format = audio_format
         opts.vad_parameters = VadParameters.from_wire(data.get("vad_parameters"))
+        opts.resume = bool(data.get("resume", False))
+        token = data.get("resume_token")
+        if token is not None and not isinstance(token, str):
+            raise ProtocolError("resume_token must be a string")
+        opts.resume_token = token or None
+        if opts.resume and not (opts.uid and opts.resume_token):
+            raise ProtocolError("resume needs the uid and the resume_token of the session to resume")
         return opts
 
     def to_message(self) -> str:
@@ -160,6 +170,8 @@ class ClientOptions:
                 "speech_pad_ms": self.vad_parameters.speech_pad_ms,
             },
         }
+        if self.resume:
+            data.update(resume=True, resume_token=self.resume_token)
         return json.dumps(data)
 
 
@@ -265,8 +277,15 @@ class Segment:
         )
 
 
-def server_ready(uid: str, backend: str) -> str:
-    return json.dumps({"uid": uid, "message": SERVER_READY, "backend": backend})
+def server_ready(uid: str, backend: str, resume_token: Optional[str] = None, resume_window: float = 0.0,
+                 audio_received: Optional[float] = None) -> str:
+    """With ``resume_token``: the session may be resumed; with ``audio_received``: it was resumed."""
+    data: dict = {"uid": uid, "message": SERVER_READY, "backend": backend}
+    if resume_token is not None:
+        data.update(resume_token=resume_token, resume_window=resume_window)
+    if audio_received is not None:
+        data.update(resumed=True, audio_received=round(audio_received, 4))
+    return json.dumps(data)
 
 
 def wait(uid: str, minutes: float) -> str:
@@ -304,6 +323,10 @@ class Reply:
     language: Optional[str] = None
     language_prob: Optional[float] = None
     segments: list[Segment] = field(default_factory=list)
+    resume_token: Optional[str] = None
+    resume_window: float = 0.0
+    resumed: bool = False
+    audio_received: float = 0.0
 
 
 def parse_reply(text: str) -> Reply:
@@ -320,7 +343,9 @@ def parse_reply(text: str) -> Reply:
     if status == STATUS_WARNING:
         return Reply("warning", uid, message=data.get("message"))
     if data.get("message") == SERVER_READY:
-        return Reply("ready", uid, backend=data.get("backend"))
+        return Reply("ready", uid, backend=data.get("backend"), resume_token=data.get("resume_token"),
+                     resume_window=float(data.get("resume_window") or 0.0), resumed=bool(data.get("resumed")),
+                     audio_received=float(data.get("audio_received") or 0.0))
     if data.get("message") == DISCONNECT:
         return Reply("disconnect", uid)
     if "segments" in data:

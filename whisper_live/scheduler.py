@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 from whisper_live.transcriber.base import Result, Transcriber
-from whisper_live.windows import FINAL, Pending, Window
+from whisper_live.streaming.windows import FINAL, Pending, Window
 
 log = logging.getLogger(__name__)
 

@@ -53,6 +53,8 @@ async function start({ tabId, streamId, settings }) {
     onSegments: () => report(tabId, session, 'running', 'Captioning this tab.'),
     onLanguage: () => report(tabId, session, 'running', 'Captioning this tab.'),
     onWarning: (text) => report(tabId, session, 'running', `Server: ${text}`),
+    onReconnecting: ({ attempt }) => report(tabId, session, 'running', `Connection lost: reconnecting… (attempt ${attempt})`),
+    onResumed: () => report(tabId, session, 'running', 'Resumed: captioning this tab.'),
     onEnd: async ({ reason, message }) => {
       if (current === entry) current = null;
       await release(entry);

@@ -81,4 +81,5 @@ ext.storage.onChanged.addListener((changes, area) => {
 (async () => {
   tabId = await currentTabId();
   render(await readState());
+  document.body.dataset.ready = 'true'; // knows its tab and shows the state (tests wait for it)
 })();

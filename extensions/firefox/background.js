@@ -40,6 +40,8 @@ async function start(tabId) {
     onSegments: () => report(entry, 'running', 'Captioning this tab.'),
     onLanguage: () => report(entry, 'running', 'Captioning this tab.'),
     onWarning: (text) => report(entry, 'running', `Server: ${text}`),
+    onReconnecting: ({ attempt }) => report(entry, 'running', `Connection lost: reconnecting… (attempt ${attempt})`),
+    onResumed: () => report(entry, 'running', 'Resumed: captioning this tab.'),
     onEnd: ({ reason, message }) => {
       if (current === entry) current = null;
       if (entry.port) {
@@ -65,6 +67,7 @@ async function start(tabId) {
       session.close();
       report(entry, 'ended', msg.message, true);
     } else if (msg.type === 'notice') report(entry, 'running', msg.message);
+    else if (msg.type === 'capturing') report(entry, 'running', 'Captioning this tab.');
   });
   port.onDisconnect.addListener(() => {
     // The page went away (closed, reloaded, navigated): finish with what was sent.

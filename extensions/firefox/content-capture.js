@@ -8,6 +8,7 @@
   globalThis.__whisperLiveCapture = true;
   const { ChunkedResampler } = globalThis.WhisperLiveShared;
   const graph = { context: null, sources: new WeakMap() };
+  const NOTICE_EVERY_MS = 5000;
 
   function sameOrigin(el) {
     const src = el.currentSrc || el.src;
@@ -68,16 +69,42 @@
       chunker.push(channels);
     };
     proc.connect(context.destination);
-    context.resume().then(() => {
-      if (context.state !== 'running') {
-        port.postMessage({ type: 'notice', message: 'Click anywhere in the page once so that Firefox lets its audio play.' });
-      }
-    });
-
+    // Firefox holds the AudioContext of a page nobody has clicked yet (its resume() waits for the click), and no
+    // audio flows meanwhile. Until it runs, a notice is repeated: the person sees why nothing is captioned, and
+    // the messages keep the background's event page, which Firefox stops after 30 s without any, alive.
     let stopped = false;
+    let shown = null; // the notice last sent, and when
+    let shownAt = 0;
+    let waiting = null;
+    function waitForAudio() {
+      if (stopped || context.state === 'running') return;
+      // Clicked, and still held: Firefox found no sound output device, without which it runs no Web Audio.
+      const clicked = navigator.userActivation && navigator.userActivation.hasBeenActive;
+      const message = clicked
+        ? 'Firefox has not started this page\'s audio: it needs a sound output device (connect or enable one).'
+        : 'Click anywhere in the page once so that Firefox lets its audio play.';
+      if (message !== shown || Date.now() - shownAt >= NOTICE_EVERY_MS) {
+        port.postMessage({ type: 'notice', message });
+        shown = message;
+        shownAt = Date.now();
+      }
+      waiting = setTimeout(waitForAudio, 1000);
+    }
+    function onStateChange() {
+      if (stopped || context.state !== 'running') return;
+      clearTimeout(waiting);
+      if (shown) port.postMessage({ type: 'capturing' });
+      shown = null;
+    }
+    context.addEventListener('statechange', onStateChange);
+    context.resume().catch(() => {});
+    waiting = setTimeout(waitForAudio, 500);
+
     function stop() {
       if (stopped) return;
       stopped = true;
+      clearTimeout(waiting);
+      context.removeEventListener('statechange', onStateChange);
       observer.disconnect();
       proc.onaudioprocess = null;
       for (const el of attached) {

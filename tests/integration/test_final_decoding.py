@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import audioeval_clip
 from tests.ws_session import load_audio
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.transcriber.base import Request
+from whisper_live.transcriber.base import Prefix, Request
 from whisper_live.transcriber.encoder_window import SIZED
 from whisper_live.wer import wer
 
@@ -91,16 +91,16 @@ def test_a_request_decoded_from_the_end_of_its_context_writes_only_what_follows(
 
 
 def test_a_request_that_goes_on_with_the_last_committed_segment_returns_only_what_follows(tiny_en, monkeypatch):
-    # as above, but the model is given the context's text as the start of its answer (Request.decode_prefix)
+    # as above, but the model is given the context's text as the start of its answer (Request.prefix)
     context_path, context_text = audioeval_clip("en", "quick_brown_fox")
     new_path, new_text = audioeval_clip("en", "counting")
     context, new = load_audio(context_path), load_audio(new_path)
     audio = np.concatenate([context, np.zeros(SAMPLE_RATE // 2, dtype=np.float32), new])
     cut = (len(context) + SAMPLE_RATE // 4) / SAMPLE_RATE
-    prompt = f"Some text before. {context_text}"
+    prompt = "Some text before."
     calls = spy(tiny_en, monkeypatch)
     result = tiny_en.transcribe_batch([Request(audio=audio, language="en", beam_size=5, initial_prompt=prompt,
-                                               decode_from=cut, decode_prefix=context_text, prefix_from=0.0,
+                                               decode_from=cut, prefix=Prefix(context_text, 0.0),
                                                word_timestamps=True)])[0]
     assert calls["beams"] == [(5, 1)]
     text = " ".join(s.text for s in result.segments)

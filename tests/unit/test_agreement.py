@@ -1,6 +1,6 @@
 """LocalAgreement-2 over segments, with plain segments."""
 
-from whisper_live.agreement import Agreement
+from whisper_live.streaming.agreement import Agreement
 from whisper_live.protocol import Segment
 
 

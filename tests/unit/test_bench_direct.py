@@ -1,5 +1,7 @@
 """The direct bench's driver: every due window is transcribed at once, and the transcript is the commits."""
 
+import time
+
 import numpy as np
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech
@@ -32,6 +34,27 @@ def test_each_commit_lag_is_the_audio_fed_after_the_segment_before_it_was_commit
     first, second = lags["adaptive"]
     assert 0.5 <= first < 0.8 and 0.3 <= second < first
     assert lags["flat"][1] >= 0.5  # every utterance waits for the full pause
+
+
+def test_the_session_counts_time_in_audio_fed_so_the_models_speed_changes_nothing():
+    # phrases without a pause long enough to end the utterance: with beam-searched finals, agreed text is
+    # decoded again as a final while its audio is young (refine_agreed_within), counted in audio fed
+    from tests.unit.test_final_windows import phrases_without_an_end
+    from whisper_live.bench.direct import new_session
+
+    model = ScriptedTranscriber()
+    config = SessionConfig(final_beam_size=5, final_context=8.0, endpoint_schedule=((float("inf"), 1.0),))
+    session = new_session(config, EnergyVad())
+    clock = []
+
+    def transcribe(request):
+        time.sleep(0.01)  # the model's time passes, the session's clock does not move
+        clock.append((session._clock(), session.received / 16000))
+        return model.transcribe_batch([request])[0]
+
+    result = stream(session, transcribe, phrases_without_an_end())
+    assert all(now == fed for now, fed in clock) and len(clock) == len(model.calls)
+    assert result["windows"]["final"]["windows"] > 2  # agreed text was decoded again
 
 
 def test_stream_ends_an_utterance_still_going_at_the_end_of_the_audio():

@@ -1,6 +1,6 @@
-"""The cut rules of whisper_live/cuts.py on hand-made VAD frames."""
+"""The cut rules of whisper_live/streaming/cuts.py on hand-made VAD frames."""
 
-from whisper_live.cuts import bounded_cut, overlaps_speech, snap_to_pause, speech_end, without_repeat
+from whisper_live.streaming.cuts import bounded_cut, overlaps_speech, snap_to_pause, speech_end, without_repeat
 from whisper_live.protocol import SAMPLE_RATE, Segment
 
 FRAME = 512
@@ -48,7 +48,7 @@ def test_words_repeated_from_before_a_cut_are_dropped_once():
 
 
 def test_a_window_takes_the_quiet_audio_before_it_as_lead_in_but_not_the_end_of_the_last_word():
-    from whisper_live.cuts import LEAD_MARGIN_SECONDS, quiet_lead
+    from whisper_live.streaming.cuts import LEAD_MARGIN_SECONDS, quiet_lead
 
     probs = [0.9] * 20 + [0.0] * 20 + [0.9] * 10  # speech, 0.64 s of pause, speech
     start = 40 * FRAME  # the window starts where the speech does

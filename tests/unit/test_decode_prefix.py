@@ -1,8 +1,8 @@
 """A final window going on from its context starts its answer with the last committed segment
-(``Request.decode_prefix``): the faster_whisper backend moves that text from the prompt into the answer's
+(``Request.prefix``): the faster_whisper backend writes that text as the answer's
 start and gives back only what the model wrote after it."""
 
-from whisper_live.transcriber.base import Request
+from whisper_live.transcriber.base import Prefix, Request
 from whisper_live.transcriber.faster_whisper_backend import _prompt_and_prefix, _without_prefix
 
 
@@ -17,18 +17,19 @@ def ids(text):
     return [ord(c) for c in text]
 
 
-def test_the_prefix_moves_from_the_prompt_into_the_answer_without_its_full_stop():
-    request = Request(audio=None, initial_prompt="Before it. printing beautiful letters.", decode_from=3.0,
-                      decode_prefix="printing  beautiful letters.", prefix_from=1.0)
+def test_the_answer_starts_with_the_prefix_without_its_full_stop():
+    request = Request(audio=None, initial_prompt="Before it.", decode_from=3.0,
+                      prefix=Prefix("printing  beautiful letters.", 1.0))
     assert _prompt_and_prefix(request) == ("Before it.", "printing beautiful letters")
+    assert request.prompt_text() == "Before it. printing  beautiful letters."  # for backends without prefixes
 
 
-def test_no_prefix_without_decode_from_or_when_the_prompt_does_not_end_with_it():
-    assert _prompt_and_prefix(Request(audio=None, initial_prompt="a b.", decode_prefix="b.")) == ("a b.", "")
-    assert _prompt_and_prefix(Request(audio=None, initial_prompt="a b.", decode_from=1.0,
-                                      decode_prefix="c.")) == ("a b.", "")
-    assert _prompt_and_prefix(Request(audio=None, initial_prompt="a b...", decode_from=1.0,
-                                      decode_prefix="b...")) == ("a", "b...")
+def test_no_prefix_without_decode_from_and_an_ellipsis_is_kept():
+    assert _prompt_and_prefix(Request(audio=None, initial_prompt="a", prefix=Prefix("b."))) == ("a", "")
+    assert _prompt_and_prefix(Request(audio=None, initial_prompt=" a ", decode_from=1.0,
+                                      prefix=Prefix("b..."))) == ("a", "b...")
+    assert Request(audio=None).prompt_text() is None
+    assert Request(audio=None, prefix=Prefix("b.")).prompt_text() == "b."
 
 
 def test_only_what_follows_the_prefix_comes_back_and_starts_where_the_new_audio_does():

@@ -1,7 +1,7 @@
 """Left context for final windows: splitting an answer where its replayed context ends, checking one decoded
-from there (whisper_live/final_context.py)."""
+from there (whisper_live/streaming/final_context.py)."""
 
-from whisper_live.final_context import check_continuation, context_segments, split_after_context
+from whisper_live.streaming.final_context import check_continuation, context_segments, split_after_context
 from whisper_live.protocol import Segment, Word
 
 
@@ -70,7 +70,7 @@ def test_context_is_the_recent_committed_speech_only():
 
 
 def test_context_for_needs_its_audio_in_the_buffer():
-    from whisper_live.final_context import context_for, replay_from
+    from whisper_live.streaming.final_context import context_for, replay_from
 
     done = [Segment(start=1.0, end=3.0, text=" one two"), Segment(start=3.2, end=5.0, text=" three four")]
     start = 5 * 16000
@@ -114,7 +114,7 @@ def test_a_last_committed_word_heard_as_two_words_is_not_repeated():
 
 
 def test_the_prompt_is_the_committed_text_before_the_replayed_context():
-    from whisper_live.final_context import prompt_before
+    from whisper_live.streaming.final_context import prompt_before
 
     done = [Segment(start=0.0, end=2.0, text=" One two three."), Segment(start=2.5, end=4.0, text=" Four five."),
             Segment(start=4.5, end=6.0, text=" Six seven.")]
@@ -183,7 +183,7 @@ def test_a_continuation_that_copies_a_sentence_of_its_context_is_refused():
 
 
 def test_the_last_committed_segment_is_the_open_one_when_the_window_replays_it():
-    from whisper_live.final_context import open_segment, prompt_before
+    from whisper_live.streaming.final_context import open_segment, prompt_before
 
     done = [Segment(start=1.0, end=3.0, text=" First part.", completed=True),
             Segment(start=3.4, end=5.0, text="  printing   beautiful letters.", completed=True)]
@@ -194,3 +194,20 @@ def test_the_last_committed_segment_is_the_open_one_when_the_window_replays_it()
     # context that starts inside the last segment does not replay it whole: no open segment
     assert open_segment(done, 5.31, 4.0) == ("", 0.0)
     assert open_segment([], 5.31, 1.0) == ("", 0.0)
+
+
+def test_a_final_going_on_from_its_context_gets_the_committed_text_as_prompt_and_prefix():
+    from whisper_live.streaming.final_context import prompt_and_prefix, prompt_before
+    from whisper_live.transcriber.base import Prefix
+
+    done = [Segment(start=1.0, end=3.0, text=" First part.", completed=True),
+            Segment(start=3.4, end=5.0, text="  printing   beautiful letters.", completed=True)]
+    prompt, prefix = prompt_and_prefix(done, 5.31, 1.0, "Glossary.")
+    assert (prompt, prefix) == ("Glossary. First part.", Prefix("printing beautiful letters.", 2.4))
+    assert f"{prompt} {prefix.text}" == prompt_before(done, 5.31, "Glossary.")
+    # refused going on from the segment, or replaying only part of it: the segment stays in the prompt
+    assert prompt_and_prefix(done, 5.31, 1.0, go_on=False) == (prompt_before(done, 5.31), None)
+    assert prompt_and_prefix(done, 5.31, 4.0) == (prompt_before(done, 5.31), None)
+    # a segment longer than the prompt holds stays in it too
+    long = [Segment(start=0.0, end=30.0, text=" w" * 150, completed=True)]
+    assert prompt_and_prefix(long, 30.5, 0.0) == (prompt_before(long, 30.5), None)

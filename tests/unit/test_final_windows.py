@@ -6,9 +6,10 @@ import pytest
 from tests.fakes import ScriptedTranscriber, silence, speech
 from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
-from whisper_live.session_config import SessionConfig
+from whisper_live.streaming.config import SessionConfig
 from whisper_live.streaming import FINAL, PARTIAL
-from whisper_live.windows import window_request
+from whisper_live.transcriber.base import Prefix
+from whisper_live.streaming.windows import window_request
 
 
 def three_utterances():
@@ -58,9 +59,11 @@ def test_final_windows_can_be_decoded_as_offline_going_on_from_their_context():
         assert not w.request.full_window and w.request.decode_from == w.context / SAMPLE_RATE
         assert not w.request.word_timestamps  # nothing to split: the client did not ask for words
     assert "w4" in finals[2].context_text and "w1" not in finals[2].context_text
-    # the prompt is what was committed before the window, its context's text included
-    assert finals[1].request.initial_prompt.split() == ["w1", "w2", "w3"]
-    assert finals[2].request.initial_prompt.split() == [f"w{k}" for k in range(1, 7)]
+    # the prompt is what was committed before the window, its context's text included; the last segment,
+    # replayed whole, is the start of the answer
+    assert finals[1].request.initial_prompt is None and finals[1].request.prefix.text == "w1 w2 w3"
+    assert finals[2].request.initial_prompt.split() == ["w1", "w2", "w3"]
+    assert finals[2].request.prompt_text().split() == [f"w{k}" for k in range(1, 7)]
     partials = [w for w, _ in updates if w.kind == PARTIAL]
     assert partials and all(w.request.beam_size == 1 and not w.request.full_window and not w.request.decode_from
                             and w.request.initial_prompt is None for w in partials)
@@ -87,8 +90,9 @@ def test_how_each_kind_of_window_is_decoded():
         (5, False, 0.4, False, "mine w1")
     # ... and when its context replays the last committed segment whole, its answer starts with that segment
     with_prefix = window_request(thorough, FINAL, audio, "en", 0.6, completed, 0.6)
-    assert (with_prefix.decode_from, with_prefix.decode_prefix, with_prefix.prefix_from) == (0.6, "w1", 0.0)
-    assert not window_request(thorough, FINAL, audio, "en", 0.4, completed, 0.6).decode_prefix
+    assert (with_prefix.decode_from, with_prefix.prefix) == (0.6, Prefix("w1", 0.0))
+    assert with_prefix.initial_prompt == "mine" and with_prefix.prompt_text() == "mine w1"
+    assert window_request(thorough, FINAL, audio, "en", 0.4, completed, 0.6).prefix is None
 
 
 def test_the_clients_prompt_comes_first():
@@ -99,7 +103,7 @@ def test_the_clients_prompt_comes_first():
     finals = [w for w, _ in updates if w.kind == FINAL]
     assert [w.request.beam_size for w in finals] == [3, 3, 3]
     assert finals[0].request.initial_prompt == "Glossary: wN."
-    assert finals[2].request.initial_prompt.split() == ["Glossary:", "wN."] + [f"w{k}" for k in range(1, 7)]
+    assert finals[2].request.prompt_text().split() == ["Glossary:", "wN."] + [f"w{k}" for k in range(1, 7)]
     assert all(w.request.initial_prompt == "Glossary: wN." for w, _ in updates if w.kind == PARTIAL)
 
 
@@ -144,7 +148,7 @@ def test_a_continuation_that_looks_wrong_is_transcribed_again_without_context_in
 
     session, finals = two_utterances_with_thorough_finals(edit)
     # going on from the last committed segment, then from the context alone, then without context
-    assert [(bool(w.request.decode_from), bool(w.request.decode_prefix)) for w in finals] == [
+    assert [(bool(w.request.decode_from), bool(w.request.prefix)) for w in finals] == [
         (False, False), (True, True), (True, False), (False, False)]
     assert finals[1].start == finals[2].start == finals[3].start and finals[3].request.full_window
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
@@ -152,11 +156,12 @@ def test_a_continuation_that_looks_wrong_is_transcribed_again_without_context_in
 
 def test_a_refused_answer_that_went_on_from_the_last_segment_is_asked_for_from_the_context_alone():
     def edit(result, request):
-        if request.decode_prefix:  # the model closed the given segment and stopped
+        if request.prefix:  # the model closed the given segment and stopped
             result.segments = []
 
     session, finals = two_utterances_with_thorough_finals(edit)
-    assert [(bool(w.request.decode_from), w.request.decode_prefix.split()) for w in finals] == [
+    prefixes = [w.request.prefix.text.split() if w.request.prefix else [] for w in finals]
+    assert [(bool(w.request.decode_from), prefix) for w, prefix in zip(finals, prefixes)] == [
         (False, []), (True, ["w1", "w2", "w3"]), (True, [])]
     assert finals[2].request.initial_prompt.split()[-3:] == ["w1", "w2", "w3"]  # the segment is in the prompt
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
@@ -265,7 +270,7 @@ def test_with_thorough_finals_agreed_text_is_decoded_again_as_a_final_while_the_
         for w in finals[:-1]:
             assert w.request.beam_size == 5 and abs(audio[w.end]) < 0.01
         # ... and the ones after the first go on from the text committed before them
-        assert all(w.request.decode_from > 0 and w.request.initial_prompt for w in finals[1:])
+        assert all(w.request.decode_from > 0 and w.request.prompt_text() for w in finals[1:])
         # in-progress text still came from the partial windows in between
         assert any(u.partial for w, u in updates if w.kind == PARTIAL)
 

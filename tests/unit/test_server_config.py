@@ -2,7 +2,10 @@
 
 from whisper_live.server.app import ServerConfig
 from whisper_live.server.cli import build_parser, config_from_args
-from whisper_live.session_config import default_finals
+from whisper_live.streaming.config import default_finals
+from whisper_live.transcriber import continues_mid_window
+from whisper_live.transcriber.faster_whisper_backend import FasterWhisperTranscriber
+from whisper_live.transcriber.openvino_backend import OpenVINOTranscriber
 
 
 def config(*flags):
@@ -10,15 +13,18 @@ def config(*flags):
 
 
 def test_faster_whisper_decodes_finals_with_beam_search_over_20_s_of_context_by_default():
-    assert default_finals("faster_whisper") == (5, 20.0)
+    assert FasterWhisperTranscriber.continues_mid_window and continues_mid_window("faster_whisper")
+    assert default_finals(True) == (5, 20.0)
     assert (config().final_beam_size, config().final_context) == (5, 20.0)
     cfg = ServerConfig()
     assert (cfg.final_beam_size, cfg.final_context) == (5, 20.0)
 
 
 def test_backends_that_cannot_start_mid_window_default_to_greedy_finals_over_8_s():
+    assert not OpenVINOTranscriber.continues_mid_window
+    assert default_finals(False) == (1, 8.0)
     for backend in ("openvino", "tensorrt"):
-        assert default_finals(backend) == (1, 8.0)
+        assert not continues_mid_window(backend)
         cfg = config("--backend", backend)
         assert (cfg.final_beam_size, cfg.final_context) == (1, 8.0)
 

@@ -14,7 +14,7 @@ import time
 from typing import Optional
 
 from whisper_live.bench import audio as audio_mod
-from whisper_live.bench import metrics, report, runner, server_process
+from whisper_live.bench import drops, metrics, report, runner, server_process
 from whisper_live.bench import offline as offline_mod
 
 MAX_CONNECTIONS = 256
@@ -39,6 +39,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="silent clients are silent most of the time: each says a short phrase of the speech "
                         "every SECONDS s, each at its own moment; their final latency is reported apart "
                         "(default 0: never)")
+    g.add_argument("--drop-every", type=float, default=0.0, metavar="SECONDS",
+                   help="each client drops its connection (no close frame) every SECONDS of audio "
+                        "and resumes its session (the server's --resume_window); reports the words lost and "
+                        "duplicated (default 0: no drops)")
     g.add_argument("--stagger", type=float, default=1.0,
                    help="clients start at random offsets within this many seconds (default 1)")
     g.add_argument("--seed", type=int, default=0, help="seed of the start offsets and the noise (default 0)")
@@ -120,6 +124,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("client counts must be >= 0")
     if args.silent_speaks < 0:
         p.error("--silent-speaks must be >= 0")
+    if args.drop_every < 0:
+        p.error("--drop-every must be >= 0")
     if max(args.steps) + args.silent > MAX_CONNECTIONS:
         p.error(f"at most {MAX_CONNECTIONS} connections in all")
     if max(args.steps) + args.silent == 0:
@@ -163,7 +169,7 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     settings = runner.RunSettings(host=args.host, port=args.port, model=args.model,
                                   language=args.language or None, use_vad=args.use_vad,
                                   frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
-                                  finish_timeout=args.finish_timeout)
+                                  finish_timeout=args.finish_timeout, drop_every=args.drop_every)
     longest = max(speech.duration for speech in speeches)
     phrase = audio_mod.phrase_of(speeches[0])
 
@@ -189,6 +195,9 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     figures["server"] = result.server
     figures["bench_cpu_percent"] = result.bench_cpu_percent
     figures["per_client"] = [metrics.client_figures(log) for log in result.logs]
+    if args.drop_every > 0:
+        figures["drops"] = dict(drop_every_s=args.drop_every,
+                                **drops.drop_figures(result.logs, metrics.transcript))
     if args.loops > 1:
         rss = (result.server or {}).get("rss_at_marks_mb") or [None] * args.loops
         final = metrics.latency_by_part(result.logs, args.loops)

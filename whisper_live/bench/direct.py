@@ -4,11 +4,13 @@ The load bench (``python -m whisper_live.bench``) measures the server under load
 client gets depend on how busy the model is. This drives the streaming core (``StreamingSession``, the
 server's session settings, Silero VAD) with the real model and no server: the audio is fed in the bench
 clients' 256 ms frames, and every window is transcribed as soon as it is due, as if the model were always
-free. The result is the same on every run (the fallback's sampling is seeded), so a change of the policy
-can be judged on its own, without the run-to-run spread of a loaded server. It still moves by a few words
-with where the audio starts (every VAD frame, pause and window moves with it), so ``--starts N`` streams
-each audio N times, each start a little later, and reports the mean: a change is worth keeping when it
-wins on the mean, not on one start.
+free: the session's clock is stream time (the audio fed so far), so the model's time, which grows with the
+machine's load, counts for nothing (the age of agreed text that ``refine_agreed_within`` limits is its
+audio's alone). The result is the same on every run on any load (the fallback's sampling is seeded), so a
+change of the policy can be judged on its own, without the run-to-run spread of a loaded server. It still
+moves by a few words with where the audio starts (every VAD frame, pause and window moves with it), so
+``--starts N`` streams each audio N times, each start a little later, and reports the mean: a change is
+worth keeping when it wins on the mean, not on one start.
 
 For each audio it prints the streaming WER, the offline WER of the same model (faster-whisper's
 ``transcribe`` with its default settings, as the load bench computes it), how many windows of each kind
@@ -30,7 +32,7 @@ from typing import Optional
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, metrics, report
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.session_config import SessionConfig, default_finals
+from whisper_live.streaming.config import SessionConfig, default_finals
 from whisper_live.transcriber import encoder_window
 
 BACKEND = "faster_whisper"  # what the bench drives the streaming core with (and the server's defaults for it)
@@ -190,7 +192,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     vad = SileroVad()
-    beam_size, context = default_finals(BACKEND, args.final_beam_size, args.final_context)
+    from whisper_live.transcriber import continues_mid_window
+
+    beam_size, context = default_finals(continues_mid_window(BACKEND), args.final_beam_size, args.final_context)
     config = SessionConfig(final_beam_size=beam_size, final_context=context,
                            refine_agreed_within=args.refine_agreed_within, endpoint_schedule=args.endpoint_schedule)
     offsets = audio.start_leads(args.starts)
@@ -226,7 +230,6 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad) -> dict:
     """One audio streamed through a fresh model: its WER, transcript and windows."""
-    from whisper_live.streaming import StreamingSession
     from whisper_live.transcriber import load_transcriber
 
     # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each audio's
@@ -235,7 +238,7 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
     transcriber = load_transcriber(BACKEND, model_dir, model_name=args.model, cpu_threads=args.cpu_threads,
                                    encoder_windows=windows)
     language = config.language if transcriber.multilingual else "en"
-    session = StreamingSession(dataclasses.replace(config, language=language), vad.new_stream())
+    session = new_session(dataclasses.replace(config, language=language), vad.new_stream())
     try:
         streamed = stream(session, lambda request: transcriber.transcribe_batch([request])[0], speech.audio)
     finally:
@@ -244,6 +247,14 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
             "words": len(wer_mod.normalize(speech.reference).split()),
             "wer": wer_mod.wer(speech.reference, streamed["text"]), "windows": streamed["windows"],
             "text": streamed["text"], "lags": streamed["lags"]}
+
+
+def new_session(config, vad):
+    """A StreamingSession whose clock is stream time: seconds of audio fed so far."""
+    from whisper_live.streaming import StreamingSession
+
+    session = StreamingSession(config, vad, clock=lambda: session.received / SAMPLE_RATE)
+    return session
 
 
 def combine(runs: list[dict], speeches: list) -> list[dict]:

@@ -64,8 +64,12 @@ class ClientLog:
     t_done: Optional[float] = None  # when DISCONNECT (or the server's close) arrived after END_OF_AUDIO
     finished: bool = False
     failure: Optional[str] = None  # why the client did not finish, in words
+    drops: int = 0  # connections it dropped on purpose (bench --drop-every)
+    resumes: int = 0  # ... and the session resumed after them
 
     def record_frame(self, audio_end: float, t: float) -> None:
+        if self.frame_audio_end and audio_end <= self.frame_audio_end[-1]:
+            return  # sent again after a resume: the audio's time is when it was first sent
         self.frame_audio_end.append(audio_end)
         self.frame_t.append(t)
 
@@ -226,6 +230,8 @@ def client_figures(log: ClientLog) -> dict:
         "errors": log.errors,
         "warnings": log.warnings,
         "messages": log.messages[:5],
+        "drops": log.drops,
+        "resumes": log.resumes,
     }
 
 

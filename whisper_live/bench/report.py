@@ -96,6 +96,11 @@ def table(doc: dict, per_client: bool = True) -> str:
                 fin, par = row["final_latency_s"], row["partial_latency_s"]
                 lines.append(f"  loop {row['loop']}: {_f(fin['p50'])} / {_f(fin['p90'])} / {_f(fin['max'])} s, "
                              f"{fin['n']}; {_f(par['p50'])} / {_f(par['p90'])} s; {_f(row['rss_mb'], 1)} MB")
+        if run.get("drops"):
+            d = run["drops"]
+            lines.append(f"N={run['clients']}+{run['silent']} dropping every {d['drop_every_s']:g} s: "
+                         f"{d['drops']} drops, {d['resumes']} resumed; of {d['reference_words']} reference "
+                         f"words {d['words_lost']} lost, {d['words_duplicated']} duplicated")
         if run.get("wer_by_audio"):
             lines.append(f"N={run['clients']}+{run['silent']} WER by audio (streaming / offline, clients):")
             for row in run["wer_by_audio"]:

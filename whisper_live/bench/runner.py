@@ -4,7 +4,10 @@ Each client is one thread with one WebSocket (``websockets.sync.client``): it se
 ``SERVER_READY`` (or ``WAIT`` / ``ERROR``), then sends fixed-size float32 frames paced by a monotonic clock
 (frame ``k``, counting from 1, leaves at ``start + k * frame_seconds``, so the audio is never ahead of real
 time and pacing does not drift), then ``END_OF_AUDIO``, and waits for ``DISCONNECT``. A second thread per
-client receives the server's messages and time-stamps them. The server's CPU and memory are watched by
+client receives the server's messages and time-stamps them. With ``drop_every`` (``--drop-every``) a client
+drops its connection every so many seconds of audio (the socket shut, no close frame), reconnects,
+resumes its session and sends again from the ``audio_received`` the server reports
+(:mod:`whisper_live.bench.drops`). The server's CPU and memory are watched by
 :mod:`whisper_live.bench.server_process`. All it records goes into a
 :class:`~whisper_live.bench.metrics.ClientLog`; the figures are computed from those by
 :mod:`whisper_live.bench.metrics`.
@@ -12,6 +15,7 @@ client receives the server's messages and time-stamps them. The server's CPU and
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -48,6 +52,7 @@ class RunSettings:
     frame_samples: int = 4096
     ready_timeout: float = 30.0  # for SERVER_READY / WAIT / ERROR after the options
     finish_timeout: float = 60.0  # for DISCONNECT after END_OF_AUDIO
+    drop_every: float = 0.0  # seconds of audio between dropped connections (0: none)
 
     @property
     def uri(self) -> str:
@@ -92,6 +97,9 @@ class Client:
         self._close_code: Optional[int] = None
         self._lock = threading.Lock()
         self._admission_reported = False
+        self._resume_token: Optional[str] = None
+        self._resumed = threading.Event()  # SERVER_READY of a resume arrived
+        self._audio_received = 0.0  # ... and the audio the server held then (s)
 
     def _report_admission(self) -> None:
         if not self._admission_reported:
@@ -128,9 +136,13 @@ class Client:
     def _on_reply(self, reply: protocol.Reply, t: float) -> None:
         log = self.log
         with self._lock:
-            if reply.kind == "ready":
+            if reply.kind == "ready" and reply.resumed:
+                self._audio_received = reply.audio_received
+                self._resumed.set()
+            elif reply.kind == "ready":
                 log.t_ready = t
                 log.admission = "ready"
+                self._resume_token = reply.resume_token
                 self._admitted.set()
             elif reply.kind == "segments":
                 log.updates.append(Update(t, reply.segments))
@@ -200,13 +212,15 @@ class Client:
                 else:
                     log.failure = f"refused at admission ({log.admission.upper()})"
                 return
-            self._stream(conn)
+            self._conn, self._receiver = conn, receiver
+            self._stream()
             if log.failure is None:
-                self._finish(conn)
+                self._finish(self._conn)
         except ConnectionClosed as exc:
             if log.failure is None:
                 log.failure = f"connection closed by the server while streaming ({exc})"
         finally:
+            conn, receiver = getattr(self, "_conn", conn), getattr(self, "_receiver", receiver)
             try:
                 conn.close()
             except Exception:
@@ -221,12 +235,21 @@ class Client:
                 return
             self.stop.wait(min(left, 0.5))
 
-    def _stream(self, conn) -> None:
+    def _stream(self) -> None:
         log, s = self.log, self.settings
         audio = self.plan.audio
         n = s.frame_samples
         start = clock()
-        for k, offset in enumerate(range(0, len(audio), n), start=1):
+        offset = 0
+        drop_at = s.drop_every * protocol.SAMPLE_RATE if s.drop_every > 0 and self._resume_token else math.inf
+        while offset < len(audio):
+            if offset >= drop_at:
+                drop_at += s.drop_every * protocol.SAMPLE_RATE
+                resumed = self._drop_and_resume()
+                if resumed is None:
+                    return
+                offset = resumed
+                continue
             chunk = audio[offset:offset + n]
             due = start + (offset + len(chunk)) / protocol.SAMPLE_RATE
             self._sleep_until(due)
@@ -236,8 +259,46 @@ class Client:
             if self._closed.is_set():
                 log.failure = "the server ended the session before the audio was over"
                 return
-            conn.send(protocol.encode_audio_frame(chunk))
-            log.record_frame((offset + len(chunk)) / protocol.SAMPLE_RATE, clock())
+            self._conn.send(protocol.encode_audio_frame(chunk))
+            offset += len(chunk)
+            log.record_frame(offset / protocol.SAMPLE_RATE, clock())
+
+    def _drop_and_resume(self) -> Optional[int]:
+        """Drop the connection (no close frame), reconnect, resume; the sample to go on from, or None."""
+        import socket
+
+        from websockets.sync.client import connect
+
+        log, s = self.log, self.settings
+        try:
+            self._conn.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._receiver.join(10)
+        self._conn.close()
+        log.drops += 1
+        self._closed.clear()
+        self._resumed.clear()
+        try:
+            conn = connect(f"{s.uri}?uid=bench-{log.name}", open_timeout=s.ready_timeout, ping_interval=None,
+                           compression=None, proxy=None, close_timeout=5).__enter__()
+        except Exception as exc:
+            log.failure = f"reconnecting failed: {type(exc).__name__}: {exc}"
+            return None
+        self._conn = conn
+        self._receiver = threading.Thread(target=self._receive, args=(conn,), name=f"bench-recv-{log.name}",
+                                          daemon=True)
+        options = protocol.ClientOptions(uid=f"bench-{log.name}", resume=True, resume_token=self._resume_token)
+        conn.send(options.to_message())
+        self._receiver.start()
+        deadline = clock() + s.ready_timeout
+        while not self._resumed.is_set() and not self._closed.is_set() and clock() < deadline:
+            self._resumed.wait(0.1)
+        if not self._resumed.is_set():
+            log.failure = f"the session was not resumed ({'; '.join(log.messages[-1:]) or 'no answer'})"
+            return None
+        log.resumes += 1
+        return int(round(self._audio_received * protocol.SAMPLE_RATE))
 
     def _finish(self, conn) -> None:
         log, s = self.log, self.settings

@@ -23,6 +23,7 @@ TABLES = {
     "speakers": ("speakers-8", "speakers-16"),
     "silent": ("silent-12", "silent-12-speaking", "silent-16"),
     "mixed": ("mixed",),
+    "drops": ("speakers-8", "drops-8"),
     "thread-per-client": ("speakers-8", "thread-per-client"),
     "base": ("base",),
     "encoder-window": ("speakers-24", "speakers-24-full-window", "base-8"),
@@ -104,6 +105,11 @@ def notes(record: dict, run: dict) -> list:
                      f"{_latency(silent)} over {silent['n']} segments.")
     if run["silent"] and run.get("silent_words") and not record["result"]["config"].get("silent_speaks_every_s"):
         lines.append(f"{run_label(record, run)}: {run['silent_words']} words for silent clients.")
+    drops = run.get("drops")
+    if drops:
+        lines.append(f"{run_label(record, run)}: {drops['drops']} drops, {drops['resumes']} resumed; of "
+                     f"{drops['reference_words']} reference words {drops['words_lost']} lost and "
+                     f"{drops['words_duplicated']} duplicated.")
     return lines
 
 

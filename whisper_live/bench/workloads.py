@@ -58,6 +58,8 @@ class Workload:
             args[args.index("--ramp") + 1] = "1,2"
         if "--silent-speaks" in args:
             args[args.index("--silent-speaks") + 1] = "5"
+        if "--drop-every" in args:
+            args[args.index("--drop-every") + 1] = "5"
         return dataclasses.replace(self, bench=tuple(args) + SMOKE)
 
 
@@ -75,6 +77,8 @@ WORKLOADS = (
              + TARGET),
     Workload("silent-16", "16 silent, 60 s",
              ("--clients", "0", "--silent", "16", "--duration", "60", "--no-offline") + TARGET),
+    Workload("drops-8", "8 speakers dropping every 20 s",
+             ("--clients", "8", "--starts", "8", "--seed", "2", "--drop-every", "20") + TARGET),
     Workload("mixed", "8 speakers, mixed sets", ("--clients", "8", "--mixed", "--starts", "2") + TARGET),
     Workload("thread-per-client", "8 speakers, thread per client",
              ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET, server=("--inference_mode", "locked")),

@@ -172,6 +172,13 @@ class Client(SessionHandler):
         elif reply.kind == "disconnect" and self.session is not None and not self.session.finished_sending:
             self.notice(f"{self.name}: the server ended the session (DISCONNECT)")
 
+    def on_reconnecting(self, attempt: int, delay: float) -> None:
+        if attempt == 1:
+            self.notice(f"{self.name}: connection lost; reconnecting")
+
+    def on_resumed(self, audio_received: float) -> None:
+        self.notice(f"{self.name}: resumed (the server holds {audio_received:.1f} s of audio)")
+
 
 def _busy_with_hint(busy: ServerBusy, hint: str) -> ServerBusy:
     err = ServerBusy(busy.wait_minutes)

@@ -2,23 +2,31 @@
 
 Replies are read on a background thread so that sending audio never waits on the server; everything the
 server says is handed to a :class:`SessionHandler` from that thread.
+
+When the server offers a resume (a ``resume_token`` in SERVER_READY) and the connection drops before the
+session ended, that thread reconnects and resumes the session (bounded retries with backoff, within the
+server's resume window); audio sent meanwhile is kept and sent once the server says how much it holds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import socket
 import ssl
 import threading
+import time
+import urllib.parse
 from typing import Optional
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
-from whisper_live.protocol import END_OF_AUDIO, ClientOptions, Reply, parse_reply
+from whisper_live.protocol import AUDIO_FORMATS, END_OF_AUDIO, SAMPLE_RATE, ClientOptions, Reply, parse_reply
 
-from .errors import ServerBusy, ServerRejected, ServerUnreachable
+from .errors import ClientError, ServerBusy, ServerRejected, ServerUnreachable
+from .reconnect import AudioHistory, retry_delays
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,12 @@ class SessionHandler:
 
     def on_closed(self) -> None:
         """The connection is gone (after DISCONNECT, an error, or a drop); called once."""
+
+    def on_reconnecting(self, attempt: int, delay: float) -> None:
+        """The connection dropped; attempt ``attempt`` to resume the session comes in ``delay`` s."""
+
+    def on_resumed(self, audio_received: float) -> None:
+        """The session was resumed; the server held ``audio_received`` s of audio, the rest is sent again."""
 
 
 def server_url(host: str, port: int, use_wss: bool = False) -> str:
@@ -54,7 +68,8 @@ class Session:
     """
 
     def __init__(self, url: str, options: ClientOptions, handler: Optional[SessionHandler] = None,
-                 open_timeout: float = 10.0, api_key: Optional[str] = None, ca_file: Optional[str] = None):
+                 open_timeout: float = 10.0, api_key: Optional[str] = None, ca_file: Optional[str] = None,
+                 resume: bool = True):
         self.url = url
         self.api_key = api_key
         self.ca_file = ca_file
@@ -70,20 +85,38 @@ class Session:
         self._reader: Optional[threading.Thread] = None
         self._closed = threading.Event()
         self._eos_sent = False
+        self.resume = resume                      # resume the session when its connection drops
+        self.resume_token: Optional[str] = None
+        self.resume_window = 0.0
+        self.resumes = 0                          # how often the session was resumed
+        self._history: Optional[AudioHistory] = None
+        self._send_lock = threading.Lock()
+        self._connected = False
 
     # --- admission ------------------------------------------------------------------------------------
 
     def open(self) -> Reply:
         """Connect and wait for SERVER_READY. Raises ServerUnreachable, ServerBusy or ServerRejected."""
+        self._ws, reply = self._handshake(self.url, self.options)
+        if self.resume and reply.resume_token:
+            self.resume_token = reply.resume_token
+            self.resume_window = reply.resume_window
+            self._history = AudioHistory(reply.resume_window, AUDIO_FORMATS[self.options.audio_format].itemsize)
+        self._connected = True
+        self._reader = threading.Thread(target=self._read, name="whisper-live-reader", daemon=True)
+        self._reader.start()
+        return reply
+
+    def _handshake(self, url: str, options: ClientOptions) -> tuple[ClientConnection, Reply]:
         extra = {}
         if self.api_key:
             extra["additional_headers"] = {"Authorization": f"Bearer {self.api_key}"}
-        if self.url.lower().startswith("wss:"):
+        if url.lower().startswith("wss:"):
             extra["ssl"] = tls_context(self.ca_file)
         try:
             # Entered as a context manager, the form websockets asks for (17.1 deprecates the bare call).
-            self._ws = contextlib.ExitStack().enter_context(
-                connect(self.url, open_timeout=self.open_timeout, close_timeout=2, max_size=None,
+            ws = contextlib.ExitStack().enter_context(
+                connect(url, open_timeout=self.open_timeout, close_timeout=2, max_size=None,
                         compression=None, **extra))
         except InvalidStatus as exc:
             status = exc.response.status_code
@@ -95,10 +128,10 @@ class Session:
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ssl.SSLError) as exc:
             raise ServerUnreachable(f"cannot connect to {self.url}: {_reason(exc)}") from None
         try:
-            self._ws.send(self.options.to_message())
+            ws.send(options.to_message())
             while True:
                 try:
-                    text = self._ws.recv(timeout=self.open_timeout)
+                    text = ws.recv(timeout=self.open_timeout)
                 except TimeoutError:
                     raise ServerUnreachable(
                         f"{self.url} accepted the connection but did not answer within {self.open_timeout:g} s"
@@ -108,7 +141,7 @@ class Session:
                 reply = parse_reply(text)
                 if reply.kind == "ready":
                     self.backend = reply.backend
-                    break
+                    return ws, reply
                 if reply.kind == "wait":
                     raise ServerBusy(_minutes(reply.message))
                 if reply.kind == "error":
@@ -120,14 +153,11 @@ class Session:
                     self.handler.on_reply(reply)
                 # anything else before SERVER_READY is ignored, as the stock client does
         except ConnectionClosed:
-            self._ws.close()
+            ws.close()
             raise ServerRejected(f"{self.url} closed the connection before the session started") from None
         except BaseException:
-            self._ws.close()
+            ws.close()
             raise
-        self._reader = threading.Thread(target=self._read, name="whisper-live-reader", daemon=True)
-        self._reader.start()
-        return reply
 
     # --- audio ----------------------------------------------------------------------------------------
 
@@ -136,14 +166,20 @@ class Session:
         return self._closed.is_set()
 
     def send(self, frame: bytes) -> bool:
-        """Send one binary audio frame; False when the connection is already gone."""
+        """Send one binary audio frame; False when the session is over. While the session is being resumed
+        the frame is kept and sent once it is."""
         if self._ws is None or self.closed:
             return False
-        try:
-            self._ws.send(frame)
-            return True
-        except (ConnectionClosed, OSError):
-            return False
+        with self._send_lock:
+            if self._history is not None:
+                self._history.add(frame)
+            if not self._connected:
+                return True
+            try:
+                self._ws.send(frame)
+                return True
+            except (ConnectionClosed, OSError):
+                return self._history is not None  # the reader notices the drop and resumes
 
     def finish(self, timeout: float = 60.0) -> bool:
         """Send END_OF_AUDIO and wait until the server has sent its last segments and closed.
@@ -151,8 +187,13 @@ class Session:
         Returns False when the server did not close within ``timeout`` seconds.
         """
         if not self._eos_sent:
-            self._eos_sent = True
-            self.send(END_OF_AUDIO)
+            with self._send_lock:
+                self._eos_sent = True
+                if self._connected:
+                    try:
+                        self._ws.send(END_OF_AUDIO)
+                    except (ConnectionClosed, OSError):
+                        pass  # the reader resumes, then sends it
         return self.wait_closed(timeout)
 
     @property
@@ -163,6 +204,7 @@ class Session:
         return self._closed.wait(timeout)
 
     def close(self) -> None:
+        self.resume = False
         if self._ws is not None:
             try:
                 self._ws.close()
@@ -175,6 +217,15 @@ class Session:
     # --- replies --------------------------------------------------------------------------------------
 
     def _read(self) -> None:
+        try:
+            while self._read_connection() and self._resume():
+                pass
+        finally:
+            self._mark_closed()
+
+    def _read_connection(self) -> bool:
+        """Hand the replies of the current connection to the handler; True when it dropped in a way the
+        session may be resumed from."""
         assert self._ws is not None
         try:
             for message in self._ws:
@@ -200,8 +251,53 @@ class Session:
             pass
         except OSError as exc:
             log.debug("connection lost: %s", exc)
-        finally:
-            self._mark_closed()
+        with self._send_lock:
+            self._connected = False
+        return (self._history is not None and self.resume and not self.disconnected and self.error is None
+                and not self.closed)
+
+    def _resume(self) -> bool:
+        """Reconnect and resume the session (on the reader thread); False when it cannot be resumed."""
+        separator = "&" if "?" in self.url else "?"
+        url = f"{self.url}{separator}uid={urllib.parse.quote(self.options.uid)}"  # for a sticky load balancer
+        options = dataclasses.replace(self.options, resume=True, resume_token=self.resume_token)
+        for attempt, delay in enumerate(retry_delays(self.resume_window), 1):
+            self.handler.on_reconnecting(attempt, delay)
+            time.sleep(delay)
+            if not self.resume:
+                return False
+            try:
+                ws, reply = self._handshake(url, options)
+            except ServerUnreachable:
+                continue
+            except ServerBusy:  # the server answers WAIT to every connection while it shuts down
+                self.error = "the server is shutting down: the session cannot be resumed"
+                return False
+            except ClientError as exc:  # no such session (expired), or the server is going away
+                self.error = str(exc)
+                log.info("cannot resume: %s", exc)
+                return False
+            with self._send_lock:
+                old, self._ws = self._ws, ws
+                assert self._history is not None
+                held = int(round(reply.audio_received * SAMPLE_RATE))
+                if held < self._history.start:
+                    log.warning("%.2f s of audio are lost: the server holds less than was kept to send again",
+                                (self._history.start - held) / SAMPLE_RATE)
+                try:
+                    for frame in self._history.since(held):
+                        ws.send(frame)
+                    if self._eos_sent:
+                        ws.send(END_OF_AUDIO)
+                except (ConnectionClosed, OSError):
+                    pass  # dropped again: the reader finds out
+                self._connected = True
+                self.resumes += 1
+            old.close()
+            self.handler.on_resumed(reply.audio_received)
+            return True
+        log.warning("the connection dropped and the session could not be resumed within %g s", self.resume_window)
+        return False
 
     def _mark_closed(self) -> None:
         if not self._closed.is_set():

@@ -2,7 +2,9 @@
 
 All callbacks run on one reader thread, in the order the server's messages arrive:
 ``on_session_started(backend)`` first, then ``on_partial(segments)`` / ``on_committed(segment)`` /
-``on_language(code, prob)`` / ``on_error(message)``, and ``on_close()`` last, exactly once.
+``on_language(code, prob)`` / ``on_error(message)`` / ``on_reconnecting()`` / ``on_resumed(seconds)``, and
+``on_close()`` last, exactly once. A dropped connection is resumed on its own (``on_reconnecting``, then
+``on_resumed`` with the seconds of audio the server held); :meth:`send` keeps the audio meanwhile.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ class StreamingTranscriptionClient(SessionHandler):
                  on_committed: Optional[Callable[[Segment], None]] = None,
                  on_language: Optional[Callable[[str, Optional[float]], None]] = None,
                  on_error: Optional[Callable[[str], None]] = None,
-                 on_close: Optional[Callable[[], None]] = None):
+                 on_close: Optional[Callable[[], None]] = None,
+                 on_reconnecting: Optional[Callable[[], None]] = None,
+                 on_resumed: Optional[Callable[[float], None]] = None):
         if audio_format not in ("int16", "float32"):
             raise ValueError(f"audio_format must be 'int16' or 'float32', not {audio_format!r}")
         self.url = server_url(host, port, use_wss)
@@ -67,6 +71,8 @@ class StreamingTranscriptionClient(SessionHandler):
         self.on_language = on_language
         self.on_error = on_error
         self.on_close = on_close
+        self.on_reconnecting_callback = on_reconnecting
+        self.on_resumed_callback = on_resumed
         self.transcript = Transcript()
         self.error: Optional[str] = None
         self.session: Optional[Session] = None
@@ -171,6 +177,13 @@ class StreamingTranscriptionClient(SessionHandler):
     def on_closed(self) -> None:
         self._started.wait(self.open_timeout)
         self._emit(self.on_close)
+
+    def on_reconnecting(self, attempt: int, delay: float) -> None:
+        if attempt == 1:
+            self._emit(self.on_reconnecting_callback)
+
+    def on_resumed(self, audio_received: float) -> None:
+        self._emit(self.on_resumed_callback, audio_received)
 
     @staticmethod
     def _emit(callback, *args) -> None:

@@ -25,13 +25,16 @@ from whisper_live.models import ModelNotFound, resolve_model
 from whisper_live.scheduler import Admission, LockedRunner, Scheduler
 from whisper_live.server.auth import ApiKeys, ConnectionLimiter, OriginPolicy
 from whisper_live.server.client_manager import ClientManager
+from whisper_live.server.connection import Connection
+from whisper_live.server.drain import Drain
+from whisper_live.server.resume import ResumeRegistry
 from whisper_live.server.endpoints import AccessPolicy, Endpoints, client_address
 from whisper_live.server.health import ServerState
 from whisper_live.server.metrics import Metrics
 from whisper_live.server.serve_client import ServeClient
-from whisper_live.session_config import default_finals
+from whisper_live.streaming.config import default_finals
 from whisper_live.streaming import SessionConfig, StreamingSession
-from whisper_live.transcriber import BackendUnavailable, load_transcriber
+from whisper_live.transcriber import BackendUnavailable, continues_mid_window, load_transcriber
 from whisper_live.transcriber.encoder_window import FULL_WINDOWS
 
 log = logging.getLogger(__name__)
@@ -60,11 +63,14 @@ class ServerConfig:
     admission_control: bool = True
     sized_encoder_window: bool = True  # faster_whisper: encoder input sized to the audio, else Whisper's 30 s
     # Seconds of committed speech replayed before a final window (0: off), and above 1, final windows decoded
-    # as offline Whisper decodes (streaming.py). None: what suits the backend (session_config.default_finals).
+    # as offline Whisper decodes (whisper_live/streaming). None: what suits the backend
+    # (whisper_live/streaming/config.py's default_finals).
     final_context: Optional[float] = None
     final_beam_size: Optional[int] = None
     # With beam-searched finals, agreed text younger than this (s) is decoded again as a final (SessionConfig)
     refine_agreed_within: float = SessionConfig.refine_agreed_within
+    # Seconds a session whose connection dropped is kept for its client to resume it (0: not kept)
+    resume_window: float = 30.0
     # Who may connect, TLS and the metrics port (whisper_live/server/auth.py, endpoints.py, tls.py)
     api_keys: tuple = ()
     cors_origins: Optional[tuple] = None  # None: this server's host, localhost, browser extensions
@@ -76,8 +82,8 @@ class ServerConfig:
     metrics_port: Optional[int] = None
 
     def __post_init__(self):
-        self.final_beam_size, self.final_context = default_finals(self.backend, self.final_beam_size,
-                                                                  self.final_context)
+        self.final_beam_size, self.final_context = default_finals(continues_mid_window(self.backend),
+                                                                  self.final_beam_size, self.final_context)
 
 
 class ModelPool:
@@ -142,8 +148,6 @@ class TranscriptionServer:
     def __init__(self, config: ServerConfig, access: Optional[AccessPolicy] = None):
         self.config = config
         self.metrics = Metrics()
-        # Set while the server stops admitting new clients before it stops; /ready then answers 503.
-        self.draining = False
         self.access = access or AccessPolicy(
             ApiKeys(config.api_keys), OriginPolicy(config.cors_origins),
             ConnectionLimiter(config.max_connections_per_ip), config.status_requires_key)
@@ -161,6 +165,21 @@ class TranscriptionServer:
                                     lambda: self.state().headroom)
         self._server = None
         self._status_server = None
+        self.resumable = ResumeRegistry(config.resume_window)
+        # Callables run (each on its own thread, with the deadline) when the server drains: other APIs of
+        # the process finish their requests in flight there (whisper_live/server/drain.py).
+        self.drain_hooks: list = []
+        self._drain = Drain(self)
+
+    @property
+    def draining(self) -> bool:
+        """True from the first SIGTERM/SIGINT (:meth:`drain`) on: new clients get WAIT, /ready answers 503."""
+        return self._drain.started
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Stop admitting, end every session as if END_OF_AUDIO had come, deliver, close with 1001, stop
+        serving; returns within ``timeout`` seconds (whisper_live/server/drain.py)."""
+        self._drain.run(timeout)
 
     def state(self) -> ServerState:
         """What /health and /ready answer from (whisper_live/server/health.py)."""
@@ -209,6 +228,14 @@ class TranscriptionServer:
         if not options.uid:
             options.uid = str(uuid.uuid4())
         uid = options.uid
+        if self.draining:
+            self.metrics.reject("draining")
+            websocket.send(protocol.wait(uid, 0.0))
+            websocket.close(1013, "server shutting down")
+            return
+        if options.resume:
+            self._resume(websocket, options)
+            return
         warnings = []
         try:
             if self.config.single_model:
@@ -243,9 +270,8 @@ class TranscriptionServer:
                           final_beam_size=self.config.final_beam_size,
                           refine_agreed_within=self.config.refine_agreed_within),
             vad=self.vad().new_stream() if options.use_vad else None, has_room=runner.meter.has_room)
-        client = ServeClient(websocket, options, session, runner,
-                             max_connection_time=self.config.max_connection_time, on_close=self.manager.remove,
-                             metrics=self.metrics)
+        client = ServeClient(options, session, runner, max_connection_time=self.config.max_connection_time,
+                             on_close=self._forget, metrics=self.metrics)
         refused = self.manager.try_add(client)
         if refused is not None:
             reason, minutes = refused
@@ -254,17 +280,50 @@ class TranscriptionServer:
             websocket.send(protocol.wait(uid, minutes))
             websocket.close(1013, "server full")
             return
-        websocket.send(protocol.server_ready(uid, self.config.backend))
+        resumable = self.resumable.enabled
+        if resumable:
+            self.resumable.add(client)
+        conn = Connection(websocket, uid)
+        client.attach(conn, lambda _: protocol.server_ready(uid, self.config.backend,
+                                                            client.resume_token if resumable else None,
+                                                            self.config.resume_window), resumed=False)
         for warning in warnings:
-            websocket.send(protocol.warning(uid, warning))
+            client.send(protocol.warning(uid, warning))
         log.info("client %s connected (%d connected)", uid, len(self.manager))
         self.metrics.connections.inc()
+        self._serve(client, conn)
+
+    def _serve(self, client: ServeClient, conn: Connection) -> None:
         self.metrics.connections_active.inc()
         try:
-            client.run()
+            detached = client.serve(conn, can_detach=self.resumable.enabled)
         finally:
             self.metrics.connections_active.dec()
-        log.info("client %s left (%d connected)", uid, len(self.manager))
+        if detached:
+            if not conn.replaced:
+                self.resumable.detached(client)
+        else:
+            log.info("client %s left (%d connected)", client.uid, len(self.manager))
+
+    def _resume(self, websocket, options: protocol.ClientOptions) -> None:
+        client, why = self.resumable.find(options.uid, options.resume_token)
+        conn = Connection(websocket, options.uid)
+
+        def ready(audio_received: float) -> str:
+            return protocol.server_ready(client.uid, self.config.backend, client.resume_token,
+                                         self.config.resume_window, audio_received=audio_received)
+
+        if client is None or not client.attach(conn, ready, resumed=True):
+            log.info("client %s: resume refused", options.uid)
+            websocket.send(protocol.error(options.uid, why or "the session has ended"))
+            websocket.close(1008, "no such session")
+            return
+        log.info("client %s resumed at %.2f s of audio", client.uid, client.audio_received)
+        self._serve(client, conn)
+
+    def _forget(self, client: ServeClient) -> None:
+        self.manager.remove(client)
+        self.resumable.remove(client)
 
     # --- serving ----------------------------------------------------------------------------------------------
 

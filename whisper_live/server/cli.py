@@ -11,7 +11,7 @@ import threading
 
 from whisper_live.server.environment import with_environment
 from whisper_live.server.operation_flags import add_operation_flags, operation_config
-from whisper_live.session_config import SessionConfig
+from whisper_live.streaming.config import SessionConfig
 from whisper_live.transcriber import BACKENDS
 
 
@@ -95,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "thread calls the model behind a lock (WhisperLive's way, for comparison)")
     parser.add_argument("--cache_path", "-c", default=None,
                         help="directory for assembled/downloaded models (default ~/.cache/whisper-live)")
+    parser.add_argument("--resume_window", type=float, default=30.0,
+                        help="seconds a session whose connection dropped (no close frame, or a close other than "
+                             "1000 before END_OF_AUDIO) is kept for its client to resume it with its "
+                             "resume_token; it still counts against --max_clients meanwhile. 0: a drop ends "
+                             "the session")
+    parser.add_argument("--drain_timeout", type=float, default=30.0,
+                        help="on SIGTERM or SIGINT: seconds to finish every session (its last utterance "
+                             "transcribed and delivered) before the server exits; a second signal exits at once")
     parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="how much the server logs; DEBUG: a line per model call (each window's client, "
                              "kind, span, context, wait) and why a final's answer was decoded again")
@@ -124,7 +132,38 @@ def config_from_args(args):
         final_context=None if args.final_context is None else max(0.0, args.final_context),
         final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size),
         refine_agreed_within=max(0.0, args.refine_agreed_within),
+        resume_window=max(0.0, args.resume_window),
         **operation_config(args))
+
+
+def install_drain_signals(server, timeout: float) -> None:
+    """SIGTERM / SIGINT: drain (server.drain, on a thread of its own: it ends by stopping serve_forever,
+    which runs on this one); a second signal exits at once, with status 1."""
+    log = logging.getLogger("whisper_live.server")
+    signalled = []
+
+    def on_signal(signum, _frame):
+        name = signal.Signals(signum).name
+        if signalled:
+            log.warning("%s again: exiting now", name)
+            logging.shutdown()
+            os._exit(1)
+        signalled.append(signum)
+        log.info("%s: draining (at most %g s; %s again exits at once)", name, timeout, name)
+        threading.Thread(target=server.drain, args=(timeout,), name="drain", daemon=True).start()
+        # the bound holds even if closing a connection hangs
+        watchdog = threading.Timer(timeout, _exit_after_drain_timeout, args=(log,))
+        watchdog.daemon = True
+        watchdog.start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+
+def _exit_after_drain_timeout(log) -> None:
+    log.warning("drain timeout: exiting with connections still open")
+    logging.shutdown()
+    os._exit(0)
 
 
 def main(argv=None) -> int:
@@ -150,12 +189,9 @@ def main(argv=None) -> int:
     except (ModelNotFound, BackendUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # shutdown() waits for serve_forever() to return, so it must not run on the thread that serves
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    install_drain_signals(server, max(0.0, args.drain_timeout))
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2

@@ -38,7 +38,7 @@ class ClientManager:
             self._clients.pop(client, None)
 
     def connected(self) -> list:
-        """The clients connected now."""
+        """The clients connected now, and those whose connection dropped that wait for a resume."""
         with self._lock:
             return list(self._clients)
 

@@ -36,7 +36,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                PlatformCollector, ProcessCollector, disable_created_metrics, generate_latest)
 
 from whisper_live.server.gpu_metrics import gpu_collector
-from whisper_live.windows import FINAL
+from whisper_live.streaming.windows import FINAL
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
 BATCH_SIZE_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 32)

@@ -7,9 +7,16 @@ never stops another from starting. :func:`load_transcriber` turns a missing pack
 
 from __future__ import annotations
 
+import importlib
+
 from whisper_live.transcriber.base import BackendUnavailable, RawSegment, Request, Result, Transcriber
 
 BACKENDS = ("faster_whisper", "openvino", "tensorrt")
+_CLASSES = {  # (module, class) of each backend's transcriber
+    "faster_whisper": ("whisper_live.transcriber.faster_whisper_backend", "FasterWhisperTranscriber"),
+    "openvino": ("whisper_live.transcriber.openvino_backend", "OpenVINOTranscriber"),
+    "tensorrt": ("whisper_live.transcriber.tensorrt_backend", "TensorRTTranscriber"),
+}
 
 _INSTALL_HINTS = {
     "faster_whisper": "pip install faster-whisper==1.2.0 requests",
@@ -46,6 +53,15 @@ def load_transcriber(backend: str, model_path: str, *, model_name: str = "", cpu
         ) from None
 
 
+def continues_mid_window(backend: str) -> bool:
+    """Whether ``backend``'s transcriber can start its answer mid-window (``Transcriber.continues_mid_window``),
+    known before any model loads: each backend module imports its packages only when a model loads."""
+    if backend not in _CLASSES:
+        return False
+    module, name = _CLASSES[backend]
+    return bool(getattr(getattr(importlib.import_module(module), name), "continues_mid_window", False))
+
+
 def _ctranslate2_device() -> str:
     try:
         import ctranslate2
@@ -55,4 +71,5 @@ def _ctranslate2_device() -> str:
         return "cpu"
 
 
-__all__ = ["BACKENDS", "BackendUnavailable", "RawSegment", "Request", "Result", "Transcriber", "load_transcriber"]
+__all__ = ["BACKENDS", "BackendUnavailable", "RawSegment", "Request", "Result", "Transcriber", "continues_mid_window",
+           "load_transcriber"]

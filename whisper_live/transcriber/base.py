@@ -17,6 +17,15 @@ import numpy as np
 from whisper_live.protocol import Word
 
 
+@dataclass(frozen=True)
+class Prefix:
+    """Text a final window's answer starts with: the last committed segment, said from ``start`` seconds of
+    the request's audio on (inside its replayed context)."""
+
+    text: str
+    start: float = 0.0
+
+
 @dataclass
 class Request:
     """One window of one client's audio to transcribe."""
@@ -24,7 +33,7 @@ class Request:
     audio: np.ndarray  # float32, 16 kHz mono
     language: Optional[str] = None  # None: detect it
     task: str = "transcribe"
-    initial_prompt: Optional[str] = None
+    initial_prompt: Optional[str] = None  # text the model is conditioned on (before any ``prefix``)
     hotwords: Optional[str] = None
     word_timestamps: bool = False
     no_speech_thresh: float = 0.45
@@ -35,16 +44,19 @@ class Request:
     beam_size: int = 1
     full_window: bool = False  # no context: Whisper's own window (faster_whisper sizes it by ``beam_size``)
     # Seconds at the start of ``audio`` that are context only: their text is already known (it ends
-    # ``initial_prompt``), and the transcript starts at this time. The model hears that audio without writing
+    # ``prompt_text()``), and the transcript starts at this time. The model hears that audio without writing
     # it down again. Backends that cannot start mid-window transcribe only the audio from here. 0: all of it.
     decode_from: float = 0.0
-    # With ``decode_from``: the end of ``initial_prompt`` that was said from ``prefix_from`` seconds of
-    # ``audio`` on (the last committed segment, inside the context). A backend that can writes it as the
-    # start of its answer, so that the model goes on with that sentence instead of starting a new one where
-    # the committed text stopped ("... printing beautiful letters" / "than in the same operations", not
-    # "then"), and returns only what follows; others take it as part of the prompt.
-    decode_prefix: str = ""
-    prefix_from: float = 0.0
+    # With ``decode_from``: the text committed right before the new audio. A backend that can writes it as
+    # the start of its answer, so that the model goes on with that sentence instead of starting a new one
+    # where the committed text stopped ("... printing beautiful letters" / "than in the same operations", not
+    # "then"), and returns only what follows; others take it as the end of the prompt (``prompt_text()``).
+    prefix: Optional[Prefix] = None
+
+    def prompt_text(self) -> Optional[str]:
+        """The prompt with the prefix at its end: all the committed text the model is conditioned on."""
+        parts = [text for text in (self.initial_prompt, self.prefix and self.prefix.text) if text]
+        return " ".join(parts) or None
 
 
 @dataclass
@@ -84,6 +96,10 @@ class Transcriber(abc.ABC):
     max_batch_size: int = 1
     #: how many ``transcribe_batch`` calls may run at the same time
     max_concurrency: int = 1
+    #: whether it can start its answer mid-window (``Request.decode_from``, ``Request.prefix``) while still
+    #: hearing the audio before: the server's final windows then go on from their replayed context
+    #: (whisper_live/streaming/config.py's default_finals)
+    continues_mid_window: bool = False
 
     @abc.abstractmethod
     def transcribe_batch(self, requests: list[Request]) -> list[Result]:

@@ -16,7 +16,7 @@ core decodes partial windows greedily, and can decode final windows as offline
 Whisper does, with beam search (docs/streaming.md says what that buys). A request may also start its
 transcript mid-window (``Request.decode_from``): its prompt then ends with that time's timestamp token, as
 if Whisper had written it, and the model goes on from there while still hearing the audio before. With
-``Request.decode_prefix`` that timestamp is the last committed segment's start, followed by its words: the
+``Request.prefix`` that timestamp is the last committed segment's start, followed by its words: the
 model goes on with that segment, and only what it writes after them comes back. An answer that repeats
 itself (gzip ratio above 2.4) or, when transcribing, is improbable (average log probability below -1) is
 decoded again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. Translations
@@ -58,6 +58,7 @@ def _loops(tokens: list[int], tok) -> bool:
 
 class FasterWhisperTranscriber(Transcriber):
     backend = "faster_whisper"
+    continues_mid_window = True
 
     def __init__(self, model_dir: str, *, model_name: str = "", device: str = "cpu",
                  compute_type: str = "default", cpu_threads: int = 1, num_workers: int = 1,
@@ -149,7 +150,7 @@ class FasterWhisperTranscriber(Transcriber):
                 # Whisper's own way to say where the text starts: its first timestamp token, given here
                 # (with the words already said from there on, when the request gives them).
                 prompt.append(tok.timestamp_begin + min(TIMESTAMPS, round(
-                    (r.prefix_from if prefix else r.decode_from) / TIMESTAMP_SECONDS)))
+                    (r.prefix.start if prefix else r.decode_from) / TIMESTAMP_SECONDS)))
             prefixes.append(tok.encode(" " + prefix) if prefix else [])  # (only with decode_from)
             prompt.extend(prefixes[-1])
             prompts.append(prompt)
@@ -198,8 +199,8 @@ class FasterWhisperTranscriber(Transcriber):
 
         A prompt that ends with a timestamp (``Request.decode_from``) says where the answer starts, and no
         timestamp of the answer may lie before it: CTranslate2 does not hold the answer's timestamps to
-        the prompt's, and once a continued final closed its text at 1.00 s, 15 s before its start, so that
-        the answer was refused and the window decoded again.
+        the prompt's: a continued final could close its text at 1.00 s, 15 s before its start, and be
+        refused and decoded again.
         """
         budget = int(MAX_TOKENS_PER_SECOND * seconds) + 16
         max_length = min(self.model.max_length, max(len(p) for p in prompts) + budget)
@@ -278,14 +279,12 @@ class FasterWhisperTranscriber(Transcriber):
 
 
 def _prompt_and_prefix(request: Request) -> tuple[str, str]:
-    """(prompt text, text the answer starts with) of ``request``: its ``decode_prefix`` moves from the end
-    of its prompt to the start of its answer, less the full stop that ended the window it came from."""
+    """(prompt text, text the answer starts with) of ``request``: the answer starts with its ``prefix``
+    (only with ``decode_from``), less the full stop that ended the window it came from."""
     prompt = (request.initial_prompt or "").strip()
-    given = " ".join(request.decode_prefix.split()) if request.decode_from > 0 else ""
-    if not given or not prompt.endswith(given):
-        return prompt, ""
+    given = " ".join(request.prefix.text.split()) if request.prefix and request.decode_from > 0 else ""
     prefix = given[:-1] if given.endswith(".") and not given.endswith("..") else given
-    return prompt[:len(prompt) - len(given)].strip(), prefix
+    return prompt, prefix
 
 
 def _without_prefix(pieces: list, prefix: list[int], decode_from: float, tok) -> list:
@@ -294,7 +293,7 @@ def _without_prefix(pieces: list, prefix: list[int], decode_from: float, tok) ->
 
     The words that end the prefix's segment join the next segment rather than arrive as a fragment of
     their own ("... concerned" / "differs from most" / "if not from all the arts ..."), as
-    whisper_live/final_context.py joins them when it splits an answer.
+    whisper_live/streaming/final_context.py joins them when it splits an answer.
     """
     if not pieces:
         return pieces

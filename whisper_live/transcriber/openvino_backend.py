@@ -8,7 +8,8 @@ What the pipeline gives and does not give, and what this backend does about it:
 
 * Segments with timestamps (``return_timestamps``), word timestamps (from pipelines built with
   ``word_timestamps=True``, made on the first request that asks for words: built that way a pipeline is
-  10-14 % slower on every call), ``initial_prompt``, ``hotwords``, language and task. Times are seconds from the start of the request's audio, clamped to its length.
+  10-14 % slower on every call), ``initial_prompt`` (with any ``Request.prefix`` at its end), ``hotwords``,
+  language and task. Times are seconds from the start of the request's audio, clamped to its length.
 * No no-speech probability and no log-probability (``no_speech_prob`` and ``avg_logprob`` stay 0.0): the
   model transcribes one second of silence as " you". VAD gating is done upstream by the streaming core,
   which only ever sends windows with speech; a caller without a VAD gets such hallucinations.
@@ -159,8 +160,9 @@ class OpenVINOTranscriber(Transcriber):
                     raise ValueError(f"language {request.language!r} is not known to this model")
                 config.language = f"<|{request.language}|>"
             config.task = request.task if request.task in ("transcribe", "translate") else "transcribe"
-        if request.initial_prompt:
-            config.initial_prompt = request.initial_prompt
+        prompt = request.prompt_text()  # (the pipeline cannot start its answer with given text)
+        if prompt:
+            config.initial_prompt = prompt
         if request.hotwords:
             config.hotwords = request.hotwords
         return config

@@ -41,7 +41,11 @@ test('END_OF_AUDIO is the 12 ASCII bytes', () => {
 
 test('server messages', () => {
   assert.deepEqual(parseServerMessage('{"uid":"u","message":"SERVER_READY","backend":"faster_whisper"}'),
-    { type: 'ready', uid: 'u', backend: 'faster_whisper' });
+    { type: 'ready', uid: 'u', backend: 'faster_whisper', resumeToken: null, resumeWindow: 0, resumed: false,
+      audioReceived: 0 });
+  assert.deepEqual(parseServerMessage('{"uid":"u","message":"SERVER_READY","backend":"fw","resume_token":"t",'
+    + '"resume_window":30,"resumed":true,"audio_received":4.5}'),
+  { type: 'ready', uid: 'u', backend: 'fw', resumeToken: 't', resumeWindow: 30, resumed: true, audioReceived: 4.5 });
   assert.deepEqual(parseServerMessage('{"uid":"u","status":"WAIT","message":3.5}'), { type: 'wait', uid: 'u', minutes: 3.5 });
   assert.deepEqual(parseServerMessage('{"uid":"u","status":"ERROR","message":"bad"}'), { type: 'error', uid: 'u', message: 'bad' });
   assert.equal(parseServerMessage('{"uid":"u","status":"WARNING","message":"behind"}').type, 'warning');

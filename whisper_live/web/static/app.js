@@ -168,6 +168,16 @@ function context() {
   return audioContext;
 }
 
+// Whether the AudioContext runs within a few seconds (Firefox leaves it suspended, its resume() pending, where
+// there is no sound output device).
+async function audioStarts(ctx, waitMs = 5000) {
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(resolve, waitMs); });
+  await Promise.race([ctx.resume().catch(() => {}), timeout]);
+  clearTimeout(timer);
+  return ctx.state === 'running';
+}
+
 async function openMicrophone() {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     throw new Error(window.isSecureContext
@@ -217,7 +227,11 @@ async function start() {
   }
   clearTranscript();
   const ctx = context();
-  await ctx.resume().catch(() => {});
+  if (!(await audioStarts(ctx))) {
+    showError('The browser did not start its audio engine (Firefox cannot where it finds no sound output device): connect or enable a sound output, then try again.');
+    setBusy(false);
+    return;
+  }
   let node;
   try {
     if (mode === 'mic') {
@@ -244,6 +258,8 @@ async function start() {
     onSegments: (transcript) => render(transcript),
     onLanguage: (code, p) => showLanguage(code, p),
     onWarning: (text) => setStatus(`Server: ${text}`),
+    onReconnecting: ({ attempt }) => setStatus(`Connection lost: reconnecting… (attempt ${attempt})`),
+    onResumed: () => setStatus('Resumed: the session goes on, nothing was lost.'),
     onEnd: (end) => onSessionEnd(end),
   });
   const current = session;

@@ -167,7 +167,14 @@ export function parseServerMessage(data) {
   }
   if (msg.status === 'ERROR') return { type: 'error', uid, message: String(msg.message ?? 'unknown error') };
   if (msg.status === 'WARNING') return { type: 'warning', uid, message: String(msg.message ?? '') };
-  if (msg.message === 'SERVER_READY') return { type: 'ready', uid, backend: msg.backend ?? null };
+  if (msg.message === 'SERVER_READY') {
+    // resumeToken: the session can be resumed after a drop; resumed / audioReceived: this is such a resume
+    return {
+      type: 'ready', uid, backend: msg.backend ?? null, resumeToken: msg.resume_token ?? null,
+      resumeWindow: Number(msg.resume_window) || 0, resumed: msg.resumed === true,
+      audioReceived: Number(msg.audio_received) || 0,
+    };
+  }
   if (msg.message === 'DISCONNECT') return { type: 'disconnect', uid };
   if (Array.isArray(msg.segments)) return { type: 'segments', uid, segments: msg.segments.map(normalizeSegment) };
   if (typeof msg.language === 'string') {

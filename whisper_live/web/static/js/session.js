@@ -2,6 +2,7 @@
 //
 //   const session = new TranscriptionSession(url, settings, {
 //     onReady, onSegments(segments, transcript), onLanguage(code, p), onWarning(text), onEnd({reason, message}),
+//     onReconnecting({attempt, delayMs}), onResumed({audioReceived}),
 //   });
 //   await session.connect();          // resolves on SERVER_READY; rejects with a SessionError otherwise
 //   session.sendAudio(float32Chunk);  // 16 kHz mono
@@ -10,10 +11,16 @@
 // onEnd reports how the session ended, once: reason is 'finished' (after finish()), 'disconnect' (the server
 // ended it), 'wait' (server full), 'error' (refused or broke the protocol), 'lost' (the connection dropped),
 // 'closed' (close() was called). message is text for a person.
+//
+// When the server offers a resume (a resume_token in SERVER_READY) and the connection drops before the
+// session ended, the session reconnects on its own (onReconnecting, bounded retries with backoff within
+// the server's resume window) and resumes (onResumed); audio given to sendAudio() meanwhile is kept and sent
+// once the server says how much it holds. Only when that fails does onEnd report 'lost'.
 import {
-  buildOptions, describeClose, describeConnectFailure, describeWait, encodeAudio, endOfAudioFrame, makeUid,
-  parseServerMessage, withToken,
+  SAMPLE_RATE, buildOptions, describeClose, describeConnectFailure, describeWait, encodeAudio, endOfAudioFrame,
+  makeUid, parseServerMessage, withToken,
 } from './protocol.js';
+import { AudioHistory, resumeUrl, retryDelays } from './reconnect.js';
 import { Transcript } from './transcript.js';
 
 export class SessionError extends Error {
@@ -37,11 +44,14 @@ export class TranscriptionSession {
     this.finishTimeoutMs = finishTimeoutMs;
     this.uid = makeUid();
     this.transcript = new Transcript();
-    this.state = 'idle'; // idle -> connecting -> ready -> finishing -> ended
+    this.state = 'idle'; // idle -> connecting -> ready (<-> reconnecting) -> finishing -> ended
     this.samplesSent = 0;
     this.droppedSamples = 0;
     this.backend = null;
+    this.resumes = 0;
     this._ended = false;
+    this._resumeToken = null;
+    this._history = null;
   }
 
   connect() {
@@ -66,21 +76,91 @@ export class TranscriptionSession {
       };
       ws.onmessage = (event) => this._onMessage(event.data);
       ws.onerror = () => {};
-      ws.onclose = (event) => {
-        if (this._ended) return;
-        if (this.state === 'finishing') {
-          this._end('finished', 'Transcription finished.');
-        } else if (!opened) {
-          this._fail(new SessionError('lost', describeConnectFailure(this.url), { code: event.code }));
-        } else {
-          this._fail(new SessionError('lost', describeClose(event.code, this.url), { code: event.code }));
-        }
-      };
+      ws.onclose = (event) => this._onClose(ws, opened, event.code);
     });
   }
 
   _fail(err) {
     this._end(err.reason, err.message, err);
+  }
+
+  _onClose(ws, opened, code) {
+    if (this._ended || ws !== this.ws) return;
+    if (opened && this._resumeToken && this.state !== 'connecting') {
+      this._reconnect(code);
+    } else if (this.state === 'finishing') {
+      this._end('finished', 'Transcription finished.');
+    } else if (!opened) {
+      this._fail(new SessionError('lost', describeConnectFailure(this.url), { code }));
+    } else {
+      this._fail(new SessionError('lost', describeClose(code, this.url), { code }));
+    }
+  }
+
+  // The connection dropped: try again (bounded, with backoff) to resume the session on a new one.
+  async _reconnect(code) {
+    const finishing = this.state === 'finishing';
+    this.state = 'reconnecting';
+    const h = this.handlers;
+    const delays = retryDelays(this._resumeWindow);
+    for (let attempt = 1; attempt <= delays.length && !this._ended; attempt++) {
+      if (h.onReconnecting) h.onReconnecting({ attempt, delayMs: delays[attempt - 1] });
+      await new Promise((r) => setTimeout(r, delays[attempt - 1]));
+      if (this._ended) return;
+      const outcome = await this._tryResume(finishing);
+      if (outcome === 'resumed' || this._ended) return;
+    }
+    if (!this._ended) this._fail(new SessionError('lost', describeClose(code, this.url), { code }));
+  }
+
+  // One attempt: resolves 'resumed', 'failed' (the session cannot be resumed: ended) or 'retry'.
+  _tryResume(finishing) {
+    return new Promise((resolve) => {
+      let ws;
+      try {
+        ws = new this.WebSocketImpl(withToken(resumeUrl(this.url, this.uid), this.settings.apiKey));
+      } catch (err) {
+        resolve('retry');
+        return;
+      }
+      ws.binaryType = 'arraybuffer';
+      let settled = false;
+      const settle = (outcome) => { if (!settled) { settled = true; resolve(outcome); } };
+      ws.onopen = () => {
+        const options = JSON.parse(buildOptions(this.settings, this.uid));
+        ws.send(JSON.stringify({ ...options, resume: true, resume_token: this._resumeToken }));
+      };
+      ws.onerror = () => {};
+      ws.onclose = (event) => {
+        if (!settled) settle('retry');
+        else this._onClose(ws, true, event.code);
+      };
+      ws.onmessage = (event) => {
+        if (settled) { this._onMessage(event.data); return; }
+        if (typeof event.data !== 'string') return;
+        const reply = parseServerMessage(event.data);
+        if (reply.type === 'ready' && reply.resumed && this._ended) {
+          settle('failed');
+          try { ws.close(1000); } catch (err) { /* closing anyway */ }
+        } else if (reply.type === 'ready' && reply.resumed) {
+          this.ws = ws;
+          finishing = finishing || this._finishAfterResume;
+          this.state = finishing ? 'finishing' : 'ready';
+          for (const chunk of this._history.since(Math.round(reply.audioReceived * SAMPLE_RATE))) {
+            ws.send(encodeAudio(chunk, 'float32'));
+          }
+          if (finishing) ws.send(endOfAudioFrame());
+          this.resumes += 1;
+          settle('resumed');
+          if (this.handlers.onResumed) this.handlers.onResumed({ audioReceived: reply.audioReceived });
+        } else if (reply.type === 'error' || reply.type === 'wait') {
+          settle('failed');
+          this._fail(new SessionError('lost', `The connection dropped and the session could not be resumed: ${
+            reply.type === 'wait' ? 'the server is shutting down' : reply.message}`));
+          try { ws.close(1000); } catch (err) { /* closing anyway */ }
+        }
+      };
+    });
   }
 
   _onMessage(data) {
@@ -91,6 +171,11 @@ export class TranscriptionSession {
       case 'ready':
         this.state = 'ready';
         this.backend = event.backend;
+        if (event.resumeToken) {
+          this._resumeToken = event.resumeToken;
+          this._resumeWindow = event.resumeWindow;
+          this._history = new AudioHistory(event.resumeWindow);
+        }
         if (this._admit) { this._admit.resolve(event); this._admit = null; }
         if (h.onReady) h.onReady(event);
         break;
@@ -115,6 +200,7 @@ export class TranscriptionSession {
         if (h.onLanguage) h.onLanguage(event.language, event.probability);
         break;
       case 'disconnect':
+        this._resumeToken = null; // the server ended the session: nothing to resume
         if (this.state === 'finishing') this._end('finished', 'Transcription finished.');
         else this._end('disconnect', 'The server ended the session (its time limit may have been reached).');
         this._close();
@@ -129,12 +215,17 @@ export class TranscriptionSession {
   }
 
   sendAudio(samples) {
+    if (this.state === 'reconnecting' && samples.length) {
+      this._history.add(samples); // sent once the session is resumed
+      return true;
+    }
     if (!this.isOpen || samples.length === 0) return false;
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.droppedSamples += samples.length;
       return false;
     }
     this.ws.send(encodeAudio(samples, 'float32'));
+    if (this._history) this._history.add(samples);
     this.samplesSent += samples.length;
     return true;
   }
@@ -143,12 +234,15 @@ export class TranscriptionSession {
   // session has ended (or after finishTimeoutMs).
   finish() {
     if (this._ended) return Promise.resolve();
-    if (!this.isOpen) {
+    if (this.state === 'reconnecting') {
+      this._finishAfterResume = true;
+    } else if (!this.isOpen) {
       this.close();
       return Promise.resolve();
+    } else {
+      this.state = 'finishing';
+      this.ws.send(endOfAudioFrame());
     }
-    this.state = 'finishing';
-    this.ws.send(endOfAudioFrame());
     return new Promise((resolve) => {
       this._finished = resolve;
       this._finishTimer = setTimeout(() => {
@@ -173,6 +267,7 @@ export class TranscriptionSession {
   _end(reason, message, error = null) {
     if (this._ended) return;
     this._ended = true;
+    this._resumeToken = null;
     this.state = 'ended';
     if (this._finishTimer) clearTimeout(this._finishTimer);
     if (this._finished) this._finished();

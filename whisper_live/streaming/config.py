@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from whisper_live.protocol import VadParameters
-from whisper_live.utterances import BUSY_SCHEDULE, DEFAULT_SCHEDULE
+from whisper_live.streaming.endpointing import BUSY_SCHEDULE, DEFAULT_SCHEDULE
+
+# Final windows unless the server's flags say otherwise. A backend that can start its answer mid-window
+# (Transcriber.continues_mid_window) decodes them as offline Whisper does, with beam search going on from 20 s
+# of replayed context: with 8 speakers on 2 cores that keeps the latency targets and is the only setting
+# within 10% of offline WER (BENCHMARKS.md). Others decode them greedily over 8 s of context and split the
+# answer where the context ends.
+CONTINUED_BEAM_SIZE = 5
+CONTINUED_CONTEXT = 20.0  # seconds
+GREEDY_CONTEXT = 8.0  # seconds
 
 
 @dataclass
@@ -33,8 +42,8 @@ class SessionConfig:
     # against 5 s and 8 s: final latency max 4.5 s against 6.3 s on the bench's --mixed speakers.
     agreement_in_speech_after: float = 6.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
-    # around a short phrase (whisper_live/final_context.py); 0 turns it off.
-    final_context: float = 8.0
+    # around a short phrase (final_context.py); 0 turns it off.
+    final_context: float = GREEDY_CONTEXT
     # Above 1, final windows are decoded as offline Whisper decodes: beam search of this width, conditioned on
     # the committed text before them, going on from the end of their replayed context. More accurate (with
     # 20 s of context), at about twice the model time of greedy finals (docs/streaming.md).
@@ -44,30 +53,23 @@ class SessionConfig:
     # before the agreement and the model has room (StreamingSession's has_room). Under load partial answers
     # lag, and their greedy text then commits at once (a final on top would push it past the latency target).
     # 0: agreed text commits as the partials gave it. Driven directly (the model always free) it takes the LJ
-    # passage from 0.0598 to 0.0575 (offline 0.054); through the server see BENCHMARKS.md, seventh session.
+    # passage from 0.0598 to 0.0575 (offline 0.054); docs/streaming.md has the figures through the server.
     refine_agreed_within: float = 1.5
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
-    # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); whisper_live/utterances.py.
+    # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); endpointing.py.
     endpoint_schedule: tuple = DEFAULT_SCHEDULE
     # ... and while the model is behind (StreamingSession's has_room says no): shorter pauses end long
     # utterances, so that their final windows are shorter and served sooner.
     endpoint_schedule_busy: tuple = BUSY_SCHEDULE
 
 
-# Final windows unless the server's flags say otherwise. faster_whisper decodes them as offline Whisper does,
-# with beam search going on from 20 s of replayed context: with 8 speakers on 2 cores that keeps the latency
-# targets and is the only setting within 10% of offline WER (BENCHMARKS.md). OpenVINO and TensorRT cannot
-# start a transcript mid-window, so they decode finals greedily over 8 s of context and split the answer.
-BEAM_SIZE_BY_BACKEND = {"faster_whisper": 5}
-CONTINUED_CONTEXT = 20.0  # seconds of context for finals decoded with beam search (greedy: SessionConfig's 8)
 
-
-def default_finals(backend: str, beam_size: Optional[int] = None,
+def default_finals(continues_mid_window: bool, beam_size: Optional[int] = None,
                    context: Optional[float] = None) -> tuple[int, float]:
-    """(final_beam_size, final_context) for a server with ``backend``: those it was given (not None), else
-    the defaults above (the context's follows the beam size)."""
+    """(final_beam_size, final_context) for a server whose transcriber ``continues_mid_window`` or not: those
+    it was given (not None), else the defaults above (the context's follows the beam size)."""
     if beam_size is None:
-        beam_size = BEAM_SIZE_BY_BACKEND.get(backend, SessionConfig.final_beam_size)
+        beam_size = CONTINUED_BEAM_SIZE if continues_mid_window else SessionConfig.final_beam_size
     if context is None:
-        context = CONTINUED_CONTEXT if beam_size > 1 else SessionConfig.final_context
+        context = CONTINUED_CONTEXT if beam_size > 1 else GREEDY_CONTEXT
     return beam_size, context

@@ -7,7 +7,7 @@ inference scheduler; the tests drive it with plain arrays and a scripted fake tr
 
 Commit policy (see docs/streaming.md):
 
-* With VAD, speech is cut into utterances at pauses (whisper_live/utterances.py; while the model is
+* With VAD, speech is cut into utterances at pauses (endpointing.py; while the model is
   behind, ``has_room`` says no and shorter pauses end long utterances). When an utterance ends, its
   whole audio is transcribed once more as a *final* window and every segment of that answer is
   committed (``completed: true``). The cut falls in silence, so no word straddles it.
@@ -15,17 +15,17 @@ Commit policy (see docs/streaming.md):
   audio) give in-progress text. Partial windows are only asked for when new speech has arrived, and the
   scheduler serves them after finals, so under load they come less often and cover more audio.
 * An utterance that runs on without a pause is committed piecewise by agreement (LocalAgreement-2 at
-  segment level, whisper_live/agreement.py; the commit decisions are in whisper_live/commit_rules.py):
+  segment level, agreement.py; the commit decisions are in commit.py):
   leading segments that two consecutive partial answers agree on are committed, and the next window
   starts at their end, moved to a pause the VAD heard near it (a window past
   ``agreement_in_speech_after`` seconds may cut without one). Words the next window repeats from the text
-  just committed are dropped (the rules are in whisper_live/cuts.py). A window never exceeds
+  just committed are dropped (the rules are in cuts.py). A window never exceeds
   ``max_window`` seconds: past that, all but the last segment is committed.
 * A final window also hears up to ``speech_pad_ms`` of the quiet audio before its start (a lead-in:
   Whisper mishears a first word that starts right at the window's edge).
 * Segments whose whole span the VAD heard as non-speech are dropped (Whisper's words from a breath).
 * A final window also carries up to ``final_context`` seconds of the committed speech before it, as
-  context (then it needs no lead-in); whisper_live/final_context.py splits the answer.
+  context (then it needs no lead-in); final_context.py splits the answer.
 * With ``final_beam_size`` above 1, final windows are decoded as offline Whisper decodes: beam search,
   conditioned on the committed text before them (a prompt). With context the model starts writing where
   the context ends (``Request.decode_from``), so its text needs no split and the context is not decoded
@@ -43,22 +43,22 @@ from __future__ import annotations
 import collections
 import logging
 import time
-from typing import Callable, Optional, Protocol
+from typing import Callable, NamedTuple, Optional, Protocol
 
 import numpy as np
 
-from whisper_live import cuts
-from whisper_live import final_context
-from whisper_live.commit_rules import CommitRules
 from whisper_live.protocol import SAMPLE_RATE, Segment
-from whisper_live.session_config import SessionConfig
+from whisper_live.streaming import cuts, final_context
+from whisper_live.streaming.commit import CommitRules, Cut
+from whisper_live.streaming.config import SessionConfig
+from whisper_live.streaming.endpointing import ONSET, Utterances
+from whisper_live.streaming.final_windows import END_OF_AUDIO, PAUSE, REFINE, PendingFinal, Retry, Step, step_at
+from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Update, Window, window_request
 from whisper_live.transcriber.base import Result
-from whisper_live.utterances import ONSET, Utterances
-from whisper_live.windows import FINAL, PARTIAL, Pending, Update, Window, window_request
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
+__all__ = ["SpeechDetector", "StreamingSession"]
 
 
 class SpeechDetector(Protocol):
@@ -67,6 +67,17 @@ class SpeechDetector(Protocol):
     frame_samples: int
 
     def feed(self, audio: np.ndarray) -> np.ndarray: ...
+
+
+class WindowPlan(NamedTuple):
+    """The span of the window due now (forced: cut at max_window) and the committed speech it replays."""
+
+    kind: str
+    start: int
+    end: int
+    forced: bool
+    context: int  # samples before ``start``
+    context_text: str
 
 
 class StreamingSession:
@@ -93,10 +104,9 @@ class StreamingSession:
         self.warnings: list[str] = []
         # utterance boundaries from the VAD (without one, no frame is judged: the stream is one utterance)
         self._utterances = Utterances(config.vad, vad.frame_samples if vad is not None else 1,
-                                      config.endpoint_schedule)
-        self._utterances.in_speech = vad is None
-        self._final_until = 0  # utterances that ended before this sample await their final window
-        self._final_ready_at = 0.0  # when the last of them ended (monotonic)
+                                      config.endpoint_schedule, config.endpoint_schedule_busy,
+                                      continuous=vad is None)
+        self._final: Optional[PendingFinal] = None  # the speech that awaits a final window (see _final_due)
         self._served_until = 0  # end of the last window handed out
         self._arrivals: collections.deque = collections.deque()  # (end sample, arrival time)
         # what to commit of each answer (agreement between consecutive partial answers among it)
@@ -104,10 +114,8 @@ class StreamingSession:
                                   agreement_in_speech_after=config.agreement_in_speech_after,
                                   repeats_needed=min(config.same_output_threshold, 3),
                                   pause_near=self._snap_to_pause, with_vad=vad is not None)
-        self._soft_cut = -1  # a cut inside speech (agreement, max_window): the next window may repeat words
-        self._no_context_at = -1  # the final window starting here failed with context: retry without
-        self._no_prefix_at = -1  # ... failed going on from its last committed segment: retry with context only
-        self._refine_until = -1  # a final window ending here decodes agreed text again (see _defer_agreed)
+        self._last_cut = Cut(0, in_speech=False)  # where the last commit cut the audio
+        self._retry: Optional[Retry] = None  # a final window whose answer was refused, asked for again
 
     # --- input ------------------------------------------------------------------------------------------------
 
@@ -121,7 +129,7 @@ class StreamingSession:
         if self._vad is not None:
             self._run_vad(samples)
         else:
-            self._utterances.speech_end = self.received
+            self._utterances.heard_until(self.received)
         self._trim()
 
     def end_of_audio(self) -> None:
@@ -132,33 +140,28 @@ class StreamingSession:
         utterances = self._utterances
         if (utterances.in_speech and utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
                 self._vad is None and self.received > self.committed_until):
-            self._final_due_now(self.received)
-        utterances.in_speech = False
+            self._final_due_now(self.received, END_OF_AUDIO)
+        utterances.close()
 
-    def _final_due_now(self, until: int) -> None:
-        """Speech up to ``until`` awaits a final window. A final that already waited for the model (not
-        taken yet) keeps its due time, and so its place in the scheduler's queue: under load, each
-        utterance that ended before it was taken would otherwise send it to the back again."""
+    def _final_due_now(self, until: int, reason: str) -> None:
+        """Speech up to ``until`` awaits a final window, for ``reason``. A final that already waited for the
+        model (not taken yet) keeps its due time, and so its place in the scheduler's queue: under load,
+        each utterance that ended before it was taken would otherwise send it to the back again."""
         waiting = self._final_due and (self.in_flight is None or self.in_flight.kind != FINAL)
-        self._final_until = until
-        if not waiting:
-            self._final_ready_at = self._clock()
+        self._final = PendingFinal(until, self._final.since if waiting else self._clock(), reason)
 
     def _run_vad(self, samples: np.ndarray) -> None:
         utterances = self._utterances
-        if utterances.in_speech:
-            # (the schedules differ only for long utterances: one that starts during this call has time)
-            busy = not self._has_room()
-            utterances.schedule = self.config.endpoint_schedule_busy if busy else self.config.endpoint_schedule
-        for event, sample in utterances.feed(self._vad.feed(samples)):
+        for event, sample in utterances.feed(self._vad.feed(samples), busy=lambda: not self._has_room()):
             if event == ONSET:
-                utterances.start = max(self.committed_until, self._final_until, sample - self._pad)
+                awaited = self._final.end if self._final_due else 0
+                utterances.begin_at(max(self.committed_until, awaited, sample - self._pad))
                 if not self._final_due:
                     self.committed_until = utterances.start  # the silence before it is dropped
                 self._rules.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
-                self._final_due_now(sample)
+                self._final_due_now(sample, PAUSE)
             elif not self._final_due:
                 # a click, not speech: forget it
                 self.committed_until = max(self.committed_until, sample)
@@ -179,7 +182,7 @@ class StreamingSession:
                     f"server is behind: skipped {skipped:.1f} s of audio that could not be transcribed in time")
             keep_from = limit
             self.committed_until = max(self.committed_until, limit)
-            self._utterances.start = max(self._utterances.start, limit)
+            self._utterances.skip_to(limit)
             self._served_until = max(self._served_until, limit)
         keep_from = max(final_context.replay_from(self.completed, keep_from, self._context_seconds) - self._pad,
                         limit)
@@ -204,13 +207,12 @@ class StreamingSession:
         "waiting since" is, for a final window, the monotonic time the end of the utterance was confirmed;
         for a partial window, the time the oldest audio not yet covered by a window arrived.
         """
-        kind = self._due_kind()
-        if kind is None:
+        plan = self._plan()
+        if plan is None:
             return None
-        start, end, forced = self._span(kind)
-        seconds = (end - start + self._context(kind, start, end, forced)[0]) / SAMPLE_RATE
+        kind, seconds = plan.kind, (plan.end - plan.start + plan.context) / SAMPLE_RATE
         if kind == FINAL:
-            return Pending(kind, self._final_ready_at, seconds)
+            return Pending(kind, self._final.since, seconds)
         while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
             self._arrivals.popleft()
         since = self._arrivals[0][1] if self._arrivals else self._clock()
@@ -234,47 +236,57 @@ class StreamingSession:
         ``economy``: the model is behind (the scheduler says so); a final window then replays at most
         ``final_context.ECONOMY_CONTEXT_SECONDS`` of context.
         """
-        kind = self._due_kind()
-        if kind is None:
+        plan = self._plan(economy)
+        if plan is None:
             return None
-        start, end, forced = self._span(kind)
-        context, context_text = self._context(kind, start, end, forced, economy)
-        lead = self._silent_lead(start) if kind == FINAL and not context and start != self._soft_cut else 0
+        kind, start, end, context = plan.kind, plan.start, plan.end, plan.context
+        lead = self._silent_lead(start) if kind == FINAL and not context and not self._after_cut_in_speech(start) \
+            else 0
         audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
         request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, self.completed,
-                                 start / SAMPLE_RATE, go_on=start != self._no_prefix_at)
-        self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=forced,
-                                context=context, context_text=context_text, lead=lead, taken_at=self._clock())
+                                 start / SAMPLE_RATE, go_on=step_at(self._retry, start) == Step.GO_ON)
+        self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=plan.forced,
+                                context=context, context_text=plan.context_text, lead=lead, taken_at=self._clock(),
+                                reason=self._final.reason if kind == FINAL else "")
         self._served_until = max(self._served_until, end)
         return self.in_flight
 
-    def _span(self, kind: str) -> tuple[int, int, bool]:
-        """(start, end, forced) of the window of ``kind`` if it were taken now (forced: cut at max_window)."""
+    def _plan(self, economy: bool = False) -> Optional[WindowPlan]:
+        """The window that is due now, if any: what :meth:`pending` reports and :meth:`take_window` hands out."""
+        kind = self._due_kind()
+        if kind is None:
+            return None
         start = self._window_start()
-        end = self._final_until if kind == FINAL else self.received
+        end = self._final.end if kind == FINAL else self.received
         max_samples = int(self.config.max_window * SAMPLE_RATE)
-        if end - start > max_samples:
-            return start, start + max_samples, True
-        return start, end, False
+        forced = end - start > max_samples
+        if forced:
+            end = start + max_samples
+        context, context_text = self._context(kind, start, end, forced, economy)
+        return WindowPlan(kind, start, end, forced, context, context_text)
 
     def _context(self, kind: str, start: int, end: int, forced: bool, economy: bool = False) -> tuple[int, str]:
         """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only."""
-        if kind == FINAL and not forced and start != self._no_context_at:
+        if kind == FINAL and not forced and step_at(self._retry, start) < Step.NO_CONTEXT:
             seconds = final_context.context_budget(self._context_seconds, (end - start) / SAMPLE_RATE,
                                                    continued=self.config.final_beam_size > 1, economy=economy)
             return final_context.context_for(self.completed, start, self._buffer_start, seconds)
         return 0, ""
 
     def _silent_lead(self, start: int) -> int:
-        """Samples of quiet audio just before ``start`` to include in a window (whisper_live/cuts.py)."""
+        """Samples of quiet audio just before ``start`` to include in a window (cuts.py)."""
         if self._vad is None:
             return 0
         return self._utterances.quiet_lead(start, min(self._pad, start - self._buffer_start))
 
     @property
     def _final_due(self) -> bool:
-        """Speech up to ``_final_until`` (an utterance that ended, or a refined agreement) awaits its final."""
-        return self._final_until > self.committed_until
+        """Speech not yet committed awaits its final window (``_final``)."""
+        return self._final is not None and self._final.end > self.committed_until
+
+    def _after_cut_in_speech(self, start: int) -> bool:
+        """Whether a window starting at ``start`` starts where the committed audio was cut inside speech."""
+        return self._last_cut.in_speech and start == self._last_cut.at
 
     @property
     def _pad(self) -> int:
@@ -283,7 +295,7 @@ class StreamingSession:
 
     @property
     def _context_seconds(self) -> float:
-        """Seconds of committed speech a final window may replay (whisper_live/final_context.py); 0: none."""
+        """Seconds of committed speech a final window may replay (final_context.py); 0: none."""
         if self._vad is None or self.config.task != "transcribe":
             # (a translation's word times are too loose to split the answer where the context ends)
             return 0.0
@@ -312,28 +324,28 @@ class StreamingSession:
             segments = check(segments, window.context / SAMPLE_RATE, window.context_text,
                              self._heard_seconds(window.start, window.end))
             if segments is None:  # ask for the same final window again: without the prefix, then without context
-                if window.request.decode_prefix:
-                    self._no_prefix_at = window.start
-                else:
-                    self._no_context_at = window.start
+                self._retry = Retry.after_refusal(window.start, had_prefix=window.request.prefix is not None)
                 log.debug("%s: the answer does not go on from the context; again without %s", window.describe(),
-                          "the prefix" if window.request.decode_prefix else "context")
+                          "the prefix" if window.request.prefix else "context")
                 return update
         segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps) for s in segments]
         segments = [s for s in segments if self._overlaps_speech(s)]
-        if window.start == self._soft_cut and segments and self.completed:
+        if self._after_cut_in_speech(window.start) and segments and self.completed:
             segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
-        commit, cut = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
-                                         start=window.start, end=window.end, committed_until=self.committed_until)
-        if commit and window.kind == PARTIAL and not window.forced and self._defer_agreed(window, cut):
-            commit, cut = [], self.committed_until
-        rest = segments[len(commit):]
-        if commit:
-            update.completed = self._commit(commit)
-        if cut > self.committed_until:
-            self.committed_until = cut
-            soft = cut < window.end or window.kind == PARTIAL or cut == self._refine_until
-            self._soft_cut = cut if soft else -1
+        decision = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
+                                      start=window.start, end=window.end, committed_until=self.committed_until,
+                                      refining=window.reason == REFINE,
+                                      refine=lambda cut: self._may_refine(window, cut))
+        if decision.refine_until is not None:
+            self._final = PendingFinal(decision.refine_until, self._clock(), REFINE)
+            log.debug("%s: agreed text up to %.2f s is decoded again as a final", window.describe(),
+                      decision.refine_until / SAMPLE_RATE)
+        rest = segments[len(decision.commit):]
+        if decision.commit:
+            update.completed = self._commit(decision.commit)
+        if decision.cut > self.committed_until:
+            self.committed_until = decision.cut
+            self._last_cut = Cut(decision.cut, decision.in_speech)
             self._rules.reset()
         self._served_until = max(self._served_until, self.committed_until)
         self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
@@ -342,7 +354,7 @@ class StreamingSession:
         self._trim()
         return update
 
-    def _defer_agreed(self, window: Window, cut: int) -> bool:
+    def _may_refine(self, window: Window, cut: int) -> bool:
         """Whether agreed text up to ``cut`` becomes a final window instead of committing as greedy text.
 
         Only with offline-style finals, and only while the model keeps up: the audio at the cut arrived at
@@ -353,15 +365,11 @@ class StreamingSession:
         if cfg.final_beam_size <= 1 or cfg.refine_agreed_within <= 0 or self._final_due:
             return False
         age = self._clock() - window.taken_at + (window.end - cut) / SAMPLE_RATE
-        if age > cfg.refine_agreed_within or not self._has_room():
-            return False
-        self._final_until, self._final_ready_at = cut, self._clock()
-        self._refine_until = cut
-        log.debug("%s: agreed text up to %.2f s is decoded again as a final", window.describe(), cut / SAMPLE_RATE)
-        return True
+        return age <= cfg.refine_agreed_within and self._has_room()
 
     def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
-        """A quiet place near ``sample`` in [start, end) to cut at (whisper_live/cuts.py); without VAD, ``sample``."""
+        """A quiet place near ``sample`` in [start, end) to cut at (cuts.py); without
+        VAD, ``sample``."""
         return sample if self._vad is None else self._utterances.pause_near(sample, start, end)
 
     def _heard_seconds(self, start: int, end: int) -> float:

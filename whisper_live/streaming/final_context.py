@@ -27,6 +27,7 @@ import re
 from typing import Optional
 
 from whisper_live.protocol import SAMPLE_RATE, Segment, Word
+from whisper_live.transcriber.base import Prefix
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,10 @@ MAX_WORDS_PER_SECOND = 6.0
 # context.
 CONTINUATION_TAIL_WORDS = 12
 # ... and, anywhere in it, when it copies this many words in a row from the context: beam search, asked to
-# go on from a window cut inside a sentence (seen with a trial that cut finals where partial answers
-# agreed; a final cut at max_window ends so too), wrote the phrase it heard and then a whole sentence of
-# its prompt again ("... or printing. Now, as all books not primarily intended as picture books consist
-# principally of types composed to form letterpress."). Read text can repeat six words within 20 s.
+# go on from a window cut inside a sentence (a final cut where partial answers agreed, or at max_window),
+# can write the phrase it heard and then a whole sentence of its prompt again ("... or printing. Now, as
+# all books not primarily intended as picture books consist principally of types composed to form
+# letterpress."). Read text can repeat six words within 20 s.
 COPIED_RUN_WORDS = 8
 
 # A final window with its replayed context fits in one request: Whisper's 30 s window, less the 3 s of
@@ -148,13 +149,39 @@ def prompt_before(completed: list[Segment], before: float, initial_prompt: Optio
     model hears only when the model is told to start writing after it (``Request.decode_from``); else
     the model writes that text down again.
     """
+    return _after_client_prompt(_words_before(completed, before, max_words), initial_prompt)
+
+
+def prompt_and_prefix(completed: list[Segment], before: float, heard_from: float,
+                      initial_prompt: Optional[str] = None, go_on: bool = True) -> tuple[Optional[str],
+                                                                                         Optional[Prefix]]:
+    """(prompt, prefix) of a final window going on from its replayed context: :func:`prompt_before`'s
+    text, less the last committed segment when the window replays it whole (:func:`open_segment`) and
+    ``go_on``: that segment is then the start of the answer (``Request.prefix``).
+
+    A segment with more words than the prompt holds stays in the prompt.
+    """
+    words = _words_before(completed, before, PROMPT_WORDS)
+    text, start = open_segment(completed, before, heard_from) if go_on else ("", 0.0)
+    said = text.split()
+    if not said or len(said) > len(words):
+        return _after_client_prompt(words, initial_prompt), None
+    return _after_client_prompt(words[:len(words) - len(said)], initial_prompt), Prefix(text, start)
+
+
+def _words_before(completed: list[Segment], before: float, max_words: int) -> list[str]:
+    """The last ``max_words`` words of the committed segments that end before ``before`` (seconds)."""
     words: list[str] = []
     for segment in reversed(completed):
         if len(words) >= max_words:
             break
         if segment.end <= before:
             words[:0] = segment.text.split()
-    text = " ".join(words[-max_words:])
+    return words[-max_words:]
+
+
+def _after_client_prompt(words: list[str], initial_prompt: Optional[str]) -> Optional[str]:
+    text = " ".join(words)
     if initial_prompt and initial_prompt.strip():
         text = f"{initial_prompt.strip()} {text}".strip()
     return text or None
@@ -164,8 +191,8 @@ def open_segment(completed: list[Segment], before: float, heard_from: float) -> 
     """(text, start) of the last committed segment ending before ``before`` (seconds) when its audio starts
     at ``heard_from`` or later (the window replays it); ("", 0.0) when there is none.
 
-    Its text, as :func:`prompt_before` ends with it, is what a final window going on from its context
-    writes first (``Request.decode_prefix``), the start relative to ``heard_from``.
+    Its text is what a final window going on from its context writes first (``Request.prefix``), the
+    start relative to ``heard_from``.
     """
     last = next((s for s in reversed(completed) if s.end <= before), None)
     if last is None or last.start < heard_from - 0.01 or not last.text.strip():

@@ -2,7 +2,7 @@
 
 :class:`Pending` says that a client has work (and how urgent and how long it is), :class:`Window` is one
 model call's worth of a client's audio, :class:`Update` is what applying the answer changed, ready to be
-sent; :func:`window_request` says how thoroughly a window is decoded. whisper_live/streaming.py makes
+sent; :func:`window_request` says how thoroughly a window is decoded. session.py makes
 them; whisper_live/scheduler.py and the server consume them.
 """
 
@@ -13,9 +13,9 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from whisper_live import final_context
+from whisper_live.streaming import final_context
 from whisper_live.protocol import SAMPLE_RATE, Segment
-from whisper_live.session_config import SessionConfig
+from whisper_live.streaming.config import SessionConfig
 from whisper_live.transcriber.base import Request
 
 FINAL, PARTIAL = "final", "partial"
@@ -34,6 +34,7 @@ class Window:
     context_text: str = ""  # the committed text of that audio
     lead: int = 0  # samples of silence before ``start`` (and any context) included in the request's audio
     taken_at: float = 0.0  # monotonic time the window was handed out
+    reason: str = ""  # a final window's: why its speech awaited it (final_windows.py)
 
     def describe(self) -> str:
         """For logs: "final 154.37-160.46 s, 20.0 s context, beam 5"."""
@@ -79,26 +80,24 @@ def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language
     are the segments committed so far.
 
     Partial windows, and finals with ``final_beam_size`` 1, are decoded greedily (a final with context then
-    asks for word timestamps, to split the answer where the context ends: whisper_live/final_context.py).
+    asks for word timestamps, to split the answer where the context ends: final_context.py).
     Above 1, a final is decoded as offline Whisper decodes, with beam search; with context the model goes on
     from the context's end (``Request.decode_from``), conditioned on the committed text before the window
     (after the client's own prompt); without context from the window's start. The backend sizes the encoder
     input to the audio (whisper_live/transcriber/encoder_window.py). Going on from its context, such a
-    final also starts its answer with the last committed segment (``Request.decode_prefix``), so that the
+    final also starts its answer with the last committed segment (``Request.prefix``), so that the
     model goes on with that sentence where the previous final window stopped; unless ``go_on`` is False
     (such an answer for this window was refused: then the segment stays at the end of the prompt).
     """
     thorough = kind == FINAL and config.final_beam_size > 1
-    prompt, decode_from, prefix, prefix_from = config.initial_prompt, 0.0, "", 0.0
+    prompt, decode_from, prefix = config.initial_prompt, 0.0, None
     if thorough and context:
         # (10 ms of slack: the window's start is a sample count, the segment ends floats)
-        prompt = final_context.prompt_before(completed, start + 0.01, config.initial_prompt)
+        prompt, prefix = final_context.prompt_and_prefix(completed, start + 0.01, start - context,
+                                                         config.initial_prompt, go_on)
         decode_from = context
-        if go_on:
-            prefix, prefix_from = final_context.open_segment(completed, start + 0.01, start - context)
     return Request(audio=audio, language=language, task=config.task, initial_prompt=prompt,
                    hotwords=config.hotwords, no_speech_thresh=config.no_speech_thresh,
                    word_timestamps=config.word_timestamps or (context > 0 and not decode_from),
                    beam_size=config.final_beam_size if thorough else 1,
-                   full_window=thorough and not decode_from, decode_from=decode_from,
-                   decode_prefix=prefix, prefix_from=prefix_from)
+                   full_window=thorough and not decode_from, decode_from=decode_from, prefix=prefix)

@@ -1,7 +1,7 @@
 """Utterance boundaries from frame probabilities: onsets, the adaptive pause, the hysteresis."""
 
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
-from whisper_live.utterances import BUSY_SCHEDULE, END, ONSET, Utterances
+from whisper_live.streaming.endpointing import BUSY_SCHEDULE, END, ONSET, Utterances
 
 FRAME = 512  # 32 ms
 
@@ -57,7 +57,7 @@ def test_the_caller_may_move_the_start_at_an_onset_and_the_pause_follows_it():
     for kind, sample in u.feed(frames(1.0, 0.0) + frames(1.3, 0.9) + frames(0.35, 0.0)):
         found.append(kind)
         if kind == ONSET:
-            u.start = sample - SAMPLE_RATE  # e.g. the caller keeps a second before it
+            u.begin_at(sample - SAMPLE_RATE)  # e.g. the caller keeps a second before it
     # 1.3 s of speech counted from a start 1 s earlier is past 1.75 s: 300 ms end it, not 500 ms
     assert found == [ONSET, END]
     assert len(u.frames) == u.judged // FRAME
@@ -71,3 +71,22 @@ def test_a_phrase_under_the_first_step_joins_the_speech_after_a_short_pause():
     u = make()
     # 1.8 s: past the first step, 300 ms of quiet end it
     assert events(u, frames(1.8, 0.9) + frames(0.32, 0.0)) == [(ONSET, 0.0), (END, 2.112)]
+
+
+def test_while_the_model_is_behind_an_open_utterance_takes_the_busy_schedule():
+    u = Utterances(VadParameters(), FRAME, busy_schedule=BUSY_SCHEDULE)
+    assert [kind for kind, _ in u.feed(frames(7.0, 0.9), busy=lambda: True)] == [ONSET]  # (no utterance open yet)
+    found = [(kind, round(sample / SAMPLE_RATE, 3)) for kind, sample in u.feed(frames(0.25, 0.0), busy=lambda: True)]
+    assert found == [(END, 7.168)]  # 150 ms, as BUSY_SCHEDULE says from 6 s on
+
+
+def test_without_a_vad_the_stream_is_one_utterance_until_it_ends():
+    u = Utterances(VadParameters(), 1, continuous=True)
+    assert u.in_speech
+    u.heard_until(16000)
+    assert u.speech_end == 16000 and u.in_speech
+    u.skip_to(8000)
+    u.skip_to(4000)
+    assert u.start == 8000
+    u.close()
+    assert not u.in_speech

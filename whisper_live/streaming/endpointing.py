@@ -1,6 +1,6 @@
 """Where utterances begin and end, from the VAD's speech probability for each frame.
 
-Pure bookkeeping over sample positions, so that the streaming core (whisper_live/streaming.py) only decides
+Pure bookkeeping over sample positions, so that the streaming core (session.py) only decides
 what an onset or an end means for its buffer and windows. A frame is speech when its probability reaches
 the threshold; an utterance goes on while frames stay above ``threshold - 0.15`` and ends after a pause
 that shrinks as the utterance grows (adaptive endpointing, docs/streaming.md):
@@ -17,29 +17,21 @@ there keeps windows short (finals come fast) and still cuts in silence.
 from __future__ import annotations
 
 import collections
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
-from whisper_live import cuts
+from whisper_live.streaming import cuts
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
 
 ONSET, END = "onset", "end"
-# (utterance shorter than s, fraction of min_silence_duration_ms). Measured on 231 s of read speech
-# (tiny.en): this schedule WER 0.066, 500/200/100 ms 0.078, a fixed 300 ms 0.068 (docs/streaming.md).
-# The first step trades accuracy against the latency of a short phrase. Below it, a phrase and the speech
-# after a short pause are one window, which Whisper transcribes better than the phrase alone (Hi-Fi TTS,
-# its clips joined with 0.3 s pauses, driven directly: WER 0.052 with the step at 2 s, 0.059 at 1.75 s,
-# 0.067 at 1.5 s). But a phrase that Whisper writes as a sentence of its own then waits for the end of
-# what follows: "in being comparatively modern." (1.8-1.9 s, then 350-380 ms of quiet) waited 6-7 s for a
-# 10 s sentence with the step at 2 s (LJ passage, commit lag max 7.28 s over eight starts, 3.55 s at
-# 1.75 s and at 1.5 s). BENCHMARKS.md, ninth session.
-# From 6 s to 8 s, a 200 ms pause ends an utterance (150 ms before the tenth session): fewer cuts between
-# phrases, and Whisper hears more of a sentence in one final window. Driven directly: the LJ passage 258
-# errors against 262 over eight starts, the four sets 0.052 against 0.054 (offline 0.049), with the same
-# commit lag max. 200 ms beyond 8 s too did as well driven directly, but through the server a long
-# utterance then waited for agreement between partial answers that came slowly under load: 8 speakers got
-# final max 3.8-5.3 s in four runs (3.05-3.30 s in three with the step at 8 s). While the model is behind
-# (final windows served late), 150 ms from 6 s on: 16 speakers otherwise missed the p90 target (2.25 s).
-# BENCHMARKS.md, tenth session.
+# (utterance shorter than s, fraction of min_silence_duration_ms); docs/streaming.md has the measurements.
+# The first step trades accuracy against the latency of a short phrase: below it, a phrase and the speech
+# after a short pause are one window, which Whisper transcribes better than the phrase alone, but a phrase
+# Whisper writes as a sentence of its own then waits for the end of what follows (at 2 s, "in being
+# comparatively modern." waited 6-7 s for a 10 s sentence). From 6 s to 8 s a 200 ms pause: fewer cuts
+# between phrases, so Whisper hears more of a sentence in one final window; beyond 8 s 150 ms, so that a long
+# utterance does not wait, under load, for agreement between partial answers that come slowly. While the
+# model is behind (final windows served late), 150 ms from 6 s on, which keeps 16 speakers within the p90
+# latency target.
 DEFAULT_SCHEDULE = ((1.75, 1.0), (6.0, 0.6), (8.0, 0.4), (float("inf"), 0.3))
 BUSY_SCHEDULE = ((1.75, 1.0), (6.0, 0.6), (float("inf"), 0.3))
 OFFSET = 0.15  # an utterance goes on while frames stay above threshold - OFFSET
@@ -50,27 +42,37 @@ class Utterances:
     """The open utterance of one stream and the frames judged so far.
 
     ``start`` is the first sample of the open (or last) utterance; the caller may move it when it learns
-    of an onset (to keep the speech pad, or not to reach into audio already transcribed).
+    of an onset (:meth:`begin_at`: to keep the speech pad, or not to reach into audio already transcribed).
+    ``continuous``: there is no VAD, the whole stream is one utterance (:meth:`heard_until` extends it).
+    The attributes are read by the caller and written only here.
     """
 
-    def __init__(self, vad: VadParameters, frame_samples: int, schedule: tuple = DEFAULT_SCHEDULE):
+    def __init__(self, vad: VadParameters, frame_samples: int, schedule: tuple = DEFAULT_SCHEDULE,
+                 busy_schedule: Optional[tuple] = None, continuous: bool = False):
         self.threshold = vad.threshold
         self.quiet_below = max(0.0, vad.threshold - OFFSET)
         self.base_silence = vad.min_silence_duration_ms * SAMPLE_RATE / 1000
         self.frame_samples = frame_samples
-        self.schedule = schedule
+        self.idle_schedule = schedule  # while the model has room
+        self.busy_schedule = schedule if busy_schedule is None else busy_schedule  # while it is behind
+        self.schedule = schedule  # the one in use
         self.frames: collections.deque = collections.deque(maxlen=FRAMES_KEPT)  # (first sample, probability)
         self.judged = 0  # samples the VAD has judged
-        self.in_speech = False
+        self.in_speech = continuous
         self.start = 0
         self.speech_end = 0  # end of the last speech frame
         self.speech_samples = 0  # speech frames in the open utterance, in samples
 
-    def feed(self, probs: Iterable[float]) -> Iterator[tuple[str, int]]:
+    def feed(self, probs: Iterable[float], busy: Callable[[], bool] = lambda: False) -> Iterator[tuple[str, int]]:
         """Judge the next frames; yields (ONSET, first sample of the frame) and (END, sample where the pause
         was long enough). A generator: the caller reacts to an onset (and may move ``start``) before the
         next frame is judged.
+
+        ``busy``: whether the model is behind, asked when an utterance is open as the frames come (the
+        schedules differ only for long utterances: one that starts during this call has time).
         """
+        if self.in_speech:
+            self.schedule = self.busy_schedule if busy() else self.idle_schedule
         for p in probs:
             first, end = self.judged, self.judged + self.frame_samples
             self.judged = end
@@ -87,6 +89,22 @@ class Utterances:
                 self.in_speech = False
                 yield END, end
 
+    def begin_at(self, sample: int) -> None:
+        """The open utterance starts at ``sample`` (the caller's answer to an onset)."""
+        self.start = sample
+
+    def skip_to(self, sample: int) -> None:
+        """The audio before ``sample`` is gone: the utterance starts there at the earliest."""
+        self.start = max(self.start, sample)
+
+    def heard_until(self, sample: int) -> None:
+        """Without a VAD: the speech goes on to ``sample``."""
+        self.speech_end = sample
+
+    def close(self) -> None:
+        """The stream ended: no utterance is open any more."""
+        self.in_speech = False
+
     def pause_needed(self) -> float:
         """Samples of quiet that end the open utterance, by its length so far."""
         length = (self.speech_end - self.start) / SAMPLE_RATE
@@ -95,7 +113,7 @@ class Utterances:
                 return self.base_silence * fraction
         return self.base_silence
 
-    # --- what the frames say about a place in the stream (whisper_live/cuts.py) ---------------------------
+    # --- what the frames say about a place in the stream (cuts.py) ---------------------------
 
     def pause_near(self, sample: int, start: int, end: int) -> Optional[int]:
         """A quiet place near ``sample`` in [start, end) to cut at; None when there is none within reach."""

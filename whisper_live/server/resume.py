@@ -1,0 +1,71 @@
+"""The sessions a client may resume: uid -> sessions, each with its token; detached ones expire.
+
+A session is registered when it starts and forgotten when it is freed. A reconnecting client names its
+``uid`` and presents its ``resume_token``; tokens are compared in constant time, and a wrong token or an
+unknown uid finds nothing (never another client's session). A session whose connection dropped is kept for
+``window`` seconds; not resumed by then, it is freed (its slot too: until then it counts against the
+server's capacity).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from typing import Callable, Optional
+
+log = logging.getLogger(__name__)
+
+
+class ResumeRegistry:
+    def __init__(self, window: float, clock: Callable[[], float] = time.monotonic):
+        self.window = window
+        self._clock = clock
+        self._sessions: dict = {}  # uid -> list of sessions (ServeClient-like: resume_token, detached_since)
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.window > 0
+
+    def add(self, session) -> None:
+        with self._lock:
+            self._sessions.setdefault(session.uid, []).append(session)
+
+    def remove(self, session) -> None:
+        with self._lock:
+            sessions = self._sessions.get(session.uid, [])
+            if session in sessions:
+                sessions.remove(session)
+            if not sessions:
+                self._sessions.pop(session.uid, None)
+
+    def find(self, uid: str, token: Optional[str]) -> tuple[Optional[object], str]:
+        """(session, "") for a matching uid and token; else (None, why not, for the client)."""
+        given = (token or "").encode()
+        with self._lock:
+            candidates = list(self._sessions.get(uid, []))
+        match = None
+        for session in candidates:  # every candidate is compared, a match or not
+            if hmac.compare_digest(session.resume_token.encode(), given) and match is None:
+                match = session
+        if match is None:
+            return None, (f"no session {uid!r} to resume with this token (unknown, or it expired after "
+                          f"{self.window:g} s)")
+        return match, ""
+
+    def detached(self, session) -> None:
+        """``session`` lost its connection: free it unless it is resumed within the window."""
+        since = session.detached_since
+        timer = threading.Timer(self.window, self._expire, args=(session, since))
+        timer.daemon = True
+        timer.start()
+
+    def _expire(self, session, since) -> None:
+        if session.expire(since):
+            log.info("client %s not resumed within %g s: session ended", session.uid, self.window)
+
+    def detached_sessions(self) -> list:
+        with self._lock:
+            return [s for sessions in self._sessions.values() for s in sessions if s.detached_since is not None]

@@ -1,0 +1,25 @@
+"""The streaming core: one client's audio in, windows for the model out, its answers turned into a transcript.
+
+No sockets and no model here (the server and the benches wire it up; the tests drive it with plain arrays
+and a scripted fake transcriber). Each module answers one question:
+
+* ``session`` -- :class:`StreamingSession`, one client's stream: its buffer, the window due now, and what
+  an answer changes;
+* ``endpointing`` -- where utterances begin and end, from the VAD's frame probabilities;
+* ``commit`` -- which segments of an answer commit now, why, and where the next window starts
+  (``agreement``: which segments consecutive partial answers agree on; ``cuts``: where a window may be cut
+  inside speech, and what to drop around such a cut);
+* ``final_windows`` -- the final window a stream awaits, why, and how a refused one is asked for again;
+* ``final_context`` -- the committed speech and text a final window is given, and whether its answer can
+  be trusted;
+* ``windows`` -- what a session hands the scheduler, and how thoroughly each window is decoded;
+* ``config`` -- what a stream is configured with, and the server's defaults for final windows.
+
+docs/streaming.md explains the policy and the measurements behind it.
+"""
+
+from whisper_live.streaming.config import SessionConfig
+from whisper_live.streaming.session import SpeechDetector, StreamingSession
+from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Update, Window
+
+__all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
