@@ -32,6 +32,7 @@ setup(
         "client": requirements("client.txt"),
         "openvino": requirements("openvino.txt"),
         "convert": requirements("convert.txt"),
+        "api": requirements("api.txt"),
     },
     entry_points={
         "console_scripts": [

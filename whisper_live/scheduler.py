@@ -19,7 +19,12 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   seconds, or more than two finals wait per worker): its client then replays less context
   (``StreamingSession.take_window``), which for finals going on from their context is most of their
   cost; so offline-style finals are thorough while the machine keeps up, and cheaper when it does not;
-* run the batch and hand every result back.
+* run the batch and hand every result back;
+* serve other work (a whole file's next step: whisper_live/file_work.py) only when no live window waits
+  and, while live clients are at work, recent finals were served in time (:meth:`LoadMeter.has_room`),
+  one per call, on at most
+  ``workers - 1`` workers at once (all of one worker), so that a live window that arrives meanwhile finds
+  a worker free or waits for one file window at most.
 
 Its :class:`LoadMeter` also tells the streaming sessions whether the model has room for work that only
 improves accuracy (:meth:`LoadMeter.has_room`: decoding agreed text again as a final), judged by how
@@ -42,7 +47,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
 from whisper_live.transcriber.base import Result, Transcriber
-from whisper_live.streaming.windows import FINAL, Pending, Window
+from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Window
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,20 @@ ECONOMY_QUEUE = 2
 # to their result: the finals' delay tells a light load from a heavy one, where the share of worker time
 # spent on finals does not (docs/streaming.md, "Agreement").
 ROOM_BELOW_FINAL_DELAY = ECONOMY_WAIT
+
+
+# Scheduling ranks: finals, then partials, then any other kind of work (background: a file's next step)
+_RANKS = {FINAL: 0, PARTIAL: 1}
+BACKGROUND = 2
+BACKGROUND_RECHECK = 0.5  # s between looks at the load meter while background work waits for room
+# Background work waits while finals were served late (the meter's has_room) only while live windows ran
+# within this many seconds: once the live clients are quiet or gone, late finals of the past do not count.
+LIVE_LATELY = 2.0
+
+
+def _is_background(window) -> bool:
+    """Work that runs itself on the transcriber (``run``) instead of being one request of a batch."""
+    return getattr(window, "run", None) is not None
 
 
 class InferenceClient(Protocol):
@@ -202,6 +221,11 @@ class Scheduler:
         self._threads: list[threading.Thread] = []
         self._running = False
         self.meter = LoadMeter(self.workers, clock=clock)
+        # background work (files) at once at most: a worker is kept for live windows where there are two
+        self.max_background = max(1, self.workers - 1)
+        self._background = 0
+        self._deferred = False  # background work waits for the meter's room: the workers look again
+        self._last_live = -float("inf")  # when the last batch of live windows ended
         self.on_batch: Optional[Callable[[BatchReport], None]] = None  # told of every model call
 
     # --- clients ------------------------------------------------------------------------------------------
@@ -229,7 +253,14 @@ class Scheduler:
                 self._ready.pop(client, None)
             else:
                 state = Pending(*state)
-                candidates.append((0 if state.kind == FINAL else 1, state.since, state.seconds, client))
+                candidates.append((_RANKS.get(state.kind, BACKGROUND), state.since, state.seconds, client))
+        self._deferred = False
+        if any(c[0] == BACKGROUND for c in candidates):
+            if self._background >= self.max_background:  # (one that ends notifies the workers)
+                candidates = [c for c in candidates if c[0] != BACKGROUND]
+            elif self._live_lately() and not self.meter.has_room():  # (room may come without any notify)
+                candidates = [c for c in candidates if c[0] != BACKGROUND]
+                self._deferred = True
         if not candidates:
             return []
         candidates.sort(key=lambda c: (c[0], c[1]))
@@ -238,7 +269,7 @@ class Scheduler:
         padded = lambda seconds: self.transcriber.padded_seconds(seconds, final)  # noqa: E731
         others = sorted((c for c in candidates[1:] if c[0] == head[0]),
                         key=lambda c: (abs(padded(c[2]) - padded(head[2])), c[1]))
-        size = self.max_final_batch_size if head[0] == 0 else self.max_batch_size
+        size = {0: self.max_final_batch_size, 1: self.max_batch_size}.get(head[0], 1)
         economy = head[0] == 0 and self._late(head[1], sum(1 for c in candidates if c[0] == 0))
         batch = []
         for _, since, _, client in [head] + others[:size - 1]:
@@ -246,7 +277,13 @@ class Scheduler:
             self._ready.pop(client, None)
             if window is not None:
                 batch.append((client, window, since))
+        if head[0] == BACKGROUND and batch:
+            self._background += 1
         return batch
+
+    def _live_lately(self) -> bool:
+        """Whether live windows were run within the last ``LIVE_LATELY`` s (live clients are at work)."""
+        return self._clock() - self._last_live < LIVE_LATELY
 
     def _late(self, since: float, finals_waiting: int) -> bool:
         """Whether finals fall behind: the chosen one waited ``economy_wait`` s, or too many wait."""
@@ -274,7 +311,7 @@ class Scheduler:
             with self._cond:
                 batch = []
                 while self._running and not (batch := self.select()):
-                    self._cond.wait()
+                    self._cond.wait(BACKGROUND_RECHECK if self._deferred else None)
                 if not self._running:
                     for client, window, _ in batch:
                         client.deliver(window, None, RuntimeError("server is shutting down"))
@@ -283,13 +320,23 @@ class Scheduler:
 
     def run_batch(self, batch: list[tuple[InferenceClient, Window, float]]) -> None:
         started = self._clock()
+        background = _is_background(batch[0][1])
         try:
-            results = self.transcriber.transcribe_batch([window.request for _, window, _ in batch])
+            if background:
+                results = [window.run(self.transcriber) for _, window, _ in batch]
+            else:
+                results = self.transcriber.transcribe_batch([window.request for _, window, _ in batch])
             error = None
         except Exception as exc:  # a model failure must not kill the worker; the clients are told
             log.exception("inference failed for a batch of %d", len(batch))
             results, error = [None] * len(batch), exc
         finished = self._clock()
+        if background:
+            with self._cond:
+                self._background -= 1
+                self._cond.notify()
+        else:
+            self._last_live = finished
         busy = finished - started
         finals = [since for _, window, since in batch if window.kind == FINAL]
         self.meter.record(busy, busy if finals else 0.0, [c for c, _, _ in batch],
@@ -364,7 +411,9 @@ class LockedRunner:
                 with self._model_lock:
                     started = self._clock()
                     try:
-                        result, error = self.transcriber.transcribe_batch([window.request])[0], None
+                        result = window.run(self.transcriber) if _is_background(window) else \
+                            self.transcriber.transcribe_batch([window.request])[0]
+                        error = None
                     except Exception as exc:
                         log.exception("inference failed")
                         result, error = None, exc

@@ -75,3 +75,12 @@ def test_full_encoder_window_gives_the_faster_whisper_model_whispers_30_s_window
         except RuntimeError:
             pass
     assert loaded == [None, FULL_WINDOWS]  # None: the backend's default, sized to the audio
+
+
+def test_the_api_is_off_unless_enabled_and_its_flags_have_defaults():
+    args = build_parser().parse_args([])
+    assert (args.enable_rest, args.rest_port, args.max_upload_mb) == (False, 8000, 100)
+    args = build_parser().parse_args(["--enable_rest", "--rest_port", "8100", "--max_upload_mb", "2.5"])
+    assert (args.enable_rest, args.rest_port, args.max_upload_mb) == (True, 8100, 2.5)
+    text = build_parser().format_help()
+    assert "--enable_rest" in text and "--max_upload_mb" in text

@@ -16,6 +16,7 @@ from typing import Optional
 from whisper_live.bench import audio as audio_mod
 from whisper_live.bench import drops, metrics, report, runner, server_process
 from whisper_live.bench import offline as offline_mod
+from whisper_live.bench import uploads as bench_uploads
 
 MAX_CONNECTIONS = 256
 
@@ -90,6 +91,15 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="seconds a client waits for SERVER_READY/WAIT/ERROR (default 30)")
     g.add_argument("--finish-timeout", type=float, default=60.0,
                    help="seconds a client waits for DISCONNECT after END_OF_AUDIO (default 60)")
+
+    g = p.add_argument_group("files through the OpenAI-compatible API (server with --enable_rest)")
+    g.add_argument("--upload", action="append", metavar="FILE",
+                   help="upload this file to /v1/audio/transcriptions again and again while the clients "
+                        "stream (repeatable: in turn); each upload's time, real-time factor and WER are "
+                        "reported under 'uploads'")
+    g.add_argument("--upload-reference", action="append", metavar="TEXT",
+                   help="reference transcript of each --upload (the text or a file holding it), in order")
+    g.add_argument("--api-url", help="the API's base URL (default http://HOST:8000/v1)")
 
     g = p.add_argument_group("target and output")
     g.add_argument("--target-p90", type=float, default=2.0, help="final-latency p90 target, s (default 2.0)")
@@ -188,8 +198,14 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     # Memory is reported as each loop ends (the longest audio's loops, after the latest start offset).
     marks = [args.stagger + (longest + audio_mod.LOOP_GAP) * (k + 1) / args.loops for k in range(args.loops)] \
         if args.loops > 1 else []
-    result = runner.run_clients(plans, settings, watch, idle_sample=args.idle_sample, rss_marks=marks)
+    uploader = bench_uploads.start(args)
+    try:
+        result = runner.run_clients(plans, settings, watch, idle_sample=args.idle_sample, rss_marks=marks)
+    finally:
+        uploaded = uploader.stop(wait=600) if uploader is not None else None  # (the upload in progress ends)
     figures = metrics.aggregate(result.logs)
+    if uploaded is not None:
+        figures["uploads"] = uploaded
     figures["meets_target"] = metrics.meets_target(figures, args.target_p90, args.target_max)
     figures["wall_s"] = round(result.wall_s, 2)
     figures["server"] = result.server
@@ -214,6 +230,9 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     fin = figures["final_latency_s"]
     _say(args, f"  done in {result.wall_s:.1f} s: finished {figures['finished']}/{len(plans)}, final p90 "
                f"{fin['p90']} s, max {fin['max']} s, WER {figures['wer']}")
+    for upload in figures.get("uploads") or []:
+        _say(args, f"  upload {upload['file']}: {upload['status']} in {upload['seconds']} s "
+                   f"(RTF {upload['rtf']}{', WER ' + str(upload['wer']) if 'wer' in upload else ''})")
     return figures
 
 
@@ -314,6 +333,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "steps": args.steps,
             "target_p90": args.target_p90,
             "target_max": args.target_max,
+            "uploads": args.upload,
         },
         "offline": offline,
         "runs": runs,

@@ -137,6 +137,11 @@ class ModelPool:
                 log.info("loaded %s model %s (%s)", cfg.backend, display, path)
             return runner
 
+    def loaded(self) -> list[str]:
+        """Names of the models loaded so far (the default one first)."""
+        with self._lock:
+            return [runner.transcriber.model_name for runner in self._runners.values()]
+
     def close(self) -> None:
         with self._lock:
             for runner in self._runners.values():

@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "thread calls the model behind a lock (WhisperLive's way, for comparison)")
     parser.add_argument("--cache_path", "-c", default=None,
                         help="directory for assembled/downloaded models (default ~/.cache/whisper-live)")
+    add_api_flags(parser)
     parser.add_argument("--resume_window", type=float, default=30.0,
                         help="seconds a session whose connection dropped (no close frame, or a close other than "
                              "1000 before END_OF_AUDIO) is kept for its client to resume it with its "
@@ -109,6 +110,36 @@ def build_parser() -> argparse.ArgumentParser:
     add_operation_flags(parser)
     # last: every flag above, whoever added it, also reads WHISPER_LIVE_<NAME> (environment.py)
     return with_environment(parser)
+
+
+def add_api_flags(parser: argparse.ArgumentParser) -> None:
+    """The OpenAI-compatible API's flags (docs/api.md)."""
+    parser.add_argument("--enable_rest", action="store_true",
+                        help="also serve the OpenAI-compatible speech API (POST /v1/audio/transcriptions and "
+                             "/translations, GET /v1/models, the Realtime WebSocket /v1/realtime) on "
+                             "--rest_port, in this process, on the same models and scheduler (docs/api.md); "
+                             "needs requirements/api.txt")
+    parser.add_argument("--rest_port", type=int, default=8000, help="TCP port of the API (with --enable_rest)")
+    parser.add_argument("--max_upload_mb", type=float, default=100,
+                        help="largest file the API accepts, in MB; a larger one is refused while it streams in")
+
+
+def start_api(server, args):
+    """The API server for ``--enable_rest`` (None without it); SystemExit with a message when it cannot start."""
+    if not args.enable_rest:
+        return None
+    try:
+        from whisper_live.api import start_api as start
+    except ImportError as exc:
+        raise SystemExit(f"error: --enable_rest needs {exc.name}: pip install -r requirements/api.txt") from None
+    from whisper_live.server.tls import server_ssl_context
+
+    ssl_context = server_ssl_context(server.config.ssl_certfile, server.config.ssl_keyfile)  # (https, as wss)
+    try:
+        return start(server, host=args.host, port=args.rest_port, max_upload_mb=max(0.001, args.max_upload_mb),
+                     ssl_context=ssl_context)
+    except OSError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def config_from_args(args):
@@ -189,6 +220,11 @@ def main(argv=None) -> int:
     except (ModelNotFound, BackendUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        api = start_api(server, args)
+    except SystemExit:
+        server.shutdown()
+        raise
     install_drain_signals(server, max(0.0, args.drain_timeout))
     try:
         server.serve_forever()
@@ -196,5 +232,7 @@ def main(argv=None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     finally:
+        if api is not None:
+            api.stop()
         server.shutdown()
     return 0

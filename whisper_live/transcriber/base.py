@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from whisper_live.protocol import Word
+from whisper_live.transcriber.files import FileOptions, FileTranscript
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,12 @@ class Transcriber(abc.ABC):
     @abc.abstractmethod
     def transcribe_batch(self, requests: list[Request]) -> list[Result]:
         """Transcribe each request's audio; one result per request, in order."""
+
+    def transcribe_file(self, audio: np.ndarray, options: FileOptions) -> FileTranscript:
+        """Start transcribing a whole file (16 kHz mono float32) as offline Whisper does; the returned
+        transcript's ``segments`` decode one 30 s window at a time as they are asked for (never two at once:
+        the caller steps it from one thread at a time). Backends that cannot say so."""
+        raise NotImplementedError(f"the {self.backend} backend cannot transcribe files")
 
     def padded_seconds(self, seconds: float, final: bool = False) -> float:
         """The length a window of ``seconds`` of audio is computed at, a partial or a ``final`` one (what it

@@ -40,6 +40,7 @@ from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
 from whisper_live.transcriber.encoder_window import MAX_WINDOW_SECONDS, SIZED, EncoderWindows
 from whisper_live.transcriber.fallback import FALLBACK_SEED, FALLBACK_TEMPERATURES, repeats_itself
+from whisper_live.transcriber.files import FileOptions, FileSegment, FileTranscript
 
 FULL_WINDOW_SAMPLES = int(MAX_WINDOW_SECONDS * SAMPLE_RATE)  # Whisper's own window
 TIMESTAMP_SECONDS = 0.02  # Whisper's timestamp tokens count time in these steps,
@@ -183,6 +184,18 @@ class FasterWhisperTranscriber(Transcriber):
                                                      len(audios[i]), encoded[i], prefixes[i])
         return results
 
+    def transcribe_file(self, audio: np.ndarray, options: FileOptions) -> FileTranscript:
+        """faster-whisper's own ``WhisperModel.transcribe``: it computes the features (and detects the
+        language) now, and its segments are a generator that decodes one 30 s window per step, beam search
+        conditioned on the text before it; each step runs on one of the model's ``num_workers``."""
+        segments, info = self.model.transcribe(
+            audio, language=options.language if self.multilingual else "en", task=options.task,
+            beam_size=options.beam_size, temperature=list(options.temperatures),
+            initial_prompt=options.initial_prompt or None, hotwords=options.hotwords or None,
+            word_timestamps=options.word_timestamps, condition_on_previous_text=True)
+        return FileTranscript(language=info.language, language_prob=float(info.language_probability),
+                              duration=float(info.duration), segments=_file_segments(segments))
+
     def _decode_padded(self, audio: np.ndarray, prompt: list[int], beam_size: int) -> tuple[list[int], float]:
         features = self._features(audio, FULL_WINDOW_SAMPLES)
         out = self._generate(self._encode(features[None]), [prompt], len(audio) / SAMPLE_RATE,
@@ -276,6 +289,15 @@ class FasterWhisperTranscriber(Transcriber):
                 # faster-whisper moves a segment's ends to its words' (its timestamp tokens are coarser), or
                 # a word's end to the segment's where they disagree by more than 0.5 s: words stay inside
                 segment.start, segment.end = sub["start"], sub["end"]
+
+
+def _file_segments(segments):
+    """faster-whisper's segments as :class:`FileSegment` (lazily, one as each is asked for)."""
+    for s in segments:
+        words = [Word(w.start, w.end, w.word, w.probability) for w in s.words] if s.words else None
+        yield FileSegment(id=s.id, seek=s.seek, start=s.start, end=s.end, text=s.text, tokens=list(s.tokens),
+                          temperature=s.temperature or 0.0, avg_logprob=s.avg_logprob,
+                          compression_ratio=s.compression_ratio, no_speech_prob=s.no_speech_prob, words=words)
 
 
 def _prompt_and_prefix(request: Request) -> tuple[str, str]:

@@ -1,0 +1,64 @@
+"""A file's transcript in each ``response_format`` of OpenAI's audio API: json, text, srt, vtt, verbose_json."""
+
+from __future__ import annotations
+
+from whisper_live.transcriber.files import FileSegment
+
+FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
+TEXT_FORMATS = {"text": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}
+GRANULARITIES = ("segment", "word")
+
+
+def transcript_text(segments: list[FileSegment]) -> str:
+    """The whole text, as Whisper writes it (each segment's text starts with its space)."""
+    return "".join(s.text for s in segments).strip()
+
+
+def _clock(seconds: float, separator: str) -> str:
+    millis = max(0, int(round(seconds * 1000)))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def srt(segments: list[FileSegment]) -> str:
+    blocks = [f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{s.text.strip()}\n"
+              for i, s in enumerate(segments, 1)]
+    return "\n".join(blocks)
+
+
+def vtt(segments: list[FileSegment]) -> str:
+    blocks = [f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{s.text.strip()}\n" for s in segments]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def verbose_json(segments: list[FileSegment], *, task: str, language: str, duration: float,
+                 granularities: tuple[str, ...]) -> dict:
+    """OpenAI's verbose_json: the text, and the segments and/or words asked for (segments when none is)."""
+    body = {"task": task, "language": language, "duration": round(duration, 3),
+            "text": transcript_text(segments)}
+    if "segment" in granularities or not granularities:
+        body["segments"] = [{
+            "id": i, "seek": s.seek, "start": round(s.start, 3), "end": round(s.end, 3), "text": s.text,
+            "tokens": s.tokens, "temperature": s.temperature, "avg_logprob": s.avg_logprob,
+            "compression_ratio": s.compression_ratio, "no_speech_prob": s.no_speech_prob,
+        } for i, s in enumerate(segments)]
+    if "word" in granularities:
+        body["words"] = [{"word": w.word.strip(), "start": round(w.start, 3), "end": round(w.end, 3)}
+                         for s in segments for w in (s.words or [])]
+    return body
+
+
+def render(segments: list[FileSegment], response_format: str, *, task: str, language: str, duration: float,
+           granularities: tuple[str, ...] = ()):
+    """(body, media type): a dict for the JSON formats, a string for the others."""
+    if response_format == "json":
+        return {"text": transcript_text(segments), "usage": {"type": "duration", "seconds": round(duration, 3)}}, \
+            "application/json"
+    if response_format == "verbose_json":
+        return verbose_json(segments, task=task, language=language, duration=duration,
+                            granularities=granularities), "application/json"
+    if response_format == "text":
+        return transcript_text(segments) + "\n", TEXT_FORMATS["text"]
+    return (srt if response_format == "srt" else vtt)(segments), TEXT_FORMATS[response_format]
