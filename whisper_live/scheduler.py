@@ -289,7 +289,8 @@ class Scheduler:
             return []
         candidates.sort(key=lambda c: (c[0], c[1]))
         head = candidates[0]
-        padded = self.transcriber.padded_seconds
+        final = head[0] == 0
+        padded = lambda seconds: self.transcriber.padded_seconds(seconds, final)  # noqa: E731
         others = sorted((c for c in candidates[1:] if c[0] == head[0]),
                         key=lambda c: (abs(padded(c[2]) - padded(head[2])), c[1]))
         size = {0: self.max_final_batch_size, 1: self.max_batch_size}.get(head[0], 1)

@@ -1,5 +1,5 @@
-"""The faster_whisper backend decodes each request as it asks: beam search over Whisper's whole 30 s window
-for final windows, greedy over a trimmed window for partial ones, both in one batch; and a transcript that
+"""The faster_whisper backend decodes each request as it asks: beam search for final windows, greedy for
+partial ones, both in one batch at the length the longer rule gives them; and a transcript that
 starts where a final window's replayed context ends."""
 
 import numpy as np
@@ -9,6 +9,7 @@ from tests.conftest import audioeval_clip
 from tests.ws_session import load_audio
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.transcriber.base import Prefix, Request
+from whisper_live.transcriber.encoder_window import SIZED
 from whisper_live.wer import wer
 
 
@@ -46,7 +47,8 @@ def test_a_final_and_a_partial_request_in_one_batch(tiny_en, monkeypatch):
         Request(audio=audio, language="en", beam_size=5, full_window=True, initial_prompt="A typing exercise."),
         Request(audio=audio, language="en"),
     ])
-    assert calls["frames"] == [3000]  # the batch is computed at Whisper's whole window
+    # the batch is computed at the beam-searched final's window (whisper_live/transcriber/encoder_window.py)
+    assert calls["frames"] == [int(SIZED.beam.seconds(len(audio) / SAMPLE_RATE) * 100)]
     assert sorted(calls["beams"]) == [(1, 1), (5, 1)]  # one generate call per decoding mode
     for result in (final, partial):
         text = " ".join(s.text for s in result.segments)
@@ -76,7 +78,10 @@ def test_a_request_decoded_from_the_end_of_its_context_writes_only_what_follows(
                                                decode_from=cut, word_timestamps=True)])[0]
     assert calls["frames"][0] < 3000 and calls["beams"] == [(5, 1)]
     text = " ".join(s.text for s in result.segments)
-    assert wer(new_text, text) <= 0.2, text  # what follows the cut, not the context again
+    # what follows the cut, not the context again; one to ten in words, or in digits (a longer window
+    # makes Whisper write "1-234-567-8910")
+    digits = "".join(c for c in text if c.isdigit())
+    assert wer(new_text, text) <= 0.2 or digits == "12345678910", text
     assert "fox" not in text.lower()
     assert result.segments and all(s.start >= cut for s in result.segments)
     words = [w for s in result.segments for w in s.words]

@@ -103,7 +103,7 @@ def test_late_finals_are_asked_for_economically():
 class PaddingTranscriber(ScriptedTranscriber):
     """Computes every window at least 8 s long, like the faster_whisper backend's trimmed encoder."""
 
-    def padded_seconds(self, seconds):
+    def padded_seconds(self, seconds, final=False):
         return max(seconds + 3.0, 8.0)
 
 

@@ -56,6 +56,27 @@ def test_help_states_each_default():
     assert "Default: 5 with faster_whisper" in " ".join(text.split())
 
 
+def test_full_encoder_window_gives_the_faster_whisper_model_whispers_30_s_windows(monkeypatch):
+    from whisper_live.server import app
+    from whisper_live.transcriber.encoder_window import FULL_WINDOWS
+
+    assert config().sized_encoder_window and not config("--full_encoder_window").sized_encoder_window
+    loaded = []
+
+    def load(backend, path, **options):  # records what the model would be loaded with
+        loaded.append(options.get("encoder_windows"))
+        raise RuntimeError("not loading a model here")
+
+    monkeypatch.setattr(app, "load_transcriber", load)
+    monkeypatch.setattr(app.ModelPool, "model_path", lambda self, name: ("tiny.en", "/nonexistent"))
+    for flags in ((), ("--full_encoder_window",)):
+        try:
+            app.ModelPool(config(*flags)).get()
+        except RuntimeError:
+            pass
+    assert loaded == [None, FULL_WINDOWS]  # None: the backend's default, sized to the audio
+
+
 def test_the_api_is_off_unless_enabled_and_its_flags_have_defaults():
     args = build_parser().parse_args([])
     assert (args.enable_rest, args.rest_port, args.max_upload_mb) == (False, 8000, 100)

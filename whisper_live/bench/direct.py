@@ -33,6 +33,7 @@ from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, metrics, report
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.streaming.config import SessionConfig, default_finals
+from whisper_live.transcriber import encoder_window
 
 BACKEND = "faster_whisper"  # what the bench drives the streaming core with (and the server's defaults for it)
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
@@ -69,6 +70,13 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "pairs of (utterance shorter than S seconds, F times the VAD's 500 ms), e.g. "
                         "2:1,6:0.6,inf:0.3 (default: the server's while the model has room, as it always has "
                         "here: %s)" % _schedule_text(schedule))
+    p.add_argument("--greedy_window", type=_window_rule, default=encoder_window.SIZED.greedy, metavar="MIN+MARGIN",
+                   help="encoder input of greedy windows (partials, greedy finals): the audio plus MARGIN s, at "
+                        "least MIN s, or 'full' for Whisper's 30 s (default: the server's, %s)"
+                        % encoder_window.SIZED.greedy.describe())
+    p.add_argument("--beam_window", type=_window_rule, default=encoder_window.SIZED.beam, metavar="MIN+MARGIN",
+                   help="encoder input of beam-searched finals, as --greedy_window (default: the server's, %s)"
+                        % encoder_window.SIZED.beam.describe())
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
@@ -97,6 +105,13 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     if args.refine_agreed_within < 0:
         p.error("--refine_agreed_within must be 0 or more")
     return args
+
+
+def _window_rule(text: str):
+    try:
+        return encoder_window.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
 
 
 def _schedule(text: str) -> tuple:
@@ -204,7 +219,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                                  "final_beam_size": config.final_beam_size,
                                  "refine_agreed_within": config.refine_agreed_within,
                                  "endpoint_schedule": _schedule_text(config.endpoint_schedule),
-                                 "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
+                                 "greedy_window": args.greedy_window.describe(),
+                                 "beam_window": args.beam_window.describe(), "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
                       **summary,
                       "per_audio": [{k: v for k, v in r.items()
                                      if not k.startswith(("text", "offline_text")) or args.show_text}
@@ -218,7 +234,9 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
 
     # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each audio's
     # transcript is the same whichever audio went before it.
-    transcriber = load_transcriber(BACKEND, model_dir, model_name=args.model, cpu_threads=args.cpu_threads)
+    windows = encoder_window.EncoderWindows(args.greedy_window, args.beam_window)
+    transcriber = load_transcriber(BACKEND, model_dir, model_name=args.model, cpu_threads=args.cpu_threads,
+                                   encoder_windows=windows)
     language = config.language if transcriber.multilingual else "en"
     session = new_session(dataclasses.replace(config, language=language), vad.new_stream())
     try:

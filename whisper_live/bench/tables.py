@@ -26,6 +26,7 @@ TABLES = {
     "drops": ("speakers-8", "drops-8"),
     "thread-per-client": ("speakers-8", "thread-per-client"),
     "base": ("base",),
+    "encoder-window": ("speakers-24", "speakers-24-full-window", "base-8"),
     "openvino": ("openvino",),
     "whisperlive": ("whisperlive",),
     "haproxy": ("speakers-16", "haproxy-2"),

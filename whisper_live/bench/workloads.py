@@ -86,6 +86,15 @@ WORKLOADS = (
              ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET, server=("--inference_mode", "locked")),
     Workload("base", "{n} speakers, base, 90 s", ("--ramp", "1,2,4,8", "--offline-model", "base") + RAMP,
              server=("--faster_whisper_custom_model_path", "base"), model="base"),
+    # Encoder windows sized to the audio (docs/streaming.md, "Encoder window"), and Whisper's 30 s for comparison
+    Workload("speakers-24", "24 speakers", ("--clients", "24", "--starts", "24", "--seed", "2",
+                                            "--target-p90", "1.5", "--target-max", "3")),
+    Workload("speakers-24-full-window", "24 speakers, 30 s encoder windows",
+             ("--clients", "24", "--starts", "24", "--seed", "2", "--target-p90", "1.5", "--target-max", "3"),
+             server=("--full_encoder_window",)),
+    Workload("base-8", "8 speakers, base", ("--clients", "8", "--starts", "8", "--seed", "2", "--offline-model", "base",
+                                            "--target-p90", "2", "--target-max", "4"),
+             server=("--faster_whisper_custom_model_path", "base"), model="base"),
     Workload("openvino", "{n} speakers, OpenVINO, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="openvino"),
     Workload("whisperlive", "{n} speakers, WhisperLive, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="whisperlive"),
     # the load of speakers-16 through HAProxy, to 2 servers sharing the cores (docs/scaling.md)

@@ -35,6 +35,7 @@ from whisper_live.server.serve_client import ServeClient
 from whisper_live.streaming.config import default_finals
 from whisper_live.streaming import SessionConfig, StreamingSession
 from whisper_live.transcriber import BackendUnavailable, continues_mid_window, load_transcriber
+from whisper_live.transcriber.encoder_window import FULL_WINDOWS
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class ServerConfig:
     inference_mode: str = "scheduler"  # or "locked": thread per client, model behind a lock
     latency_target: float = 2.0
     admission_control: bool = True
+    sized_encoder_window: bool = True  # faster_whisper: encoder input sized to the audio, else Whisper's 30 s
     # Seconds of committed speech replayed before a final window (0: off), and above 1, final windows decoded
     # as offline Whisper decodes (whisper_live/streaming). None: what suits the backend
     # (whisper_live/streaming/config.py's default_finals).
@@ -119,6 +121,8 @@ class ModelPool:
                 options = {"max_batch_size": cfg.max_batch_size} if cfg.backend == "faster_whisper" else {}
                 if cfg.backend == "tensorrt":
                     options["multilingual"] = cfg.trt_multilingual
+                if cfg.backend == "faster_whisper" and not cfg.sized_encoder_window:
+                    options["encoder_windows"] = FULL_WINDOWS
                 transcriber = load_transcriber(cfg.backend, path, model_name=display, cpu_threads=cfg.cpu_threads,
                                                num_workers=cfg.workers, **options)
                 if cfg.inference_mode == "locked":

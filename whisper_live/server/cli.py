@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "most this many seconds before and recent finals were served within a second; "
                              "otherwise (the server is busy) it commits as the greedy partials gave it. 0: "
                              "never (docs/streaming.md)")
+    parser.add_argument("--full_encoder_window", action="store_true",
+                        help="faster_whisper: encode every window over Whisper's whole 30 s, as Whisper does, "
+                             "instead of sizing it to the window's audio (for comparison; docs/streaming.md, "
+                             "\"Encoder window\")")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
@@ -158,7 +162,7 @@ def config_from_args(args):
         max_clients=args.max_clients, max_connection_time=args.max_connection_time, cache_path=args.cache_path,
         cpu_threads=threads, workers=workers, max_batch_size=max(1, args.max_batch_size),
         inference_mode=args.inference_mode, latency_target=args.latency_target,
-        admission_control=not args.no_admission_control,
+        admission_control=not args.no_admission_control, sized_encoder_window=not args.full_encoder_window,
         # None: what suits the backend (ServerConfig)
         final_context=None if args.final_context is None else max(0.0, args.final_context),
         final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size),

@@ -140,8 +140,15 @@ class StreamingSession:
         utterances = self._utterances
         if (utterances.in_speech and utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE) or (
                 self._vad is None and self.received > self.committed_until):
-            self._final = PendingFinal(self.received, self._clock(), END_OF_AUDIO)
+            self._final_due_now(self.received, END_OF_AUDIO)
         utterances.close()
+
+    def _final_due_now(self, until: int, reason: str) -> None:
+        """Speech up to ``until`` awaits a final window, for ``reason``. A final that already waited for the
+        model (not taken yet) keeps its due time, and so its place in the scheduler's queue: under load,
+        each utterance that ended before it was taken would otherwise send it to the back again."""
+        waiting = self._final_due and (self.in_flight is None or self.in_flight.kind != FINAL)
+        self._final = PendingFinal(until, self._final.since if waiting else self._clock(), reason)
 
     def _run_vad(self, samples: np.ndarray) -> None:
         utterances = self._utterances
@@ -154,7 +161,7 @@ class StreamingSession:
                 self._rules.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
-                self._final = PendingFinal(sample, self._clock(), PAUSE)
+                self._final_due_now(sample, PAUSE)
             elif not self._final_due:
                 # a click, not speech: forget it
                 self.committed_until = max(self.committed_until, sample)

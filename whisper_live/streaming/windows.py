@@ -83,8 +83,8 @@ def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language
     asks for word timestamps, to split the answer where the context ends: final_context.py).
     Above 1, a final is decoded as offline Whisper decodes, with beam search; with context the model goes on
     from the context's end (``Request.decode_from``), conditioned on the committed text before the window
-    (after the client's own prompt), over the trimmed window, which is as accurate as the whole one there
-    at less cost; without context over Whisper's whole 30 s window. Going on from its context, such a
+    (after the client's own prompt); without context from the window's start. The backend sizes the encoder
+    input to the audio (whisper_live/transcriber/encoder_window.py). Going on from its context, such a
     final also starts its answer with the last committed segment (``Request.prefix``), so that the
     model goes on with that sentence where the previous final window stopped; unless ``go_on`` is False
     (such an answer for this window was refused: then the segment stays at the end of the prompt).

@@ -38,11 +38,12 @@ class Request:
     hotwords: Optional[str] = None
     word_timestamps: bool = False
     no_speech_thresh: float = 0.45
-    # How thoroughly to decode. Partial windows are decoded greedily over a trimmed encoder window (fast,
-    # asked for often); final windows may be decoded as offline Whisper does, with beam search (their text
-    # is for good). Backends that cannot honour one of them ignore it.
+    # How thoroughly to decode. Partial windows are decoded greedily (fast, asked for often); final windows
+    # may be decoded as offline Whisper does, with beam search (their text is for good). Backends that
+    # cannot honour one of them ignore it. faster_whisper sizes the encoder input by the rule for the
+    # window's beam size (encoder_window.py).
     beam_size: int = 1
-    full_window: bool = False  # encode Whisper's whole 30 s window even for a shorter audio
+    full_window: bool = False  # no context: Whisper's own window (faster_whisper sizes it by ``beam_size``)
     # Seconds at the start of ``audio`` that are context only: their text is already known (it ends
     # ``prompt_text()``), and the transcript starts at this time. The model hears that audio without writing
     # it down again. Backends that cannot start mid-window transcribe only the audio from here. 0: all of it.
@@ -111,8 +112,9 @@ class Transcriber(abc.ABC):
         the caller steps it from one thread at a time). Backends that cannot say so."""
         raise NotImplementedError(f"the {self.backend} backend cannot transcribe files")
 
-    def padded_seconds(self, seconds: float) -> float:
-        """The length a window of ``seconds`` of audio is computed at (the scheduler batches alike ones)."""
+    def padded_seconds(self, seconds: float, final: bool = False) -> float:
+        """The length a window of ``seconds`` of audio is computed at, a partial or a ``final`` one (what it
+        costs: the scheduler batches alike ones)."""
         return seconds
 
     def close(self) -> None:

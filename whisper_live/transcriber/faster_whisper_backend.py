@@ -1,19 +1,18 @@
-"""faster-whisper (CTranslate2) backend, batched across clients, with a trimmed encoder window.
+"""faster-whisper (CTranslate2) backend, batched across clients, with encoder input sized to the audio.
 
 Two things make it cheaper than calling ``WhisperModel.transcribe`` once per client:
 
-* Trimmed encoder input. Whisper pads every window to 30 s, so the encoder costs the same for 2 s of speech
-  as for 30 s (0.46 s on one core for tiny.en int8). CTranslate2 accepts shorter mel inputs; the model then
-  hallucinates unless the audio is followed by a few seconds of silence. Measured on 90 English clips
-  (tiny.en, greedy): padded to 30 s WER 0.070; audio + 1 s silence 1.27 (hallucination), + 2 s 0.63,
-  + 3 s 0.067, at least 8 s in all with at least 3 s of silence 0.062, at 1/3 of the cost. We use
-  max(audio + ``PAD_SECONDS``, ``MIN_WINDOW_SECONDS``), capped at 30 s.
+* Encoder input sized to the audio. Whisper pads every window to 30 s, so the encoder costs the same for
+  2 s of speech as for 30 s (0.46 s on one core for tiny.en int8). CTranslate2 accepts shorter mel inputs;
+  a batch is encoded at the length its longest window needs by the rules of ``encoder_windows``
+  (whisper_live/transcriber/encoder_window.py: one for greedy windows, one for beam-searched finals,
+  measured in docs/streaming.md, "Encoder window"); ``FULL_WINDOWS`` encodes 30 s as Whisper does.
 * Batching. Several clients' windows are encoded in one call and decoded in one ``generate`` call
   (requests whose prompts have the ``<|startoftranscript|>`` token at the same position, which
   CTranslate2 requires).
 
-Requests ask how thoroughly to be decoded (``Request.beam_size``, ``Request.full_window``): the streaming
-core decodes partial windows greedily over a trimmed window, and can decode final windows as offline
+Requests ask how thoroughly to be decoded (``Request.beam_size``): the streaming
+core decodes partial windows greedily, and can decode final windows as offline
 Whisper does, with beam search (docs/streaming.md says what that buys). A request may also start its
 transcript mid-window (``Request.decode_from``): its prompt then ends with that time's timestamp token, as
 if Whisper had written it, and the model goes on from there while still hearing the audio before. With
@@ -39,12 +38,10 @@ import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
-from whisper_live.transcriber.files import FileOptions, FileSegment, FileTranscript
+from whisper_live.transcriber.encoder_window import MAX_WINDOW_SECONDS, SIZED, EncoderWindows
 from whisper_live.transcriber.fallback import FALLBACK_SEED, FALLBACK_TEMPERATURES, repeats_itself
+from whisper_live.transcriber.files import FileOptions, FileSegment, FileTranscript
 
-PAD_SECONDS = 3.0
-MIN_WINDOW_SECONDS = 8.0
-MAX_WINDOW_SECONDS = 30.0
 FULL_WINDOW_SAMPLES = int(MAX_WINDOW_SECONDS * SAMPLE_RATE)  # Whisper's own window
 TIMESTAMP_SECONDS = 0.02  # Whisper's timestamp tokens count time in these steps,
 TIMESTAMPS = 1500  # up to 30 s
@@ -66,7 +63,7 @@ class FasterWhisperTranscriber(Transcriber):
 
     def __init__(self, model_dir: str, *, model_name: str = "", device: str = "cpu",
                  compute_type: str = "default", cpu_threads: int = 1, num_workers: int = 1,
-                 max_batch_size: int = 8):
+                 max_batch_size: int = 8, encoder_windows: EncoderWindows = SIZED):
         import ctranslate2
         from faster_whisper import WhisperModel
 
@@ -79,6 +76,7 @@ class FasterWhisperTranscriber(Transcriber):
         self.multilingual = self.model.model.is_multilingual
         self.max_batch_size = max_batch_size
         self.max_concurrency = num_workers
+        self.encoder_windows = encoder_windows
         self._tokenizers: dict = {}
         self._tokenizer_lock = threading.Lock()
         self._timestamp_begin = self.model.hf_tokenizer.token_to_id("<|notimestamps|>") + 1
@@ -104,11 +102,9 @@ class FasterWhisperTranscriber(Transcriber):
         frames = min(3000, (total_samples // self.model.feature_extractor.hop_length) // 2 * 2)
         return features[:, :frames]
 
-    def _window_samples(self, longest: int) -> int:
-        return int(math.ceil(self.padded_seconds(longest / SAMPLE_RATE))) * SAMPLE_RATE
-
-    def padded_seconds(self, seconds: float) -> float:
-        return min(MAX_WINDOW_SECONDS, max(seconds + PAD_SECONDS, MIN_WINDOW_SECONDS))
+    def padded_seconds(self, seconds: float, final: bool = False) -> float:
+        # (the scheduler does not know a final's beam size: finals are costed as beam-searched ones)
+        return self.encoder_windows.rule(5 if final else 1).seconds(seconds)
 
     def _encode(self, features: np.ndarray):
         import ctranslate2
@@ -121,14 +117,12 @@ class FasterWhisperTranscriber(Transcriber):
     def transcribe_batch(self, requests: list[Request]) -> list[Result]:
         if not requests:
             return []
-        # a trimmed window needs its few seconds of silence after the audio; Whisper's own 30 s window does not
-        trimmed_max = int(MAX_WINDOW_SECONDS - PAD_SECONDS) * SAMPLE_RATE
-        audios = [np.asarray(r.audio, dtype=np.float32)[:FULL_WINDOW_SAMPLES if r.full_window else trimmed_max]
-                  for r in requests]
-        if any(r.full_window for r in requests):
-            total = FULL_WINDOW_SAMPLES
-        else:
-            total = self._window_samples(max(len(a) for a in audios))
+        # Each window keeps its rule's margin of silence (audio past that is left out), and the batch is
+        # encoded at the length its longest window needs.
+        rules = [self.encoder_windows.rule(r.beam_size) for r in requests]
+        audios = [np.asarray(r.audio, dtype=np.float32)[:int(rule.longest_audio * SAMPLE_RATE)]
+                  for r, rule in zip(requests, rules)]
+        total = int(max(rule.seconds(len(a) / SAMPLE_RATE) for rule, a in zip(rules, audios)) * SAMPLE_RATE)
         features = np.stack([self._features(a, total) for a in audios])
         encoder_output = self._encode(features)
         encoded = np.asarray(encoder_output)  # (batch, frames/2, width), for slicing single items
@@ -182,8 +176,8 @@ class FasterWhisperTranscriber(Transcriber):
                 if improbable or _loops(tokens, tok):
                     tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob),
                                                          len(audios[i]) / SAMPLE_RATE)
-                    if _loops(tokens, tok) and not requests[i].full_window:
-                        # Still a repetition loop: the trimmed window is what Whisper tripped on. Decode it
+                    if _loops(tokens, tok) and total < FULL_WINDOW_SAMPLES:
+                        # Still a repetition loop: the short window is what Whisper tripped on. Decode it
                         # once more the standard way, padded to 30 s.
                         tokens, avg_logprob = self._decode_padded(audios[i], prompts[i], beam_size)
                 results[i].segments = self._segments(requests[i], tokens, tok, avg_logprob, out.no_speech_prob,
