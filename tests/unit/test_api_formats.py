@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from whisper_live.api.formats import render, srt, vtt
+from whisper_live.api.formats import render
+from whisper_live.subtitles import to_srt as srt, to_vtt as vtt
 from whisper_live.api.realtime_events import RealtimeError, SessionSettings, parse
 from whisper_live.protocol import Word
 from whisper_live.transcriber.files import FileSegment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from whisper_live.subtitles import to_srt, to_vtt
 from whisper_live.transcriber.files import FileSegment
 
 FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
@@ -12,25 +13,6 @@ GRANULARITIES = ("segment", "word")
 def transcript_text(segments: list[FileSegment]) -> str:
     """The whole text, as Whisper writes it (each segment's text starts with its space)."""
     return "".join(s.text for s in segments).strip()
-
-
-def _clock(seconds: float, separator: str) -> str:
-    millis = max(0, int(round(seconds * 1000)))
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
-def srt(segments: list[FileSegment]) -> str:
-    blocks = [f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{s.text.strip()}\n"
-              for i, s in enumerate(segments, 1)]
-    return "\n".join(blocks)
-
-
-def vtt(segments: list[FileSegment]) -> str:
-    blocks = [f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{s.text.strip()}\n" for s in segments]
-    return "WEBVTT\n\n" + "\n".join(blocks)
 
 
 def verbose_json(segments: list[FileSegment], *, task: str, language: str, duration: float,
@@ -61,4 +43,4 @@ def render(segments: list[FileSegment], response_format: str, *, task: str, lang
                             granularities=granularities), "application/json"
     if response_format == "text":
         return transcript_text(segments) + "\n", TEXT_FORMATS["text"]
-    return (srt if response_format == "srt" else vtt)(segments), TEXT_FORMATS[response_format]
+    return (to_srt if response_format == "srt" else to_vtt)(segments), TEXT_FORMATS[response_format]

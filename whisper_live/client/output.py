@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from whisper_live.protocol import Segment
+from whisper_live.subtitles import cues as _cues, to_srt, to_vtt  # noqa: F401 (part of this module's API)
 
 FORMATS = ("srt", "vtt", "txt", "json")
 _EXTENSIONS = {".srt": "srt", ".vtt": "vtt", ".txt": "txt", ".text": "txt", ".json": "json"}
@@ -16,32 +17,6 @@ _EXTENSIONS = {".srt": "srt", ".vtt": "vtt", ".txt": "txt", ".text": "txt", ".js
 def format_from_path(path: str | os.PathLike, default: str = "srt") -> str:
     """The format a file name asks for by its extension, or ``default``."""
     return _EXTENSIONS.get(Path(path).suffix.lower(), default)
-
-
-def _clock(seconds: float, sep: str) -> str:
-    ms = max(0, int(round(seconds * 1000)))
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    secs, ms = divmod(ms, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{ms:03d}"
-
-
-def _cues(segments: list[Segment]) -> list[Segment]:
-    return [s for s in segments if s.text.strip()]
-
-
-def to_srt(segments: list[Segment]) -> str:
-    blocks = []
-    for i, seg in enumerate(_cues(segments), 1):
-        blocks.append(f"{i}\n{_clock(seg.start, ',')} --> {_clock(seg.end, ',')}\n{seg.text.strip()}\n")
-    return "\n".join(blocks)
-
-
-def to_vtt(segments: list[Segment]) -> str:
-    blocks = ["WEBVTT\n"]
-    for seg in _cues(segments):
-        blocks.append(f"{_clock(seg.start, '.')} --> {_clock(seg.end, '.')}\n{seg.text.strip()}\n")
-    return "\n".join(blocks)
 
 
 def to_txt(segments: list[Segment]) -> str:
