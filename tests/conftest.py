@@ -78,3 +78,16 @@ def shared_manifest() -> list[dict]:
         pytest.skip("../shared/audio is not present beside this checkout")
     with open(manifest, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    """(certificate, key): a self-signed PEM pair for localhost and 127.0.0.1, valid for a day."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is not installed (apt-get install openssl): scripts/test.sh installs it")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import ssl
-import subprocess
 
 import httpx
 import openai
@@ -20,18 +18,6 @@ from tests.api.conftest import ApiServerProcess
 KEY = "k-api-test"
 ORIGIN = "https://app.example"
 RPM = 40
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl is not installed (apt-get install openssl): scripts/test.sh installs it")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
-    return cert, key
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import ssl
 import subprocess
 import sys
@@ -22,19 +21,6 @@ from tests.server_process import ROOT, ServerProcess, free_port
 from .conftest import BASE_FLAGS, KEY_WORDS, SENTENCE
 
 KEY = "tls-test-key"
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    """(certificate, key) PEM files for localhost and 127.0.0.1, valid for a day."""
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl is not installed (apt-get install openssl): scripts/test.sh installs it")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
-    return cert, key
 
 
 @pytest.fixture(scope="module")
