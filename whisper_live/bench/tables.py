@@ -30,6 +30,7 @@ TABLES = {
     "openvino": ("openvino",),
     "whisperlive": ("whisperlive",),
     "haproxy": ("speakers-16", "haproxy-2"),
+    "api": ("speakers-8", "upload-8"),
 }
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 HEADER = ("| run | finished | final p50 / p90 / max | partial p50 / p90 | WER (offline) | "
@@ -43,7 +44,7 @@ def load(folder: Path) -> dict:
     for path in sorted(folder.glob("*.json")):
         record = json.loads(path.read_text())
         if record.get("result"):
-            records[record["workload"]] = record
+            records[record.get("workload", path.stem)] = record
     return records
 
 
@@ -111,7 +112,23 @@ def notes(record: dict, run: dict) -> list:
         lines.append(f"{run_label(record, run)}: {drops['drops']} drops, {drops['resumes']} resumed; of "
                      f"{drops['reference_words']} reference words {drops['words_lost']} lost and "
                      f"{drops['words_duplicated']} duplicated.")
+    for upload in run.get("uploads") or []:
+        lines.append(f"{run_label(record, run)}: the file ({upload['audio_s']:.0f} s) transcribed in "
+                     f"{upload['seconds']:.0f} s (real-time factor {upload['rtf']:.2f}), WER {upload['wer']:.3f}.")
     return lines
+
+
+def api_file(records: dict) -> str:
+    """One file alone through the API against faster-whisper's own transcribe (bench.api_file)."""
+    record = records.get("api-file")
+    if record is None:
+        return ""
+    r = record["result"]
+    return (f"\nA file alone ({r['audio_s']:.0f} s, {r['model']}, beam {r['beam_size']}, {r['threads']} thread): "
+            f"through the API {r['api']['seconds']:.1f} s, faster-whisper's own `transcribe` "
+            f"{r['faster_whisper']['seconds']:.1f} s (best of {len(r['api']['all_seconds'])}): "
+            f"{r['speed_vs_faster_whisper'] * 100:.0f}% of its speed; WER {r['api']['wer']:.3f} against "
+            f"{r['faster_whisper']['wer']:.3f}.\n")
 
 
 def table(name: str, records: dict) -> str:
@@ -140,13 +157,13 @@ def setup(records: dict) -> str:
     for name, record in records.items():
         m, sw = record["machine"], record["software"]
         key = (m.get("cpu", "?"), m.get("cpus"), m.get("memory_gb"), m.get("platform"), m.get("python"),
-               json.dumps(sw, sort_keys=True), record.get("commit"))
+               json.dumps(sw, sort_keys=True))
         groups.setdefault(key, []).append((name, record))
     lines = []
-    for (cpu, cpus, mem, plat, py, sw, code), members in groups.items():
+    for (cpu, cpus, mem, plat, py, sw), members in groups.items():
         dates = sorted(r["started"][:10] for _, r in members)
-        lines.append(f"- **Runs**: {', '.join(n for n, _ in members)}; code {code}; {dates[0]}"
-                     + (f" to {dates[-1]}" if dates[-1] != dates[0] else ""))
+        runs = ", ".join(f"{n} ({(r.get('commit') or '?')[:7]})" for n, r in members)
+        lines.append(f"- **Runs** (code): {runs}; {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else ""))
         lines.append(f"- **Machine**: {cpu}, {cpus} cores, {mem} GB; {plat}; Python {py}")
         lines.append("- **Software**: " + ", ".join(f"{k} {v}" for k, v in json.loads(sw).items()))
     return "\n".join(lines) + "\n"
@@ -169,6 +186,8 @@ def render(name: str, records: dict) -> str:
         return setup(records)
     if name == "commands":
         return commands()
+    if name == "api":
+        return table(name, records) + api_file(records)
     return table(name, records)
 
 
@@ -188,7 +207,7 @@ def main(argv: Optional[list] = None) -> int:
     p.add_argument("--update", metavar="FILE", help="rewrite the generated blocks of FILE (BENCHMARKS.md)")
     args = p.parse_args(argv)
     records = load(Path(args.folder))
-    unknown = sorted(set(records) - set(BY_NAME))
+    unknown = sorted(set(records) - set(BY_NAME) - {"api-file"})
     if unknown:
         print(f"ignored, not a workload: {', '.join(unknown)}", file=sys.stderr)
     if args.update:

@@ -68,6 +68,10 @@ class Workload:
 # The load bench's figures on the LJ passage use each speaker's own start (--starts), so that a run
 # samples where the windows fall instead of repeating one start 8 times (docs/benchmark.md).
 TARGET = ("--target-max", "4")
+# upload-8's file: three sets of ../shared/audio joined (bench.joined), made once by prepare()
+UPLOAD_SETS = ("en/hifitts_6097", "en/librispeech", "en/cathy_arctic")
+UPLOAD_FILE = str(Path.home() / ".cache" / "whisper-live" / "bench" / "ten_min.flac")
+UPLOAD_REFERENCE = UPLOAD_FILE[:-len(".flac")] + ".txt"
 RAMP = ("--ramp-all", "--duration", "90", "--seed", "1") + TARGET
 WORKLOADS = (
     Workload("speakers-8", "8 speakers", ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET),
@@ -98,6 +102,11 @@ WORKLOADS = (
     Workload("openvino", "{n} speakers, OpenVINO, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="openvino"),
     Workload("whisperlive", "{n} speakers, WhisperLive, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="whisperlive"),
     # the load of speakers-16 through HAProxy, to 2 servers sharing the cores (docs/scaling.md)
+    # the 8 speakers while a 10-minute file of three other sets is transcribed through the OpenAI API
+    Workload("upload-8", "8 speakers, a 10-minute file through the API",
+             ("--clients", "8", "--starts", "8", "--seed", "2", "--upload", UPLOAD_FILE, "--upload-reference",
+              UPLOAD_REFERENCE, "--api-url", "http://127.0.0.1:REST_PORT/v1") + TARGET,
+             server=("--enable_rest", "--rest_port", "REST_PORT"), kind="upload"),
     Workload("haproxy-2", "{n} speakers, 2 servers behind HAProxy, 90 s", ("--ramp", "8,12,16") + RAMP,
              server=("--inference_workers", "1", "--omp_num_threads", "1"), nodes=2),
 )
@@ -136,7 +145,26 @@ def prepare(workload: Workload) -> Optional[str]:
         subprocess.run(["bash", str(WHISPERLIVE_SCRIPT), "setup"], check=True)
     if workload.kind == "openvino":
         return str(openvino_model(workload.model))
+    if workload.kind == "upload" and not Path(UPLOAD_FILE).exists():
+        upload_file()
     return None
+
+
+def upload_file() -> None:
+    """upload-8's file: the sets of UPLOAD_SETS joined one after the other, and its reference beside it."""
+    import numpy as np
+    import soundfile
+
+    from whisper_live.bench.audio import join_folder, shared_audio_dir
+    from whisper_live.protocol import SAMPLE_RATE
+
+    shared = shared_audio_dir()
+    if shared is None:
+        raise SystemExit("upload-8 needs ../shared/audio beside the checkout")
+    sets = [join_folder(shared, folder, 0.3) for folder in UPLOAD_SETS]
+    Path(UPLOAD_FILE).parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(UPLOAD_FILE, np.concatenate([s.audio for s in sets]), SAMPLE_RATE)
+    Path(UPLOAD_REFERENCE).write_text(" ".join(s.reference for s in sets) + "\n", encoding="utf-8")
 
 
 def machine() -> dict:
@@ -183,6 +211,10 @@ def run(workload: Workload, out: Path) -> dict:
     """One workload: the bench against a server it starts and stops; the record is written to OUT."""
     openvino_dir = prepare(workload)
     port = free_port()
+    if workload.kind == "upload":
+        rest_port = str(free_port())
+        workload = dataclasses.replace(workload, bench=tuple(a.replace("REST_PORT", rest_port) for a in workload.bench),
+                                       server=tuple(a.replace("REST_PORT", rest_port) for a in workload.server))
     server = server_command(workload, port, openvino_dir=openvino_dir)
     bench = [sys.executable, "-m", "whisper_live.bench", *workload.bench, "--port", str(port),
              "--spawn-server", server]
