@@ -12,8 +12,23 @@ from dataclasses import dataclass, field
 import numpy as np
 from websockets.sync.client import connect
 
-from tests.ws_session import CHUNK, Outcome, _drain
+from tests.conftest import SHARED_AUDIO
+from tests.ws_session import CHUNK, Outcome, _drain, load_audio
 from whisper_live import protocol
+
+
+# The speech the resume tests drop connections in: a recording from ../shared/audio, or the same sentence
+# spoken by espeak-ng without it.
+CLIP = SHARED_AUDIO / "en/librispeech/1995-1837-0001.flac"
+REFERENCE = ("IT WAS THE FIRST GREAT SORROW OF HIS LIFE IT WAS NOT SO MUCH THE LOSS OF THE COTTON ITSELF BUT "
+             "THE FANTASY THE HOPES THE DREAMS BUILT AROUND IT")
+
+
+def resume_clip(espeak) -> np.ndarray:
+    """The resume tests' speech with 0.25 s of silence before it and 1 s after."""
+    speech = load_audio(CLIP if CLIP.exists() else espeak(REFERENCE.lower()))
+    silence = np.zeros(16000, np.float32)
+    return np.concatenate([silence[:4000], speech, silence])
 
 
 @dataclass

@@ -6,12 +6,11 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 import pytest
 
 from tests.blip_proxy import BlipProxy
-from tests.integration.test_resume import CLIP, REFERENCE
-from tests.ws_session import load_audio, stream
+from tests.resume_session import REFERENCE, resume_clip
+from tests.ws_session import stream
 from whisper_live.client import StreamingTranscriptionClient
 from whisper_live.client.cli import main
 from whisper_live.wer import normalize, wer
@@ -22,9 +21,7 @@ CHUNK = 1600
 
 @pytest.fixture(scope="module")
 def clip(espeak):
-    speech = load_audio(CLIP if CLIP.exists() else espeak(REFERENCE.lower()))
-    silence = np.zeros(16000, np.float32)
-    return np.concatenate([silence[:4000], speech, silence])
+    return resume_clip(espeak)
 
 
 @pytest.fixture(scope="module")

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import pytest
 
-from tests.conftest import SHARED_AUDIO
-from tests.resume_session import stream_with_drops
+from tests.resume_session import REFERENCE, resume_clip, stream_with_drops
 from tests.server_process import ServerProcess
-from tests.ws_session import load_audio, stream
+from tests.ws_session import stream
 from whisper_live.wer import normalize, wer
 
-CLIP = SHARED_AUDIO / "en/librispeech/1995-1837-0001.flac"
-REFERENCE = ("IT WAS THE FIRST GREAT SORROW OF HIS LIFE IT WAS NOT SO MUCH THE LOSS OF THE COTTON ITSELF BUT "
-             "THE FANTASY THE HOPES THE DREAMS BUILT AROUND IT")
 # Seconds of the padded clip at which the connection drops: inside words of the speech.
 DROPS = [2.3, 4.7, 7.1]
 
 
 @pytest.fixture(scope="module")
 def clip(espeak):
-    """The recording from ../shared/audio, or the same sentence spoken by espeak-ng without it."""
-    speech = load_audio(CLIP if CLIP.exists() else espeak(REFERENCE.lower()))
-    silence = np.zeros(16000, np.float32)
-    return np.concatenate([silence[:4000], speech, silence])
+    return resume_clip(espeak)
 
 
 @pytest.fixture(scope="module")
