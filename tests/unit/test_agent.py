@@ -3,7 +3,7 @@
 import random
 import socket
 
-from whisper_live.scheduler import Admission, LoadMeter
+from whisper_live.admission import Admission, LoadMeter
 from whisper_live.server.agent import Agent, Capacity, agent_reply
 from whisper_live.server.client_manager import ClientManager
 

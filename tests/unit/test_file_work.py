@@ -184,7 +184,7 @@ def test_temperatures_go_up_from_the_one_asked_for():
 
 
 def test_the_thread_per_client_mode_runs_a_file_too():
-    from whisper_live.scheduler import LockedRunner
+    from whisper_live.locked_runner import LockedRunner
 
     runner = LockedRunner(FileTranscriber(windows=2))
     done = threading.Event()

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from whisper_live.scheduler import Admission, BatchReport, LoadMeter
+from whisper_live.admission import Admission, LoadMeter
+from whisper_live.scheduler import BatchReport
 from whisper_live.server.auth import ApiKeys, ConnectionLimiter, OriginPolicy, RateLimiter, presented_key, read_keys
 from whisper_live.server.cli import build_parser, config_from_args
 from whisper_live.server.environment import with_environment

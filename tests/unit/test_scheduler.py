@@ -7,8 +7,10 @@ import time
 import numpy as np
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech, words_of
+from whisper_live.admission import ROOM_BELOW_FINAL_DELAY, Admission, LoadMeter
+from whisper_live.locked_runner import LockedRunner
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.scheduler import ROOM_BELOW_FINAL_DELAY, Admission, LoadMeter, LockedRunner, Scheduler
+from whisper_live.scheduler import Scheduler
 from whisper_live.streaming import FINAL, PARTIAL, SessionConfig, StreamingSession, Window
 from whisper_live.transcriber.base import Request
 

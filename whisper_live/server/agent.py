@@ -7,7 +7,7 @@ answers three words and closes:
 * the operational state: ``up`` while the WebSocket port is listening, ``down`` when it is not;
 * the administrative state: ``ready`` while one more client would be admitted; ``drain`` while the server
   is full (``--max_clients`` reached, or no measured headroom left: the rule of admission,
-  :meth:`whisper_live.scheduler.Admission.spare_clients`) or draining before it stops. HAProxy sends a
+  :meth:`whisper_live.admission.Admission.spare_clients`) or draining before it stops. HAProxy sends a
   drained server no new session, only those that persistence sends it (a client resuming its session);
 * a weight, as a percentage of the weight the server has in haproxy.cfg: the share of ``--max_clients``
   the server can serve now (its connected clients plus the clients it would still admit). With

@@ -21,8 +21,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import serve
 
 from whisper_live import protocol
+from whisper_live.admission import Admission
+from whisper_live.locked_runner import LockedRunner
 from whisper_live.models import ModelNotFound, resolve_model
-from whisper_live.scheduler import Admission, LockedRunner, Scheduler
+from whisper_live.scheduler import Scheduler
 from whisper_live.server.auth import ApiKeys, ConnectionLimiter, OriginPolicy
 from whisper_live.server.client_manager import ClientManager
 from whisper_live.server.connection import Connection

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Callable, Optional
 
-from whisper_live.scheduler import Admission
+from whisper_live.admission import Admission
 
 
 class ClientManager:

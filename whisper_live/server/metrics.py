@@ -22,7 +22,7 @@ What only this server knows, labelled by ``backend`` and ``model`` (never by cli
   ``whisperlive_inference_queue_wait_seconds`` (due to the call's start);
 * ``whisperlive_model_utilization``: share of the inference workers' time spent in model calls (30 s);
 * ``whisperlive_admission_headroom``: the share of capacity still free for new clients
-  (:meth:`whisper_live.scheduler.Admission.headroom`), 0 when the server would answer WAIT.
+  (:meth:`whisper_live.admission.Admission.headroom`), 0 when the server would answer WAIT.
 
 The process collector adds ``process_resident_memory_bytes`` and CPU time; on a machine with an NVIDIA GPU
 and ``nvidia-ml-py``, ``whisper_live.server.gpu_metrics`` adds GPU memory and utilisation.

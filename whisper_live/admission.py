@@ -1,0 +1,159 @@
+"""How loaded the shared model is, and whether one more client fits.
+
+A :class:`LoadMeter` measures, over a sliding window, the workers' busy time and how quickly final windows
+were served. The scheduler records every model call in it; it tells the streaming sessions whether the
+model has room for work that only improves accuracy (:meth:`LoadMeter.has_room`: decoding agreed text
+again as a final), judged by how quickly recent finals were served, and the scheduler whether a file's
+next step may run.
+
+:class:`Admission` reads the meter to answer whether one more client fits (docs/streaming.md,
+"Admission"), how many more would (the HAProxy agent), and how much capacity is still free (the status
+figures).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Callable, Optional
+
+# Work that only improves accuracy (decoding agreed text again as a final: StreamingSession) is asked for
+# while the finals of the meter's horizon were served within this (s) at p90, from the moment they were due
+# to their result: the finals' delay tells a light load from a heavy one, where the share of worker time
+# spent on finals does not (docs/streaming.md, "Agreement"). The scheduler asks for economical finals from
+# the same delay on (scheduler.ECONOMY_WAIT).
+ROOM_BELOW_FINAL_DELAY = 1.0
+
+
+class LoadMeter:
+    """Busy time and service times over a sliding window, for admission and for the status figures."""
+
+    def __init__(self, workers: int, horizon: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.workers = max(1, workers)
+        self.horizon = horizon
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._batches: collections.deque = collections.deque()  # (end, busy s, final busy s, clients)
+        self._final_delays: collections.deque = collections.deque()  # (end, delay from audio arrival)
+
+    def record(self, busy: float, final_busy: float, clients: list, final_delays: list[float]) -> None:
+        now = self._clock()
+        with self._lock:
+            self._batches.append((now, busy, final_busy, [id(c) for c in clients]))
+            for delay in final_delays:
+                self._final_delays.append((now, delay))
+            self._expire(now)
+
+    def _expire(self, now: float) -> None:
+        while self._batches and self._batches[0][0] < now - self.horizon:
+            self._batches.popleft()
+        while self._final_delays and self._final_delays[0][0] < now - self.horizon:
+            self._final_delays.popleft()
+
+    def has_room(self) -> bool:
+        """Whether the model has room for work that only improves accuracy: finals are served in time."""
+        with self._lock:
+            self._expire(self._clock())
+            delays = sorted(d for _, d in self._final_delays)
+        return len(delays) < 3 or _p90(delays) < ROOM_BELOW_FINAL_DELAY
+
+    def snapshot(self, clients: Optional[list] = None) -> dict:
+        """Load over the horizon; with ``clients``, only the work done for those clients counts."""
+        now = self._clock()
+        wanted = None if clients is None else {id(c) for c in clients}
+        with self._lock:
+            self._expire(now)
+            capacity = self.workers * self.horizon
+            busy = final_busy = 0.0
+            speakers = set()
+            for _, batch_busy, batch_final_busy, ids in self._batches:
+                share = [i for i in ids if wanted is None or i in wanted]
+                if not share:
+                    continue
+                busy += batch_busy * len(share) / len(ids)
+                final_busy += batch_final_busy * len(share) / len(ids)
+                speakers.update(share)
+            delays = sorted(d for _, d in self._final_delays)
+        return {"utilization": busy / capacity, "final_utilization": final_busy / capacity,
+                "speakers": len(speakers), "final_delay_p90": _p90(delays), "finals": len(delays)}
+
+
+def _p90(values: list[float]) -> float:
+    """The 90th percentile of sorted ``values`` (0 for none)."""
+    return values[min(len(values) - 1, int(0.9 * len(values)))] if values else 0.0
+
+
+class Admission:
+    """Answers whether one more client fits: ``max_clients``, and the measured real-time headroom.
+
+    A new continuous speaker is assumed to cost what the current speakers cost on average. Only final
+    windows count as necessary work (partials fill whatever capacity is left, so they always look busy).
+    The server refuses (WAIT) when the projected final-window utilization would pass
+    ``max_final_utilization``, or when finals already take longer than ``latency_target`` at p90 from the
+    moment the end of an utterance was confirmed to the moment its transcript was ready.
+    """
+
+    def __init__(self, meter: LoadMeter, max_clients: int, latency_target: float = 2.0,
+                 max_final_utilization: float = 0.6, enabled: bool = True):
+        self.enabled = enabled
+        self.meter = meter
+        self.max_clients = max_clients
+        self.latency_target = latency_target
+        self.max_final_utilization = max_final_utilization
+
+    def spare_clients(self, connected: list) -> int:
+        """How many more clients beside ``connected`` would be admitted now, by the rule of
+        :meth:`refuse_reason` (so 0 exactly when it refuses the next one)."""
+        room = self.max_clients - len(connected)
+        load = self._measured_load(connected)
+        if room <= 0 or load is None:
+            return max(0, room)
+        if load["final_delay_p90"] > self.latency_target:
+            return 0
+        fits = 0
+        while fits < room and self._projected_final_utilization(load, fits + 1) <= self.max_final_utilization:
+            fits += 1
+        return fits
+
+    def _measured_load(self, connected: list) -> Optional[dict]:
+        """The load ``connected`` put on the model, when admission judges by it (enough finals measured)."""
+        if not self.enabled or not connected:
+            return None
+        load = self.meter.snapshot(connected)
+        return load if load["speakers"] and load["finals"] >= 3 else None
+
+    @staticmethod
+    def _projected_final_utilization(load: dict, more: int) -> float:
+        """Final-window utilization with ``more`` speakers, each costing what the current ones cost."""
+        return load["final_utilization"] * (load["speakers"] + more) / load["speakers"]
+
+    def refuse_reason(self, connected: list) -> Optional[str]:
+        """None to admit one more client beside ``connected``; else the reason to make it wait."""
+        if len(connected) >= self.max_clients:
+            return f"server is at its limit of {self.max_clients} clients"
+        load = self._measured_load(connected)
+        if load is not None:
+            projected = self._projected_final_utilization(load, 1)
+            if projected > self.max_final_utilization:
+                return (f"one more speaker would push the model past its real-time capacity "
+                        f"({projected:.0%} of it for final transcripts)")
+            if load["final_delay_p90"] > self.latency_target:
+                return (f"the server is already behind: final transcripts take "
+                        f"{load['final_delay_p90']:.1f} s (target {self.latency_target:.1f} s)")
+        return None
+
+    def headroom(self, connected: list) -> float:
+        """The share of capacity still free for new clients, 0 (a new client gets WAIT) to 1 (idle).
+
+        The smaller of the free client slots (of ``max_clients``) and, when admission control measures the
+        load, the final-window utilisation still free below ``max_final_utilization``.
+        """
+        if self.refuse_reason(connected) is not None:
+            return 0.0
+        room = 1.0 - len(connected) / max(1, self.max_clients)
+        if self.enabled and connected:
+            load = self.meter.snapshot(connected)
+            if load["finals"] >= 3:
+                room = min(room, 1.0 - load["final_utilization"] / self.max_final_utilization)
+        return max(0.0, min(1.0, room))
