@@ -19,7 +19,7 @@ import pytest
 
 from whisper_live import protocol, wer
 from whisper_live.bench import __main__ as bench_main
-from whisper_live.bench import metrics, runner, server_process
+from whisper_live.bench import metrics, plan, runner, server_process
 from whisper_live.bench.audio import Speech
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
@@ -87,11 +87,11 @@ def noise(seconds: float) -> np.ndarray:
 
 
 def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, watch=None):
-    settings = runner.RunSettings(port=server_port, frame_samples=4096, ready_timeout=5.0,
-                                  finish_timeout=finish_timeout)
+    settings = plan.RunSettings(port=server_port, frame_samples=4096, ready_timeout=5.0,
+                                finish_timeout=finish_timeout)
     reference = " ".join(WORDS[: int(seconds)])
-    plans = runner.plan_clients([Speech(noise(seconds), reference, "noise")], n, 0, lambda i: noise(seconds), 0.3,
-                                seed=3)
+    plans = plan.plan_clients([Speech(noise(seconds), reference, "noise")], n, 0, lambda i: noise(seconds), 0.3,
+                              seed=3)
     return runner.run_clients(plans, settings, watch, idle_sample=0.2)
 
 
@@ -245,7 +245,7 @@ def test_cli_soak_reports_latency_and_memory_per_loop(tmp_path, capsys):
 
 def test_speakers_take_turns_over_several_audio_files():
     first, second = Speech(noise(1.0), "alpha", "first"), Speech(noise(2.0), "alpha bravo", "second")
-    plans = runner.plan_clients([first, second], 3, 1, lambda i: noise(2.0), 0.0, seed=0)
+    plans = plan.plan_clients([first, second], 3, 1, lambda i: noise(2.0), 0.0, seed=0)
     assert [(p.name, p.source, p.reference) for p in plans] == [
         ("s0", "first", "alpha"), ("s1", "second", "alpha bravo"), ("s2", "first", "alpha"), ("q0", "silence", None)]
     assert len(plans[1].audio) == 32000 and not plans[3].speaking

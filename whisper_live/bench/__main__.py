@@ -14,7 +14,7 @@ import time
 from typing import Optional
 
 from whisper_live.bench import audio as audio_mod
-from whisper_live.bench import drops, metrics, report, runner, server_process
+from whisper_live.bench import drops, metrics, plan, report, runner, server_process
 from whisper_live.bench import offline as offline_mod
 from whisper_live.bench import uploads as bench_uploads
 
@@ -176,10 +176,10 @@ def _write_text(folder: str, name: str, text: str) -> None:
 
 
 def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> dict:
-    settings = runner.RunSettings(host=args.host, port=args.port, model=args.model,
-                                  language=args.language or None, use_vad=args.use_vad,
-                                  frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
-                                  finish_timeout=args.finish_timeout, drop_every=args.drop_every)
+    settings = plan.RunSettings(host=args.host, port=args.port, model=args.model,
+                                language=args.language or None, use_vad=args.use_vad,
+                                frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
+                                finish_timeout=args.finish_timeout, drop_every=args.drop_every)
     longest = max(speech.duration for speech in speeches)
     phrase = audio_mod.phrase_of(speeches[0])
 
@@ -191,7 +191,7 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
         return audio_mod.with_phrase(background, phrase, args.silent_speaks,
                                      first=(i + 0.5) * args.silent_speaks / args.silent)
 
-    plans = runner.plan_clients(speeches, speakers, args.silent, silent_audio, args.stagger, args.seed)
+    plans = plan.plan_clients(speeches, speakers, args.silent, silent_audio, args.stagger, args.seed)
     lengths = " / ".join(f"{speech.duration:.1f}" for speech in speeches)
     _say(args, f"run: {speakers} speaking + {args.silent} silent clients, {lengths} s of audio "
                f"each, to {settings.uri} ...")

@@ -10,74 +10,24 @@ resumes its session and sends again from the ``audio_received`` the server repor
 (:mod:`whisper_live.bench.drops`). The server's CPU and memory are watched by
 :mod:`whisper_live.bench.server_process`. All it records goes into a
 :class:`~whisper_live.bench.metrics.ClientLog`; the figures are computed from those by
-:mod:`whisper_live.bench.metrics`.
+:mod:`whisper_live.bench.metrics`. What each client streams, and where to, comes from
+:mod:`whisper_live.bench.plan`.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
-import numpy as np
-
 from whisper_live import protocol
-from whisper_live.bench.audio import Speech
 from whisper_live.bench.metrics import ClientLog, Update
+from whisper_live.bench.plan import ClientPlan, RunSettings
 from whisper_live.bench.server_process import Sample, ServerWatch, cpu_percent, rss_at
 
 clock = time.monotonic
-
-
-@dataclass
-class ClientPlan:
-    name: str
-    audio: np.ndarray
-    speaking: bool
-    reference: Optional[str]
-    start_delay: float  # seconds after the run's start
-    source: str = ""  # what the audio is (a file, a joined folder), for the report
-
-
-@dataclass
-class RunSettings:
-    host: str = "127.0.0.1"
-    port: int = 9090
-    model: Optional[str] = None
-    language: Optional[str] = "en"
-    use_vad: bool = True
-    frame_samples: int = 4096
-    ready_timeout: float = 30.0  # for SERVER_READY / WAIT / ERROR after the options
-    finish_timeout: float = 60.0  # for DISCONNECT after END_OF_AUDIO
-    drop_every: float = 0.0  # seconds of audio between dropped connections (0: none)
-
-    @property
-    def uri(self) -> str:
-        return f"ws://{self.host}:{self.port}"
-
-    @property
-    def frame_seconds(self) -> float:
-        return self.frame_samples / protocol.SAMPLE_RATE
-
-
-def plan_clients(speeches: list[Speech], speakers: int, silent: int, silence_maker: Callable[[int], np.ndarray],
-                 stagger: float, seed: int) -> list[ClientPlan]:
-    """Speakers first (``s0``..), then silent clients (``q0``..), each with a seeded random start offset.
-
-    Speaker ``i`` streams ``speeches[i % len(speeches)]``.
-    """
-    rng = random.Random(seed)
-    plans = []
-    for i in range(speakers):
-        speech = speeches[i % len(speeches)]
-        plans.append(ClientPlan(f"s{i}", speech.audio, True, speech.reference, rng.uniform(0.0, stagger),
-                                speech.source))
-    for i in range(silent):
-        plans.append(ClientPlan(f"q{i}", silence_maker(i), False, None, rng.uniform(0.0, stagger), "silence"))
-    return plans
 
 
 class Client:

@@ -1,0 +1,66 @@
+"""A run's plan: what each benchmark client streams and when it starts, and the server and settings it uses.
+
+:func:`plan_clients` turns the speech to send and the client counts into one :class:`ClientPlan` per
+client (speakers, then silent clients, with seeded start offsets); :class:`RunSettings` holds what every
+client of a run shares: the server's address, the options sent, the frame size, the timeouts, and the
+drops. :mod:`whisper_live.bench.runner` runs the plans.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from whisper_live import protocol
+from whisper_live.bench.audio import Speech
+
+
+@dataclass
+class ClientPlan:
+    name: str
+    audio: np.ndarray
+    speaking: bool
+    reference: Optional[str]
+    start_delay: float  # seconds after the run's start
+    source: str = ""  # what the audio is (a file, a joined folder), for the report
+
+
+@dataclass
+class RunSettings:
+    host: str = "127.0.0.1"
+    port: int = 9090
+    model: Optional[str] = None
+    language: Optional[str] = "en"
+    use_vad: bool = True
+    frame_samples: int = 4096
+    ready_timeout: float = 30.0  # for SERVER_READY / WAIT / ERROR after the options
+    finish_timeout: float = 60.0  # for DISCONNECT after END_OF_AUDIO
+    drop_every: float = 0.0  # seconds of audio between dropped connections (0: none)
+
+    @property
+    def uri(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def frame_seconds(self) -> float:
+        return self.frame_samples / protocol.SAMPLE_RATE
+
+
+def plan_clients(speeches: list[Speech], speakers: int, silent: int, silence_maker: Callable[[int], np.ndarray],
+                 stagger: float, seed: int) -> list[ClientPlan]:
+    """Speakers first (``s0``..), then silent clients (``q0``..), each with a seeded random start offset.
+
+    Speaker ``i`` streams ``speeches[i % len(speeches)]``.
+    """
+    rng = random.Random(seed)
+    plans = []
+    for i in range(speakers):
+        speech = speeches[i % len(speeches)]
+        plans.append(ClientPlan(f"s{i}", speech.audio, True, speech.reference, rng.uniform(0.0, stagger),
+                                speech.source))
+    for i in range(silent):
+        plans.append(ClientPlan(f"q{i}", silence_maker(i), False, None, rng.uniform(0.0, stagger), "silence"))
+    return plans
