@@ -86,7 +86,8 @@ def _server(run: dict) -> tuple:
 
 def run_label(record: dict, run: dict) -> str:
     known = BY_NAME.get(record["workload"])
-    return (known.title if known else record["title"]).format(n=run["clients"])
+    n = run["clients"]
+    return (known.title if known else record["title"]).format(n=n, speakers=f"{n} speaker{'' if n == 1 else 's'}")
 
 
 def row(record: dict, run: dict) -> str:

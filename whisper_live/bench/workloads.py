@@ -38,7 +38,7 @@ SMOKE = ("--duration", "12", "--no-offline")
 @dataclasses.dataclass(frozen=True)
 class Workload:
     name: str
-    title: str                      # a run's row in BENCHMARKS.md ({n}: its speakers, in a ramp)
+    title: str                      # a run's row in BENCHMARKS.md ({speakers}: e.g. "8 speakers", in a ramp)
     bench: tuple                    # the load bench's arguments
     server: tuple = ()              # flags added to SERVER
     model: str = "tiny.en"
@@ -75,7 +75,7 @@ UPLOAD_REFERENCE = UPLOAD_FILE[:-len(".flac")] + ".txt"
 RAMP = ("--ramp-all", "--duration", "90", "--seed", "1") + TARGET
 WORKLOADS = (
     Workload("speakers-8", "8 speakers", ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET),
-    Workload("speakers-16", "{n} speakers, 90 s", ("--ramp", "8,12,16") + RAMP),
+    Workload("speakers-16", "{speakers}, 90 s", ("--ramp", "8,12,16") + RAMP),
     Workload("silent-12", "4 speaking + 12 silent",
              ("--clients", "4", "--silent", "12", "--starts", "4", "--seed", "1") + TARGET),
     Workload("silent-12-speaking", "4 speaking + 12 saying a phrase every 30 s",
@@ -88,7 +88,7 @@ WORKLOADS = (
     Workload("mixed", "8 speakers, mixed sets", ("--clients", "8", "--mixed", "--starts", "2") + TARGET),
     Workload("thread-per-client", "8 speakers, thread per client",
              ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET, server=("--inference_mode", "locked")),
-    Workload("base", "{n} speakers, base, 90 s", ("--ramp", "1,2,4,8", "--offline-model", "base") + RAMP,
+    Workload("base", "{speakers}, base, 90 s", ("--ramp", "1,2,4,8", "--offline-model", "base") + RAMP,
              server=("--faster_whisper_custom_model_path", "base"), model="base"),
     # Encoder windows sized to the audio (docs/streaming.md, "Encoder window"), and Whisper's 30 s for comparison
     Workload("speakers-24", "24 speakers", ("--clients", "24", "--starts", "24", "--seed", "2",
@@ -99,15 +99,15 @@ WORKLOADS = (
     Workload("base-8", "8 speakers, base", ("--clients", "8", "--starts", "8", "--seed", "2", "--offline-model", "base",
                                             "--target-p90", "2", "--target-max", "4"),
              server=("--faster_whisper_custom_model_path", "base"), model="base"),
-    Workload("openvino", "{n} speakers, OpenVINO, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="openvino"),
-    Workload("whisperlive", "{n} speakers, WhisperLive, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="whisperlive"),
+    Workload("openvino", "{speakers}, OpenVINO, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="openvino"),
+    Workload("whisperlive", "{speakers}, WhisperLive, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="whisperlive"),
     # the load of speakers-16 through HAProxy, to 2 servers sharing the cores (docs/scaling.md)
     # the 8 speakers while a 10-minute file of three other sets is transcribed through the OpenAI API
     Workload("upload-8", "8 speakers, a 10-minute file through the API",
              ("--clients", "8", "--starts", "8", "--seed", "2", "--upload", UPLOAD_FILE, "--upload-reference",
               UPLOAD_REFERENCE, "--api-url", "http://127.0.0.1:REST_PORT/v1") + TARGET,
              server=("--enable_rest", "--rest_port", "REST_PORT"), kind="upload"),
-    Workload("haproxy-2", "{n} speakers, 2 servers behind HAProxy, 90 s", ("--ramp", "8,12,16") + RAMP,
+    Workload("haproxy-2", "{speakers}, 2 servers behind HAProxy, 90 s", ("--ramp", "8,12,16") + RAMP,
              server=("--inference_workers", "1", "--omp_num_threads", "1"), nodes=2),
 )
 BY_NAME = {w.name: w for w in WORKLOADS}
