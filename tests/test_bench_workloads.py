@@ -27,7 +27,7 @@ def test_each_workload_is_a_valid_bench_command(workload):
 
 def test_every_table_block_of_benchmarks_md_is_known_and_every_table_has_a_block():
     names = [m.group(2) for m in tables.BLOCK.finditer((REPO / "BENCHMARKS.md").read_text())]
-    assert sorted(names) == sorted([*tables.TABLES, "setup", "commands"])
+    assert sorted(names) == sorted([*tables.TABLES, "setup"])
     assert {w for rows in tables.TABLES.values() for w in rows} == set(workloads.BY_NAME)
 
 

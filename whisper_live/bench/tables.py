@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shlex
 import sys
 from pathlib import Path
 from typing import Optional
 
-from whisper_live.bench.workloads import BY_NAME, SERVER, WORKLOADS, server_command
+from whisper_live.bench.workloads import BY_NAME
 
 NOT_MEASURED = "*Not yet measured on the current code.*"
 # Each table of BENCHMARKS.md: its block name and the workloads whose runs are its rows.
@@ -23,17 +22,15 @@ TABLES = {
     "speakers": ("speakers-8", "speakers-16"),
     "silent": ("silent-12", "silent-12-speaking", "silent-16"),
     "mixed": ("mixed",),
-    "drops": ("speakers-8", "drops-8"),
-    "thread-per-client": ("speakers-8", "thread-per-client"),
+    "drops": ("drops-8",),
+    "thread-per-client": ("thread-per-client",),
     "base": ("base",),
     "encoder-window": ("speakers-24", "speakers-24-full-window", "base-8"),
     "openvino": ("openvino",),
     "whisperlive": ("whisperlive",),
-    "haproxy": ("speakers-16", "haproxy-2"),
-    "api": ("speakers-8", "upload-8"),
+    "haproxy": ("haproxy-2",),
+    "api": ("upload-8",),
 }
-# tables whose first workload is there as the reference for the others
-COMPARISONS = ("drops", "thread-per-client", "haproxy", "api")
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 HEADER = ("| run | finished | final p50 / p90 / max | partial p50 / p90 | WER (offline) | "
           "server CPU (per connection) | RSS peak (per client) |\n"
@@ -137,9 +134,7 @@ def api_file(records: dict) -> str:
 def table(name: str, records: dict) -> str:
     present = [records[w] for w in TABLES[name] if w in records]
     missing = [w for w in TABLES[name] if w not in records]
-    # a table whose first workload is only the reference for the others is empty without them
-    compared = TABLES[name][1:] if name in COMPARISONS else TABLES[name]
-    if not any(w in records for w in compared):
+    if not present:
         return NOT_MEASURED + "\n"
     rows, below = [], []
     for record in present:
@@ -155,42 +150,33 @@ def table(name: str, records: dict) -> str:
 
 
 def setup(records: dict) -> str:
-    """The machine, the software and the code of the runs; each distinct one once, with its workloads."""
+    """The code, the machine and the software of the runs: each run's commit, and each distinct machine
+    (its kernels listed together) and package version once."""
     if not records:
         return NOT_MEASURED + "\n"
-    groups: dict = {}
-    for name, record in records.items():
-        m, sw = record["machine"], record["software"]
-        key = (m.get("cpu", "?"), m.get("cpus"), m.get("memory_gb"), m.get("platform"), m.get("python"),
-               json.dumps(sw, sort_keys=True))
-        groups.setdefault(key, []).append((name, record))
-    lines = []
-    for (cpu, cpus, mem, plat, py, sw), members in groups.items():
-        dates = sorted(r["started"][:10] for _, r in members)
-        runs = ", ".join(f"{n} ({(r.get('commit') or '?')[:7]})" for n, r in members)
-        lines.append(f"- **Runs** (code): {runs}; {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else ""))
-        lines.append(f"- **Machine**: {cpu}, {cpus} cores, {mem} GB; {plat}; Python {py}")
-        lines.append("- **Software**: " + ", ".join(f"{k} {v}" for k, v in json.loads(sw).items()))
-    return "\n".join(lines) + "\n"
-
-
-def commands() -> str:
-    """Each workload's bench and server command, the common part of the server's as $S."""
-    common = shlex.join(["python", *SERVER])
-    lines = ["```sh", f'S="{common}"']
-    for w in WORKLOADS:
-        server = server_command(w, "P", "python", "OV_DIR").replace(common, "$S")
-        bench = shlex.join(w.bench).replace(str(Path.home()), "~")  # upload-8's file, under the user's cache
-        lines.append(f'python -m whisper_live.bench {bench} --port P --spawn-server "{server}"  # {w.name}')
-    lines.append("```")
+    dates = sorted(r["started"][:10] for r in records.values())
+    runs = ", ".join(f"{n} ({(r.get('commit') or '?')[:7]})" for n, r in sorted(records.items()))
+    lines = [f"- **Runs** (code): {runs}; {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "")]
+    machines: dict = {}
+    versions: dict = {}
+    for record in records.values():
+        m = record["machine"]
+        key = (m.get("cpu", "?"), m.get("cpus"), m.get("memory_gb"), m.get("python"))
+        platforms = machines.setdefault(key, [])
+        if m.get("platform") not in platforms:
+            platforms.append(m.get("platform"))
+        for package, version in record["software"].items():
+            if version not in versions.setdefault(package, []):
+                versions[package].append(version)
+    for (cpu, cpus, mem, py), platforms in machines.items():
+        lines.append(f"- **Machine**: {cpu}, {cpus} cores, {mem} GB; {' / '.join(map(str, platforms))}; Python {py}")
+    lines.append("- **Software**: " + ", ".join(f"{k} {' / '.join(v)}" for k, v in sorted(versions.items())))
     return "\n".join(lines) + "\n"
 
 
 def render(name: str, records: dict) -> str:
     if name == "setup":
         return setup(records)
-    if name == "commands":
-        return commands()
     if name == "api":
         return table(name, records) + api_file(records)
     return table(name, records)
@@ -199,7 +185,7 @@ def render(name: str, records: dict) -> str:
 def update(document: str, records: dict) -> str:
     def replace(match: re.Match) -> str:
         name = match.group(2)
-        if name not in TABLES and name not in ("setup", "commands"):
+        if name not in TABLES and name != "setup":
             raise SystemExit(f"unknown generated block {name!r}")
         return match.group(1) + render(name, records) + match.group(4)
     return BLOCK.sub(replace, document)
