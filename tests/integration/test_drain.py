@@ -13,7 +13,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from tests.integration.test_resume import CLIP, REFERENCE
+from tests.resume_session import CLIP, REFERENCE
 from tests.server_process import ServerProcess
 from tests.ws_session import CHUNK, load_audio, raw_session, stream, options_message
 from whisper_live.models import resolve_model
