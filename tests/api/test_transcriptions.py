@@ -215,7 +215,13 @@ def test_a_client_that_leaves_mid_stream_frees_its_work(api_server, client, espe
 
 
 def test_a_client_that_leaves_while_waiting_for_its_answer_frees_its_work(api_server, espeak):
-    data = open(encoded(espeak(LONG_TEXT), "ogg"), "rb").read()
+    # about 100 s of speech (24 kbit/s Opus: within the test server's 1 MB), so that its work outlasts the
+    # half second the server takes to see the client gone, however loaded the machine
+    wav = espeak(" ".join([LONG_TEXT] * 3))
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(wav), "-c:a", "libopus", "-b:a", "24k",
+                    f"{wav}.ogg"], check=True)
+    data = open(f"{wav}.ogg", "rb").read()
+    assert len(data) < MAX_UPLOAD_MB * 2**20
     body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="long.ogg"\r\n\r\n' + data
             + b"\r\n--b--\r\n")
     dropped, started = (full_log(api_server).count(text) for text in ("its work is dropped", "of audio to transcribe"))
