@@ -86,8 +86,8 @@ class LockedRunner:
                 finished = self._clock()
                 self.meter.record(busy, busy if window.kind == FINAL else 0.0, [client],
                                   [finished - state[1]] if window.kind == FINAL else [])
-                report_batch(self.on_batch, BatchReport(1, busy, [(window.kind, started - state[1], finished - state[1])],
-                                                   error is not None))
+                report_batch(self.on_batch, BatchReport(1, busy, [(window.kind, started - state[1],
+                                                                   finished - state[1])], error is not None))
                 client.deliver(window, result, error)
                 if error is not None:
                     break

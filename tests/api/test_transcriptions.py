@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import time
+from typing import Optional
 
 import httpx
 import openai
@@ -34,12 +35,14 @@ def test_json_gives_the_text(client, speech):
     assert wer(SENTENCE, text) <= 0.3, text
 
 
-def encoded(wav, extension: str) -> str:
-    """``wav`` encoded by FFmpeg into a file of ``extension`` (mp4: with a video track)."""
+def encoded(wav, extension: str, bitrate: Optional[str] = None) -> str:
+    """``wav`` encoded by FFmpeg into a file of ``extension`` (mp4: with a video track), at ``bitrate``
+    (e.g. "24k") when given."""
     out = f"{wav}.{extension}"
     video = ["-f", "lavfi", "-i", "color=c=black:s=64x64:r=5", "-shortest"] if extension == "mp4" else []
     codec = {"ogg": ["-c:a", "libopus"], "webm": ["-c:a", "libopus"]}.get(extension, [])
-    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(wav), *video, *codec, out], check=True)
+    rate = ["-b:a", bitrate] if bitrate else []
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(wav), *video, *codec, *rate, out], check=True)
     return out
 
 
@@ -217,10 +220,7 @@ def test_a_client_that_leaves_mid_stream_frees_its_work(api_server, client, espe
 def test_a_client_that_leaves_while_waiting_for_its_answer_frees_its_work(api_server, espeak):
     # about 100 s of speech (24 kbit/s Opus: within the test server's 1 MB), so that its work outlasts the
     # half second the server takes to see the client gone, however loaded the machine
-    wav = espeak(" ".join([LONG_TEXT] * 3))
-    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(wav), "-c:a", "libopus", "-b:a", "24k",
-                    f"{wav}.ogg"], check=True)
-    data = open(f"{wav}.ogg", "rb").read()
+    data = open(encoded(espeak(" ".join([LONG_TEXT] * 3)), "ogg", bitrate="24k"), "rb").read()
     assert len(data) < MAX_UPLOAD_MB * 2**20
     body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="long.ogg"\r\n\r\n' + data
             + b"\r\n--b--\r\n")
