@@ -47,6 +47,10 @@ def transcribe(transcriber, audio, windows=SIZED, **request):
         transcriber.encoder_windows = SIZED
 
 
+def seconds_of(audio: np.ndarray) -> float:
+    return len(audio) / SAMPLE_RATE
+
+
 def words(segments) -> list[str]:
     return normalize(" ".join(s.text for s in segments)).split()
 
@@ -67,17 +71,21 @@ def test_each_batch_is_encoded_at_what_its_longest_window_needs(tiny_en, frames,
     pause = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
     long = np.concatenate([audio, pause, load_audio(path), pause, audio])  # (text that repeats itself would
     # be decoded again)
-    greedy, beam = SIZED.greedy, SIZED.beam
+    greedy, beam, continued = SIZED.greedy, SIZED.beam, SIZED.continued
     tiny_en.transcribe_batch([Request(audio=audio, language="en")])
     tiny_en.transcribe_batch([Request(audio=audio, language="en"), Request(audio=long, language="en")])
     tiny_en.transcribe_batch([Request(audio=audio, language="en", beam_size=5, full_window=True)])
     tiny_en.transcribe_batch([Request(audio=audio, language="en"),
                               Request(audio=audio, language="en", beam_size=5)])
-    seconds = len(audio) / SAMPLE_RATE
-    expected = [greedy.seconds(seconds), greedy.seconds(len(long) / SAMPLE_RATE), beam.seconds(seconds),
-                max(greedy.seconds(seconds), beam.seconds(seconds))]
-    assert frames[:4] == [int(s * SAMPLE_RATE) // HOP for s in expected]
-    assert expected[0] < expected[1] < 30 and expected[2] < 30
+    # a final that goes on from its context (the fox heard, the counting written)
+    tiny_en.transcribe_batch([Request(audio=np.concatenate([audio, pause, load_audio(path)]), language="en",
+                                      beam_size=5, decode_from=seconds_of(audio) + 1.0)])
+    seconds = seconds_of(audio)
+    expected = [greedy.seconds(seconds), greedy.seconds(seconds_of(long)), beam.seconds(seconds),
+                max(greedy.seconds(seconds), beam.seconds(seconds)),
+                continued.seconds(seconds + 2 + seconds_of(load_audio(path)))]
+    assert frames[:5] == [int(s * SAMPLE_RATE) // HOP for s in expected]
+    assert expected[0] < expected[1] < 30 and expected[2] < 30 and expected[4] < beam.minimum
     frames.clear()
     transcribe(tiny_en, audio, FULL_WINDOWS)
     assert frames == [3000]  # --full_encoder_window: Whisper's own 30 s

@@ -21,10 +21,13 @@ def test_full_is_whispers_own_window_whatever_the_audio():
     assert FULL.longest_audio == 30 and FULL.describe() == "full"
 
 
-def test_greedy_and_beam_searched_windows_have_their_own_rule():
-    rules = EncoderWindows(greedy=EncoderWindow(10, 1), beam=EncoderWindow(20, 3))
+def test_greedy_beam_searched_and_continued_windows_have_their_own_rule():
+    rules = EncoderWindows(greedy=EncoderWindow(10, 1), beam=EncoderWindow(20, 3), continued=EncoderWindow(12, 3))
     assert rules.rule(1) is rules.greedy and rules.rule(5) is rules.beam
+    assert rules.rule(5, continued=True) is rules.continued
+    assert rules.rule(1, continued=True) is rules.greedy  # a greedy final that goes on from context: greedy
     assert rules.rule(1).seconds(4) == 10 and rules.rule(5).seconds(4) == 20
+    assert rules.rule(5, continued=True).seconds(4) == 12
 
 
 @pytest.mark.parametrize("text, rule", [("10+1", EncoderWindow(10, 1)), ("15", EncoderWindow(15, 0)),
@@ -41,5 +44,6 @@ def test_bad_rules_are_refused_with_the_reason(text):
 
 
 def test_the_server_default_differs_from_whispers_30_s_and_full_windows_turn_it_off():
-    assert encoder_window.SIZED.greedy.minimum < 30 and encoder_window.SIZED.beam.minimum < 30
-    assert encoder_window.FULL_WINDOWS == EncoderWindows(FULL, FULL)
+    assert all(rule.minimum < 30 for rule in (encoder_window.SIZED.greedy, encoder_window.SIZED.beam,
+                                             encoder_window.SIZED.continued))
+    assert encoder_window.FULL_WINDOWS == EncoderWindows(FULL, FULL, FULL)

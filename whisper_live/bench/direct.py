@@ -77,6 +77,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--beam_window", type=_window_rule, default=encoder_window.SIZED.beam, metavar="MIN+MARGIN",
                    help="encoder input of beam-searched finals, as --greedy_window (default: the server's, %s)"
                         % encoder_window.SIZED.beam.describe())
+    p.add_argument("--continued_window", type=_window_rule, default=encoder_window.SIZED.continued,
+                   metavar="MIN+MARGIN",
+                   help="encoder input of beam-searched finals that go on from their replayed context, as "
+                        "--greedy_window (default: the server's, %s)" % encoder_window.SIZED.continued.describe())
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
@@ -220,7 +224,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                                  "refine_agreed_within": config.refine_agreed_within,
                                  "endpoint_schedule": _schedule_text(config.endpoint_schedule),
                                  "greedy_window": args.greedy_window.describe(),
-                                 "beam_window": args.beam_window.describe(), "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
+                                 "beam_window": args.beam_window.describe(),
+                                 "continued_window": args.continued_window.describe(),
+                                 "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
                       **summary,
                       "per_audio": [{k: v for k, v in r.items()
                                      if not k.startswith(("text", "offline_text")) or args.show_text}
@@ -234,7 +240,7 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
 
     # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each audio's
     # transcript is the same whichever audio went before it.
-    windows = encoder_window.EncoderWindows(args.greedy_window, args.beam_window)
+    windows = encoder_window.EncoderWindows(args.greedy_window, args.beam_window, args.continued_window)
     transcriber = load_transcriber(BACKEND, model_dir, model_name=args.model, cpu_threads=args.cpu_threads,
                                    encoder_windows=windows)
     language = config.language if transcriber.multilingual else "en"

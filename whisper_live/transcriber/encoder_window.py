@@ -4,8 +4,9 @@ Whisper pads every window to 30 s, so its encoder costs as much for 2 s of speec
 encodes shorter mel inputs too; Whisper then needs some silence after the audio (else it hallucinates or
 loops) and a window not much shorter than it was trained on (else it cuts endings off). An
 :class:`EncoderWindow` says both: the audio plus ``margin`` seconds of silence, never under ``minimum``,
-never over 30 s. :class:`EncoderWindows` holds one rule for greedy windows (partials, greedy finals) and one
-for beam-searched finals, which lose more accuracy in a short window (docs/streaming.md, "Encoder window").
+never over 30 s. :class:`EncoderWindows` holds one rule for greedy windows (partials, greedy finals), one
+for beam-searched finals, which lose more accuracy in a short window, and one for beam-searched finals that
+go on from replayed context, which have heard the speech before them (docs/streaming.md, "Encoder window").
 
 The rules are given as ``MINIMUM+MARGIN`` on the command line (``10+1``); ``full`` is Whisper's own 30 s.
 """
@@ -59,15 +60,19 @@ def parse(text: str) -> EncoderWindow:
 
 @dataclass(frozen=True)
 class EncoderWindows:
-    """The rule for greedy windows and the rule for beam-searched ones (finals decoded as offline Whisper
-    decodes). The defaults are the measured ones (docs/streaming.md, "Encoder window")."""
+    """The rule for greedy windows, for beam-searched ones (finals decoded as offline Whisper decodes), and
+    for beam-searched ones that go on from replayed context (``Request.decode_from``). The defaults are the
+    measured ones (docs/streaming.md, "Encoder window")."""
 
     greedy: EncoderWindow = EncoderWindow(10.0, 1.0)
     beam: EncoderWindow = EncoderWindow(20.0, 3.0)
+    continued: EncoderWindow = EncoderWindow(10.0, 3.0)
 
-    def rule(self, beam_size: int) -> EncoderWindow:
-        return self.beam if beam_size > 1 else self.greedy
+    def rule(self, beam_size: int, continued: bool = False) -> EncoderWindow:
+        if beam_size <= 1:
+            return self.greedy
+        return self.continued if continued else self.beam
 
 
 SIZED = EncoderWindows()
-FULL_WINDOWS = EncoderWindows(FULL, FULL)
+FULL_WINDOWS = EncoderWindows(FULL, FULL, FULL)

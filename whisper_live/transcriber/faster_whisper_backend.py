@@ -6,7 +6,7 @@ Two things make it cheaper than calling ``WhisperModel.transcribe`` once per cli
   2 s of speech as for 30 s (0.46 s on one core for tiny.en int8). CTranslate2 accepts shorter mel inputs;
   a batch is encoded at the length its longest window needs by the rules of ``encoder_windows``
   (whisper_live/transcriber/encoder_window.py: one for greedy windows, one for beam-searched finals,
-  measured in docs/streaming.md, "Encoder window"); ``FULL_WINDOWS`` encodes 30 s as Whisper does.
+  one for beam-searched finals that go on from their context, measured in docs/streaming.md, "Encoder window"); ``FULL_WINDOWS`` encodes 30 s as Whisper does.
 * Batching. Several clients' windows are encoded in one call and decoded in one ``generate`` call
   (requests whose prompts have the ``<|startoftranscript|>`` token at the same position, which
   CTranslate2 requires).
@@ -119,7 +119,7 @@ class FasterWhisperTranscriber(Transcriber):
             return []
         # Each window keeps its rule's margin of silence (audio past that is left out), and the batch is
         # encoded at the length its longest window needs.
-        rules = [self.encoder_windows.rule(r.beam_size) for r in requests]
+        rules = [self.encoder_windows.rule(r.beam_size, continued=r.decode_from > 0) for r in requests]
         audios = [np.asarray(r.audio, dtype=np.float32)[:int(rule.longest_audio * SAMPLE_RATE)]
                   for r, rule in zip(requests, rules)]
         total = int(max(rule.seconds(len(a) / SAMPLE_RATE) for rule, a in zip(rules, audios)) * SAMPLE_RATE)
