@@ -69,7 +69,8 @@ def test_each_batch_is_encoded_at_what_its_longest_window_needs(tiny_en, frames,
     audio, _ = fox
     path, _ = audioeval_clip("en", "counting")
     pause = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
-    long = np.concatenate([audio, pause, load_audio(path), pause, audio])  # (text that repeats itself would
+    counting = load_audio(path)
+    long = np.concatenate([audio, pause, counting, pause, audio])  # (text that repeats itself would
     # be decoded again)
     greedy, beam, continued = SIZED.greedy, SIZED.beam, SIZED.continued
     tiny_en.transcribe_batch([Request(audio=audio, language="en")])
@@ -78,12 +79,12 @@ def test_each_batch_is_encoded_at_what_its_longest_window_needs(tiny_en, frames,
     tiny_en.transcribe_batch([Request(audio=audio, language="en"),
                               Request(audio=audio, language="en", beam_size=5)])
     # a final that goes on from its context (the fox heard, the counting written)
-    tiny_en.transcribe_batch([Request(audio=np.concatenate([audio, pause, load_audio(path)]), language="en",
+    tiny_en.transcribe_batch([Request(audio=np.concatenate([audio, pause, counting]), language="en",
                                       beam_size=5, decode_from=seconds_of(audio) + 1.0)])
     seconds = seconds_of(audio)
     expected = [greedy.seconds(seconds), greedy.seconds(seconds_of(long)), beam.seconds(seconds),
                 max(greedy.seconds(seconds), beam.seconds(seconds)),
-                continued.seconds(seconds + 2 + seconds_of(load_audio(path)))]
+                continued.seconds(seconds + 2 + seconds_of(counting))]
     assert frames[:5] == [int(s * SAMPLE_RATE) // HOP for s in expected]
     assert expected[0] < expected[1] < 30 and expected[2] < 30 and expected[4] < beam.minimum
     frames.clear()
