@@ -36,11 +36,19 @@ class LoadMeter:
         self._lock = threading.Lock()
         self._batches: collections.deque = collections.deque()  # (end, busy s, final busy s, clients)
         self._final_delays: collections.deque = collections.deque()  # (end, delay from audio arrival)
+        # per client of the horizon's model calls: when its first call of this stretch was recorded (a client
+        # with no call for a whole horizon starts a new stretch), and its last
+        self._first_seen: dict[int, float] = {}
+        self._last_seen: dict[int, float] = {}
 
     def record(self, busy: float, final_busy: float, clients: list, final_delays: list[float]) -> None:
         now = self._clock()
         with self._lock:
-            self._batches.append((now, busy, final_busy, [id(c) for c in clients]))
+            ids = [id(c) for c in clients]
+            self._batches.append((now, busy, final_busy, ids))
+            for i in ids:
+                self._first_seen.setdefault(i, now)
+                self._last_seen[i] = now
             for delay in final_delays:
                 self._final_delays.append((now, delay))
             self._expire(now)
@@ -50,6 +58,8 @@ class LoadMeter:
             self._batches.popleft()
         while self._final_delays and self._final_delays[0][0] < now - self.horizon:
             self._final_delays.popleft()
+        for i in [i for i, seen in self._last_seen.items() if seen < now - self.horizon]:
+            del self._last_seen[i], self._first_seen[i]
 
     def has_room(self) -> bool:
         """Whether the model has room for work that only improves accuracy: finals are served in time."""
@@ -75,8 +85,11 @@ class LoadMeter:
                 final_busy += batch_final_busy * len(share) / len(ids)
                 speakers.update(share)
             delays = sorted(d for _, d in self._final_delays)
+            present = sum(min(self.horizon, now - self._first_seen[i]) for i in speakers)
         return {"utilization": busy / capacity, "final_utilization": final_busy / capacity,
-                "speakers": len(speakers), "final_delay_p90": _p90(delays), "finals": len(delays)}
+                "speakers": len(speakers), "speaker_seconds": present,
+                "final_rate": final_busy / present if present > 0 else 0.0,
+                "final_delay_p90": _p90(delays), "finals": len(delays)}
 
 
 def _p90(values: list[float]) -> float:
@@ -87,7 +100,10 @@ def _p90(values: list[float]) -> float:
 class Admission:
     """Answers whether one more client fits: ``max_clients``, and the measured real-time headroom.
 
-    A new continuous speaker is assumed to cost what the current speakers cost on average. Only final
+    A new continuous speaker is assumed to cost what the current speakers cost on average: the worker time
+    their final windows took per second each of them was there (from its first model call within the
+    meter's horizon), so that speakers who came a few seconds ago count for those seconds, not for the
+    whole horizon: when many connect at once, their load is not yet in the horizon's total. Only final
     windows count as necessary work (partials fill whatever capacity is left, so they always look busy).
     The server refuses (WAIT) when the projected final-window utilization would pass
     ``max_final_utilization``, or when finals already take longer than ``latency_target`` at p90 from the
@@ -123,10 +139,9 @@ class Admission:
         load = self.meter.snapshot(connected)
         return load if load["speakers"] and load["finals"] >= 3 else None
 
-    @staticmethod
-    def _projected_final_utilization(load: dict, more: int) -> float:
+    def _projected_final_utilization(self, load: dict, more: int) -> float:
         """Final-window utilization with ``more`` speakers, each costing what the current ones cost."""
-        return load["final_utilization"] * (load["speakers"] + more) / load["speakers"]
+        return load["final_rate"] * (load["speakers"] + more) / self.meter.workers
 
     def refuse_reason(self, connected: list) -> Optional[str]:
         """None to admit one more client beside ``connected``; else the reason to make it wait."""
@@ -152,8 +167,7 @@ class Admission:
         if self.refuse_reason(connected) is not None:
             return 0.0
         room = 1.0 - len(connected) / max(1, self.max_clients)
-        if self.enabled and connected:
-            load = self.meter.snapshot(connected)
-            if load["finals"] >= 3:
-                room = min(room, 1.0 - load["final_utilization"] / self.max_final_utilization)
+        load = self._measured_load(connected)
+        if load is not None:
+            room = min(room, 1.0 - self._projected_final_utilization(load, 0) / self.max_final_utilization)
         return max(0.0, min(1.0, room))

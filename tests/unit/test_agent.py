@@ -100,12 +100,39 @@ def test_spare_clients_counts_how_many_more_speakers_fit_by_the_measured_load():
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     a, b = object(), object()
     admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
+    meter.record(0.0, 0.0, [a, b], [])  # both speaking for the whole horizon
+    clock.now += 30
     # two speakers used 18% of the 60 worker-seconds for finals, 9% each: 4 more make 54%, 5 more 63%
     for _ in range(4):
         meter.record(2.7, 2.7, [a, b], [0.4])
     assert admission.spare_clients([a, b]) == 4
     manager = ClientManager(admission, 600)
     assert manager.room() == (0, 16)  # no client connected: their load does not count
+
+
+def test_speakers_who_came_lately_count_for_the_seconds_they_were_there():
+    """Many speakers connecting at once: their finals so far cover a few seconds, not the horizon, and
+    admission projects from what they cost per second present."""
+    clock = Clock()
+    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
+    admission = Admission(meter, max_clients=16, max_final_utilization=0.65)
+    a, newcomers = object(), [object() for _ in range(3)]
+    meter.record(0.0, 0.0, [a], [])
+    clock.now += 20
+    meter.record(0.0, 0.0, newcomers, [])  # three speakers came 10 s before the question
+    clock.now += 10
+    meter.record(6.0, 6.0, [a], [0.5])  # a: 6 s of finals in 30 s
+    for c in newcomers:
+        meter.record(2.0, 2.0, [c], [0.5])  # each newcomer: 2 s of finals in its 10 s
+    # 0.2 worker-seconds a second each: 4 speakers use 40% of the 2 workers; 2 more make 60%, 3 more 70%.
+    # (Over the horizon's 60 worker-seconds their 12 s look like 20%, room for 9 more.)
+    speakers = [a] + newcomers
+    assert admission.spare_clients(speakers) == 2
+    assert admission.refuse_reason(speakers) is None
+    two_more = [object(), object()]
+    meter.record(0.1, 0.0, two_more, [])  # admitted, and their first partial windows came
+    assert "real-time capacity" in admission.refuse_reason(speakers + two_more)
+    assert admission.spare_clients(speakers + two_more) == 0
 
 
 def test_spare_clients_is_zero_while_finals_are_late():

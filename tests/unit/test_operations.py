@@ -91,6 +91,8 @@ def test_headroom_is_the_smaller_of_client_slots_and_measured_load():
     admission = Admission(meter, max_clients=10, max_final_utilization=0.6)
     a = object()
     assert admission.headroom([]) == 1.0 and admission.headroom([a]) == 0.9
+    meter.record(0.0, 0.0, [a], [])  # speaking for the whole horizon
+    now[0] += 30
     for _ in range(3):  # finals of client a: 3 s of 30 s busy = 0.1 utilisation, 1/6 of the 0.6 allowed
         meter.record(1.0, 1.0, [a], [0.5])
     assert admission.headroom([a]) == pytest.approx(1 - 0.1 / 0.6)

@@ -277,6 +277,8 @@ def test_admission_refuses_when_one_more_speaker_would_exceed_the_headroom():
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     a, b = object(), object()
     admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
+    meter.record(0.0, 0.0, [a, b], [])  # both speaking for the whole horizon
+    clock.now += 30
     # two speakers whose finals used 30% of the 60 worker-seconds: a third would bring it to 45%
     for _ in range(6):
         meter.record(3.0, 3.0, [a, b], [0.4])
