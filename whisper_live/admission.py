@@ -36,8 +36,8 @@ class LoadMeter:
         self._lock = threading.Lock()
         self._batches: collections.deque = collections.deque()  # (end, busy s, final busy s, clients)
         self._final_delays: collections.deque = collections.deque()  # (end, delay from audio arrival)
-        # per client of the horizon's model calls: when its first call of this stretch was recorded (a client
-        # with no call for a whole horizon starts a new stretch), and its last
+        # per client admitted or seen in a model call: when this stretch of it began (its admission or its
+        # first call; one with no call for a whole horizon is forgotten), and its last call
         self._first_seen: dict[int, float] = {}
         self._last_seen: dict[int, float] = {}
 
@@ -52,6 +52,14 @@ class LoadMeter:
             for delay in final_delays:
                 self._final_delays.append((now, delay))
             self._expire(now)
+
+    def register(self, client) -> None:
+        """``client`` was admitted: it counts as a speaker from now on, until a whole horizon passes without
+        a model call of its own (a silent client)."""
+        now = self._clock()
+        with self._lock:
+            self._first_seen.setdefault(id(client), now)
+            self._last_seen[id(client)] = now
 
     def _expire(self, now: float) -> None:
         while self._batches and self._batches[0][0] < now - self.horizon:
@@ -76,14 +84,13 @@ class LoadMeter:
             self._expire(now)
             capacity = self.workers * self.horizon
             busy = final_busy = 0.0
-            speakers = set()
             for _, batch_busy, batch_final_busy, ids in self._batches:
                 share = [i for i in ids if wanted is None or i in wanted]
                 if not share:
                     continue
                 busy += batch_busy * len(share) / len(ids)
                 final_busy += batch_final_busy * len(share) / len(ids)
-                speakers.update(share)
+            speakers = {i for i in self._first_seen if wanted is None or i in wanted}
             delays = sorted(d for _, d in self._final_delays)
             present = sum(min(self.horizon, now - self._first_seen[i]) for i in speakers)
         return {"utilization": busy / capacity, "final_utilization": final_busy / capacity,
@@ -101,10 +108,12 @@ class Admission:
     """Answers whether one more client fits: ``max_clients``, and the measured real-time headroom.
 
     A new continuous speaker is assumed to cost what the current speakers cost on average: the worker time
-    their final windows took per second each of them was there (from its first model call within the
-    meter's horizon), so that speakers who came a few seconds ago count for those seconds, not for the
-    whole horizon: when many connect at once, their load is not yet in the horizon's total. Only final
-    windows count as necessary work (partials fill whatever capacity is left, so they always look busy).
+    their final windows took per second each of them was there (from its admission, or from its first
+    model call within the meter's horizon), so that speakers who came a few seconds ago count for those
+    seconds, not for the whole horizon, and clients admitted a moment ago count before their first window:
+    when many connect at once, their load is not yet in the horizon's total. A client with no model call
+    for a whole horizon (a silent one) no longer counts. Only final windows count as necessary work
+    (partials fill whatever capacity is left, so they always look busy).
     The server refuses (WAIT) when the projected final-window utilization would pass
     ``max_final_utilization``, or when finals already take longer than ``latency_target`` at p90 from the
     moment the end of an utterance was confirmed to the moment its transcript was ready.

@@ -31,6 +31,7 @@ class ClientManager:
             if reason is not None:
                 return reason, self._estimated_wait_minutes()
             self._clients[client] = self._clock()
+            self.admission.meter.register(client)
             return None
 
     def remove(self, client) -> None:
