@@ -61,6 +61,12 @@ class LoadMeter:
             self._first_seen.setdefault(id(client), now)
             self._last_seen[id(client)] = now
 
+    def forget(self, client) -> None:
+        """``client`` left: it no longer counts as a speaker (a later client may be given its ``id``)."""
+        with self._lock:
+            self._first_seen.pop(id(client), None)
+            self._last_seen.pop(id(client), None)
+
     def _expire(self, now: float) -> None:
         while self._batches and self._batches[0][0] < now - self.horizon:
             self._batches.popleft()

@@ -36,7 +36,8 @@ class ClientManager:
 
     def remove(self, client) -> None:
         with self._lock:
-            self._clients.pop(client, None)
+            if self._clients.pop(client, None) is not None:
+                self.admission.meter.forget(client)
 
     def connected(self) -> list:
         """The clients connected now, and those whose connection dropped that wait for a resume."""
