@@ -166,6 +166,10 @@ def test_a_continuation_may_say_again_what_the_context_said_earlier():
     assert checked(" Brought calligraphy to perfection, and the forms of the letters followed it.") is None
     # a phrase said twice within the new words is a loop
     assert checked(" the forms of the letters and the forms of the letters and so on again.") is None
+    assert checked(" of the letters, so it was so it was so it was so.") is None
+    # ... but a sentence may use three words twice
+    assert checked(" The invention of movable metal letters in the middle of the fifteenth century may justly"
+                   " be considered as the invention of the art of printing.", seconds=8.3) is not None
 
 
 def test_a_continuation_that_copies_a_sentence_of_its_context_is_refused():

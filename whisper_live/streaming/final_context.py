@@ -243,10 +243,14 @@ def _grams(words: list[str], n: int) -> list[tuple]:
 
 
 def _repeats(new: list[str], context: list[str], run: int = 3) -> bool:
-    """``run`` words in a row that the new part takes from the context early on, or three it says twice."""
+    """``run`` words in a row that the new part takes from the context early on, or a loop: three words it
+    says twice in a row, or four it says twice anywhere. (Three words said twice apart are how sentences
+    go: "the invention of movable metal letters ... as the invention of the art of printing".)"""
     seen = set(_grams(context, run))
-    loops = _grams(new, 3)
-    return any(g in seen for g in _grams(new, run)[:8]) or len(set(loops)) < len(loops)
+    if any(g in seen for g in _grams(new, run)[:8]):
+        return True
+    threes, fours = _grams(new, 3), _grams(new, 4)
+    return any(threes[i] == threes[i + 3] for i in range(len(threes) - 3)) or len(set(fours)) < len(fours)
 
 
 def _copies(new: list[str], context: list[str], run: int) -> bool:
