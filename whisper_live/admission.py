@@ -46,9 +46,7 @@ class LoadMeter:
         with self._lock:
             ids = [id(c) for c in clients]
             self._batches.append((now, busy, final_busy, ids))
-            for i in ids:
-                self._first_seen.setdefault(i, now)
-                self._last_seen[i] = now
+            self._seen(ids, now)
             for delay in final_delays:
                 self._final_delays.append((now, delay))
             self._expire(now)
@@ -56,10 +54,13 @@ class LoadMeter:
     def register(self, client) -> None:
         """``client`` was admitted: it counts as a speaker from now on, until a whole horizon passes without
         a model call of its own (a silent client)."""
-        now = self._clock()
         with self._lock:
-            self._first_seen.setdefault(id(client), now)
-            self._last_seen[id(client)] = now
+            self._seen([id(client)], self._clock())
+
+    def _seen(self, ids: list[int], now: float) -> None:
+        for i in ids:
+            self._first_seen.setdefault(i, now)
+            self._last_seen[i] = now
 
     def forget(self, client) -> None:
         """``client`` left: it no longer counts as a speaker (a later client may be given its ``id``)."""
@@ -100,8 +101,7 @@ class LoadMeter:
             delays = sorted(d for _, d in self._final_delays)
             present = sum(min(self.horizon, now - self._first_seen[i]) for i in speakers)
         return {"utilization": busy / capacity, "final_utilization": final_busy / capacity,
-                "speakers": len(speakers), "speaker_seconds": present,
-                "final_rate": final_busy / present if present > 0 else 0.0,
+                "speakers": len(speakers), "final_rate": final_busy / present if present > 0 else 0.0,
                 "final_delay_p90": _p90(delays), "finals": len(delays)}
 
 
