@@ -105,6 +105,23 @@ def test_batching_bench_measures_each_batch_size(tmp_path, capsys):
     assert "| 4 |" in err
 
 
+def test_batching_bench_decodes_with_the_beam_asked(tmp_path, capsys):
+    from whisper_live.bench import batching
+
+    wav = tmp_path / "speech.wav"
+    soundfile.write(str(wav), short_speech().audio, 16000)
+    code = batching.main(["--audio", str(wav), "--window", "2", "--windows", "2", "--sizes", "1,2",
+                          "--rounds", "1", "--beam_size", "5"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out.strip().splitlines()[-1])
+    assert doc["config"]["beam_size"] == 5
+    assert [row["batch_size"] for row in doc["rows"]] == [1, 2]
+    assert "beam 5" in err
+    with pytest.raises(SystemExit):
+        batching.parse_args(["--beam_size", "0"])
+
+
 def test_batching_windows_wrap_around_short_audio():
     from whisper_live.bench.batching import windows_of
 

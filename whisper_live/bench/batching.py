@@ -2,8 +2,9 @@
 
 The scheduler may put windows of several clients into one model call (``--max_batch_size``). This cuts
 speech into windows of ``--window`` seconds (a partial window is typically 1-6 s, a final with replayed
-context 5-15 s), transcribes them through the server's backend code (trimmed encoder, greedy decoding, one
-worker of ``--cpu_threads`` threads) in batches of each size, and prints the model time per window and the
+context 5-15 s), transcribes them through the server's backend code (encoder input sized to the audio,
+greedy decoding or, with ``--beam_size``, beam search as for final windows; one worker of ``--cpu_threads``
+threads) in batches of each size, and prints the model time per window and the
 speed-up against one window per call. The JSON line goes to stdout, the table to stderr.
 """
 
@@ -48,11 +49,13 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="batch sizes to measure, comma-separated; speed-ups are against the first (default 1,2,4,8)")
     p.add_argument("--rounds", type=int, default=3,
                    help="rounds per batch size; the median is reported (default 3)")
+    p.add_argument("--beam_size", type=int, default=1,
+                   help="decode with this beam width: 1 (default) as partial windows are, 5 as final windows are")
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     args = p.parse_args(argv)
-    if args.window <= 0 or args.windows < 1 or args.rounds < 1 or args.cpu_threads < 1:
-        p.error("--window must be above 0, and --windows, --rounds and --cpu_threads at least 1")
+    if args.window <= 0 or min(args.windows, args.rounds, args.cpu_threads, args.beam_size) < 1:
+        p.error("--window must be above 0, and --windows, --rounds, --cpu_threads and --beam_size at least 1")
     return args
 
 
@@ -92,7 +95,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     transcriber = load_transcriber("faster_whisper", resolve_model(args.model), cpu_threads=args.cpu_threads,
                                    max_batch_size=max(args.sizes))
     # English speech: the language is given, so no window pays for detecting it
-    requests = [Request(audio=w, language="en") for w in windows]
+    requests = [Request(audio=w, language="en", beam_size=args.beam_size) for w in windows]
     rows = []
     for size in args.sizes:
         seconds = measure(transcriber, requests, size, args.rounds)
@@ -101,7 +104,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     for row in rows:
         row["speedup"] = round(first / row["seconds_per_window"], 2)
     print(f"{speech.source}: {args.windows} windows of {args.window:g} s, model {args.model}, "
-          f"{args.cpu_threads} thread(s)", file=sys.stderr)
+          f"beam {args.beam_size}, {args.cpu_threads} thread(s)", file=sys.stderr)
     print(f"| batch size | model time per window | speed-up against {args.sizes[0]} |", file=sys.stderr)
     print("| --- | --- | --- |", file=sys.stderr)
     for row in rows:
@@ -109,7 +112,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(json.dumps({"bench": "whisper_live.bench.batching",
                       "date": report.utc_now(), "machine": report.machine(),
                       "config": {"model": args.model, "audio": speech.source, "window_s": args.window,
-                                 "windows": args.windows, "rounds": args.rounds, "cpu_threads": args.cpu_threads},
+                                 "windows": args.windows, "rounds": args.rounds, "beam_size": args.beam_size,
+                                 "cpu_threads": args.cpu_threads},
                       "rows": rows}))
     return 0
 
