@@ -157,8 +157,10 @@ class FasterWhisperTranscriber(Transcriber):
             prompts.append(prompt)
             tokenizers.append(tok)
 
-        # CTranslate2 wants <|startoftranscript|> at the same index in every prompt of a batch, as many
-        # tokens after it, and one beam size for a whole generate call.
+        # CTranslate2 wants <|startoftranscript|> at the same index in every prompt of a batch, as many task
+        # tokens after it, and one beam size for a whole generate call. Prompts that go on with a prefix of
+        # another length could share a call too; they are decoded apart since, on a CPU, one call for
+        # several beam-searched finals saves nothing (docs/streaming.md, "Encoder window").
         groups: dict[tuple[int, int, int], list[int]] = {}
         for i, (prompt, tok) in enumerate(zip(prompts, tokenizers)):
             sot = prompt.index(tok.sot)
