@@ -127,18 +127,31 @@ class SpawnedServer:
         return self.process.pid
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
         # The command runs in a session of its own (start_new_session), so its process group is exactly
         # the processes this benchmark started. Ctrl-C first (servers shut down cleanly on it), then
         # SIGTERM, then SIGKILL.
-        for sig, wait in ((signal.SIGINT, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
-            self._signal(sig)
-            try:
-                self.process.wait(timeout=wait)
+        if self.process.poll() is None:
+            for sig, wait in ((signal.SIGINT, 5.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
+                self._signal(sig)
+                try:
+                    self.process.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        self._stop_group()
+
+    def _stop_group(self) -> None:
+        """Whatever the command left of its process group once it exited (a script that started servers
+        in the background and ended without stopping them): SIGTERM, then SIGKILL."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not _group_alive(self.process.pid):
                 return
-            except subprocess.TimeoutExpired:
-                continue
+            os.killpg(self.process.pid, sig)
+            deadline = clock() + 5.0
+            while clock() < deadline and _group_alive(self.process.pid):
+                time.sleep(0.1)
 
     def _signal(self, sig: int) -> None:
         assert self.process is not None
@@ -154,6 +167,24 @@ class SpawnedServer:
         self.log_file.flush()
         with open(self.log_file.name, "rb") as f:
             return f.read()[-chars:].decode("utf-8", "replace")
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process (not a zombie) is left in process group ``pgid``."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and int(fields[2]) == pgid:
+                return True
+    return not os.path.isdir("/proc")
 
 
 def port_open(host: str, port: int) -> bool:
