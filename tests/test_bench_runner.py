@@ -376,6 +376,23 @@ def test_stopping_a_spawned_server_ends_what_its_command_left_running(tmp_path):
     assert not _running(child)
 
 
+def test_a_spawned_server_gets_ctrl_c_even_when_the_bench_ignores_it():
+    # a bench started as a background job of a script has SIGINT ignored; the server command it spawns
+    # must still be stopped by Ctrl-C first (a shell that inherits SIGINT ignored cannot trap it)
+    import signal
+
+    server = server_process.SpawnedServer("bash -c 'trap \"exit 7\" INT; while :; do sleep 0.1; done'",
+                                          "127.0.0.1", 1)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        server.process = server._spawn()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    time.sleep(0.5)  # (the shell sets its trap)
+    server.stop()
+    assert server.process.returncode == 7  # the trap ran: not stopped by SIGTERM or SIGKILL
+
+
 def _running(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
     try:

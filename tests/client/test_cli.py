@@ -120,7 +120,9 @@ def test_ctrl_c_on_a_file_keeps_the_transcript_and_exits_130(tmp_path):
     with FakeServer() as server:
         proc = subprocess.Popen([sys.executable, str(REPO / "run_client.py"), "-s", server.host, "-p",
                                  str(server.port), "-f", str(wav), "-o", str(tmp_path / "t.txt"), "-a", "-q"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                                # Ctrl-C as in a terminal, even where the suite runs with SIGINT ignored
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (not server.sessions or server.audio().size < 16000 * 2):
             time.sleep(0.05)  # until 2 s of the 6 s file have arrived (it is sent at real time)

@@ -104,8 +104,7 @@ class SpawnedServer:
     def __enter__(self) -> "SpawnedServer":
         if port_open(self.host, self.port):
             raise RuntimeError(f"{self.host}:{self.port} is already in use; stop that server or pick --port")
-        self.process = subprocess.Popen(shlex.split(self.command), stdout=self.log_file,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = self._spawn()
         deadline = clock() + self.start_timeout
         while clock() < deadline:
             if self.process.poll() is not None:
@@ -117,6 +116,13 @@ class SpawnedServer:
         self.stop()
         raise RuntimeError(f"the server did not listen on {self.host}:{self.port} within "
                            f"{self.start_timeout:g} s; its output:\n{self.output_tail()}")
+
+    def _spawn(self) -> subprocess.Popen:
+        # In a session of its own, so that its process group is exactly what this benchmark started, and
+        # with Ctrl-C at its default: a bench run as a background job of a script has SIGINT ignored, which
+        # the command would inherit (a shell cannot even trap it then), and stop() begins with Ctrl-C.
+        return subprocess.Popen(shlex.split(self.command), stdout=self.log_file, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=_default_sigint)
 
     def __exit__(self, *exc) -> None:
         self.stop()
@@ -167,6 +173,11 @@ class SpawnedServer:
         self.log_file.flush()
         with open(self.log_file.name, "rb") as f:
             return f.read()[-chars:].decode("utf-8", "replace")
+
+
+def _default_sigint() -> None:
+    """(In the spawned child, before it runs the command.) Ctrl-C interrupts, as in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _group_alive(pgid: int) -> bool:
