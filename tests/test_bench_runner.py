@@ -362,48 +362,7 @@ def test_spawned_server_is_started_measured_and_stopped(tmp_path, capsys):
     assert not server_process.port_open("127.0.0.1", port)  # it was stopped
 
 
-def test_stopping_a_spawned_server_ends_what_its_command_left_running(tmp_path):
-    # a script that starts a process in the background and ends without stopping it (as a cluster script
-    # that died mid-way would): stopping the spawned server still ends every process of its group
-    pid_file = tmp_path / "child.pid"
-    server = server_process.SpawnedServer("unused", "127.0.0.1", 1)
-    server.process = subprocess.Popen(["bash", "-c", f"sleep 60 & echo $! > {pid_file}; exit 0"],
-                                      start_new_session=True)
-    server.process.wait(timeout=10)
-    child = int(pid_file.read_text())
-    assert _running(child)
-    server.stop()
-    assert not _running(child)
-
-
-def test_a_spawned_server_gets_ctrl_c_even_when_the_bench_ignores_it():
-    # a bench started as a background job of a script has SIGINT ignored; the server command it spawns
-    # must still be stopped by Ctrl-C first (a shell that inherits SIGINT ignored cannot trap it)
-    import signal
-
-    server = server_process.SpawnedServer("bash -c 'trap \"exit 7\" INT; while :; do sleep 0.1; done'",
-                                          "127.0.0.1", 1)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        server.process = server._spawn()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    time.sleep(0.5)  # (the shell sets its trap)
-    server.stop()
-    assert server.process.returncode == 7  # the trap ran: not stopped by SIGTERM or SIGKILL
-
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 if __name__ == "__main__":
     # Used by test_spawned_server_...: run the fake server on the given port until terminated (at most 60 s).
     with FakeServer(port=int(sys.argv[1])):
         time.sleep(60)
-

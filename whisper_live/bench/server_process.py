@@ -154,7 +154,7 @@ class SpawnedServer:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             if not _group_alive(self.process.pid):
                 return
-            os.killpg(self.process.pid, sig)
+            self._signal(sig)
             deadline = clock() + 5.0
             while clock() < deadline and _group_alive(self.process.pid):
                 time.sleep(0.1)
@@ -186,16 +186,23 @@ def _group_alive(pgid: int) -> bool:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z" and int(fields[2]) == pgid:
-                return True
-    return not os.path.isdir("/proc")
+    if not os.path.isdir("/proc"):
+        return True  # (zombies cannot be told apart here)
+    for entry in os.listdir("/proc"):
+        stat = proc_stat(int(entry)) if entry.isdigit() else None
+        if stat is not None and stat[0] != "Z" and int(stat[2]) == pgid:
+            return True
+    return False
+
+
+def proc_stat(pid: int) -> Optional[list[str]]:
+    """The fields of ``/proc/PID/stat`` after the command's name (state, parent, process group, ...);
+    None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
 def port_open(host: str, port: int) -> bool:
