@@ -9,7 +9,9 @@ import pytest
 
 from tests.server_process import free_port
 from tests.ws_session import load_audio, stream
-from whisper_live.server import app, serve_client
+from whisper_live.server import app, model_pool
+from whisper_live.server.config import ServerConfig
+from whisper_live.server.session import serve_client
 from whisper_live.transcriber.base import RawSegment, Result, Transcriber
 
 SENTENCE = " Good morning everyone."
@@ -42,8 +44,8 @@ def server_with(monkeypatch):
     servers = []
 
     def start(transcriber):
-        monkeypatch.setattr(app, "load_transcriber", lambda *args, **kwargs: transcriber)
-        server = app.TranscriptionServer(app.ServerConfig(host="127.0.0.1", port=free_port(), max_clients=4,
+        monkeypatch.setattr(model_pool, "load_transcriber", lambda *args, **kwargs: transcriber)
+        server = app.TranscriptionServer(ServerConfig(host="127.0.0.1", port=free_port(), max_clients=4,
                                                           admission_control=False, workers=1))
         ready = threading.Event()
         thread = threading.Thread(target=server.serve_forever, args=(ready,), daemon=True)

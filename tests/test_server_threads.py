@@ -6,7 +6,7 @@ import os
 import pytest
 
 from whisper_live.models import ModelNotFound
-from whisper_live.server import app, cli
+from whisper_live.server import app, cli, model_pool
 
 
 @pytest.mark.parametrize("flags, threads, workers", [
@@ -39,13 +39,13 @@ def test_start_up_sets_omp_num_threads_before_the_model_loads(monkeypatch):
 
 def test_the_loaded_model_and_the_scheduler_get_them(monkeypatch):
     calls = []
-    real_load = app.load_transcriber
+    real_load = model_pool.load_transcriber
 
     def spy(*args, **kwargs):
         calls.append(kwargs)
         return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(app, "load_transcriber", spy)
+    monkeypatch.setattr(model_pool, "load_transcriber", spy)
     config = cli.config_from_args(cli.build_parser().parse_args(
         ["--omp_num_threads", "2", "--inference_workers", "3", "--host", "127.0.0.1"]))
     server = app.TranscriptionServer(config)

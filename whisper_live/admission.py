@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Callable, Optional
 
-# Work that only improves accuracy (decoding agreed text again as a final: StreamingSession) is asked for
+# Work that only improves accuracy (decoding agreed text again as a final: Stream) is asked for
 # while the finals of the meter's horizon were served within this (s) at p90, from the moment they were due
 # to their result: the finals' delay tells a light load from a heavy one, where the share of worker time
 # spent on finals does not (docs/streaming.md, "Agreement"). The scheduler asks for economical finals from

@@ -17,7 +17,7 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   behind sends one longer window instead of a queue of stale ones: latency adapts to load;
 * ask for an economical final window when finals are late (the one chosen waited ``economy_wait``
   seconds, or more than two finals wait per worker): its client then replays less context
-  (``StreamingSession.take_window``), which for finals going on from their context is most of their
+  (``Stream.take_window``), which for finals going on from their context is most of their
   cost; so offline-style finals are thorough while the machine keeps up, and cheaper when it does not;
 * run the batch and hand every result back;
 * serve other work (a whole file's next step: whisper_live/file_work.py) only when no live window waits

@@ -55,7 +55,7 @@ def test_health_and_metrics_over_https_and_a_plain_connection_is_not_served(tls_
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{tls_server.port}/health", timeout=30)
     env = dict(os.environ, WHISPER_LIVE_PORT=str(tls_server.port), WHISPER_LIVE_SSL_CERTFILE=str(certificate[0]))
-    healthcheck = subprocess.run([sys.executable, "-m", "whisper_live.server.healthcheck"], env=env, cwd=ROOT,
+    healthcheck = subprocess.run([sys.executable, "-m", "whisper_live.server.ops.healthcheck"], env=env, cwd=ROOT,
                                  capture_output=True, text=True, timeout=60)
     assert healthcheck.returncode == 0, healthcheck.stderr
     assert "Traceback" not in tls_server.log()

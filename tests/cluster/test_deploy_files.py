@@ -14,7 +14,7 @@ from prometheus_client import generate_latest
 
 from tests.server_process import ROOT
 from whisper_live.server.cli import build_parser
-from whisper_live.server.metrics import Metrics
+from whisper_live.server.ops.metrics import Metrics
 
 DEPLOY = ROOT / "deploy"
 HAPROXY_CFG = DEPLOY / "haproxy" / "haproxy.cfg"

@@ -9,7 +9,7 @@ from tests.conftest import audioeval_clip
 from tests.ws_session import load_audio
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.transcriber.base import Prefix, Request
-from whisper_live.transcriber.encoder_window import SIZED
+from whisper_live.transcriber.encoder_input import SIZED
 from whisper_live.wer import wer
 
 
@@ -47,7 +47,7 @@ def test_a_final_and_a_partial_request_in_one_batch(tiny_en, monkeypatch):
         Request(audio=audio, language="en", beam_size=5, full_window=True, initial_prompt="A typing exercise."),
         Request(audio=audio, language="en"),
     ])
-    # the batch is computed at the beam-searched final's window (whisper_live/transcriber/encoder_window.py)
+    # the batch is computed at the beam-searched final's window (whisper_live/transcriber/encoder_input.py)
     assert calls["frames"] == [int(SIZED.beam.seconds(len(audio) / SAMPLE_RATE) * 100)]
     assert sorted(calls["beams"]) == [(1, 1), (5, 1)]  # one generate call per decoding mode
     for result in (final, partial):

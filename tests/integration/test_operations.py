@@ -186,7 +186,7 @@ def test_the_container_healthcheck_command(server):
     def check(port):
         env = dict(os.environ, WHISPER_LIVE_PORT=str(port), PYTHONPATH=str(ROOT))
         env.pop("WHISPER_LIVE_SSL_CERTFILE", None)
-        return subprocess.run([sys.executable, "-m", "whisper_live.server.healthcheck"], env=env, cwd=ROOT,
+        return subprocess.run([sys.executable, "-m", "whisper_live.server.ops.healthcheck"], env=env, cwd=ROOT,
                               capture_output=True, timeout=60).returncode
 
     assert check(server.port) == 0

@@ -21,7 +21,7 @@ import yaml
 
 from tests.server_process import ROOT, ServerProcess, free_port
 from tests.ws_session import load_audio, stream
-from whisper_live.server.metrics import Metrics
+from whisper_live.server.ops.metrics import Metrics
 
 PROMETHEUS = "/usr/bin/prometheus"
 SENTENCE = "Please call Stella and ask her to bring these things with her from the store."

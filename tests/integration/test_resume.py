@@ -22,7 +22,7 @@ def clip(espeak):
 
 @pytest.fixture(scope="module")
 def server():
-    process = ServerProcess("--max_clients", "4", "--no_admission_control", "--resume_window", "20")
+    process = ServerProcess("--max_clients", "4", "--no_admission_control", "--resume_timeout", "20")
     yield process
     process.stop()
 

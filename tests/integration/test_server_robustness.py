@@ -60,8 +60,8 @@ def test_frame_beyond_the_websocket_limit_is_closed_with_1009(live_server, espea
 
 
 def test_a_client_that_vanishes_mid_stream_frees_its_slot(start_server, espeak):
-    # its session is kept for a resume (it holds the slot) for --resume_window seconds, then freed
-    server = start_server("--max_clients", "1", "--resume_window", "2")
+    # its session is kept for a resume (it holds the slot) for --resume_timeout seconds, then freed
+    server = start_server("--max_clients", "1", "--resume_timeout", "2")
     with connect(server.url, close_timeout=1) as ws:
         ws.send(options_message())
         assert json.loads(ws.recv(timeout=30))["message"] == protocol.SERVER_READY

@@ -1,8 +1,8 @@
-"""Driving a StreamingSession in tests: a settable clock, real-time-sized chunks, a model served in between."""
+"""Driving a Stream in tests: a settable clock, real-time-sized chunks, a model served in between."""
 
 from tests.fakes import EnergyVad, words_of
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.streaming import SessionConfig, StreamingSession
+from whisper_live.streaming import StreamConfig, Stream
 
 CHUNK = 4096
 
@@ -17,7 +17,7 @@ class Clock:
 
 def make(use_vad=True, has_room=lambda: True, **config):
     clock = Clock()
-    session = StreamingSession(SessionConfig(**config), EnergyVad() if use_vad else None, clock=clock,
+    session = Stream(StreamConfig(**config), EnergyVad() if use_vad else None, clock=clock,
                                has_room=has_room)
     return session, clock
 

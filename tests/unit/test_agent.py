@@ -4,8 +4,8 @@ import random
 import socket
 
 from whisper_live.admission import Admission, LoadMeter
-from whisper_live.server.agent import Agent, Capacity, agent_reply
-from whisper_live.server.client_manager import ClientManager
+from whisper_live.server.ops.agent import Agent, Capacity, agent_reply
+from whisper_live.server.session.client_manager import ClientManager
 
 
 def capacity(**fields):

@@ -6,12 +6,12 @@ import numpy as np
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech
 from whisper_live.bench.direct import stream
-from whisper_live.streaming import SessionConfig, StreamingSession
+from whisper_live.streaming import StreamConfig, Stream
 
 
 def test_stream_transcribes_every_window_when_due_and_keeps_every_word():
     model = ScriptedTranscriber()
-    session = StreamingSession(SessionConfig(), EnergyVad())
+    session = Stream(StreamConfig(), EnergyVad())
     audio = np.concatenate([speech([1, 2, 3]), silence(1.0), speech([4, 5, 6, 7, 8, 9]), silence(1.0)])
     result = stream(session, lambda request: model.transcribe_batch([request])[0], audio)
     assert result["text"].split() == [f"w{k}" for k in range(1, 10)]
@@ -25,9 +25,9 @@ def test_stream_transcribes_every_window_when_due_and_keeps_every_word():
 def test_each_commit_lag_is_the_audio_fed_after_the_segment_before_it_was_committed():
     audio = np.concatenate([speech([1, 2, 3]), silence(1.0), speech([4, 5, 6, 7, 8, 9]), silence(1.0)])
     lags = {}
-    for name, schedule in (("adaptive", SessionConfig.endpoint_schedule), ("flat", ((float("inf"), 1.0),))):
+    for name, schedule in (("adaptive", StreamConfig.endpoint_schedule), ("flat", ((float("inf"), 1.0),))):
         model = ScriptedTranscriber()
-        session = StreamingSession(SessionConfig(endpoint_schedule=schedule), EnergyVad())
+        session = Stream(StreamConfig(endpoint_schedule=schedule), EnergyVad())
         lags[name] = stream(session, lambda request: model.transcribe_batch([request])[0], audio)["lags"]
     # each final waits for the pause that ends its utterance (500 ms under 1.75 s of speech, 300 ms for the 3 s
     # one) and the 256 ms frame that confirms it
@@ -43,7 +43,7 @@ def test_the_session_counts_time_in_audio_fed_so_the_models_speed_changes_nothin
     from whisper_live.bench.direct import new_session
 
     model = ScriptedTranscriber()
-    config = SessionConfig(final_beam_size=5, final_context=8.0, endpoint_schedule=((float("inf"), 1.0),))
+    config = StreamConfig(final_beam_size=5, final_context=8.0, endpoint_schedule=((float("inf"), 1.0),))
     session = new_session(config, EnergyVad())
     clock = []
 
@@ -59,7 +59,7 @@ def test_the_session_counts_time_in_audio_fed_so_the_models_speed_changes_nothin
 
 def test_stream_ends_an_utterance_still_going_at_the_end_of_the_audio():
     model = ScriptedTranscriber()
-    session = StreamingSession(SessionConfig(), EnergyVad())
+    session = Stream(StreamConfig(), EnergyVad())
     result = stream(session, lambda request: model.transcribe_batch([request])[0], speech([1, 2, 3, 4]))
     assert result["text"].split() == ["w1", "w2", "w3", "w4"]
     assert session.finished
@@ -140,7 +140,7 @@ def test_the_endpoint_schedule_is_read_as_length_fraction_pairs():
 
     assert parse_args(["--endpoint_schedule", "2:1,6:0.6,inf:0.3"]).endpoint_schedule == \
         ((2.0, 1.0), (6.0, 0.6), (float("inf"), 0.3))
-    assert parse_args([]).endpoint_schedule == SessionConfig.endpoint_schedule
+    assert parse_args([]).endpoint_schedule == StreamConfig.endpoint_schedule
     for bad in ("2", "6:1,2:0.5", "2:0", "a:b"):
         with pytest.raises(SystemExit):
             parse_args(["--endpoint_schedule", bad])

@@ -3,7 +3,7 @@
 import threading
 import time
 
-from whisper_live.server.drain import Drain
+from whisper_live.server.session.drain import Drain
 
 
 class FakeClient:

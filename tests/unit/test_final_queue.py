@@ -9,7 +9,7 @@ from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech
 from tests.unit.session_driver import CHUNK, Clock, make, serve
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.scheduler import Scheduler
-from whisper_live.streaming import FINAL, SessionConfig, StreamingSession
+from whisper_live.streaming import FINAL, StreamConfig, Stream
 
 
 def feed(session, clock, audio):
@@ -46,7 +46,7 @@ def test_a_final_taken_before_the_next_utterance_ends_leaves_that_one_its_own_du
 def test_the_scheduler_serves_the_client_whose_final_waited_longest_first():
     # "a" ends an utterance, then "b" does, then "a" another one, while the model is busy
     clock = Clock()
-    a, b = (StreamingSession(SessionConfig(), EnergyVad(), clock=clock) for _ in range(2))
+    a, b = (Stream(StreamConfig(), EnergyVad(), clock=clock) for _ in range(2))
     audio_a = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(1.0), speech([4, 5]), silence(1.0)])
     audio_b = np.concatenate([silence(1.5), speech([7, 8]), silence(len(audio_a) / SAMPLE_RATE)])
     for i in range(0, len(audio_a), CHUNK):

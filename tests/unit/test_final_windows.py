@@ -6,7 +6,7 @@ import pytest
 from tests.fakes import ScriptedTranscriber, silence, speech
 from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
-from whisper_live.streaming.config import SessionConfig
+from whisper_live.streaming.config import StreamConfig
 from whisper_live.streaming import FINAL, PARTIAL
 from whisper_live.transcriber.base import Prefix
 from whisper_live.streaming.windows import window_request
@@ -75,7 +75,7 @@ def test_final_windows_can_be_decoded_as_offline_going_on_from_their_context():
 
 def test_how_each_kind_of_window_is_decoded():
     audio = np.zeros(SAMPLE_RATE, dtype=np.float32)
-    greedy, thorough = SessionConfig(initial_prompt="mine"), SessionConfig(initial_prompt="mine", final_beam_size=5)
+    greedy, thorough = StreamConfig(initial_prompt="mine"), StreamConfig(initial_prompt="mine", final_beam_size=5)
     completed = [Segment(start=0.0, end=0.4, text=" w1", completed=True)]  # the window starts at 0.6 s
     fields = lambda r: (r.beam_size, r.full_window, r.decode_from, r.word_timestamps, r.initial_prompt)
     # partial windows are greedy over the trimmed window, whatever the finals do

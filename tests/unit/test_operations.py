@@ -10,12 +10,12 @@ import pytest
 
 from whisper_live.admission import Admission, LoadMeter
 from whisper_live.scheduler import BatchReport
-from whisper_live.server.auth import ApiKeys, ConnectionLimiter, OriginPolicy, RateLimiter, presented_key, read_keys
+from whisper_live.server.ops.auth import ApiKeys, ConnectionLimiter, OriginPolicy, RateLimiter, presented_key, read_keys
 from whisper_live.server.cli import build_parser, config_from_args
-from whisper_live.server.environment import with_environment
-from whisper_live.server.health import ServerState, liveness, readiness
-from whisper_live.server.log_format import JsonFormatter
-from whisper_live.server.metrics import Metrics
+from whisper_live.server.ops.environment import with_environment
+from whisper_live.server.ops.health import ServerState, liveness, readiness
+from whisper_live.server.ops.log_format import JsonFormatter
+from whisper_live.server.ops.metrics import Metrics
 
 
 def test_keys_from_header_or_query_and_a_file(tmp_path):
@@ -165,7 +165,7 @@ def test_gpu_series_from_nvml():
 
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from whisper_live.server.gpu_metrics import GpuCollector
+    from whisper_live.server.ops.gpu_metrics import GpuCollector
 
     class FakeNvml:  # NVML's calls, as nvidia-ml-py names them, for one 80 GiB GPU
         nvmlDeviceGetCount = staticmethod(lambda: 1)
@@ -192,7 +192,7 @@ def test_status_paths_need_the_key_only_when_asked():
     from websockets.datastructures import Headers
     from websockets.http11 import Request
 
-    from whisper_live.server.endpoints import AccessPolicy, Endpoints
+    from whisper_live.server.ops.endpoints import AccessPolicy, Endpoints
 
     state = ServerState(loaded=True, draining=True, clients=0, max_clients=4, headroom=1.0)
 

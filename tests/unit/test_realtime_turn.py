@@ -5,7 +5,7 @@ import numpy as np
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech
 from whisper_live.api.realtime_turn import RealtimeTurn
-from whisper_live.streaming import SessionConfig, StreamingSession
+from whisper_live.streaming import StreamConfig, Stream
 
 
 def run_model(turn, transcriber):
@@ -21,7 +21,7 @@ def make_turn(with_vad=True):
         before, last[0] = last[0], item_id
         return before
 
-    session = StreamingSession(SessionConfig(language="en"), vad=EnergyVad() if with_vad else None)
+    session = Stream(StreamConfig(language="en"), vad=EnergyVad() if with_vad else None)
     return RealtimeTurn(session, events.append, with_vad=with_vad, previous_item=previous), events
 
 

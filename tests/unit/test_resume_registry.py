@@ -6,7 +6,7 @@ import time
 import pytest
 
 from whisper_live import protocol
-from whisper_live.server.resume import ResumeRegistry
+from whisper_live.server.session.resume import ResumeRegistry
 
 
 class FakeSession:

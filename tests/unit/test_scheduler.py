@@ -11,7 +11,7 @@ from whisper_live.admission import ROOM_BELOW_FINAL_DELAY, Admission, LoadMeter
 from whisper_live.locked_runner import LockedRunner
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.scheduler import Scheduler
-from whisper_live.streaming import FINAL, PARTIAL, SessionConfig, StreamingSession, Window
+from whisper_live.streaming import FINAL, PARTIAL, StreamConfig, Stream, Window
 from whisper_live.transcriber.base import Request
 
 
@@ -166,10 +166,10 @@ def test_model_failure_is_delivered_as_an_error_and_the_worker_survives():
 
 
 class SessionClient:
-    """A real StreamingSession behind the scheduler interface, like the server's ServeClient."""
+    """A real Stream behind the scheduler interface, like the server's ServeClient."""
 
     def __init__(self, clock=time.monotonic):
-        self.session = StreamingSession(SessionConfig(), EnergyVad(), clock=clock)
+        self.session = Stream(StreamConfig(), EnergyVad(), clock=clock)
         self.lock = threading.Lock()
 
     def pending(self):

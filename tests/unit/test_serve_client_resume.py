@@ -10,8 +10,8 @@ from websockets.frames import Close
 
 from whisper_live import protocol
 from whisper_live.protocol import Segment
-from whisper_live.server.connection import Connection
-from whisper_live.server.serve_client import ServeClient
+from whisper_live.server.session.connection import Connection
+from whisper_live.server.session.serve_client import ServeClient
 from whisper_live.streaming.windows import Update
 
 

@@ -1,6 +1,6 @@
 """How the server's flags become its configuration: the finals each backend gets unless told otherwise."""
 
-from whisper_live.server.app import ServerConfig
+from whisper_live.server.config import ServerConfig
 from whisper_live.server.cli import build_parser, config_from_args
 from whisper_live.streaming.config import default_finals
 from whisper_live.transcriber import continues_mid_window
@@ -56,25 +56,25 @@ def test_help_states_each_default():
     assert "Default: 5 with faster_whisper" in " ".join(text.split())
 
 
-def test_full_encoder_window_gives_the_faster_whisper_model_whispers_30_s_windows(monkeypatch):
-    from whisper_live.server import app
-    from whisper_live.transcriber.encoder_window import FULL_WINDOWS
+def test_full_encoder_input_gives_the_faster_whisper_model_whispers_30_s_windows(monkeypatch):
+    from whisper_live.server import model_pool
+    from whisper_live.transcriber.encoder_input import FULL_INPUTS
 
-    assert config().sized_encoder_window and not config("--full_encoder_window").sized_encoder_window
+    assert config().sized_encoder_input and not config("--full_encoder_input").sized_encoder_input
     loaded = []
 
     def load(backend, path, **options):  # records what the model would be loaded with
-        loaded.append(options.get("encoder_windows"))
+        loaded.append(options.get("encoder_inputs"))
         raise RuntimeError("not loading a model here")
 
-    monkeypatch.setattr(app, "load_transcriber", load)
-    monkeypatch.setattr(app.ModelPool, "model_path", lambda self, name: ("tiny.en", "/nonexistent"))
-    for flags in ((), ("--full_encoder_window",)):
+    monkeypatch.setattr(model_pool, "load_transcriber", load)
+    monkeypatch.setattr(model_pool.ModelPool, "model_path", lambda self, name: ("tiny.en", "/nonexistent"))
+    for flags in ((), ("--full_encoder_input",)):
         try:
-            app.ModelPool(config(*flags)).get()
+            model_pool.ModelPool(config(*flags)).get()
         except RuntimeError:
             pass
-    assert loaded == [None, FULL_WINDOWS]  # None: the backend's default, sized to the audio
+    assert loaded == [None, FULL_INPUTS]  # None: the backend's default, sized to the audio
 
 
 def test_the_api_is_off_unless_enabled_and_its_flags_have_defaults():

@@ -22,8 +22,8 @@ from fastapi import Request
 from starlette.responses import JSONResponse, Response
 
 from whisper_live.api.errors import error_body
-from whisper_live.server.auth import RateLimiter
-from whisper_live.server.health import liveness, readiness
+from whisper_live.server.ops.auth import RateLimiter
+from whisper_live.server.ops.health import liveness, readiness
 
 STATUS = ("/health", "/ready", "/metrics")
 # Route templates for the metric's endpoint label (never the raw path, whose ids are unbounded).

@@ -28,7 +28,7 @@ from whisper_live.api.errors import ApiError
 from whisper_live.api.realtime_events import RealtimeError, SessionSettings, error_event, event, parse
 from whisper_live.api.realtime_turn import RealtimeTurn
 from whisper_live.protocol import VadParameters
-from whisper_live.streaming import SessionConfig, StreamingSession
+from whisper_live.streaming import StreamConfig, Stream
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +173,8 @@ class RealtimeConnection:
             runner = await catalog.runner_for(self.server, self.settings.model)
             cfg = self.server.config
             transcriber = runner.transcriber
-            session = StreamingSession(
-                SessionConfig(language=self.settings.language if transcriber.multilingual else "en",
+            session = Stream(
+                StreamConfig(language=self.settings.language if transcriber.multilingual else "en",
                               initial_prompt=self.settings.prompt, hotwords=self.settings.hotwords,
                               vad=self.settings.vad or VadParameters(),
                               final_context=cfg.final_context, final_beam_size=cfg.final_beam_size,
@@ -221,7 +221,7 @@ class RealtimeConnection:
         self._loop.call_soon_threadsafe(self._start_finishing)
 
     def drain(self, deadline: float) -> None:
-        """The server drains (whisper_live/server/drain.py calls this on every connected client)."""
+        """The server drains (whisper_live/server/session/drain.py calls this on every connected client)."""
         self.finish_soon()
 
     def _start_finishing(self) -> None:

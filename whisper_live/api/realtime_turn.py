@@ -1,7 +1,7 @@
 """One turn of a Realtime session: its audio up to a commit, as a live client of the shared scheduler.
 
 A :class:`RealtimeTurn` is to the Realtime API what ServeClient is to WhisperLive's protocol: it feeds its
-:class:`StreamingSession` (the same VAD, windows and commit policy) and turns each answer into OpenAI's
+:class:`Stream` (the same VAD, windows and commit policy) and turns each answer into OpenAI's
 events. No sockets here: events go to ``emit`` (called with the turn's lock released, from the scheduler's
 worker threads or the caller's).
 
@@ -26,7 +26,7 @@ from typing import Callable, Optional
 
 from whisper_live.api.realtime_events import event, new_id
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.streaming import FINAL, StreamingSession
+from whisper_live.streaming import FINAL, Stream
 from whisper_live.transcriber.base import Result
 from whisper_live.streaming.windows import Window
 
@@ -49,7 +49,7 @@ class Item:
 class RealtimeTurn:
     """A turn's streaming session as an inference client; ``emit(event)`` receives its events."""
 
-    def __init__(self, session: StreamingSession, emit: Callable[[dict], None], *, with_vad: bool,
+    def __init__(self, session: Stream, emit: Callable[[dict], None], *, with_vad: bool,
                  previous_item: Callable[[Optional[str]], Optional[str]] = lambda item_id: None):
         """``previous_item(item_id)``: records ``item_id`` as the session's latest item and returns the one
         before it (``previous_item_id`` of a committed event)."""

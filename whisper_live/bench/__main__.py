@@ -42,7 +42,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "(default 0: never)")
     g.add_argument("--drop-every", type=float, default=0.0, metavar="SECONDS",
                    help="each client drops its connection (no close frame) every SECONDS of audio "
-                        "and resumes its session (the server's --resume_window); reports the words lost and "
+                        "and resumes its session (the server's --resume_timeout); reports the words lost and "
                         "duplicated (default 0: no drops)")
     g.add_argument("--stagger", type=float, default=1.0,
                    help="clients start at random offsets within this many seconds (default 1)")

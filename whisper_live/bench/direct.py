@@ -1,7 +1,7 @@
 """``python -m whisper_live.bench.direct``: what the streaming policy itself costs in accuracy.
 
 The load bench (``python -m whisper_live.bench``) measures the server under load, where the windows a
-client gets depend on how busy the model is. This drives the streaming core (``StreamingSession``, the
+client gets depend on how busy the model is. This drives the streaming core (``Stream``, the
 server's session settings, Silero VAD) with the real model and no server: the audio is fed in the bench
 clients' 256 ms frames, and every window is transcribed as soon as it is due, as if the model were always
 free: the session's clock is stream time (the audio fed so far), so the model's time, which grows with the
@@ -32,8 +32,8 @@ from typing import Optional
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, metrics, report
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.streaming.config import SessionConfig, default_finals
-from whisper_live.transcriber import encoder_window
+from whisper_live.streaming.config import StreamConfig, default_finals
+from whisper_live.transcriber import encoder_input
 
 BACKEND = "faster_whisper"  # what the bench drives the streaming core with (and the server's defaults for it)
 FRAME_SAMPLES = 4096  # what the load bench's clients send at a time (256 ms)
@@ -60,27 +60,27 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--final_beam_size", type=int, default=None,
                    help="above 1, final windows decoded as offline Whisper decodes, with this beam width "
                         "(default: the server's with faster_whisper, 5; 1: greedy finals)")
-    p.add_argument("--refine_agreed_within", type=float, default=SessionConfig.refine_agreed_within,
+    p.add_argument("--refine_agreed_within", type=float, default=StreamConfig.refine_agreed_within,
                    help="with beam-searched finals, agreed text whose audio is at most this old (s) is decoded "
                         "again as a final; the model is always free here, so nearly all of it is (default: the "
-                        "server's, %.1f; 0: never)" % SessionConfig.refine_agreed_within)
-    schedule = SessionConfig.endpoint_schedule
+                        "server's, %.1f; 0: never)" % StreamConfig.refine_agreed_within)
+    schedule = StreamConfig.endpoint_schedule
     p.add_argument("--endpoint_schedule", type=_schedule, default=schedule, metavar="S:F,...",
                    help="the pause that ends an utterance, as the session's adaptive endpointing takes it: "
                         "pairs of (utterance shorter than S seconds, F times the VAD's 500 ms), e.g. "
                         "2:1,6:0.6,inf:0.3 (default: the server's while the model has room, as it always has "
                         "here: %s)" % _schedule_text(schedule))
-    p.add_argument("--greedy_window", type=_window_rule, default=encoder_window.SIZED.greedy, metavar="MIN+MARGIN",
+    p.add_argument("--greedy_input", "--greedy_window", dest="greedy_window", type=_window_rule, default=encoder_input.SIZED.greedy, metavar="MIN+MARGIN",
                    help="encoder input of greedy windows (partials, greedy finals): the audio plus MARGIN s, at "
                         "least MIN s, or 'full' for Whisper's 30 s (default: the server's, %s)"
-                        % encoder_window.SIZED.greedy.describe())
-    p.add_argument("--beam_window", type=_window_rule, default=encoder_window.SIZED.beam, metavar="MIN+MARGIN",
-                   help="encoder input of beam-searched finals, as --greedy_window (default: the server's, %s)"
-                        % encoder_window.SIZED.beam.describe())
-    p.add_argument("--continued_window", type=_window_rule, default=encoder_window.SIZED.continued,
+                        % encoder_input.SIZED.greedy.describe())
+    p.add_argument("--beam_input", "--beam_window", dest="beam_window", type=_window_rule, default=encoder_input.SIZED.beam, metavar="MIN+MARGIN",
+                   help="encoder input of beam-searched finals, as --greedy_input (default: the server's, %s)"
+                        % encoder_input.SIZED.beam.describe())
+    p.add_argument("--continued_input", "--continued_window", dest="continued_window", type=_window_rule, default=encoder_input.SIZED.continued,
                    metavar="MIN+MARGIN",
                    help="encoder input of beam-searched finals that go on from their replayed context, as "
-                        "--greedy_window (default: the server's, %s)" % encoder_window.SIZED.continued.describe())
+                        "--greedy_input (default: the server's, %s)" % encoder_input.SIZED.continued.describe())
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
@@ -113,7 +113,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
 def _window_rule(text: str):
     try:
-        return encoder_window.parse(text)
+        return encoder_input.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc))
 
@@ -199,7 +199,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     from whisper_live.transcriber import continues_mid_window
 
     beam_size, context = default_finals(continues_mid_window(BACKEND), args.final_beam_size, args.final_context)
-    config = SessionConfig(final_beam_size=beam_size, final_context=context,
+    config = StreamConfig(final_beam_size=beam_size, final_context=context,
                            refine_agreed_within=args.refine_agreed_within, endpoint_schedule=args.endpoint_schedule)
     offsets = audio.start_leads(args.starts)
     runs = []  # per start: each audio's row, and the offline transcription of the same audio
@@ -240,9 +240,9 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
 
     # A fresh model for each audio: the fallback's sampler is seeded when the model loads, so each audio's
     # transcript is the same whichever audio went before it.
-    windows = encoder_window.EncoderWindows(args.greedy_window, args.beam_window, args.continued_window)
+    windows = encoder_input.EncoderInputs(args.greedy_window, args.beam_window, args.continued_window)
     transcriber = load_transcriber(BACKEND, model_dir, model_name=args.model, cpu_threads=args.cpu_threads,
-                                   encoder_windows=windows)
+                                   encoder_inputs=windows)
     language = config.language if transcriber.multilingual else "en"
     session = new_session(dataclasses.replace(config, language=language), vad.new_stream())
     try:
@@ -256,10 +256,10 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
 
 
 def new_session(config, vad):
-    """A StreamingSession whose clock is stream time: seconds of audio fed so far."""
-    from whisper_live.streaming import StreamingSession
+    """A Stream whose clock is stream time: seconds of audio fed so far."""
+    from whisper_live.streaming import Stream
 
-    session = StreamingSession(config, vad, clock=lambda: session.received / SAMPLE_RATE)
+    session = Stream(config, vad, clock=lambda: session.received / SAMPLE_RATE)
     return session
 
 

@@ -90,12 +90,12 @@ WORKLOADS = (
              ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET, server=("--inference_mode", "locked")),
     Workload("base", "{speakers}, base, 90 s", ("--ramp", "1,2,4,8", "--offline-model", "base") + RAMP,
              server=("--faster_whisper_custom_model_path", "base"), model="base"),
-    # Encoder windows sized to the audio (docs/streaming.md, "Encoder window"), and Whisper's 30 s for comparison
+    # Encoder inputs sized to the audio (docs/streaming.md, "Encoder input"), and Whisper's 30 s for comparison
     Workload("speakers-24", "24 speakers", ("--clients", "24", "--starts", "24", "--seed", "2",
                                             "--target-p90", "1.5", "--target-max", "3")),
-    Workload("speakers-24-full-window", "24 speakers, 30 s encoder windows",
+    Workload("speakers-24-full-window", "24 speakers, 30 s encoder inputs",
              ("--clients", "24", "--starts", "24", "--seed", "2", "--target-p90", "1.5", "--target-max", "3"),
-             server=("--full_encoder_window",)),
+             server=("--full_encoder_input",)),
     Workload("base-8", "8 speakers, base", ("--clients", "8", "--starts", "8", "--seed", "2", "--offline-model", "base",
                                             "--target-p90", "2", "--target-max", "4"),
              server=("--faster_whisper_custom_model_path", "base"), model="base"),

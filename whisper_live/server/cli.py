@@ -9,9 +9,9 @@ import signal
 import sys
 import threading
 
-from whisper_live.server.environment import with_environment
-from whisper_live.server.operation_flags import add_operation_flags, operation_config
-from whisper_live.streaming.config import SessionConfig
+from whisper_live.server.ops.environment import with_environment
+from whisper_live.server.ops.operation_flags import add_operation_flags, operation_config
+from whisper_live.streaming.config import StreamConfig
 from whisper_live.transcriber import BACKENDS
 
 
@@ -78,16 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "the model time). Default: 5 with faster_whisper, 1 with the other backends, "
                              "which cannot start a transcript mid-window (docs/streaming.md; what 2 cores serve "
                              "with it: BENCHMARKS.md)")
-    parser.add_argument("--refine_agreed_within", type=float, default=SessionConfig.refine_agreed_within,
+    parser.add_argument("--refine_agreed_within", type=float, default=StreamConfig.refine_agreed_within,
                         help="with beam-searched finals: text of a long utterance that two partial answers "
                              "agree on is decoded again as a final before it commits, when its audio arrived at "
                              "most this many seconds before and recent finals were served within a second; "
                              "otherwise (the server is busy) it commits as the greedy partials gave it. 0: "
                              "never (docs/streaming.md)")
-    parser.add_argument("--full_encoder_window", action="store_true",
+    parser.add_argument("--full_encoder_input", "--full_encoder_input", action="store_true", dest="full_encoder_input",
                         help="faster_whisper: encode every window over Whisper's whole 30 s, as Whisper does, "
                              "instead of sizing it to the window's audio (for comparison; docs/streaming.md, "
-                             "\"Encoder window\")")
+                             "\"Encoder input\")")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "or draining) and a weight from the measured headroom, for running several servers "
                              "behind HAProxy (docs/scaling.md). Default: no agent")
     add_api_flags(parser)
-    parser.add_argument("--resume_window", type=float, default=30.0,
+    parser.add_argument("--resume_timeout", "--resume_timeout", type=float, default=30.0, dest="resume_timeout",
                         help="seconds a session whose connection dropped (no close frame, or a close other than "
                              "1000 before END_OF_AUDIO) is kept for its client to resume it with its "
                              "resume_token; it still counts against --max_clients meanwhile. 0: a drop ends "
@@ -136,7 +136,7 @@ def start_api(server, args):
         from whisper_live.api import start_api as start
     except ImportError as exc:
         raise SystemExit(f"error: --enable_rest needs {exc.name}: pip install -r requirements/api.txt") from None
-    from whisper_live.server.tls import server_ssl_context
+    from whisper_live.server.ops.tls import server_ssl_context
 
     ssl_context = server_ssl_context(server.config.ssl_certfile, server.config.ssl_keyfile)  # (https, as wss)
     try:
@@ -147,7 +147,7 @@ def start_api(server, args):
 
 
 def config_from_args(args):
-    from whisper_live.server.app import ServerConfig
+    from whisper_live.server.config import ServerConfig
 
     cores = os.cpu_count() or 1
     # Measured on 2 cores: faster_whisper serves more clients with one thread per call and a call per core;
@@ -162,13 +162,13 @@ def config_from_args(args):
         max_clients=args.max_clients, max_connection_time=args.max_connection_time, cache_path=args.cache_path,
         cpu_threads=threads, workers=workers, max_batch_size=max(1, args.max_batch_size),
         inference_mode=args.inference_mode, latency_target=args.latency_target,
-        admission_control=not args.no_admission_control, sized_encoder_window=not args.full_encoder_window,
+        admission_control=not args.no_admission_control, sized_encoder_input=not args.full_encoder_input,
         # None: what suits the backend (ServerConfig)
         final_context=None if args.final_context is None else max(0.0, args.final_context),
         final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size),
         refine_agreed_within=max(0.0, args.refine_agreed_within),
         agent_port=args.agent_port,
-        resume_window=max(0.0, args.resume_window),
+        resume_timeout=max(0.0, args.resume_timeout),
         **operation_config(args))
 
 
@@ -204,13 +204,13 @@ def _exit_after_drain_timeout(log) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from whisper_live.server.log_format import configure_logging
+    from whisper_live.server.ops.log_format import configure_logging
 
     configure_logging(args.log_level, args.log_format)
     logging.getLogger("websockets").setLevel(logging.WARNING)
     from whisper_live.models import ModelNotFound
     from whisper_live.server.app import TranscriptionServer
-    from whisper_live.server.tls import TlsConfigError, server_ssl_context
+    from whisper_live.server.ops.tls import TlsConfigError, server_ssl_context
     from whisper_live.transcriber import BackendUnavailable
 
     try:

@@ -3,7 +3,7 @@
 No sockets and no model here (the server and the benches wire it up; the tests drive it with plain arrays
 and a scripted fake transcriber). Each module answers one question:
 
-* ``session`` -- :class:`StreamingSession`, one client's stream: its buffer, the window due now, and what
+* ``session`` -- :class:`Stream`, one client's stream: its buffer, the window due now, and what
   an answer changes;
 * ``endpointing`` -- where utterances begin and end, from the VAD's frame probabilities;
 * ``commit`` -- which segments of an answer commit now, why, and where the next window starts
@@ -18,8 +18,8 @@ and a scripted fake transcriber). Each module answers one question:
 docs/streaming.md explains the policy and the measurements behind it.
 """
 
-from whisper_live.streaming.config import SessionConfig
-from whisper_live.streaming.session import SpeechDetector, StreamingSession
+from whisper_live.streaming.config import StreamConfig
+from whisper_live.streaming.stream import SpeechDetector, Stream
 from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Update, Window
 
-__all__ = ["FINAL", "PARTIAL", "Pending", "SessionConfig", "SpeechDetector", "StreamingSession", "Update", "Window"]
+__all__ = ["FINAL", "PARTIAL", "Pending", "StreamConfig", "SpeechDetector", "Stream", "Update", "Window"]

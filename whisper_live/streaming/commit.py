@@ -1,7 +1,7 @@
 """Which segments of a model answer to commit now, why, and where the next window then starts.
 
 Pure decisions over sample positions of the stream, kept apart from the buffer and the VAD that
-:class:`whisper_live.streaming.StreamingSession` owns; :meth:`CommitRules.decide` is the one place that
+:class:`whisper_live.streaming.Stream` owns; :meth:`CommitRules.decide` is the one place that
 says whether a segment commits. Three cases:
 
 * A final window (an utterance that ended at a pause): commit every segment; the next window starts at

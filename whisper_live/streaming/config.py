@@ -1,6 +1,6 @@
 """What one client's stream is configured with: the client's options and the streaming policy's knobs.
 
-Read by :class:`whisper_live.streaming.StreamingSession`; the server fills it from the client's options
+Read by :class:`whisper_live.streaming.Stream`; the server fills it from the client's options
 message and its own flags (whisper_live/server/app.py).
 """
 
@@ -23,7 +23,7 @@ GREEDY_CONTEXT = 8.0  # seconds
 
 
 @dataclass
-class SessionConfig:
+class StreamConfig:
     language: Optional[str] = None
     task: str = "transcribe"
     initial_prompt: Optional[str] = None
@@ -50,7 +50,7 @@ class SessionConfig:
     final_beam_size: int = 1
     # With final_beam_size above 1: text that two partial answers agree on is decoded again as a final window
     # (beam search, context) before it commits, when the audio at its cut arrived at most this many seconds
-    # before the agreement and the model has room (StreamingSession's has_room). Under load partial answers
+    # before the agreement and the model has room (Stream's has_room). Under load partial answers
     # lag, and their greedy text then commits at once (a final on top would push it past the latency target).
     # 0: agreed text commits as the partials gave it. Driven directly (the model always free) it takes the LJ
     # passage from 0.0598 to 0.0575 (offline 0.054); docs/streaming.md has the figures through the server.
@@ -58,7 +58,7 @@ class SessionConfig:
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); endpointing.py.
     endpoint_schedule: tuple = DEFAULT_SCHEDULE
-    # ... and while the model is behind (StreamingSession's has_room says no): shorter pauses end long
+    # ... and while the model is behind (Stream's has_room says no): shorter pauses end long
     # utterances, so that their final windows are shorter and served sooner.
     endpoint_schedule_busy: tuple = BUSY_SCHEDULE
 
@@ -69,7 +69,7 @@ def default_finals(continues_mid_window: bool, beam_size: Optional[int] = None,
     """(final_beam_size, final_context) for a server whose transcriber ``continues_mid_window`` or not: those
     it was given (not None), else the defaults above (the context's follows the beam size)."""
     if beam_size is None:
-        beam_size = CONTINUED_BEAM_SIZE if continues_mid_window else SessionConfig.final_beam_size
+        beam_size = CONTINUED_BEAM_SIZE if continues_mid_window else StreamConfig.final_beam_size
     if context is None:
         context = CONTINUED_CONTEXT if beam_size > 1 else GREEDY_CONTEXT
     return beam_size, context

@@ -1,6 +1,6 @@
 """The final window a stream awaits, why, and how a refused one is asked for again.
 
-Plain values held by :class:`whisper_live.streaming.StreamingSession`: a :class:`PendingFinal` says that the
+Plain values held by :class:`whisper_live.streaming.Stream`: a :class:`PendingFinal` says that the
 speech up to a sample awaits its final window (and why); a :class:`Retry` says that the final window
 starting at a sample had its answer refused (final_context.py) and is asked for again one
 :class:`Step` down, until it is decoded without context.

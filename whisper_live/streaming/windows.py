@@ -15,7 +15,7 @@ import numpy as np
 
 from whisper_live.streaming import final_context
 from whisper_live.protocol import SAMPLE_RATE, Segment
-from whisper_live.streaming.config import SessionConfig
+from whisper_live.streaming.config import StreamConfig
 from whisper_live.transcriber.base import Request
 
 FINAL, PARTIAL = "final", "partial"
@@ -56,7 +56,7 @@ class Pending(NamedTuple):
     """Work a client has for the model: what kind, how long it has waited, how much audio it is."""
 
     kind: str  # FINAL or PARTIAL
-    since: float  # monotonic time the work became due (see StreamingSession.pending)
+    since: float  # monotonic time the work became due (see Stream.pending)
     seconds: float = 0.0  # audio the window would hold if taken now, replayed context included
 
 
@@ -73,7 +73,7 @@ class Update:
         return not self.completed and not self.partial and self.language is None
 
 
-def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language: Optional[str],
+def window_request(config: StreamConfig, kind: str, audio: np.ndarray, language: Optional[str],
                    context: float, completed: list[Segment], start: float, go_on: bool = True) -> Request:
     """The model request for a window of ``kind`` starting at ``start`` (s of the stream) whose ``audio``
     begins with ``context`` seconds of replayed committed speech (and any lead-in before it); ``completed``
@@ -84,7 +84,7 @@ def window_request(config: SessionConfig, kind: str, audio: np.ndarray, language
     Above 1, a final is decoded as offline Whisper decodes, with beam search; with context the model goes on
     from the context's end (``Request.decode_from``), conditioned on the committed text before the window
     (after the client's own prompt); without context from the window's start. The backend sizes the encoder
-    input to the audio (whisper_live/transcriber/encoder_window.py). Going on from its context, such a
+    input to the audio (whisper_live/transcriber/encoder_input.py). Going on from its context, such a
     final also starts its answer with the last committed segment (``Request.prefix``), so that the
     model goes on with that sentence where the previous final window stopped; unless ``go_on`` is False
     (such an answer for this window was refused: then the segment stays at the end of the prompt).

@@ -41,7 +41,7 @@ class Request:
     # How thoroughly to decode. Partial windows are decoded greedily (fast, asked for often); final windows
     # may be decoded as offline Whisper does, with beam search (their text is for good). Backends that
     # cannot honour one of them ignore it. faster_whisper sizes the encoder input by the rule for the
-    # window's beam size (encoder_window.py).
+    # window's beam size (encoder_input.py).
     beam_size: int = 1
     full_window: bool = False  # no context: Whisper's own window (faster_whisper sizes it by ``beam_size``)
     # Seconds at the start of ``audio`` that are context only: their text is already known (it ends

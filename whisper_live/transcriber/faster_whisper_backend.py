@@ -4,9 +4,9 @@ Two things make it cheaper than calling ``WhisperModel.transcribe`` once per cli
 
 * Encoder input sized to the audio. Whisper pads every window to 30 s, so the encoder costs the same for
   2 s of speech as for 30 s (0.46 s on one core for tiny.en int8). CTranslate2 accepts shorter mel inputs;
-  a batch is encoded at the length its longest window needs by the rules of ``encoder_windows``
-  (whisper_live/transcriber/encoder_window.py: one for greedy windows, one for beam-searched finals,
-  one for beam-searched finals that go on from their context, measured in docs/streaming.md, "Encoder window"); ``FULL_WINDOWS`` encodes 30 s as Whisper does.
+  a batch is encoded at the length its longest window needs by the rules of ``encoder_inputs``
+  (whisper_live/transcriber/encoder_input.py: one for greedy windows, one for beam-searched finals,
+  one for beam-searched finals that go on from their context, measured in docs/streaming.md, "Encoder input"); ``FULL_INPUTS`` encodes 30 s as Whisper does.
 * Batching. Several clients' windows are encoded in one call and decoded in one ``generate`` call
   (requests whose prompts have the ``<|startoftranscript|>`` token at the same position, which
   CTranslate2 requires).
@@ -38,11 +38,11 @@ import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
-from whisper_live.transcriber.encoder_window import MAX_WINDOW_SECONDS, SIZED, EncoderWindows
+from whisper_live.transcriber.encoder_input import MAX_INPUT_SECONDS, SIZED, EncoderInputs
 from whisper_live.transcriber.fallback import FALLBACK_SEED, FALLBACK_TEMPERATURES, repeats_itself
 from whisper_live.transcriber.files import FileOptions, FileSegment, FileTranscript
 
-FULL_WINDOW_SAMPLES = int(MAX_WINDOW_SECONDS * SAMPLE_RATE)  # Whisper's own window
+FULL_INPUT_SAMPLES = int(MAX_INPUT_SECONDS * SAMPLE_RATE)  # Whisper's own window
 TIMESTAMP_SECONDS = 0.02  # Whisper's timestamp tokens count time in these steps,
 TIMESTAMPS = 1500  # up to 30 s
 LOG_PROB_THRESHOLD = -1.0
@@ -63,7 +63,7 @@ class FasterWhisperTranscriber(Transcriber):
 
     def __init__(self, model_dir: str, *, model_name: str = "", device: str = "cpu",
                  compute_type: str = "default", cpu_threads: int = 1, num_workers: int = 1,
-                 max_batch_size: int = 8, encoder_windows: EncoderWindows = SIZED):
+                 max_batch_size: int = 8, encoder_inputs: EncoderInputs = SIZED):
         import ctranslate2
         from faster_whisper import WhisperModel
 
@@ -76,7 +76,7 @@ class FasterWhisperTranscriber(Transcriber):
         self.multilingual = self.model.model.is_multilingual
         self.max_batch_size = max_batch_size
         self.max_concurrency = num_workers
-        self.encoder_windows = encoder_windows
+        self.encoder_inputs = encoder_inputs
         self._tokenizers: dict = {}
         self._tokenizer_lock = threading.Lock()
         self._timestamp_begin = self.model.hf_tokenizer.token_to_id("<|notimestamps|>") + 1
@@ -104,7 +104,7 @@ class FasterWhisperTranscriber(Transcriber):
 
     def padded_seconds(self, seconds: float, final: bool = False) -> float:
         # (the scheduler does not know a final's beam size: finals are costed as beam-searched ones)
-        return self.encoder_windows.rule(5 if final else 1).seconds(seconds)
+        return self.encoder_inputs.rule(5 if final else 1).seconds(seconds)
 
     def _encode(self, features: np.ndarray):
         import ctranslate2
@@ -119,7 +119,7 @@ class FasterWhisperTranscriber(Transcriber):
             return []
         # Each window keeps its rule's margin of silence (audio past that is left out), and the batch is
         # encoded at the length its longest window needs.
-        rules = [self.encoder_windows.rule(r.beam_size, continued=r.decode_from > 0) for r in requests]
+        rules = [self.encoder_inputs.rule(r.beam_size, continued=r.decode_from > 0) for r in requests]
         audios = [np.asarray(r.audio, dtype=np.float32)[:int(rule.longest_audio * SAMPLE_RATE)]
                   for r, rule in zip(requests, rules)]
         total = int(max(rule.seconds(len(a) / SAMPLE_RATE) for rule, a in zip(rules, audios)) * SAMPLE_RATE)
@@ -160,7 +160,7 @@ class FasterWhisperTranscriber(Transcriber):
         # CTranslate2 wants <|startoftranscript|> at the same index in every prompt of a batch, as many task
         # tokens after it, and one beam size for a whole generate call. Prompts that go on with a prefix of
         # another length could share a call too; they are decoded apart since, on a CPU, one call for
-        # several beam-searched finals saves nothing (docs/streaming.md, "Encoder window").
+        # several beam-searched finals saves nothing (docs/streaming.md, "Encoder input").
         groups: dict[tuple[int, int, int], list[int]] = {}
         for i, (prompt, tok) in enumerate(zip(prompts, tokenizers)):
             sot = prompt.index(tok.sot)
@@ -178,7 +178,7 @@ class FasterWhisperTranscriber(Transcriber):
                 if improbable or _loops(tokens, tok):
                     tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob),
                                                          len(audios[i]) / SAMPLE_RATE)
-                    if _loops(tokens, tok) and total < FULL_WINDOW_SAMPLES:
+                    if _loops(tokens, tok) and total < FULL_INPUT_SAMPLES:
                         # Still a repetition loop: the short window is what Whisper tripped on. Decode it
                         # once more the standard way, padded to 30 s.
                         tokens, avg_logprob = self._decode_padded(audios[i], prompts[i], beam_size)
@@ -199,7 +199,7 @@ class FasterWhisperTranscriber(Transcriber):
                               duration=float(info.duration), segments=_file_segments(segments))
 
     def _decode_padded(self, audio: np.ndarray, prompt: list[int], beam_size: int) -> tuple[list[int], float]:
-        features = self._features(audio, FULL_WINDOW_SAMPLES)
+        features = self._features(audio, FULL_INPUT_SAMPLES)
         out = self._generate(self._encode(features[None]), [prompt], len(audio) / SAMPLE_RATE,
                              beam_size=beam_size)[0]
         return _tokens_and_logprob(out)

@@ -5,7 +5,7 @@ that drops before END_OF_AUDIO (no close frame, or a close code other than 1000)
 instead of ending it, when the server allows resuming. The scheduler goes on transcribing what it has;
 a new connection presenting the session's token reattaches it (:meth:`ServeClient.attach`) and is sent
 the completed segments it may have missed. A session not resumed in time is finalised by the server
-(:class:`~whisper_live.server.resume.ResumeRegistry`).
+(:class:`~whisper_live.server.session.resume.ResumeRegistry`).
 
 The WebSocket handler thread of the current connection runs :meth:`serve`, the reader loop. Model results
 arrive on a scheduler worker thread through :meth:`deliver`; replies go out through the connection's
@@ -23,8 +23,8 @@ from typing import Callable, Optional
 from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
-from whisper_live.server.connection import Connection
-from whisper_live.streaming import StreamingSession
+from whisper_live.server.session.connection import Connection
+from whisper_live.streaming import Stream
 from whisper_live.transcriber.base import Result
 from whisper_live.streaming.windows import Window
 
@@ -43,7 +43,7 @@ POLL_INTERVAL = 0.5
 
 
 class ServeClient:
-    def __init__(self, options: protocol.ClientOptions, session: StreamingSession, runner,
+    def __init__(self, options: protocol.ClientOptions, session: Stream, runner,
                  *, max_connection_time: float, on_close: Callable[["ServeClient"], None],
                  clock: Callable[[], float] = time.monotonic, metrics=None):
         self.options = options
@@ -66,7 +66,7 @@ class ServeClient:
         self._model_errors = 0
         self._unsent_language: Optional[str] = None  # detected while detached: sent on resume
         self.detached_since: Optional[float] = None
-        self._metrics = metrics  # whisper_live.server.metrics.Metrics, or None
+        self._metrics = metrics  # whisper_live.server.ops.metrics.Metrics, or None
 
     # --- scheduler side (worker threads) --------------------------------------------------------------------
 

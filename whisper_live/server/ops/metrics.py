@@ -25,7 +25,7 @@ What only this server knows, labelled by ``backend`` and ``model`` (never by cli
   (:meth:`whisper_live.admission.Admission.headroom`), 0 when the server would answer WAIT.
 
 The process collector adds ``process_resident_memory_bytes`` and CPU time; on a machine with an NVIDIA GPU
-and ``nvidia-ml-py``, ``whisper_live.server.gpu_metrics`` adds GPU memory and utilisation.
+and ``nvidia-ml-py``, ``whisper_live.server.ops.gpu_metrics`` adds GPU memory and utilisation.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Callable
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                PlatformCollector, ProcessCollector, disable_created_metrics, generate_latest)
 
-from whisper_live.server.gpu_metrics import gpu_collector
+from whisper_live.server.ops.gpu_metrics import gpu_collector
 from whisper_live.streaming.windows import FINAL
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)

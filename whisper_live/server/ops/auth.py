@@ -1,6 +1,6 @@
 """Who may connect: API keys, allowed browser origins, connections per address, REST request rate.
 
-Plain objects with no I/O, shared by the WebSocket port (``whisper_live.server.endpoints``) and any HTTP layer:
+Plain objects with no I/O, shared by the WebSocket port (``whisper_live.server.ops.endpoints``) and any HTTP layer:
 
 * :class:`ApiKeys`: ``Authorization: Bearer KEY`` or ``?token=KEY``; compared in constant time, never logged.
 * :class:`OriginPolicy`: a browser's ``Origin`` header must be listed; by default the server's own host

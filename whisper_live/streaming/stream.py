@@ -1,6 +1,6 @@
 """The streaming core of one client: audio buffer, VAD gating and the segment commit policy.
 
-No sockets and no model here: a :class:`StreamingSession` is fed samples, says when it has work for the
+No sockets and no model here: a :class:`Stream` is fed samples, says when it has work for the
 model (:meth:`pending`), hands out one audio window at a time (:meth:`take_window`) and turns the model's
 answer into transcript updates (:meth:`apply`). The server wires it to a WebSocket and to the shared
 inference scheduler; the tests drive it with plain arrays and a scripted fake transcriber.
@@ -50,7 +50,7 @@ import numpy as np
 from whisper_live.protocol import SAMPLE_RATE, Segment
 from whisper_live.streaming import cuts, final_context
 from whisper_live.streaming.commit import CommitRules, Cut
-from whisper_live.streaming.config import SessionConfig
+from whisper_live.streaming.config import StreamConfig
 from whisper_live.streaming.endpointing import ONSET, Utterances
 from whisper_live.streaming.final_windows import END_OF_AUDIO, PAUSE, REFINE, PendingFinal, Retry, Step, step_at
 from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Update, Window, window_request
@@ -58,7 +58,7 @@ from whisper_live.transcriber.base import Result
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SpeechDetector", "StreamingSession"]
+__all__ = ["SpeechDetector", "Stream"]
 
 
 class SpeechDetector(Protocol):
@@ -80,10 +80,10 @@ class WindowPlan(NamedTuple):
     context_text: str
 
 
-class StreamingSession:
+class Stream:
     """One client's stream. Not thread-safe: the caller serialises access (the server holds a lock)."""
 
-    def __init__(self, config: SessionConfig, vad: Optional[SpeechDetector] = None,
+    def __init__(self, config: StreamConfig, vad: Optional[SpeechDetector] = None,
                  clock: Callable[[], float] = time.monotonic, has_room: Callable[[], bool] = lambda: True):
         """``has_room``: whether the model has room for work that only improves accuracy (the server asks
         its scheduler's load meter; alone, the model is taken to be free): decoding agreed text again as a

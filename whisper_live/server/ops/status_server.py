@@ -1,6 +1,6 @@
 """``--metrics_port``: /metrics, /health and /ready on a port of their own (plain HTTP, or HTTPS with TLS).
 
-The answers are the WebSocket port's (:class:`whisper_live.server.endpoints.Endpoints`, with the same key
+The answers are the WebSocket port's (:class:`whisper_live.server.ops.endpoints.Endpoints`, with the same key
 rules); any other path is 404 and any other method 405.
 """
 
@@ -16,7 +16,7 @@ from typing import Optional
 from websockets.datastructures import Headers
 from websockets.http11 import Request
 
-from whisper_live.server.endpoints import Endpoints
+from whisper_live.server.ops.endpoints import Endpoints
 
 log = logging.getLogger(__name__)
 

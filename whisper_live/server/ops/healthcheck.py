@@ -1,4 +1,4 @@
-"""``python -m whisper_live.server.healthcheck``: exit 0 when this machine's server answers /health with 200.
+"""``python -m whisper_live.server.ops.healthcheck``: exit 0 when this machine's server answers /health with 200.
 
 For a container's HEALTHCHECK (the images have no curl). It reads the server's own settings from the
 environment, as the server does: ``WHISPER_LIVE_PORT`` (9090) and, when ``WHISPER_LIVE_SSL_CERTFILE`` is set,

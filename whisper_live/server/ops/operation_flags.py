@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from whisper_live.server.environment import ReplaceDefault
+from whisper_live.server.ops.environment import ReplaceDefault
 
 
 def add_operation_flags(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +42,7 @@ def add_operation_flags(parser: argparse.ArgumentParser) -> None:
 
 def operation_config(args) -> dict:
     """ServerConfig's fields from these flags (the keys file is read here: a bad one stops the start)."""
-    from whisper_live.server.auth import read_keys
+    from whisper_live.server.ops.auth import read_keys
 
     keys = read_keys([k.strip() for k in args.api_key or ()], args.api_keys_file)
     origins = [o.strip() for v in args.cors_origins or () for o in v.split(",") if o.strip()]

@@ -9,7 +9,7 @@ from tests.conftest import audioeval_clip
 from tests.ws_session import load_audio
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.transcriber.base import Request
-from whisper_live.transcriber.encoder_window import FULL_WINDOWS, SIZED
+from whisper_live.transcriber.encoder_input import FULL_INPUTS, SIZED
 from whisper_live.wer import normalize, wer
 
 HOP = 160  # mel frames are 10 ms; the encoder input is counted in them
@@ -40,11 +40,11 @@ def frames(tiny_en, monkeypatch):
 
 
 def transcribe(transcriber, audio, windows=SIZED, **request):
-    transcriber.encoder_windows = windows
+    transcriber.encoder_inputs = windows
     try:
         return transcriber.transcribe_batch([Request(audio=audio, language="en", **request)])[0].segments
     finally:
-        transcriber.encoder_windows = SIZED
+        transcriber.encoder_inputs = SIZED
 
 
 def seconds_of(audio: np.ndarray) -> float:
@@ -88,8 +88,8 @@ def test_each_batch_is_encoded_at_what_its_longest_window_needs(tiny_en, frames,
     assert frames[:5] == [int(s * SAMPLE_RATE) // HOP for s in expected]
     assert expected[0] < expected[1] < 30 and expected[2] < 30 and expected[4] < beam.minimum
     frames.clear()
-    transcribe(tiny_en, audio, FULL_WINDOWS)
-    assert frames == [3000]  # --full_encoder_window: Whisper's own 30 s
+    transcribe(tiny_en, audio, FULL_INPUTS)
+    assert frames == [3000]  # --full_encoder_input: Whisper's own 30 s
 
 
 @pytest.mark.parametrize("beam_size", [1, 5])
@@ -98,7 +98,7 @@ def test_trailing_noise_adds_no_words_and_no_segment_passes_the_audio(tiny_en, f
     noisy = np.concatenate([audio, noise(2.5)])
     duration = len(noisy) / SAMPLE_RATE
     sized = transcribe(tiny_en, noisy, beam_size=beam_size, word_timestamps=True)
-    full = transcribe(tiny_en, noisy, FULL_WINDOWS, beam_size=beam_size)
+    full = transcribe(tiny_en, noisy, FULL_INPUTS, beam_size=beam_size)
     assert sized and all(0 <= s.start <= s.end <= duration for s in sized)
     assert all(w.end <= duration + 1e-6 for s in sized for w in s.words or [])
     assert wer(reference, " ".join(s.text for s in sized)) <= max(0.2, wer(reference, " ".join(s.text for s in full)))
@@ -108,7 +108,7 @@ def test_trailing_noise_adds_no_words_and_no_segment_passes_the_audio(tiny_en, f
 @pytest.mark.parametrize("beam_size", [1, 5])
 def test_a_window_ending_mid_word_is_not_continued_or_repeated(tiny_en, fox, beam_size):
     audio, reference = fox
-    whole = transcribe(tiny_en, audio, FULL_WINDOWS, word_timestamps=True)
+    whole = transcribe(tiny_en, audio, FULL_INPUTS, word_timestamps=True)
     last = whole[-1].words[-1]
     cut = audio[:int((last.start + last.end) / 2 * SAMPLE_RATE)]  # in the middle of the last word
     duration = len(cut) / SAMPLE_RATE
@@ -126,5 +126,5 @@ def test_silence_or_noise_alone_gives_no_more_words_than_whispers_own_window(tin
     audio = make()
     for beam_size in (1, 5):
         sized = words(transcribe(tiny_en, audio, beam_size=beam_size))
-        full = words(transcribe(tiny_en, audio, FULL_WINDOWS, beam_size=beam_size))
+        full = words(transcribe(tiny_en, audio, FULL_INPUTS, beam_size=beam_size))
         assert len(sized) <= max(1, len(full)), (sized, full)

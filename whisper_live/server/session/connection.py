@@ -1,6 +1,6 @@
 """One WebSocket connection of a session: its socket, and an outbox served by a sender thread.
 
-A session (:class:`~whisper_live.server.serve_client.ServeClient`) outlives its connections when the client
+A session (:class:`~whisper_live.server.session.serve_client.ServeClient`) outlives its connections when the client
 resumes it: each connection has its own outbox and sender, and remembers how far the completed segments it
 actually wrote to the socket reach, so that a resumed connection knows what to send again.
 """

@@ -2,7 +2,7 @@
 
 ``websockets`` parses every request on the port and hands it to :meth:`Endpoints.process_request`, which
 
-* answers ``/health``, ``/ready`` and ``/metrics`` (``whisper_live.server.health``, ``.metrics``);
+* answers ``/health``, ``/ready`` and ``/metrics`` (``whisper_live.server.ops.health``, ``.metrics``);
 * checks a WebSocket upgrade: its ``Origin`` (403), its API key (401, before the upgrade), the connections
   already open from its address (429); None lets the handshake go on;
 * serves the web page for any other GET (``whisper_live.web.http``: a file or 404);
@@ -22,9 +22,9 @@ from typing import Callable, Optional
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from whisper_live.server.auth import ApiKeys, ConnectionLimiter, OriginPolicy
-from whisper_live.server.health import ServerState, liveness, readiness
-from whisper_live.server.metrics import Metrics
+from whisper_live.server.ops.auth import ApiKeys, ConnectionLimiter, OriginPolicy
+from whisper_live.server.ops.health import ServerState, liveness, readiness
+from whisper_live.server.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
