@@ -62,11 +62,15 @@ class ServeClient:
 
     def pending(self):
         with self._lock:
-            return self.stream.pending() if not self.session.ended else None
+            return self.stream.pending() if self._has_work() else None
 
     def take_window(self, economy: bool = False) -> Optional[Window]:
         with self._lock:
-            return self.stream.take_window(economy) if not self.session.ended else None
+            return self.stream.take_window(economy) if self._has_work() else None
+
+    def _has_work(self) -> bool:
+        """Whether windows may still go to the model (lock held): not once it ended or the model gave up."""
+        return not self.session.ended and not self._failed
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None:
         messages, failed = [], False
