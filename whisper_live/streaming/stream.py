@@ -95,7 +95,7 @@ class Stream:
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start = 0  # sample index of _buffer[0]
         self.received = 0  # samples received so far
-        self.committed_until = 0  # audio before this sample is transcribed for good (or skipped)
+        self._committed_until = 0  # see committed_until; only _advance_committed writes it
         self.language = config.language
         self.completed: list[Segment] = []
         self.partial: list[Segment] = []
@@ -116,6 +116,20 @@ class Stream:
                                   pause_near=self._snap_to_pause, with_vad=vad is not None)
         self._last_cut = Cut(0, in_speech=False)  # where the last commit cut the audio
         self._retry: Optional[Retry] = None  # a final window whose answer was refused, asked for again
+
+    # --- what is done with -----------------------------------------------------------------------------------
+
+    @property
+    def committed_until(self) -> int:
+        """The sample before which the audio is done with: transcribed for good, or skipped (silence between
+        utterances, a click, audio dropped while the server was behind). It only moves forward, and only
+        through :meth:`_advance_committed`; a stream never resets it (a new stream starts at 0)."""
+        return self._committed_until
+
+    def _advance_committed(self, sample: int) -> None:
+        """The one writer of :attr:`committed_until`: the audio before ``sample`` is done with."""
+        assert sample >= self._committed_until, f"committed_until moving back: {self._committed_until} -> {sample}"
+        self._committed_until = sample
 
     # --- input ------------------------------------------------------------------------------------------------
 
@@ -157,14 +171,14 @@ class Stream:
                 awaited = self._final.end if self._final_due else 0
                 utterances.begin_at(max(self.committed_until, awaited, sample - self._pad))
                 if not self._final_due:
-                    self.committed_until = utterances.start  # the silence before it is dropped
+                    self._advance_committed(utterances.start)  # the silence before it is dropped
                 self._rules.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
                 self._final_due_now(sample, PAUSE)
             elif not self._final_due:
                 # a click, not speech: forget it
-                self.committed_until = max(self.committed_until, sample)
+                self._advance_committed(max(self.committed_until, sample))
 
     def _trim(self) -> None:
         """Keep at most max_buffer seconds; drop what is committed, or skip (with a warning) when behind."""
@@ -173,7 +187,7 @@ class Stream:
         if self._vad is not None and between:
             # between utterances only the speech pad before a possible onset is worth keeping
             keep_from = max(keep_from, min(self._utterances.judged, self.received) - self._pad)
-            self.committed_until = keep_from
+            self._advance_committed(keep_from)
         limit = self.received - int(self.config.max_buffer * SAMPLE_RATE)
         if keep_from < limit:
             skipped = (limit - max(keep_from, self._buffer_start)) / SAMPLE_RATE
@@ -181,7 +195,7 @@ class Stream:
                 self.warnings.append(
                     f"server is behind: skipped {skipped:.1f} s of audio that could not be transcribed in time")
             keep_from = limit
-            self.committed_until = max(self.committed_until, limit)
+            self._advance_committed(max(self.committed_until, limit))
             self._utterances.skip_to(limit)
             self._served_until = max(self._served_until, limit)
         keep_from = max(final_context.replay_from(self.completed, keep_from, self._context_seconds) - self._pad,
@@ -344,7 +358,7 @@ class Stream:
         if decision.commit:
             update.completed = self._commit(decision.commit)
         if decision.cut > self.committed_until:
-            self.committed_until = decision.cut
+            self._advance_committed(decision.cut)
             self._last_cut = Cut(decision.cut, decision.in_speech)
             self._rules.reset()
         self._served_until = max(self._served_until, self.committed_until)
