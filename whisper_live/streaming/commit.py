@@ -13,7 +13,7 @@ says whether a segment commits. Three cases:
   lies near their end; past ``agreement_in_speech_after`` seconds a cut inside speech is allowed too (a
   reader can go 10 s without a pause, and waiting for the final would cost that much latency). With
   finals decoded offline-style, agreed text whose audio is still young is not committed as the greedy
-  partials gave it: the session decodes it again as a final window first (``Decision.refine_until``).
+  partials gave it: the stream decodes it again as a final window first (``Decision.refine_until``).
 
 Every cut moves the next window on by at least a second (cuts.py).
 """

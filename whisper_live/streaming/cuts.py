@@ -1,7 +1,7 @@
 """Where a window may be cut inside speech, and what to drop around such a cut.
 
 Pure functions over the VAD's frames (``(first sample, speech probability)`` pairs) and segment text,
-used by the streaming core (session.py) when it commits part of an utterance before its
+used by the streaming core (commit.py, endpointing.py, answers.py) when it commits part of an utterance before its
 pause: Whisper's timestamps are approximate, so a cut is moved to a quiet frame near them, a segment the
 VAD heard no speech in is dropped, and the words a window repeats from just before a cut are dropped.
 """

@@ -1,13 +1,13 @@
 """Where utterances begin and end, from the VAD's speech probability for each frame.
 
-Pure bookkeeping over sample positions, so that the streaming core (session.py) only decides
+Pure bookkeeping over sample positions, so that the stream (stream.py) only decides
 what an onset or an end means for its buffer and windows. A frame is speech when its probability reaches
 the threshold; an utterance goes on while frames stay above ``threshold - 0.15`` and ends after a pause
 that shrinks as the utterance grows (adaptive endpointing, docs/streaming.md):
 
 * under 1.75 s: the full ``min_silence_duration_ms`` (500 ms by default);
 * under 6 s: 60% of it;
-* under 8 s: 40% of it, or 30% while the model is behind (the session then passes :data:`BUSY_SCHEDULE`);
+* under 8 s: 40% of it, or 30% while the model is behind (the stream then passes :data:`BUSY_SCHEDULE`);
 * beyond: 30% of it.
 
 Continuous speech such as reading rarely pauses 500 ms but does pause 150-300 ms between phrases; ending
