@@ -4,7 +4,8 @@
 :meth:`~WindowPlanning.pending` says whether (and since when) the stream has work for the model,
 :meth:`~WindowPlanning.take_window` hands out that one window. Both go through one plan
 (:class:`WindowPlan`), so what is reported is what is handed out. The state it reads is the stream's
-(stream.py); it writes only ``in_flight`` and how far windows have been handed out.
+(stream.py); it writes only ``in_flight``, how far windows have been handed out, and which arrival
+times those windows have covered.
 """
 
 from __future__ import annotations
