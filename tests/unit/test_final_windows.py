@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tests.fakes import ScriptedTranscriber, silence, speech
-from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
+from tests.unit.session_driver import CHUNK, committed_words, make, phrases_without_an_end, serve, stream
 from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
 from whisper_live.streaming.config import StreamConfig
 from whisper_live.streaming import FINAL, PARTIAL
@@ -234,12 +234,6 @@ def test_a_final_window_after_a_short_pause_hears_the_quiet_audio_before_it():
     assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6"]
     # times stay stream times: the second segment starts where word 4 does
     assert session.completed[1].start == pytest.approx(onset, abs=0.02)
-
-
-def phrases_without_an_end():
-    """Ten phrases of 6 words, 0.25 s apart: pauses too short to end the utterance, where agreement can cut."""
-    return np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 6))), silence(0.25)])
-                                            for i in range(0, 60, 6)] + [silence(1.0)])
 
 
 class SlowModel:
