@@ -1,7 +1,9 @@
 """Admission and the load meter (whisper_live/admission.py): the measured load, the room for extra work,
 whether one more client fits, how many more would, and the headroom."""
 
+import gc
 import random
+import weakref
 
 import pytest
 
@@ -190,3 +192,52 @@ def test_headroom_is_the_smaller_of_client_slots_and_measured_load():
         meter.record(1.0, 1.0, [a], [0.5])
     assert admission.refuse_reason([a]) is not None and admission.headroom([a]) == 0.0
 
+
+class Speaker:
+    """A client as the meter sees it: any object, hashable by identity."""
+
+
+def test_a_new_client_never_takes_over_the_figures_of_one_that_left():
+    """CPython gives a new object the id of one just freed: the newcomer must start with no load of its own."""
+    clock = Clock()
+    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
+    leaver = Speaker()
+    meter.register(leaver)
+    clock.now += 10
+    for _ in range(3):
+        meter.record(6.0, 6.0, [leaver], [0.5])
+    meter.forget(leaver)
+    freed = id(leaver)
+    del leaver
+    tries = []  # kept alive, so that each try is a new object
+    while id(newcomer := Speaker()) != freed and len(tries) < 10000:
+        tries.append(newcomer)
+    if id(newcomer) != freed:
+        pytest.skip("this Python gave no new object the freed id")
+    meter.register(newcomer)
+    load = meter.snapshot([newcomer])
+    assert (load.speakers, load.utilization, load.final_utilization, load.final_rate) == (1, 0.0, 0.0, 0.0)
+    assert load.finals == 3  # (the finals' delays are every client's)
+    everyone = meter.snapshot()
+    assert everyone.speakers == 1 and everyone.final_utilization == pytest.approx(18.0 / 60.0)
+
+
+def test_the_meter_lets_go_of_a_client_when_it_leaves_or_a_horizon_passes_without_its_windows():
+    clock = Clock()
+    meter = LoadMeter(workers=1, horizon=30.0, clock=clock)
+    leaver, silent = Speaker(), Speaker()
+    meter.register(leaver)
+    meter.register(silent)
+    meter.record(1.0, 1.0, [leaver, silent], [0.5])
+    assert meter.snapshot().speakers == 2
+    refs = weakref.ref(leaver), weakref.ref(silent)
+    meter.forget(leaver)
+    del leaver
+    gc.collect()
+    assert refs[0]() is None and meter.snapshot().speakers == 1  # its model call still counts in the load
+    assert meter.snapshot().utilization == pytest.approx(1.0 / 30.0)
+    clock.now += 31
+    assert meter.snapshot().speakers == 0
+    del silent
+    gc.collect()
+    assert refs[1]() is None

@@ -71,7 +71,7 @@ class ModelPool:
                                        max_final_batch_size=1 if cfg.final_beam_size > 1 else None)
                 if self.metrics is not None:
                     runner.on_batch = self.metrics.batch_observer(cfg.backend, display)
-                    self.metrics.watch_model(cfg.backend, display, lambda m=runner.meter: m.snapshot()["utilization"])
+                    self.metrics.watch_model(cfg.backend, display, lambda m=runner.meter: m.snapshot().utilization)
                 runner.start()
                 self._runners[path] = runner
                 log.info("loaded %s model %s (%s)", cfg.backend, display, path)
