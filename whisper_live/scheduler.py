@@ -104,7 +104,9 @@ class BatchReport:
 
 
 class Scheduler:
-    """Shared-model scheduler: fair queue, cross-client batches, one window in flight per client."""
+    """Shared-model scheduler: fair queue, cross-client batches, one window in flight per client.
+
+    A :class:`~whisper_live.runner.Runner`."""
 
     def __init__(self, transcriber: Transcriber, *, workers: Optional[int] = None,
                  max_batch_size: Optional[int] = None, max_final_batch_size: Optional[int] = None,

@@ -17,6 +17,7 @@ from typing import Optional
 
 from whisper_live.locked_runner import LockedRunner
 from whisper_live.models import ModelNotFound, resolve_model
+from whisper_live.runner import Runner
 from whisper_live.scheduler import Scheduler
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.ops.metrics import Metrics
@@ -32,7 +33,7 @@ class ModelPool:
     def __init__(self, config: ServerConfig, metrics: Optional[Metrics] = None):
         self.config = config
         self.metrics = metrics
-        self._runners: dict = {}
+        self._runners: dict[str, Runner] = {}  # by model path
         self._lock = threading.Lock()
 
     def model_path(self, name: Optional[str]) -> tuple[str, str]:
@@ -49,7 +50,7 @@ class ModelPool:
         name = name or cfg.model or "tiny.en"
         return name, resolve_model(name, cfg.cache_path)
 
-    def get(self, name: Optional[str] = None):
+    def get(self, name: Optional[str] = None) -> Runner:
         """The runner (scheduler) serving model ``name``; loads it on first use."""
         display, path = self.model_path(name)
         with self._lock:
