@@ -1,4 +1,4 @@
-"""Test doubles for the streaming core and the scheduler: an energy VAD and a scripted transcriber.
+"""Test doubles for the streaming core and the runners: an energy VAD, a scripted transcriber, and clients.
 
 Synthetic "speech" is a sequence of words, each a block of constant amplitude: word k is
 ``WORD_SECONDS`` of the value ``level(k)``. The fake transcriber reads the blocks back from a window, so a
@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
+from whisper_live.streaming import Stream, StreamConfig, Window
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
 
 WORD_SECONDS = 0.4
@@ -125,3 +126,59 @@ class ScriptedTranscriber(Transcriber):
 
 def words_of(segments) -> list[str]:
     return [w for s in segments for w in s.text.split()]
+
+
+class FakeClient:
+    """A runner's client with a fixed piece of pending work (kind, since, samples); records what it was given."""
+
+    def __init__(self, name, kind=None, since=0.0, samples=16000):
+        self.name, self.kind, self.since, self.samples = name, kind, since, samples
+        self.in_flight = None
+        self.delivered = []
+
+    def pending(self):
+        if self.kind is None or self.in_flight is not None:
+            return None
+        return self.kind, self.since, self.samples / SAMPLE_RATE
+
+    def take_window(self, economy=False):
+        self.economy = economy
+        if self.pending() is None:
+            return None
+        self.in_flight = Window(self.kind, 0, self.samples, Request(np.zeros(self.samples, np.float32)))
+        return self.in_flight
+
+    def deliver(self, window, result, error):
+        self.in_flight = None
+        self.kind = None
+        self.delivered.append((window, result, error))
+
+    def __repr__(self):
+        return self.name
+
+
+class SessionClient:
+    """A real Stream behind the runner's client interface, like the server's ServeClient."""
+
+    def __init__(self, clock=time.monotonic):
+        self.session = Stream(StreamConfig(), EnergyVad(), clock=clock)
+        self.lock = threading.Lock()
+
+    def pending(self):
+        with self.lock:
+            return self.session.pending()
+
+    def take_window(self, economy=False):
+        with self.lock:
+            return self.session.take_window(economy)
+
+    def deliver(self, window, result, error):
+        with self.lock:
+            if error:
+                self.session.cancel(window)
+            else:
+                self.session.apply(window, result)
+
+    def feed(self, audio):
+        with self.lock:
+            self.session.add_audio(audio)

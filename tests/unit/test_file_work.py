@@ -6,8 +6,7 @@ import time
 
 import numpy as np
 
-from tests.fakes import ScriptedTranscriber
-from tests.unit.test_scheduler import FakeClient
+from tests.fakes import FakeClient, ScriptedTranscriber
 from whisper_live.file_work import FILE, FileJob
 from whisper_live.scheduler import Scheduler
 from whisper_live.streaming import FINAL, PARTIAL

@@ -19,7 +19,7 @@ import pytest
 
 from whisper_live import protocol, wer
 from whisper_live.bench import __main__ as bench_main
-from whisper_live.bench import metrics, plan, runner, server_process
+from whisper_live.bench import clients, metrics, plan, server_process
 from whisper_live.bench.audio import Speech
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
@@ -92,7 +92,7 @@ def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, 
     reference = " ".join(WORDS[: int(seconds)])
     plans = plan.plan_clients([Speech(noise(seconds), reference, "noise")], n, 0, lambda i: noise(seconds), 0.3,
                               seed=3)
-    return runner.run_clients(plans, settings, watch, idle_sample=0.2)
+    return clients.run_clients(plans, settings, watch, idle_sample=0.2)
 
 
 def test_two_clients_against_a_fake_server_give_the_expected_figures():
