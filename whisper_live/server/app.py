@@ -12,6 +12,7 @@ from websockets.sync.server import serve
 
 from whisper_live import protocol
 from whisper_live.admission import Admission
+from whisper_live.fit import settle_options
 from whisper_live.models import ModelNotFound
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.model_pool import ModelPool
@@ -141,15 +142,7 @@ class TranscriptionServer:
             websocket.send(protocol.error(uid, f"model {options.model!r} cannot be loaded: {exc}"))
             websocket.close(1011, "model unavailable")
             return
-        transcriber = runner.transcriber
-        if not transcriber.multilingual:
-            if options.language not in (None, "en"):
-                warnings.append(f"model {transcriber.model_name!r} knows only English; "
-                                f"language {options.language!r} is transcribed as English")
-            if options.task == "translate":
-                warnings.append(f"model {transcriber.model_name!r} is English-only: "
-                                f"translate needs a multilingual model such as 'base'")
-            options.language = "en"
+        warnings += settle_options(runner.transcriber, options)
 
         session = Stream(
             StreamConfig(language=options.language, task=options.task, initial_prompt=options.initial_prompt,
