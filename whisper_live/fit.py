@@ -87,9 +87,9 @@ def check(transcriber, language: Optional[str] = None, task: str = "transcribe",
         target = f"into {target_language!r} " if target_language else ""
         findings.append(Finding(
             "translation_target_unsupported", "target_language",
-            f"this server does not translate {target}(enable_translation): it sends no translated_segments; "
-            f"task=translate translates into English, with a multilingual model",
-            "sends the transcript only"))
+            f"this server does not translate {target}(enable_translation); task=translate translates "
+            f"into English, with a multilingual model such as 'base'",
+            "sends the transcript only, without translated_segments"))
     if enable_diarization:
         findings.append(Finding(
             "diarization_unavailable", "enable_diarization",

@@ -63,7 +63,7 @@ def test_translation_into_a_target_language_is_not_offered(transcriber):
     assert codes(result) == [("translation_target_unsupported", "target_language")]
     finding = result.findings[0]
     assert "'fr'" in finding.message and "task=translate translates into English" in finding.message
-    assert finding.instead == "sends the transcript only"
+    assert finding.instead == "sends the transcript only, without translated_segments"
     assert result.task == "transcribe"
 
 
