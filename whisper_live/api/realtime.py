@@ -249,14 +249,11 @@ class RealtimeConnection:
 
 
 def _check_language(language: Optional[str], transcriber) -> None:
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
+    from whisper_live import fit
 
-    if language is not None and language not in _LANGUAGE_CODES:
-        raise ApiError(400, f"language {language!r} is not an ISO-639-1 code Whisper knows", param="language",
-                       code="invalid_language")
-    if language not in (None, "en") and not transcriber.multilingual:
-        raise ApiError(400, f"model {transcriber.model_name!r} knows only English, not {language!r}; use a "
-                            f"multilingual model such as 'base'", param="language", code="model_not_multilingual")
+    findings = fit.check(transcriber, language).findings
+    if findings:  # (the caller turns it into an error event)
+        raise ApiError(400, findings[0].message, param=findings[0].param, code=findings[0].code)
 
 
 async def serve(websocket, state) -> None:

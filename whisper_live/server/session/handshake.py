@@ -16,6 +16,7 @@ from typing import Optional
 from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
+from whisper_live.fit import settle_options
 from whisper_live.models import ModelNotFound
 from whisper_live.server.session.serve_client import ServeClient
 from whisper_live.streaming import Stream, StreamConfig
@@ -62,8 +63,8 @@ def read_options(websocket, draining: bool) -> protocol.ClientOptions:
 
 def choose_runner(server, options: protocol.ClientOptions) -> Choice:
     """The runner of the model that serves ``options`` (loaded on first use with ``--no_single_model``), and
-    what the client is warned of: a model it asked for and does not get, a language or task the model lacks
-    (the language then falls back to English)."""
+    what the client is warned of: a model it asked for and does not get, and what the model cannot do of what
+    it asked (whisper_live/fit.py: the language then falls back, the task to transcription)."""
     warnings = []
     try:
         if server.config.single_model:
@@ -77,15 +78,7 @@ def choose_runner(server, options: protocol.ClientOptions) -> Choice:
     except (ModelNotFound, BackendUnavailable, ValueError, RuntimeError) as exc:
         raise Refused(protocol.error(options.uid, f"model {options.model!r} cannot be loaded: {exc}"), 1011,
                       "model unavailable", "model") from None
-    transcriber = runner.transcriber
-    if not transcriber.multilingual:
-        if options.language not in (None, "en"):
-            warnings.append(f"model {transcriber.model_name!r} knows only English; "
-                            f"language {options.language!r} is transcribed as English")
-        if options.task == "translate":
-            warnings.append(f"model {transcriber.model_name!r} is English-only: "
-                            f"translate needs a multilingual model such as 'base'")
-        options.language = "en"
+    warnings += settle_options(runner.transcriber, options)
     return Choice(runner, warnings)
 
 
