@@ -161,24 +161,24 @@ class SessionClient:
     """A real Stream behind the runner's client interface, like the server's ServeClient."""
 
     def __init__(self, clock=time.monotonic):
-        self.session = Stream(StreamConfig(), EnergyVad(), clock=clock)
+        self.stream = Stream(StreamConfig(), EnergyVad(), clock=clock)
         self.lock = threading.Lock()
 
     def pending(self):
         with self.lock:
-            return self.session.pending()
+            return self.stream.pending()
 
     def take_window(self, economy=False):
         with self.lock:
-            return self.session.take_window(economy)
+            return self.stream.take_window(economy)
 
     def deliver(self, window, result, error):
         with self.lock:
             if error:
-                self.session.cancel(window)
+                self.stream.cancel(window)
             else:
-                self.session.apply(window, result)
+                self.stream.apply(window, result)
 
     def feed(self, audio):
         with self.lock:
-            self.session.add_audio(audio)
+            self.stream.add_audio(audio)

@@ -19,6 +19,7 @@ from whisper_live.admission import LoadMeter
 from whisper_live.scheduler import BatchReport, InferenceClient, is_background, report_batch
 from whisper_live.streaming.windows import FINAL, Pending
 from whisper_live.transcriber.base import Transcriber
+from whisper_live.runner import speaker_of
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class LockedRunner:
             busy = self._clock() - started
         finished = self._clock()
         final = window.kind == FINAL
-        self.meter.record(busy, busy if final else 0.0, [client], [finished - since] if final else [])
+        self.meter.record(busy, busy if final else 0.0, [speaker_of(client)], [finished - since] if final else [])
         report_batch(self.on_batch, BatchReport(1, busy, [(window.kind, started - since, finished - since)],
                                                 error is not None))
         client.deliver(window, result, error)

@@ -38,3 +38,10 @@ class Runner(Protocol):
 
     def remove(self, client: InferenceClient) -> None:
         """Take no more windows of ``client``."""
+
+
+def speaker_of(client: InferenceClient):
+    """Who the load meter counts a model call of ``client`` for: the live session the client belongs to (its
+    ``session``), so that a session counts as one speaker whatever number of streams it runs (a Realtime
+    session's turns); the client itself when it belongs to none (a file's work)."""
+    return getattr(client, "session", None) or client

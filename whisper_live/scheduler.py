@@ -44,6 +44,7 @@ from typing import Callable, NamedTuple, Optional, Protocol
 from whisper_live.admission import ROOM_BELOW_FINAL_DELAY, LoadMeter
 from whisper_live.transcriber.base import Result, Transcriber
 from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Window
+from whisper_live.runner import speaker_of
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ class Scheduler:
             self._last_live = finished
         busy = finished - started
         finals = [entry.since for entry in batch if entry.window.kind == FINAL]
-        self.meter.record(busy, busy if finals else 0.0, [entry.client for entry in batch],
+        self.meter.record(busy, busy if finals else 0.0, [speaker_of(entry.client) for entry in batch],
                           [finished - since for since in finals])
         report_batch(self.on_batch, BatchReport(len(batch), busy, [
             (entry.window.kind, started - entry.since, finished - entry.since) for entry in batch], error is not None))

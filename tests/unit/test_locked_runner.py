@@ -42,10 +42,10 @@ def test_locked_runner_serves_each_client_on_its_own_thread():
             c.feed(audio[i:i + 4096])
             runner.notify(c)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not all(len(c.session.completed) for c in clients):
+    while time.monotonic() < deadline and not all(len(c.stream.completed) for c in clients):
         time.sleep(0.01)
     for c in clients:
-        assert words_of(c.session.completed) == ["w1", "w2", "w3"]
+        assert words_of(c.stream.completed) == ["w1", "w2", "w3"]
         runner.remove(c)
     assert all(len(call) == 1 for call in model.calls)
 

@@ -143,10 +143,10 @@ def run_clients(n, model, audio, chunk=4096, pace=0.0):
             time.sleep(pace)
     for c in clients:
         with c.lock:
-            c.session.end_of_audio()
+            c.stream.end_of_audio()
         scheduler.notify(c)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not all(c.session.finished for c in clients):
+    while time.monotonic() < deadline and not all(c.stream.finished for c in clients):
         time.sleep(0.01)
     scheduler.stop()
     return clients
@@ -160,7 +160,7 @@ def test_a_slow_model_gets_fewer_longer_windows_and_loses_no_word():
     slow_clients = run_clients(4, slow, audio, pace=0.004)
     expected = [f"w{k}" for k in range(24)]
     for c in fast_clients + slow_clients:
-        assert words_of(c.session.completed) == expected
+        assert words_of(c.stream.completed) == expected
     windows_fast = sum(len(call) for call in fast.calls)
     windows_slow = sum(len(call) for call in slow.calls)
     assert windows_slow < windows_fast
