@@ -7,6 +7,7 @@ import time
 from typing import Callable, Optional
 
 from whisper_live.admission import Admission
+from whisper_live.server.session.memory import release_free_memory
 
 
 class ClientManager:
@@ -39,8 +40,11 @@ class ClientManager:
         with self._lock:
             if self._clients.pop(client, None) is not None:
                 self.admission.meter.forget(client)
-            if not self._clients:
+            emptied = not self._clients
+            if emptied:
                 self._emptied.notify_all()
+        if emptied:
+            release_free_memory()  # what the ended sessions freed goes back to the OS
 
     def wait_empty(self, timeout: float) -> bool:
         """Wait until no client is left, at most ``timeout`` s; whether none is left."""
