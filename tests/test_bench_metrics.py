@@ -96,6 +96,18 @@ def test_partial_not_counted_when_a_completed_segment_already_reached_further():
     assert len(metrics.partial_latencies(log).values) == 1
 
 
+def test_the_servers_open_repeat_of_a_completed_segment_is_no_partial_nor_a_segment():
+    log = paced_log(6.0)
+    log.updates = [
+        Update(101.4, [seg(0.0, 1.0, "a", False)]),
+        Update(102.0, [seg(0.0, 1.2, "a.", True)]),
+        Update(102.0, [seg(0.0, 1.2, "a.", False)]),  # nothing in progress: the completed one repeated open
+    ]
+    assert len(metrics.partial_latencies(log).values) == 1
+    assert [item.segment.text for item in metrics.completed_segments(log)] == ["a."]
+    assert metrics.transcript(log) == "a."
+
+
 def test_percentiles_match_linear_interpolation():
     values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
     assert metrics.percentile(values, 50) == pytest.approx(5.5)

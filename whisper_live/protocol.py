@@ -326,6 +326,18 @@ def segments(uid: str, segs: list[Segment]) -> str:
     return json.dumps({"uid": uid, "segments": [s.to_wire() for s in segs]})
 
 
+def open_repeat(uid: str, completed: list[Segment], partial: list[Segment]) -> Optional[str]:
+    """When nothing is in progress, a segments message holding only the last completed segment again, open
+    (``completed`` false, no words); None otherwise. Sent after a segments update that left nothing in
+    progress: WhisperLive's Python client keeps the last open segment it was sent and writes it after its
+    transcript when its text differs from the last completed one (docs/protocol.md, "What WhisperLive's
+    clients see differently"). A client that keeps completed segments drops an open one repeating them."""
+    if partial or not completed:
+        return None
+    last = completed[-1]
+    return segments(uid, [Segment(start=last.start, end=last.end, text=last.text)])
+
+
 @dataclass
 class Reply:
     """A server message as the client library sees it."""

@@ -2,7 +2,8 @@
 
 It speaks through whisper_live.protocol like the real server, on 127.0.0.1 with an ephemeral port. Each
 second of audio received becomes a completed segment ``"second N"`` (N from 0), the part of a second
-received so far is an in-progress segment, and the level of each second's audio is recorded so that tests
+received so far is an in-progress segment (with none, the last completed one is repeated open, as the real
+server does for WhisperLive's own client), and the level of each second's audio is recorded so that tests
 can check what arrived. ``mode`` makes it misbehave: "wait", "error" (at admission), "error_mid" and
 "disconnect_mid" (after ``after_seconds`` of audio).
 """
@@ -71,14 +72,21 @@ class FakeServer:
                     k = len(done)
                     done.append(Segment(k, k + 1.0, f" second {k}", completed=True))
                 pending = [] if seconds == int(seconds) else [Segment(int(seconds), seconds, " so far")]
-                ws.send(protocol.segments(uid, done[-opts.send_last_n_segments:] + pending))
+                self._send_segments(ws, uid, done[-opts.send_last_n_segments:], pending)
             seconds = received / SAMPLE_RATE
             if seconds > len(done):
                 done.append(Segment(len(done), seconds, f" second {len(done)}", completed=True))
-            ws.send(protocol.segments(uid, done[-opts.send_last_n_segments:]))
+            self._send_segments(ws, uid, done[-opts.send_last_n_segments:], [])
             ws.send(protocol.disconnect(uid))
         except ConnectionClosed:
             pass
+
+    @staticmethod
+    def _send_segments(ws, uid: str, completed: list[Segment], pending: list[Segment]) -> None:
+        ws.send(protocol.segments(uid, completed + pending))
+        repeat = protocol.open_repeat(uid, completed, pending)
+        if repeat is not None:
+            ws.send(repeat)
 
     def audio(self, index: int = -1) -> np.ndarray:
         chunks = self.sessions[index]["chunks"]

@@ -42,6 +42,23 @@ def test_a_completed_segment_older_than_the_last_is_not_taken_again():
     assert [s.text for s in t.completed] == [" a", " b"]
 
 
+def test_an_open_repeat_of_the_last_completed_segment_is_not_in_progress():
+    t = Transcript()
+    t.update([seg(0, 1, " one"), seg(1, 2, " tw", False)])
+    # the update completing "two" with nothing after it, then the server's open repeat of it
+    assert t.update([seg(0, 1, " one"), seg(1, 2, " two.")]) == [seg(1, 2, " two.")]
+    assert t.only_repeats([seg(1, 2, " two.", False)])
+    assert not t.only_repeats([seg(1, 2, " two.", False), seg(2, 3, " three", False)])
+    assert not t.only_repeats([]) and not t.only_repeats([seg(1, 2, " two.")])
+    assert t.update([seg(1, 2, " two.", False)]) == []
+    assert t.pending == []
+    assert t.text(include_pending=True) == "one two."
+    assert [s.text for s in t.last(3)] == [" one", " two."]
+    # an open segment that differs from the last completed one is in progress
+    t.update([seg(2, 3, " two.", False)])
+    assert t.text(include_pending=True) == "one two. two."
+
+
 SEGS = [seg(0.0, 1.5, " Hello there."), seg(1.5, 3661.25, " General Kenobi!"), seg(3661.25, 3662, "  ")]
 
 

@@ -3,14 +3,15 @@
 The client runs in a virtual environment of its own, made by scripts/whisperlive_client_venv.sh (which
 scripts/test.sh runs): its package is also named ``whisper_live``. A missing environment fails the test.
 
-The transcript checked is the completed segments the client collected. The text ``TranscriptionClient``
-returns (and its SRT) also holds the last partial segment it was sent whenever that partial's text differs
-from the completed segment that replaced it, as a final decoded with its context often does (in case or a
-word): WhisperLive's own server commits a partial only once it repeats unchanged.
+The text ``TranscriptionClient`` returns and its SRT also hold the last open segment it was sent when that
+segment's text differs from the last completed one; this server's final, decoded again with its context,
+often differs from the last partial (in case or a word), and the server repeats the completed segment open
+when nothing is in progress so that the client's SRT holds each utterance once (docs/protocol.md).
 """
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -88,3 +89,20 @@ def test_collabora_client_transcribes_a_file_through_this_server(client_runs, na
     assert wer(reference, " ".join(seg["text"] for seg in completed)) <= 0.25, completed
     assert result["srt"].startswith("1\n00:00:0") and completed[0]["text"] in result["srt"], result["srt"]
 
+
+
+def srt_texts(srt: str) -> list[str]:
+    """The text of each block of an SRT file."""
+    return [" ".join(block.split("\n")[2:]).strip() for block in re.split(r"\n\n+", srt.strip()) if block]
+
+
+@pytest.mark.parametrize("name", ["quick_brown_fox", "librispeech"])
+def test_collabora_clients_srt_and_returned_text_hold_each_utterance_once(client_runs, name):
+    reference, result, stdout = client_runs(name)
+    # Writing its SRT, the client appends its last open segment to its transcript when the texts differ.
+    transcript = result["transcript"]
+    assert transcript and all(seg["completed"] for seg in transcript), transcript
+    texts = [seg["text"].strip() for seg in transcript]
+    assert srt_texts(result["srt"]) == texts, result["srt"]
+    assert result["text"] == " ".join(texts)
+    assert wer(reference, result["text"]) <= 0.25, result["text"]

@@ -19,3 +19,16 @@ def test_segments_cross_the_wire_unchanged():
     assert back == seg
     assert seg.to_wire()["start"] == "0.250"  # WhisperLive's clients expect strings with three decimals
     assert "words" not in Segment(start=0, end=1, text=" x").to_wire()
+
+
+def test_with_nothing_in_progress_the_last_completed_segment_is_repeated_open():
+    import json
+
+    from whisper_live.protocol import open_repeat
+
+    done = [Segment(0.0, 1.0, " One.", completed=True),
+            Segment(1.0, 2.5, " Two.", completed=True, words=[Word(1.0, 2.5, " Two.")])]
+    sent = json.loads(open_repeat("u", done, []))
+    assert sent == {"uid": "u", "segments": [{"start": "1.000", "end": "2.500", "text": " Two.", "completed": False}]}
+    assert open_repeat("u", done, [Segment(2.5, 3.0, " Thr")]) is None
+    assert open_repeat("u", [], []) is None

@@ -157,6 +157,8 @@ class Client(SessionHandler):
         self._last_message = time.monotonic()
         if reply.kind == "segments":
             committed = self.transcript.update(reply.segments)
+            if self.transcript.only_repeats(reply.segments):
+                return  # nothing new to show or tell: the server's repeat for WhisperLive's own client
             if self.view is not None and self.log_transcription:
                 self.view.update(self.name, self.transcript.last(self.view.n_segments), committed)
             if self.transcription_callback is not None:

@@ -2,7 +2,9 @@
 
 Each update repeats the last n completed segments and then the segments still in progress. Completed
 segments never change and come in time order, so a completed segment is new exactly when it lies after the
-last one kept; that is what keeps the written transcript free of duplicates.
+last one kept; that is what keeps the written transcript free of duplicates. When nothing is in progress, the
+server repeats the last completed segment as open, for WhisperLive's own client (docs/protocol.md): that
+repeat is not in progress and is dropped.
 """
 
 from __future__ import annotations
@@ -32,8 +34,17 @@ class Transcript:
             elif self._is_new(seg):
                 self.completed.append(seg)
                 added.append(seg)
-        self.pending = pending
+        self.pending = [seg for seg in pending if not self._repeats_last(seg)]
         return added
+
+    def only_repeats(self, segments: list[Segment]) -> bool:
+        """Whether an update holds nothing but the server's open repeat of the last completed segment."""
+        return bool(segments) and all(not s.completed and self._repeats_last(s) for s in segments)
+
+    def _repeats_last(self, seg: Segment) -> bool:
+        """Whether the open ``seg`` is the last completed segment again (the server's repeat of it)."""
+        return bool(self.completed) and (seg.start, seg.end, seg.text) == (
+            self.completed[-1].start, self.completed[-1].end, self.completed[-1].text)
 
     def _is_new(self, seg: Segment) -> bool:
         if not self.completed:

@@ -20,6 +20,19 @@ test('completed segments are kept once; partials replaced by each update', () =>
   assert.equal(t.toText(), 'Hello there.\nHow are you?');
 });
 
+test("the server's open repeat of the last completed segment is not in progress", () => {
+  const t = new Transcript();
+  t.update([seg(0, 1, ' One.'), seg(1, 2, ' tw', false)]);
+  assert.deepEqual(t.update([seg(0, 1, ' One.'), seg(1, 2, ' Two.')]).map((s) => s.text), [' Two.']);
+  assert.deepEqual(t.update([seg(1, 2, ' Two.', false)]), []);
+  assert.deepEqual(t.partial, []);
+  assert.equal(t.toText(), 'One.\nTwo.');
+  assert.equal((t.toSRT().match(/Two\./g) || []).length, 1);
+  // an open segment that differs from the last completed one is in progress
+  t.update([seg(2, 3, ' Two.', false)]);
+  assert.equal(t.toText(), 'One.\nTwo.\nTwo.');
+});
+
 test('a window that slid past old segments does not drop or reorder them', () => {
   const t = new Transcript();
   const all = Array.from({ length: 14 }, (_, i) => seg(i, i + 1, ` s${i}`));

@@ -89,6 +89,9 @@ class ServeClient:
                         self._unsent_language = messages[-1][0]
                 if not update.empty:
                     messages.append(self._segments_message(self.options.send_last_n_segments))
+                    repeat = protocol.open_repeat(self.uid, self.session.completed, self.session.partial)
+                    if repeat is not None:
+                        messages.append((repeat, None))
                     if self._metrics is not None:
                         self._metrics.segments_sent(len(update.completed), len(update.partial))
                 messages += [(protocol.warning(self.uid, w), None) for w in self.stream.take_warnings()]

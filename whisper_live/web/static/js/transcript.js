@@ -1,6 +1,8 @@
 // The transcript of one session, built from the server's segment updates (docs/protocol.md, "Results"):
 // completed segments never change and are re-sent only inside the "last n" window, so they are kept once
-// each; segments with completed=false are the current hypothesis and are replaced by every update.
+// each; segments with completed=false are the current hypothesis and are replaced by every update. With
+// nothing in progress the server repeats the last completed segment as open, for WhisperLive's own client:
+// that repeat is not in progress and is dropped.
 // Plain ES module without imports (the extension build can turn it into a classic script).
 
 function key(seg) {
@@ -39,7 +41,8 @@ export class Transcript {
       this.completed.push(seg);
       added.push(seg);
     }
-    this.partial = partial;
+    const last = this.completed[this.completed.length - 1];
+    this.partial = last ? partial.filter((seg) => key(seg) !== key(last)) : partial;
     return added;
   }
 
