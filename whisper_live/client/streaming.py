@@ -19,7 +19,7 @@ from whisper_live.protocol import (AUDIO_FORMATS, SAMPLE_RATE, ClientOptions, Re
                                    encode_audio_frame)
 
 from .errors import ClientError
-from .resample import Resampler, to_float32
+from whisper_live.audio.resample import Resampler, to_float32
 from .session import Session, SessionHandler, server_url
 from .transcript import Transcript
 

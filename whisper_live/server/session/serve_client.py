@@ -23,6 +23,7 @@ from typing import Callable, Optional
 from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
+from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.server.session.connection import Connection
 from whisper_live.streaming import Stream
 from whisper_live.transcriber.base import Result
@@ -67,6 +68,7 @@ class ServeClient:
         self._unsent_language: Optional[str] = None  # detected while detached: sent on resume
         self.detached_since: Optional[float] = None
         self._metrics = metrics  # whisper_live.server.ops.metrics.Metrics, or None
+        self._audio = AudioDecoder(options.audio_format, options.sample_rate)  # frames -> 16 kHz, across resumes
 
     # --- scheduler side (worker threads) --------------------------------------------------------------------
 
@@ -245,7 +247,7 @@ class ServeClient:
                 self._end_of_audio(conn)
                 return
             try:
-                samples = protocol.decode_audio_frame(message, self.options.audio_format)
+                samples = self._audio.decode(message)
             except protocol.ProtocolError as exc:
                 self._refuse(conn, str(exc), 1003)
                 return
