@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from whisper_live import protocol, wer
+from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.bench import __main__ as bench_main
 from whisper_live.bench import clients, metrics, plan, server_process
 from whisper_live.bench.audio import Speech
@@ -26,18 +27,19 @@ WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 REPLY_DELAY = 0.2
 
 
-def fake_session(conn, mode: str, admitted: list, lock: threading.Lock) -> None:
+def fake_session(conn, mode: str, admitted: list, lock: threading.Lock, formats: list) -> None:
     opts = protocol.ClientOptions.from_message(conn.recv())
     uid = opts.uid
+    decoder = AudioDecoder(opts.audio_format, opts.sample_rate)
     with lock:
         full = mode == "one-client" and bool(admitted)
         admitted.append(uid)
+        formats.append((opts.audio_format, opts.sample_rate))
     if full:
         conn.send(protocol.wait(uid, 1.5))
         conn.close()
         return
     conn.send(protocol.server_ready(uid, "fake"))
-    received = 0
     committed: list[protocol.Segment] = []
     while True:
         try:
@@ -46,8 +48,8 @@ def fake_session(conn, mode: str, admitted: list, lock: threading.Lock) -> None:
             return
         if data in (protocol.END_OF_AUDIO, protocol.END_OF_AUDIO.decode()):
             break
-        received += len(protocol.decode_audio_frame(data))
-        seconds = received / protocol.SAMPLE_RATE
+        decoder.decode(data)
+        seconds = decoder.received_seconds  # of audio as sent (the resampler holds a few samples back)
         while len(committed) < int(seconds) and len(committed) < len(WORDS):
             i = len(committed)
             time.sleep(REPLY_DELAY)
@@ -67,8 +69,9 @@ class FakeServer:
         from websockets.sync.server import serve
 
         self.admitted: list = []
+        self.formats: list = []  # (audio_format, sample_rate) of each session
         lock = threading.Lock()
-        self.server = serve(lambda conn: fake_session(conn, mode, self.admitted, lock), "127.0.0.1", port,
+        self.server = serve(lambda conn: fake_session(conn, mode, self.admitted, lock, self.formats), "127.0.0.1", port,
                             compression=None, ping_interval=None)
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -86,9 +89,9 @@ def noise(seconds: float) -> np.ndarray:
     return (np.random.default_rng(1).standard_normal(int(seconds * 16000)) * 0.01).astype(np.float32)
 
 
-def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, watch=None):
+def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, watch=None, codec=None):
     settings = plan.RunSettings(port=server_port, frame_samples=4096, ready_timeout=5.0,
-                                finish_timeout=finish_timeout)
+                                finish_timeout=finish_timeout, codec=codec)
     reference = " ".join(WORDS[: int(seconds)])
     plans = plan.plan_clients([Speech(noise(seconds), reference, "noise")], n, 0, lambda i: noise(seconds), 0.3,
                               seed=3)
@@ -120,6 +123,16 @@ def test_two_clients_against_a_fake_server_give_the_expected_figures():
         assert log.frame_audio_end[-1] == pytest.approx(4.0)
         assert log.t_done is not None and log.t_done >= log.t_end_of_audio
 
+
+
+def test_the_codec_option_sends_telephone_audio():
+    """--codec mulaw: the options ask for mulaw at 8 kHz, and all the audio arrives in it."""
+    with FakeServer() as server:
+        result = run(server.port, 1, 3.0, codec="mulaw")
+    assert server.formats == [("mulaw", 8000)]
+    figures = metrics.aggregate(result.logs)
+    assert figures["all_finished"], [log.failure for log in result.logs]
+    assert figures["wer"] == 0.0  # every whole second arrived: the fake server committed all three words
 
 def test_a_refused_client_is_counted_and_not_finished():
     with FakeServer(mode="one-client") as server:

@@ -9,7 +9,8 @@ A session on a WebSocket goes:
 1. client -> server: one text frame, a JSON object of options (:class:`ClientOptions`);
 2. server -> client: ``SERVER_READY``, or ``WAIT`` (server full: the estimated wait in minutes, then close),
    or ``ERROR`` (then close);
-3. client -> server: binary frames of 16 kHz mono PCM (float32 by default), then the bytes ``END_OF_AUDIO``;
+3. client -> server: binary frames of mono audio (16 kHz float32 PCM by default; ``audio_format`` and
+   ``sample_rate`` choose others, G.711 mu-law and A-law included), then the bytes ``END_OF_AUDIO``;
 4. server -> client: ``{"uid", "segments": [...]}`` updates, ``{"uid", "language", "language_prob"}`` once,
    ``WARNING`` / ``ERROR`` messages, and ``DISCONNECT`` when the server ends the session.
 """
@@ -23,6 +24,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from whisper_live.audio import g711
+
 SAMPLE_RATE = 16000
 END_OF_AUDIO = b"END_OF_AUDIO"
 
@@ -34,7 +37,10 @@ STATUS_ERROR = "ERROR"
 STATUS_WARNING = "WARNING"
 
 TASKS = ("transcribe", "translate")
-AUDIO_FORMATS = {"float32": np.dtype("<f4"), "int16": np.dtype("<i2"), "uint8": np.dtype("u1")}
+AUDIO_FORMATS = {"float32": np.dtype("<f4"), "int16": np.dtype("<i2"), "uint8": np.dtype("u1"),
+                 "mulaw": np.dtype("u1"), "alaw": np.dtype("u1")}  # mulaw, alaw: G.711, one byte a sample
+# The rates a client may send at (``sample_rate``, Hz); the server resamples to SAMPLE_RATE.
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 48000
 
 # One binary frame may carry at most this much audio (seconds); larger frames are refused.
 MAX_FRAME_SECONDS = 10.0
@@ -89,6 +95,7 @@ class ClientOptions:
     hotwords: Optional[str] = None
     word_timestamps: bool = False
     audio_format: str = "float32"
+    sample_rate: int = SAMPLE_RATE
     vad_parameters: VadParameters = field(default_factory=VadParameters)
     # Reconnecting after a dropped connection: reattach the session ``uid`` that has this token.
     resume: bool = False
@@ -142,6 +149,7 @@ class ClientOptions:
                 f"unknown audio_format {audio_format!r}: use one of {', '.join(AUDIO_FORMATS)}"
             )
         opts.audio_format = audio_format
+        opts.sample_rate = parse_sample_rate(data.get("sample_rate", SAMPLE_RATE))
         opts.vad_parameters = VadParameters.from_wire(data.get("vad_parameters"))
         opts.enable_translation = bool(data.get("enable_translation", False))
         target = data.get("target_language")
@@ -174,6 +182,7 @@ class ClientOptions:
             "hotwords": self.hotwords,
             "word_timestamps": self.word_timestamps,
             "audio_format": self.audio_format,
+            **({"sample_rate": self.sample_rate} if self.sample_rate != SAMPLE_RATE else {}),
             "vad_parameters": {
                 "threshold": self.vad_parameters.threshold,
                 "min_silence_duration_ms": self.vad_parameters.min_silence_duration_ms,
@@ -189,6 +198,15 @@ class ClientOptions:
         return json.dumps(data)
 
 
+def parse_sample_rate(value: Any) -> int:
+    """The ``sample_rate`` option: a whole number of Hz in the accepted range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
+            or not MIN_SAMPLE_RATE <= value <= MAX_SAMPLE_RATE:
+        raise ProtocolError(f"sample_rate must be a whole number of Hz from {MIN_SAMPLE_RATE} to "
+                            f"{MAX_SAMPLE_RATE} (e.g. 8000, 16000, 48000), not {value!r}")
+    return int(value)
+
+
 def _number(value: Any, name: str, low: float, high: float) -> float:
     try:
         number = float(value)
@@ -202,18 +220,21 @@ def _number(value: Any, name: str, low: float, high: float) -> float:
 # --- audio frames -----------------------------------------------------------------------------------------
 
 
-def decode_audio_frame(data: bytes, audio_format: str = "float32") -> np.ndarray:
-    """Turn one binary frame into float32 samples in [-1, 1]; raises :class:`ProtocolError` on bad input."""
+def decode_audio_frame(data: bytes, audio_format: str = "float32", sample_rate: int = SAMPLE_RATE,
+                       max_seconds: float = MAX_FRAME_SECONDS) -> np.ndarray:
+    """Turn one binary frame into float32 samples in [-1, 1] at ``sample_rate`` (not resampled: the
+    per-session :class:`~whisper_live.audio.decoder.AudioDecoder` does that); raises :class:`ProtocolError`
+    on bad input, and on a frame longer than ``max_seconds`` of audio."""
     dtype = AUDIO_FORMATS[audio_format]
     if len(data) % dtype.itemsize:
         raise ProtocolError(
             f"audio frame of {len(data)} bytes is not a whole number of {audio_format} samples "
             f"({dtype.itemsize} bytes each)"
         )
-    max_bytes = int(MAX_FRAME_SECONDS * SAMPLE_RATE) * dtype.itemsize
-    if len(data) > max_bytes:
+    if len(data) > int(max_seconds * sample_rate) * dtype.itemsize:
         raise ProtocolError(
-            f"audio frame of {len(data)} bytes is longer than {MAX_FRAME_SECONDS:g} s; send smaller frames"
+            f"audio frame of {len(data)} bytes ({len(data) / dtype.itemsize / sample_rate:.2f} s of "
+            f"{audio_format} at {sample_rate} Hz) is longer than {max_seconds:g} s; send smaller frames"
         )
     samples = np.frombuffer(data, dtype=dtype)
     if audio_format == "float32":
@@ -222,11 +243,16 @@ def decode_audio_frame(data: bytes, audio_format: str = "float32") -> np.ndarray
         return np.clip(samples, -1.0, 1.0).astype(np.float32, copy=False)
     if audio_format == "int16":
         return samples.astype(np.float32) / 32768.0
+    if audio_format == "mulaw":
+        return g711.mulaw_decode(samples).astype(np.float32) / 32768.0
+    if audio_format == "alaw":
+        return g711.alaw_decode(samples).astype(np.float32) / 32768.0
     return (samples.astype(np.float32) - 128.0) / 128.0
 
 
 def encode_audio_frame(samples: np.ndarray, audio_format: str = "float32") -> bytes:
-    """The client-side inverse of :func:`decode_audio_frame` for float samples in [-1, 1]."""
+    """The client-side inverse of :func:`decode_audio_frame` for float samples in [-1, 1] (no resampling:
+    :class:`~whisper_live.audio.encoder.AudioEncoder` does that)."""
     samples = np.asarray(samples, dtype=np.float32)
     if audio_format == "float32":
         return samples.astype("<f4").tobytes()
@@ -235,6 +261,9 @@ def encode_audio_frame(samples: np.ndarray, audio_format: str = "float32") -> by
         return (clipped * 32767.0).round().astype("<i2").tobytes()
     if audio_format == "uint8":
         return (clipped * 127.0 + 128.0).round().astype("u1").tobytes()
+    if audio_format in ("mulaw", "alaw"):
+        pcm = (clipped * 32767.0).round().astype(np.int16)
+        return (g711.mulaw_encode(pcm) if audio_format == "mulaw" else g711.alaw_encode(pcm)).tobytes()
     raise ProtocolError(f"unknown audio_format {audio_format!r}")
 
 

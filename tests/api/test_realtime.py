@@ -100,11 +100,58 @@ def test_without_vad_the_client_commits(api_server, espeak):
         assert wer(FIRST, completed["transcript"]) <= 0.3, completed["transcript"]
 
 
+def g711(espeak, text: str, audio_format: str) -> bytes:
+    """``text`` spoken, as telephone audio: G.711 (mulaw or alaw) at 8 kHz, with silence around it."""
+    from faster_whisper.audio import decode_audio
+
+    from whisper_live.protocol import encode_audio_frame
+
+    audio = decode_audio(str(espeak(text)), sampling_rate=8000)
+    silence = np.zeros(4000, np.float32)
+    return encode_audio_frame(np.concatenate([silence, audio, silence]), audio_format)
+
+
+def test_mulaw_speech_with_the_openai_client(api_server, espeak):
+    """The current session shape's audio/pcmu: 8 kHz mu-law, 20 ms appends as a phone line sends them."""
+    audio = g711(espeak, FIRST, "mulaw")
+    with openai_client(api_server).realtime.connect(extra_query={"intent": "transcription"}) as connection:
+        connection.session.update(session={"type": "transcription", "audio": {"input": {
+            "format": {"type": "audio/pcmu"}, "transcription": {"model": "tiny.en", "language": "en"},
+            "turn_detection": None}}})
+        for event in connection:
+            if event.type == "session.updated":
+                assert event.session.audio.input.format.type == "audio/pcmu"
+                break
+        for i in range(0, len(audio), 160 * 50):  # a second at a time: faster than real time, within the bound
+            connection.input_audio_buffer.append(audio=b64(audio[i:i + 160 * 50]))
+        connection.input_audio_buffer.commit()
+        deadline = time.monotonic() + 120
+        for event in connection:
+            if event.type == "conversation.item.input_audio_transcription.completed" or time.monotonic() > deadline:
+                break
+    assert event.type == "conversation.item.input_audio_transcription.completed"
+    assert wer(FIRST, event.transcript) <= 0.3, event.transcript
+
+
+def test_alaw_speech_in_the_beta_shape(api_server, espeak):
+    with realtime(api_server) as ws:
+        ws.send(json.dumps({"type": "transcription_session.update", "session": {
+            "input_audio_format": "g711_alaw", "input_audio_transcription": {"model": "tiny.en"},
+            "turn_detection": None}}))
+        assert next_event(ws, "transcription_session.updated")["session"]["input_audio_format"] == "g711_alaw"
+        audio = g711(espeak, SECOND, "alaw")
+        for i in range(0, len(audio), 8000):
+            ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": b64(audio[i:i + 8000])}))
+        ws.send(json.dumps({"type": "input_audio_buffer.commit"}))
+        completed = next_event(ws, "conversation.item.input_audio_transcription.completed")
+        assert wer(SECOND, completed["transcript"]) <= 0.3, completed["transcript"]
+
+
 @pytest.mark.parametrize("message, code", [
     ("this is not json", "invalid_json"),
     (json.dumps({"type": "response.create"}), "unknown_event"),
     (json.dumps({"type": "input_audio_buffer.append", "audio": "***"}), "invalid_value"),
-    (json.dumps({"type": "session.update", "session": {"audio": {"input": {"format": {"type": "audio/pcmu"}}}}}),
+    (json.dumps({"type": "session.update", "session": {"audio": {"input": {"format": {"type": "audio/opus"}}}}}),
      "unsupported_format"),
     (json.dumps({"type": "session.update", "session": {"type": "transcription", "audio": {"input": {
         "transcription": {"model": "gpt-4o-transcribe"}}}}}), "model_not_found"),

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import serve
 
 from whisper_live import protocol
+from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.protocol import END_OF_AUDIO, SAMPLE_RATE, ClientOptions, Segment
 
 
@@ -55,11 +56,12 @@ class FakeServer:
         ws.send(protocol.server_ready(uid, "fake"))
         done: list[Segment] = []
         received = 0
+        decoder = AudioDecoder(opts.audio_format, opts.sample_rate)
         try:
             for message in ws:
                 if message == END_OF_AUDIO or message == END_OF_AUDIO.decode():
                     break
-                samples = protocol.decode_audio_frame(message, opts.audio_format)
+                samples = decoder.decode(message)
                 session["frames"].append(len(message))
                 session["chunks"].append(samples)
                 received += samples.size
@@ -73,6 +75,8 @@ class FakeServer:
                     done.append(Segment(k, k + 1.0, f" second {k}", completed=True))
                 pending = [] if seconds == int(seconds) else [Segment(int(seconds), seconds, " so far")]
                 self._send_segments(ws, uid, done[-opts.send_last_n_segments:], pending)
+            session["chunks"].append(decoder.flush())
+            received += session["chunks"][-1].size
             seconds = received / SAMPLE_RATE
             if seconds > len(done):
                 done.append(Segment(len(done), seconds, f" second {len(done)}", completed=True))

@@ -11,7 +11,7 @@ from tests.client.media import encode, tone
 from whisper_live.client import devices
 from whisper_live.client.errors import AudioSourceError, MicrophoneUnavailable
 from whisper_live.client.microphone import Microphone
-from whisper_live.client.resample import Resampler
+from whisper_live.audio.resample import Resampler
 from whisper_live.client.sources import FileSource, StreamSource, read_audio
 
 

@@ -69,6 +69,37 @@ def test_int16_on_the_wire(wav):
     assert np.abs(server.audio() - tone(3.5, 250, amplitude=0.3)).max() < 1e-3
 
 
+@pytest.mark.parametrize("codec", ["mulaw", "alaw"])
+def test_telephone_audio_on_the_wire(wav, codec):
+    """codec: the options ask for G.711 at 8 kHz, frames are one byte a sample, and the server's decoder
+    gets the same audio back at 16 kHz."""
+    with FakeServer() as server:
+        client_for(server, codec=codec)(wav)
+    opts = server.sessions[0]["options"]
+    assert (opts.audio_format, opts.sample_rate) == (codec, 8000)
+    assert sum(server.sessions[0]["frames"]) == pytest.approx(3.5 * 8000, abs=2)
+    sent, received = tone(3.5, 250, amplitude=0.3), server.audio()
+    assert received.size == pytest.approx(sent.size, abs=2)
+    n = min(sent.size, received.size)
+    assert np.abs(received[:n] - sent[:n]).max() < 0.02  # G.711's steps at this level, plus resampling
+
+
+def test_streaming_client_sends_telephone_audio():
+    audio = tone(2.0, 300, amplitude=0.3)
+    with FakeServer() as server:
+        client = StreamingTranscriptionClient(server.host, server.port, audio_format="int16", codec="mulaw")
+        client.start()
+        pcm = (audio * 32767).astype("<i2").tobytes()
+        for i in range(0, len(pcm), 999):  # odd byte counts: partial samples wait for the next chunk
+            client.send(pcm[i:i + 999])
+        client.finish(timeout=10)
+    opts = server.sessions[0]["options"]
+    assert (opts.audio_format, opts.sample_rate) == ("mulaw", 8000)
+    received = server.audio()
+    assert received.size == pytest.approx(audio.size, abs=2)
+    assert np.abs(received[:audio.size] - audio[:received.size]).max() < 0.02
+
+
 def test_wait_is_reported_with_the_estimate(wav):
     with FakeServer(mode="wait", wait_minutes=2.5) as server:
         with pytest.raises(ServerBusy) as err:

@@ -28,6 +28,7 @@ def error_messages(outcome):
     (b"\x00\x01binary", "JSON text frame"),
     ("[1, 2, 3]", "JSON object"),
     (options_message(audio_format="mp3"), "unknown audio_format"),
+    (options_message(audio_format="mulaw", sample_rate=4000), "sample_rate must be a whole number of Hz"),
     (options_message(task="summarise"), "task must be"),
     (options_message(no_speech_thresh="high"), "no_speech_thresh"),
 ])

@@ -102,6 +102,14 @@ def test_int16_audio_and_word_timestamps(live_server, espeak):
             assert seg.start - 0.05 <= w.start <= w.end <= seg.end + 0.05
 
 
+@pytest.mark.parametrize("audio_format, rate", [("mulaw", 8000), ("alaw", 8000), ("int16", 48000)])
+def test_telephone_and_other_rates_are_resampled_by_the_server(live_server, espeak, audio_format, rate):
+    audio = with_silence(load_audio(espeak(SENTENCES[1])))
+    outcome = stream(live_server.url, audio, speed=2.0, audio_format=audio_format, sample_rate=rate)
+    assert not outcome.of("error"), outcome.replies
+    assert wer(SENTENCES[1], outcome.text) <= 0.25, outcome.text
+
+
 def test_initial_prompt_and_hotwords_are_accepted(live_server, espeak):
     sentence = "Ask Siobhan about the Kubernetes cluster."
     audio = with_silence(load_audio(espeak(sentence)))

@@ -1,8 +1,8 @@
 """The Realtime transcription WebSocket, ``/v1/realtime?intent=transcription``: OpenAI's events over the
 streaming core.
 
-A connection reads the client's events (whisper_live/api/realtime_events.py), resamples its pcm16 audio to
-16 kHz and feeds it to the current :class:`RealtimeTurn` (whisper_live/api/realtime_turn.py), a live
+A connection reads the client's events (whisper_live/api/realtime_events.py), decodes its audio (pcm16 or
+G.711) to 16 kHz and feeds it to the current :class:`RealtimeTurn` (whisper_live/api/realtime_turn.py), a live
 client of the model's scheduler like any WebSocket client. A commit ends the turn (its last words become a
 final window) and the next audio starts another; ``clear`` drops the turn. Events go out through one
 sender task, in the order they were made.
@@ -21,7 +21,6 @@ import logging
 import time
 from typing import Optional
 
-import numpy as np
 
 from whisper_live.api import catalog
 from whisper_live.api.errors import ApiError
@@ -53,7 +52,7 @@ class RealtimeConnection:
                                    on_end=self.server.manager.remove, on_drain=lambda deadline: self.finish_soon())
         self._turn: Optional[RealtimeTurn] = None
         self._turns: list[RealtimeTurn] = []  # not yet finished
-        self._resampler = None
+        self._decoder = None
         self._credit = MAX_AHEAD_SECONDS  # seconds of audio that may still arrive ahead of real time
         self._credit_at = time.monotonic()
         self._last_item: Optional[str] = None
@@ -132,7 +131,7 @@ class RealtimeConnection:
         if self._turn is not None and self._turn.audio_seconds == 0:
             self._drop_turn()  # it starts again with the new settings
         if self._turn is None:
-            self._resampler = None
+            self._decoder = None
         name = "transcription_session.updated" if beta else "session.updated"
         self.emit(event(name, session=settings.to_wire(beta)))
 
@@ -148,11 +147,11 @@ class RealtimeConnection:
         except (binascii.Error, ValueError):
             raise RealtimeError("'audio' is not valid base64", code="invalid_value", param="audio",
                                 event_id=event_id) from None
-        if len(raw) % 2:
+        self._decoder = self._decoder or self.settings.decoder(MAX_AHEAD_SECONDS)
+        if len(raw) % self._decoder.itemsize:
             raise RealtimeError("pcm16 audio has an even number of bytes", code="invalid_value", param="audio",
                                 event_id=event_id)
-        pcm = np.frombuffer(raw, dtype="<i2")
-        seconds = len(pcm) / self.settings.rate
+        seconds = self._decoder.seconds(len(raw))
         now = time.monotonic()
         self._credit = min(MAX_AHEAD_SECONDS, self._credit + now - self._credit_at)
         self._credit_at = now
@@ -162,16 +161,9 @@ class RealtimeConnection:
                                 param="audio", event_id=event_id)
         self._credit -= seconds
         turn = await self._current_turn()
-        samples = self._resample(pcm)
+        samples = self._decoder.decode(raw)
         await asyncio.to_thread(turn.add_audio, samples)
         self.session.notify(turn)
-
-    def _resample(self, pcm: np.ndarray) -> np.ndarray:
-        from whisper_live.client.resample import Resampler
-
-        if self._resampler is None:
-            self._resampler = Resampler(self.settings.rate)
-        return self._resampler(pcm)
 
     async def _current_turn(self):
         if self._turn is None:
@@ -195,11 +187,11 @@ class RealtimeConnection:
 
     def _commit(self, event_id=None) -> None:
         turn = self._turn
-        if turn is not None and self._resampler is not None:
-            tail = self._resampler.flush()
+        if turn is not None and self._decoder is not None:
+            tail = self._decoder.flush()
             if len(tail):
                 turn.add_audio(tail)
-        self._turn, self._resampler = None, None
+        self._turn, self._decoder = None, None
         if turn is None or not turn.commit():
             raise RealtimeError("the input audio buffer holds no speech to commit",
                                 code="input_audio_buffer_commit_empty", event_id=event_id)
@@ -207,7 +199,7 @@ class RealtimeConnection:
 
     def _drop_turn(self) -> None:
         turn = self._turn
-        self._turn, self._resampler = None, None
+        self._turn, self._decoder = None, None
         if turn is not None:
             turn.close()
             self.session.leave_runner(turn)

@@ -19,6 +19,10 @@ CLIENT_EVENTS = ("session.update", "transcription_session.update", "input_audio_
                  "input_audio_buffer.commit", "input_audio_buffer.clear")
 DEFAULT_RATE = 24000
 RATES = (8000, 48000)  # accepted input rates (OpenAI's is 24 kHz; others are resampled as well)
+# input formats -> whisper_live.protocol's audio_format: beta names, then the current shape's types
+BETA_FORMATS = {"pcm16": "int16", "g711_ulaw": "mulaw", "g711_alaw": "alaw"}
+G711_TYPES = {"audio/pcmu": "mulaw", "audio/pcma": "alaw"}  # always 8 kHz
+G711_RATE = 8000
 
 
 class RealtimeError(Exception):
@@ -69,6 +73,7 @@ class SessionSettings:
     prompt: Optional[str] = None
     hotwords: Optional[str] = None  # from the transcription's ``keywords``
     rate: int = DEFAULT_RATE
+    audio_format: str = "int16"  # how appended audio is decoded: int16 (pcm16), mulaw or alaw
     vad: Optional[VadParameters] = field(default_factory=VadParameters)  # None: the client commits
     vad_type: str = "server_vad"
 
@@ -105,8 +110,15 @@ class SessionSettings:
             self._turn_detection(turn, event_id)
 
     def _format(self, fmt, event_id) -> None:
-        if fmt == "pcm16":
-            self.rate = DEFAULT_RATE
+        if isinstance(fmt, str) and fmt in BETA_FORMATS:
+            self.audio_format = BETA_FORMATS[fmt]
+            self.rate = DEFAULT_RATE if fmt == "pcm16" else G711_RATE
+            return
+        if isinstance(fmt, dict) and fmt.get("type") in G711_TYPES:
+            if fmt.get("rate", G711_RATE) != G711_RATE:
+                raise RealtimeError(f"{fmt['type']} audio is 8000 Hz, not {fmt.get('rate')!r}", code="invalid_value",
+                                    param="session.audio.input.format.rate", event_id=event_id)
+            self.audio_format, self.rate = G711_TYPES[fmt["type"]], G711_RATE
             return
         if isinstance(fmt, dict) and fmt.get("type") in ("audio/pcm", "pcm16"):
             rate = fmt.get("rate", DEFAULT_RATE)
@@ -114,9 +126,10 @@ class SessionSettings:
                 raise RealtimeError(f"audio rate {rate!r} is not one from {RATES[0]} to {RATES[1]} Hz",
                                     code="invalid_value", param="session.audio.input.format.rate",
                                     event_id=event_id)
-            self.rate = rate
+            self.audio_format, self.rate = "int16", rate
             return
-        raise RealtimeError(f"input audio format {fmt!r} is not supported: send pcm16 (audio/pcm)",
+        raise RealtimeError(f"input audio format {fmt!r} is not supported: send pcm16, g711_ulaw or g711_alaw "
+                            "(audio/pcm, audio/pcmu or audio/pcma)",
                             code="unsupported_format", param="input_audio_format", event_id=event_id)
 
     def _turn_detection(self, turn, event_id) -> None:
@@ -145,15 +158,27 @@ class SessionSettings:
         return {"type": self.vad_type, "threshold": self.vad.threshold,
                 "prefix_padding_ms": self.vad.speech_pad_ms, "silence_duration_ms": self.vad.min_silence_duration_ms}
 
+    def _format_wire(self) -> dict:
+        if self.audio_format == "int16":
+            return {"type": "audio/pcm", "rate": self.rate}
+        return {"type": {v: k for k, v in G711_TYPES.items()}[self.audio_format]}
+
+    def decoder(self, max_frame_seconds: float):
+        """A decoder of appended audio in this session's format, to 16 kHz."""
+        from whisper_live.audio.decoder import AudioDecoder
+
+        return AudioDecoder(self.audio_format, self.rate, max_frame_seconds=max_frame_seconds)
+
     def to_wire(self, beta: bool = False) -> dict:
         transcription = {"model": self.model, "language": self.language, "prompt": self.prompt,
                          "keywords": self.hotwords.split() if self.hotwords else None}
         if beta:
-            return {"id": self.id, "object": "realtime.transcription_session", "input_audio_format": "pcm16",
+            beta_format = {v: k for k, v in BETA_FORMATS.items()}[self.audio_format]
+            return {"id": self.id, "object": "realtime.transcription_session", "input_audio_format": beta_format,
                     "input_audio_transcription": transcription, "turn_detection": self._turn_wire(),
                     "input_audio_noise_reduction": None, "include": []}
         return {"type": "transcription", "id": self.id, "object": "realtime.transcription_session",
-                "audio": {"input": {"format": {"type": "audio/pcm", "rate": self.rate},
+                "audio": {"input": {"format": self._format_wire(),
                                     "transcription": transcription, "turn_detection": self._turn_wire(),
                                     "noise_reduction": None}},
                 "include": []}

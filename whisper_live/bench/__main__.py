@@ -73,6 +73,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "long session: a soak run; the report adds final and partial latency and server "
                         "memory per loop (default 1)")
 
+    g.add_argument("--codec", choices=("mulaw", "alaw"), default=None,
+                   help="send the audio as telephone audio: G.711 mu-law or A-law at 8 kHz (default: float32 at "
+                        "16 kHz)")
     g = p.add_argument_group("server")
     g.add_argument("--host", default="127.0.0.1")
     g.add_argument("--port", type=int, default=9090)
@@ -179,7 +182,7 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     settings = plan.RunSettings(host=args.host, port=args.port, model=args.model,
                                 language=args.language or None, use_vad=args.use_vad,
                                 frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
-                                finish_timeout=args.finish_timeout, drop_every=args.drop_every)
+                                finish_timeout=args.finish_timeout, drop_every=args.drop_every, codec=args.codec)
     longest = max(speech.duration for speech in speeches)
     phrase = audio_mod.phrase_of(speeches[0])
 

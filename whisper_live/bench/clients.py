@@ -1,7 +1,7 @@
 """The benchmark's I/O: client threads that stream audio at real time, and a watcher of the server process.
 
 Each client is one thread with one WebSocket (``websockets.sync.client``): it sends the options, waits for
-``SERVER_READY`` (or ``WAIT`` / ``ERROR``), then sends fixed-size float32 frames paced by a monotonic clock
+``SERVER_READY`` (or ``WAIT`` / ``ERROR``), then sends fixed-size frames (float32, or G.711 at 8 kHz with ``--codec``) paced by a clock
 (frame ``k``, counting from 1, leaves at ``start + k * frame_seconds``, so the audio is never ahead of real
 time and pacing does not drift), then ``END_OF_AUDIO``, and waits for ``DISCONNECT``. A second thread per
 client receives the server's messages and time-stamps them. With ``drop_every`` (``--drop-every``) a client
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
 from whisper_live import protocol
+from whisper_live.audio.encoder import AudioEncoder
 from whisper_live.bench.metrics import ClientLog, Update
 from whisper_live.bench.plan import ClientPlan, RunSettings
 from whisper_live.bench.server_process import Sample, ServerWatch, cpu_percent, rss_at
@@ -50,6 +51,7 @@ class Client:
         self._resume_token: Optional[str] = None
         self._resumed = threading.Event()  # SERVER_READY of a resume arrived
         self._audio_received = 0.0  # ... and the audio the server held then (s)
+        self._encoder = AudioEncoder(settings.codec) if settings.codec else None  # G.711 at 8 kHz
 
     def _report_admission(self) -> None:
         if not self._admission_reported:
@@ -150,6 +152,8 @@ class Client:
         try:
             options = protocol.ClientOptions(uid=f"bench-{log.name}", language=s.language, model=s.model,
                                              use_vad=s.use_vad)
+            if s.codec:
+                options.audio_format, options.sample_rate = s.codec, self._encoder.sample_rate
             conn.send(options.to_message())
             receiver.start()
             admitted = self._admitted.wait(s.ready_timeout)
@@ -209,7 +213,9 @@ class Client:
             if self._closed.is_set():
                 log.failure = "the server ended the session before the audio was over"
                 return
-            self._conn.send(protocol.encode_audio_frame(chunk))
+            frame = self._encoder.encode(chunk) if s.codec else protocol.encode_audio_frame(chunk)
+            if frame:
+                self._conn.send(frame)
             offset += len(chunk)
             log.record_frame(offset / protocol.SAMPLE_RATE, clock())
 
@@ -252,6 +258,9 @@ class Client:
 
     def _finish(self, conn) -> None:
         log, s = self.log, self.settings
+        tail = self._encoder.flush() if s.codec else b""
+        if tail:
+            conn.send(tail)
         conn.send(protocol.END_OF_AUDIO)
         log.t_end_of_audio = clock()
         deadline = log.t_end_of_audio + s.finish_timeout

@@ -39,6 +39,7 @@ class RunSettings:
     ready_timeout: float = 30.0  # for SERVER_READY / WAIT / ERROR after the options
     finish_timeout: float = 60.0  # for DISCONNECT after END_OF_AUDIO
     drop_every: float = 0.0  # seconds of audio between dropped connections (0: none)
+    codec: Optional[str] = None  # "mulaw" / "alaw": sent as G.711 at 8 kHz; None: float32 at 16 kHz
 
     @property
     def uri(self) -> str:

@@ -15,8 +15,8 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
-from whisper_live.protocol import (SAMPLE_RATE, ClientOptions, Reply, Segment, VadParameters,
-                                   encode_audio_frame)
+from whisper_live.audio.encoder import CODEC_RATES, AudioEncoder
+from whisper_live.protocol import SAMPLE_RATE, ClientOptions, Reply, Segment, VadParameters
 
 from .console import ConsoleView
 from .errors import ClientError, ServerBusy, ServerRejected
@@ -34,7 +34,8 @@ class Client(SessionHandler):
     """One server's settings and, after a run, its transcript (``.transcript``) and outcome (``.error``).
 
     ``transcription_callback(text, segments)`` is called on every update with the whole transcript so far
-    (completed and in-progress text) and the segments of that update.
+    (completed and in-progress text) and the segments of that update. ``codec`` ("mulaw" or "alaw") sends
+    the audio as telephone audio, G.711 at 8 kHz, in place of ``audio_format``.
     """
 
     def __init__(self, host: str = "localhost", port: int = 9090, lang: Optional[str] = None,
@@ -47,7 +48,10 @@ class Client(SessionHandler):
                  srt_file_path: Optional[str] = None, output_format: Optional[str] = None,
                  audio_format: str = "float32", vad_parameters: Optional[dict] = None,
                  open_timeout: float = 10.0, finish_timeout: float = 60.0, name: Optional[str] = None,
-                 log_transcription: bool = True, api_key: Optional[str] = None, ca_file: Optional[str] = None):
+                 log_transcription: bool = True, api_key: Optional[str] = None, ca_file: Optional[str] = None,
+                 codec: Optional[str] = None):
+        if codec is not None and codec not in CODEC_RATES:
+            raise ValueError(f"codec must be one of {', '.join(CODEC_RATES)}, not {codec!r}")
         self.url = server_url(host, port, use_wss)
         self.api_key = api_key  # sent as Authorization: Bearer (never logged)
         self.ca_file = ca_file  # PEM CA bundle to verify a wss:// server with, instead of the system's
@@ -56,9 +60,10 @@ class Client(SessionHandler):
             uid=str(uuid.uuid4()), language=lang, task="translate" if translate else "transcribe", model=model,
             use_vad=use_vad, send_last_n_segments=send_last_n_segments, no_speech_thresh=no_speech_thresh,
             clip_audio=clip_audio, same_output_threshold=same_output_threshold, initial_prompt=initial_prompt,
-            hotwords=hotwords, word_timestamps=word_timestamps, audio_format=audio_format,
-            vad_parameters=VadParameters.from_wire(vad_parameters),
+            hotwords=hotwords, word_timestamps=word_timestamps, audio_format=codec or audio_format,
+            sample_rate=CODEC_RATES.get(codec, SAMPLE_RATE), vad_parameters=VadParameters.from_wire(vad_parameters),
         )
+        self._encoder = AudioEncoder(self.options.audio_format, self.options.sample_rate)
         self.max_retries = max_retries
         self.retry_interval = retry_interval
         self.transcription_callback = transcription_callback
@@ -82,6 +87,7 @@ class Client(SessionHandler):
         self.transcript = Transcript()
         self.error = None
         self.source_name = source_name
+        self._encoder = AudioEncoder(self.options.audio_format, self.options.sample_rate)
         attempt = 0
         while True:
             session = Session(self.url, self.options, self, self.open_timeout, self.api_key, self.ca_file)
@@ -114,7 +120,8 @@ class Client(SessionHandler):
             return False
         step = SAMPLE_RATE * 5
         for i in range(0, chunk.size, step):
-            if not self.session.send(encode_audio_frame(chunk[i:i + step], self.options.audio_format)):
+            frame = self._encoder.encode(chunk[i:i + step])
+            if frame and not self.session.send(frame):
                 return False
         return True
 
@@ -125,6 +132,9 @@ class Client(SessionHandler):
         timeout = self.finish_timeout if timeout is None else timeout
         session = self.session
         if not session.closed:
+            tail = self._encoder.flush()
+            if tail:
+                session.send(tail)
             session.finish(timeout=0)
             self._last_message = time.monotonic()
             while not session.wait_closed(0.2):

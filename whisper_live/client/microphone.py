@@ -1,7 +1,7 @@
 """Microphone capture: sounddevice's callback thread fills a queue of 16 kHz mono float32 chunks.
 
 The device is opened at 16 kHz when it accepts that rate, otherwise at its own default rate, and the
-audio is resampled here (:class:`~whisper_live.client.resample.Resampler`).
+audio is resampled here (:class:`~whisper_live.audio.resample.Resampler`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from whisper_live.protocol import SAMPLE_RATE
 
 from .devices import import_sounddevice
 from .errors import MicrophoneUnavailable
-from .resample import Resampler
+from whisper_live.audio.resample import Resampler
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,11 @@ LONGEST_RETRY = 4.0
 
 
 class AudioHistory:
-    """The encoded frames sent (or to be sent) of the last ``seconds``, by sample position."""
+    """The encoded frames sent (or to be sent) of the last ``seconds``, by sample position (at the rate
+    they are sent at)."""
 
-    def __init__(self, seconds: float, itemsize: int):
-        self.limit = int(seconds * SAMPLE_RATE)
+    def __init__(self, seconds: float, itemsize: int, sample_rate: int = SAMPLE_RATE):
+        self.limit = int(seconds * sample_rate)
         self.itemsize = itemsize
         self._frames: collections.deque = collections.deque()  # (first sample, frame bytes)
         self.end = 0  # samples in every frame added so far

@@ -23,7 +23,7 @@ from typing import Optional
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
-from whisper_live.protocol import AUDIO_FORMATS, END_OF_AUDIO, SAMPLE_RATE, ClientOptions, Reply, parse_reply
+from whisper_live.protocol import AUDIO_FORMATS, END_OF_AUDIO, ClientOptions, Reply, parse_reply
 
 from .errors import ClientError, ServerBusy, ServerRejected, ServerUnreachable
 from .reconnect import AudioHistory, retry_delays
@@ -101,7 +101,8 @@ class Session:
         if self.resume and reply.resume_token:
             self.resume_token = reply.resume_token
             self.resume_window = reply.resume_window
-            self._history = AudioHistory(reply.resume_window, AUDIO_FORMATS[self.options.audio_format].itemsize)
+            self._history = AudioHistory(reply.resume_window, AUDIO_FORMATS[self.options.audio_format].itemsize,
+                                         self.options.sample_rate)
         self._connected = True
         self._reader = threading.Thread(target=self._read, name="whisper-live-reader", daemon=True)
         self._reader.start()
@@ -286,10 +287,11 @@ class Session:
             with self._send_lock:
                 old, self._ws = self._ws, ws
                 assert self._history is not None
-                held = int(round(reply.audio_received * SAMPLE_RATE))
+                rate = self.options.sample_rate
+                held = int(round(reply.audio_received * rate))
                 if held < self._history.start:
                     log.warning("%.2f s of audio are lost: the server holds less than was kept to send again",
-                                (self._history.start - held) / SAMPLE_RATE)
+                                (self._history.start - held) / rate)
                 try:
                     for frame in self._history.since(held):
                         ws.send(frame)

@@ -19,7 +19,8 @@ from whisper_live.protocol import (AUDIO_FORMATS, SAMPLE_RATE, ClientOptions, Re
                                    encode_audio_frame)
 
 from .errors import ClientError
-from .resample import Resampler, to_float32
+from whisper_live.audio.encoder import CODEC_RATES, AudioEncoder
+from whisper_live.audio.resample import Resampler, to_float32
 from .session import Session, SessionHandler, server_url
 from .transcript import Transcript
 
@@ -35,7 +36,9 @@ class StreamingTranscriptionClient(SessionHandler):
     ``audio_format`` ("int16" or "float32") is both the format sent to the server and how ``bytes`` chunks
     are read. numpy chunks of int16 or float dtype are converted as needed, 2-D ``(frames, channels)``
     arrays are mixed down, and a ``sample_rate`` other than 16000 is resampled here. Chunks may have any
-    size, bytes chunks even a partial sample: the remainder waits for the next chunk.
+    size, bytes chunks even a partial sample: the remainder waits for the next chunk. ``codec`` ("mulaw" or
+    "alaw") sends the audio to the server as G.711 at 8 kHz instead (chunks are still read as
+    ``audio_format`` at ``sample_rate``).
     """
 
     def __init__(self, host: str = "localhost", port: int = 9090, audio_format: str = "float32",
@@ -52,9 +55,11 @@ class StreamingTranscriptionClient(SessionHandler):
                  on_error: Optional[Callable[[str], None]] = None,
                  on_close: Optional[Callable[[], None]] = None,
                  on_reconnecting: Optional[Callable[[], None]] = None,
-                 on_resumed: Optional[Callable[[float], None]] = None):
+                 on_resumed: Optional[Callable[[float], None]] = None, codec: Optional[str] = None):
         if audio_format not in ("int16", "float32"):
             raise ValueError(f"audio_format must be 'int16' or 'float32', not {audio_format!r}")
+        if codec is not None and codec not in CODEC_RATES:
+            raise ValueError(f"codec must be one of {', '.join(CODEC_RATES)}, not {codec!r}")
         self.url = server_url(host, port, use_wss)
         self.api_key, self.ca_file = api_key, ca_file
         self.audio_format = audio_format
@@ -63,7 +68,9 @@ class StreamingTranscriptionClient(SessionHandler):
             uid=str(uuid.uuid4()), language=lang, task="translate" if translate else "transcribe", model=model,
             use_vad=use_vad, send_last_n_segments=send_last_n_segments, no_speech_thresh=no_speech_thresh,
             initial_prompt=initial_prompt, hotwords=hotwords, word_timestamps=word_timestamps,
-            audio_format=audio_format, vad_parameters=VadParameters.from_wire(vad_parameters))
+            audio_format=codec or audio_format, sample_rate=CODEC_RATES.get(codec, SAMPLE_RATE),
+            vad_parameters=VadParameters.from_wire(vad_parameters))
+        self._encoder = AudioEncoder(codec) if codec else None  # 16 kHz -> G.711 at 8 kHz
         self.open_timeout = open_timeout
         self.on_session_started = on_session_started
         self.on_partial = on_partial
@@ -107,7 +114,7 @@ class StreamingTranscriptionClient(SessionHandler):
             self._carry = data[whole:]
             if not whole:
                 return not self.session.closed
-            if self._resampler is None:
+            if self._resampler is None and self._encoder is None:
                 return self._send_bytes(data[:whole])
             samples = np.frombuffer(data[:whole], dtype=AUDIO_FORMATS[self.audio_format])
         else:
@@ -119,13 +126,15 @@ class StreamingTranscriptionClient(SessionHandler):
             samples = to_float32(samples).mean(axis=1, dtype=np.float32)
         if self._resampler is not None:
             samples = self._resampler(samples)
-        elif samples.dtype == np.int16 and self.audio_format == "int16":
+        if self._encoder is not None:
+            return self._send_bytes(self._encoder.encode(to_float32(samples)))
+        if samples.dtype == np.int16 and self.audio_format == "int16":
             return self._send_bytes(samples.astype("<i2", copy=False).tobytes())
         samples = to_float32(samples)
         return self._send_bytes(encode_audio_frame(samples, self.audio_format))
 
     def _send_bytes(self, data: bytes) -> bool:
-        step = _MAX_FRAME_SAMPLES * self._itemsize
+        step = _MAX_FRAME_SAMPLES * AUDIO_FORMATS[self.options.audio_format].itemsize
         for i in range(0, len(data), step):
             if not self.session.send(data[i:i + step]):
                 return False
@@ -137,7 +146,10 @@ class StreamingTranscriptionClient(SessionHandler):
             if self._resampler is not None:
                 tail = self._resampler.flush()
                 if tail.size:
-                    self._send_bytes(encode_audio_frame(tail, self.audio_format))
+                    self._send_bytes(self._encoder.encode(tail) if self._encoder is not None
+                                     else encode_audio_frame(tail, self.audio_format))
+            if self._encoder is not None:
+                self._send_bytes(self._encoder.flush())
             self.session.finish(timeout)
         self.close()
         return list(self.transcript.completed)

@@ -22,6 +22,7 @@ from typing import Callable, Optional
 from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
+from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.server.session.connection import Connection
 from whisper_live.server.session.lifecycle import FLUSH_TIMEOUT, EndCause, LiveSession
 from whisper_live.streaming import Stream
@@ -57,6 +58,7 @@ class ServeClient:
         self._unsent_language: Optional[str] = None  # detected while detached: sent on resume
         self._failed = False  # the model failed MAX_MODEL_ERRORS times in a row
         self._metrics = metrics  # whisper_live.server.ops.metrics.Metrics, or None
+        self._audio = AudioDecoder(options.audio_format, options.sample_rate)  # frames -> 16 kHz, across resumes
 
     # --- the runner's side (worker threads) --------------------------------------------------------------------
 
@@ -89,7 +91,7 @@ class ServeClient:
                         self._unsent_language = messages[-1][0]
                 if not update.empty:
                     messages.append(self._segments_message(self.options.send_last_n_segments))
-                    repeat = protocol.open_repeat(self.uid, self.session.completed, self.session.partial)
+                    repeat = protocol.open_repeat(self.uid, self.stream.completed, self.stream.partial)
                     if repeat is not None:
                         messages.append((repeat, None))
                     if self._metrics is not None:
@@ -223,7 +225,7 @@ class ServeClient:
                 self._end_of_audio(conn)
                 return
             try:
-                samples = protocol.decode_audio_frame(message, self.options.audio_format)
+                samples = self._audio.decode(message)
             except protocol.ProtocolError as exc:
                 self._refuse(conn, str(exc))
                 return
@@ -241,6 +243,7 @@ class ServeClient:
         if not self.session.begin_ending(cause):
             return
         with self._lock:
+            self.stream.add_audio(self._audio.flush())  # what the resampler held back
             self.stream.end_of_audio()
         self.session.notify(self)
         self.session.wait_for(lambda: self.stream.finished or self._failed,
