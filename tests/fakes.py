@@ -1,8 +1,9 @@
-"""Test doubles for the streaming core and the scheduler: an energy VAD and a scripted transcriber.
+"""Test doubles for the streaming core and the scheduler: an energy VAD, a scripted transcriber, and clients.
 
 Synthetic "speech" is a sequence of words, each a block of constant amplitude: word k is
 ``WORD_SECONDS`` of the value ``level(k)``. The fake transcriber reads the blocks back from a window, so a
-test knows exactly which words a window holds and can check that none is lost or repeated.
+test knows exactly which words a window holds and can check that none is lost or repeated. The scheduler's
+clients are a FakeClient (one fixed piece of work) or a StreamClient (a real Stream fed such speech).
 """
 
 from __future__ import annotations
@@ -13,10 +14,21 @@ import time
 import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Word
+from whisper_live.streaming import Stream, StreamConfig, Window
 from whisper_live.transcriber.base import RawSegment, Request, Result, Transcriber
 
 WORD_SECONDS = 0.4
 GAP_SECONDS = 0.1  # between words of one sentence
+
+
+class Clock:
+    """A clock the test moves: calling it returns ``now``."""
+
+    def __init__(self, now: float = 0.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def level(k: int) -> float:
@@ -125,3 +137,65 @@ class ScriptedTranscriber(Transcriber):
 
 def words_of(segments) -> list[str]:
     return [w for s in segments for w in s.text.split()]
+
+
+def phrases_without_an_end():
+    """Ten phrases of 6 words, 0.25 s apart: pauses too short to end the utterance, where agreement can cut."""
+    return np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 6))), silence(0.25)])
+                                            for i in range(0, 60, 6)] + [silence(1.0)])
+
+
+class FakeClient:
+    """A client with a fixed piece of pending work (kind, since, samples); records what it was given."""
+
+    def __init__(self, name, kind=None, since=0.0, samples=16000):
+        self.name, self.kind, self.since, self.samples = name, kind, since, samples
+        self.in_flight = None
+        self.delivered = []
+
+    def pending(self):
+        if self.kind is None or self.in_flight is not None:
+            return None
+        return self.kind, self.since, self.samples / SAMPLE_RATE
+
+    def take_window(self, economy=False):
+        self.economy = economy
+        if self.pending() is None:
+            return None
+        self.in_flight = Window(self.kind, 0, self.samples, Request(np.zeros(self.samples, np.float32)))
+        return self.in_flight
+
+    def deliver(self, window, result, error):
+        self.in_flight = None
+        self.kind = None
+        self.delivered.append((window, result, error))
+
+    def __repr__(self):
+        return self.name
+
+
+class StreamClient:
+    """A real Stream behind the scheduler interface, like the server's ServeClient."""
+
+    def __init__(self, clock=time.monotonic):
+        self.stream = Stream(StreamConfig(), EnergyVad(), clock=clock)
+        self.lock = threading.Lock()
+
+    def pending(self):
+        with self.lock:
+            return self.stream.pending()
+
+    def take_window(self, economy=False):
+        with self.lock:
+            return self.stream.take_window(economy)
+
+    def deliver(self, window, result, error):
+        with self.lock:
+            if error:
+                self.stream.cancel(window)
+            else:
+                self.stream.apply(window, result)
+
+    def feed(self, audio):
+        with self.lock:
+            self.stream.add_audio(audio)

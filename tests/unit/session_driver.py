@@ -1,18 +1,10 @@
 """Driving a Stream in tests: a settable clock, real-time-sized chunks, a model served in between."""
 
-from tests.fakes import EnergyVad, words_of
+from tests.fakes import Clock, EnergyVad, words_of
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.streaming import StreamConfig, Stream
 
 CHUNK = 4096
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
 
 
 def make(use_vad=True, has_room=lambda: True, **config):

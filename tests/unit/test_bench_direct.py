@@ -39,7 +39,7 @@ def test_each_commit_lag_is_the_audio_fed_after_the_segment_before_it_was_commit
 def test_the_session_counts_time_in_audio_fed_so_the_models_speed_changes_nothing():
     # phrases without a pause long enough to end the utterance: with beam-searched finals, agreed text is
     # decoded again as a final while its audio is young (refine_agreed_within), counted in audio fed
-    from tests.unit.test_final_windows import phrases_without_an_end
+    from tests.fakes import phrases_without_an_end
     from whisper_live.bench.direct import new_session
 
     model = ScriptedTranscriber()

@@ -6,8 +6,7 @@ import time
 
 import numpy as np
 
-from tests.fakes import ScriptedTranscriber
-from tests.unit.test_scheduler import FakeClient
+from tests.fakes import FakeClient, ScriptedTranscriber
 from whisper_live.file_work import FILE, FileJob
 from whisper_live.scheduler import Scheduler
 from whisper_live.streaming import FINAL, PARTIAL
@@ -175,12 +174,6 @@ def test_a_step_that_fails_ends_the_job_with_the_error():
     drain(scheduler)
     assert job.finished and len(progress) == 1
     assert progress[0][0] is None and "model broke" in str(progress[0][1])
-
-
-def test_temperatures_go_up_from_the_one_asked_for():
-    assert FileOptions().temperatures == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-    assert FileOptions(temperature=0.5).temperatures == (0.5, 0.7, 0.9)
-    assert FileOptions(temperature=1.0).temperatures == (1.0,)
 
 
 def test_the_thread_per_client_mode_runs_a_file_too():

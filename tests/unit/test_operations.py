@@ -85,23 +85,6 @@ def test_readiness_reports_why_it_refuses():
     assert liveness(ready)[0] == 200 and liveness(ServerState(False, False, 0, 4, 1.0))[0] == 503
 
 
-def test_headroom_is_the_smaller_of_client_slots_and_measured_load():
-    now = [100.0]
-    meter = LoadMeter(workers=1, horizon=30.0, clock=lambda: now[0])
-    admission = Admission(meter, max_clients=10, max_final_utilization=0.6)
-    a = object()
-    assert admission.headroom([]) == 1.0 and admission.headroom([a]) == 0.9
-    meter.record(0.0, 0.0, [a], [])  # speaking for the whole horizon
-    now[0] += 30
-    for _ in range(3):  # finals of client a: 3 s of 30 s busy = 0.1 utilisation, 1/6 of the 0.6 allowed
-        meter.record(1.0, 1.0, [a], [0.5])
-    assert admission.headroom([a]) == pytest.approx(1 - 0.1 / 0.6)
-    assert admission.headroom([a] + [object() for _ in range(9)]) == 0.0, "at max_clients"
-    for _ in range(7):  # 1/3 utilisation from one speaker: a second would pass 0.6, so WAIT
-        meter.record(1.0, 1.0, [a], [0.5])
-    assert admission.refuse_reason([a]) is not None and admission.headroom([a]) == 0.0
-
-
 def test_every_flag_reads_its_environment_variable_and_flags_win():
     env = {"WHISPER_LIVE_PORT": "9191", "WHISPER_LIVE_API_KEY": "k1,k2", "WHISPER_LIVE_NO_SINGLE_MODEL": "true",
            "WHISPER_LIVE_CORS_ORIGINS": "https://a.example", "WHISPER_LIVE_LOG_FORMAT": "json"}

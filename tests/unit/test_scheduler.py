@@ -1,47 +1,15 @@
-"""The inference scheduler's logic with fake clients and a fake model: fairness, batching, adaptation,
-admission."""
+"""The inference scheduler's logic with fake clients and a fake model: fairness, batching, adaptation, and
+the place in the queue of a final that waits."""
 
-import threading
 import time
 
 import numpy as np
 
-from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech, words_of
-from whisper_live.admission import ROOM_BELOW_FINAL_DELAY, Admission, LoadMeter
-from whisper_live.locked_runner import LockedRunner
+from tests.fakes import Clock, EnergyVad, FakeClient, ScriptedTranscriber, StreamClient, silence, speech, words_of
+from tests.unit.session_driver import CHUNK
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.scheduler import Scheduler
-from whisper_live.streaming import FINAL, PARTIAL, StreamConfig, Stream, Window
-from whisper_live.transcriber.base import Request
-
-
-class FakeClient:
-    """A client with a fixed piece of pending work (kind, since, samples); records what it was given."""
-
-    def __init__(self, name, kind=None, since=0.0, samples=16000):
-        self.name, self.kind, self.since, self.samples = name, kind, since, samples
-        self.in_flight = None
-        self.delivered = []
-
-    def pending(self):
-        if self.kind is None or self.in_flight is not None:
-            return None
-        return self.kind, self.since, self.samples / SAMPLE_RATE
-
-    def take_window(self, economy=False):
-        self.economy = economy
-        if self.pending() is None:
-            return None
-        self.in_flight = Window(self.kind, 0, self.samples, Request(np.zeros(self.samples, np.float32)))
-        return self.in_flight
-
-    def deliver(self, window, result, error):
-        self.in_flight = None
-        self.kind = None
-        self.delivered.append((window, result, error))
-
-    def __repr__(self):
-        return self.name
+from whisper_live.streaming import FINAL, PARTIAL, StreamConfig, Stream
 
 
 def test_finals_go_before_partials_and_the_longest_wait_first():
@@ -165,37 +133,10 @@ def test_model_failure_is_delivered_as_an_error_and_the_worker_survives():
     assert isinstance(client.delivered[0][2], RuntimeError)
 
 
-class SessionClient:
-    """A real Stream behind the scheduler interface, like the server's ServeClient."""
-
-    def __init__(self, clock=time.monotonic):
-        self.session = Stream(StreamConfig(), EnergyVad(), clock=clock)
-        self.lock = threading.Lock()
-
-    def pending(self):
-        with self.lock:
-            return self.session.pending()
-
-    def take_window(self, economy=False):
-        with self.lock:
-            return self.session.take_window(economy)
-
-    def deliver(self, window, result, error):
-        with self.lock:
-            if error:
-                self.session.cancel(window)
-            else:
-                self.session.apply(window, result)
-
-    def feed(self, audio):
-        with self.lock:
-            self.session.add_audio(audio)
-
-
 def run_clients(n, model, audio, chunk=4096, pace=0.0):
     scheduler = Scheduler(model, workers=2)
     scheduler.start()
-    clients = [SessionClient() for _ in range(n)]
+    clients = [StreamClient() for _ in range(n)]
     for i in range(0, len(audio), chunk):
         for c in clients:
             c.feed(audio[i:i + chunk])
@@ -204,10 +145,10 @@ def run_clients(n, model, audio, chunk=4096, pace=0.0):
             time.sleep(pace)
     for c in clients:
         with c.lock:
-            c.session.end_of_audio()
+            c.stream.end_of_audio()
         scheduler.notify(c)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not all(c.session.finished for c in clients):
+    while time.monotonic() < deadline and not all(c.stream.finished for c in clients):
         time.sleep(0.01)
     scheduler.stop()
     return clients
@@ -221,7 +162,7 @@ def test_a_slow_model_gets_fewer_longer_windows_and_loses_no_word():
     slow_clients = run_clients(4, slow, audio, pace=0.004)
     expected = [f"w{k}" for k in range(24)]
     for c in fast_clients + slow_clients:
-        assert words_of(c.session.completed) == expected
+        assert words_of(c.stream.completed) == expected
     windows_fast = sum(len(call) for call in fast.calls)
     windows_slow = sum(len(call) for call in slow.calls)
     assert windows_slow < windows_fast
@@ -236,90 +177,19 @@ def test_silent_clients_cost_no_model_call():
     assert model.calls == []
 
 
-def test_locked_runner_serves_each_client_on_its_own_thread():
-    model = ScriptedTranscriber(delay=0.01)
-    runner = LockedRunner(model)
-    clients = [SessionClient() for _ in range(3)]
-    audio = np.concatenate([speech([1, 2, 3]), silence(1.0)])
-    for c in clients:
-        runner.add(c)
-    for i in range(0, len(audio), 4096):
-        for c in clients:
-            c.feed(audio[i:i + 4096])
-            runner.notify(c)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not all(len(c.session.completed) for c in clients):
-        time.sleep(0.01)
-    for c in clients:
-        assert words_of(c.session.completed) == ["w1", "w2", "w3"]
-        runner.remove(c)
-    assert all(len(call) == 1 for call in model.calls)
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
-def test_admission_respects_max_clients():
-    meter = LoadMeter(2, clock=Clock())
-    admission = Admission(meter, max_clients=2)
-    assert admission.refuse_reason([]) is None
-    assert admission.refuse_reason([object()]) is None
-    assert "limit of 2" in admission.refuse_reason([object(), object()])
-
-
-def test_admission_refuses_when_one_more_speaker_would_exceed_the_headroom():
+def test_the_scheduler_serves_the_client_whose_final_waited_longest_first():
+    # "a" ends an utterance, then "b" does, then "a" another one, while the model is busy
     clock = Clock()
-    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
-    a, b = object(), object()
-    admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
-    meter.record(0.0, 0.0, [a, b], [])  # both speaking for the whole horizon
-    clock.now += 30
-    # two speakers whose finals used 30% of the 60 worker-seconds: a third would bring it to 45%
-    for _ in range(6):
-        meter.record(3.0, 3.0, [a, b], [0.4])
-    assert admission.refuse_reason([a, b]) is None
-    # now they use 48%: one more would need 72%
-    for _ in range(2):
-        meter.record(5.0, 5.0, [a, b], [0.4])
-    reason = admission.refuse_reason([a, b])
-    assert reason and "real-time capacity" in reason
-    # the load of clients that left does not count against a newcomer
-    assert admission.refuse_reason([]) is None
-    # and it expires with the horizon
-    clock.now += 31
-    assert admission.refuse_reason([a, b]) is None
-
-
-def test_admission_refuses_when_finals_are_already_late():
-    clock = Clock()
-    meter = LoadMeter(workers=2, clock=clock)
-    a = object()
-    for _ in range(5):
-        meter.record(0.1, 0.1, [a], [3.5])
-    reason = Admission(meter, max_clients=8, latency_target=2.0).refuse_reason([a])
-    assert reason and "behind" in reason
-    assert Admission(meter, max_clients=8, enabled=False).refuse_reason([a]) is None
-
-
-def test_the_meter_has_room_for_extra_work_while_finals_are_served_in_time():
-    clock = Clock()
-    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
-    a = object()
-    assert meter.has_room()  # nothing measured yet
-    # partials keep the workers busy all the time: that leaves room (they fill whatever is left)
-    meter.record(60.0, 0.0, [a], [])
-    assert meter.has_room()
-    for _ in range(10):
-        meter.record(0.3, 0.3, [a], [ROOM_BELOW_FINAL_DELAY - 0.2])
-    meter.record(0.3, 0.3, [a], [ROOM_BELOW_FINAL_DELAY + 2])  # one late final in ten: p90 still in time
-    assert meter.has_room()
-    for _ in range(2):
-        meter.record(0.3, 0.3, [a], [ROOM_BELOW_FINAL_DELAY + 0.1])
-    assert not meter.has_room()
-    clock.now += 31  # expired with the horizon
-    assert meter.has_room()
+    a, b = (Stream(StreamConfig(), EnergyVad(), clock=clock) for _ in range(2))
+    audio_a = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(1.0), speech([4, 5]), silence(1.0)])
+    audio_b = np.concatenate([silence(1.5), speech([7, 8]), silence(len(audio_a) / SAMPLE_RATE)])
+    for i in range(0, len(audio_a), CHUNK):
+        a.add_audio(audio_a[i:i + CHUNK])
+        b.add_audio(audio_b[i:i + CHUNK])
+        clock.now += CHUNK / SAMPLE_RATE
+    assert a.pending().kind == b.pending().kind == FINAL and a.pending().since < b.pending().since
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=1), workers=1)
+    scheduler.add(b)
+    scheduler.add(a)
+    ((chosen, window, _),) = scheduler.select()
+    assert chosen is a and window.kind == FINAL

@@ -1,15 +1,18 @@
-"""Final windows: the committed speech they replay, how they are decoded, and their lead-in."""
+"""Final windows: the committed speech they replay, how they are decoded, their lead-in, and the due time of
+a final that waits for the model.
+
+A final that waits keeps its place in the scheduler's queue while its client goes on speaking: under
+saturation, an utterance that ends before the previous one's final was taken must not move that final to the
+back of the queue (its wait would start again with every utterance, and one client's final could wait
+without bound while the others are served)."""
 
 import numpy as np
 import pytest
 
-from tests.fakes import ScriptedTranscriber, silence, speech
+from tests.fakes import ScriptedTranscriber, phrases_without_an_end, silence, speech
 from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
-from whisper_live.protocol import SAMPLE_RATE, Segment, VadParameters
-from whisper_live.streaming.config import StreamConfig
+from whisper_live.protocol import SAMPLE_RATE, VadParameters
 from whisper_live.streaming import FINAL, PARTIAL
-from whisper_live.transcriber.base import Prefix
-from whisper_live.streaming.windows import window_request
 
 
 def three_utterances():
@@ -71,28 +74,6 @@ def test_final_windows_can_be_decoded_as_offline_going_on_from_their_context():
     # stream times: each segment starts where its speech does, just after its window's (padded) start
     assert [round(s.start, 2) for s in session.completed] == [0.5, 2.6, 4.7]
     assert all(w.start / SAMPLE_RATE <= s.start for s, w in zip(session.completed, finals))
-
-
-def test_how_each_kind_of_window_is_decoded():
-    audio = np.zeros(SAMPLE_RATE, dtype=np.float32)
-    greedy, thorough = StreamConfig(initial_prompt="mine"), StreamConfig(initial_prompt="mine", final_beam_size=5)
-    completed = [Segment(start=0.0, end=0.4, text=" w1", completed=True)]  # the window starts at 0.6 s
-    fields = lambda r: (r.beam_size, r.full_window, r.decode_from, r.word_timestamps, r.initial_prompt)
-    # partial windows are greedy over the trimmed window, whatever the finals do
-    assert fields(window_request(thorough, PARTIAL, audio, "en", 0.0, completed, 0.6)) == \
-        (1, False, 0.0, False, "mine")
-    # a greedy final with context asks for word times, to split its answer where the context ends
-    assert fields(window_request(greedy, FINAL, audio, "en", 0.4, completed, 0.6)) == (1, False, 0.0, True, "mine")
-    # a thorough final: the whole 30 s window without context, else it goes on from the context's end,
-    # conditioned on the committed text before it
-    assert fields(window_request(thorough, FINAL, audio, "en", 0.0, completed, 0.6)) == (5, True, 0.0, False, "mine")
-    assert fields(window_request(thorough, FINAL, audio, "en", 0.4, completed, 0.6)) == \
-        (5, False, 0.4, False, "mine w1")
-    # ... and when its context replays the last committed segment whole, its answer starts with that segment
-    with_prefix = window_request(thorough, FINAL, audio, "en", 0.6, completed, 0.6)
-    assert (with_prefix.decode_from, with_prefix.prefix) == (0.6, Prefix("w1", 0.0))
-    assert with_prefix.initial_prompt == "mine" and with_prefix.prompt_text() == "mine w1"
-    assert window_request(thorough, FINAL, audio, "en", 0.4, completed, 0.6).prefix is None
 
 
 def test_the_clients_prompt_comes_first():
@@ -236,12 +217,6 @@ def test_a_final_window_after_a_short_pause_hears_the_quiet_audio_before_it():
     assert session.completed[1].start == pytest.approx(onset, abs=0.02)
 
 
-def phrases_without_an_end():
-    """Ten phrases of 6 words, 0.25 s apart: pauses too short to end the utterance, where agreement can cut."""
-    return np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 6))), silence(0.25)])
-                                            for i in range(0, 60, 6)] + [silence(1.0)])
-
-
 class SlowModel:
     """The scripted transcriber, with every call taking ``seconds`` of the session's clock (a busy model)."""
 
@@ -312,3 +287,34 @@ def test_refining_agreed_text_does_not_shorten_a_final_already_due():
         session.apply(held, model.transcribe_batch([held.request])[0])
         serve(session, model)
         assert committed_words(session) == [f"w{k}" for k in range(words)], hold_from
+
+
+def feed(session, clock, audio):
+    for i in range(0, len(audio), CHUNK):
+        session.add_audio(audio[i:i + CHUNK])
+        clock.now += CHUNK / SAMPLE_RATE
+
+
+def test_a_waiting_final_keeps_its_due_time_when_the_next_utterance_ends():
+    session, clock = make()
+    feed(session, clock, np.concatenate([silence(0.5), speech([1, 2, 3]), silence(1.0)]))
+    first = session.pending()
+    assert first.kind == FINAL  # the model is busy: nobody takes it
+    feed(session, clock, np.concatenate([speech([4, 5]), silence(1.0)]))
+    second = session.pending()
+    assert second.kind == FINAL and second.since == first.since
+    assert clock.now - second.since > 2.0  # it has waited since the first utterance ended
+
+
+def test_a_final_taken_before_the_next_utterance_ends_leaves_that_one_its_own_due_time():
+    model = ScriptedTranscriber()
+    session, clock = make()
+    feed(session, clock, np.concatenate([silence(0.5), speech([1, 2, 3]), silence(1.0)]))
+    first = session.pending()
+    window = session.take_window()  # the model took the first final; it is still running
+    feed(session, clock, np.concatenate([speech([4, 5]), silence(1.0)]))
+    session.apply(window, model.transcribe_batch([window.request])[0])
+    second = session.pending()
+    assert second.kind == FINAL and second.since > first.since + 1.0
+    serve(session, model)
+    assert session.pending() is None
