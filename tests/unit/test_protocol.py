@@ -1,5 +1,9 @@
-"""Segments and words as the wire carries them, and moved in time."""
+"""The WhisperLive protocol's messages (whisper_live/protocol.py): segments and words as the wire carries them
+and moved in time, the resume options and SERVER_READY."""
 
+import pytest
+
+from whisper_live import protocol
 from whisper_live.protocol import Segment, Word
 
 
@@ -19,3 +23,22 @@ def test_segments_cross_the_wire_unchanged():
     assert back == seg
     assert seg.to_wire()["start"] == "0.250"  # WhisperLive's clients expect strings with three decimals
     assert "words" not in Segment(start=0, end=1, text=" x").to_wire()
+
+
+def test_resume_options_round_trip_and_need_uid_and_token():
+    opts = protocol.ClientOptions(uid="u1", resume=True, resume_token="abc")
+    parsed = protocol.ClientOptions.from_message(opts.to_message())
+    assert parsed.resume and parsed.resume_token == "abc" and parsed.uid == "u1"
+    assert "resume" not in protocol.ClientOptions(uid="u1").to_message()  # stock clients' options unchanged
+    with pytest.raises(protocol.ProtocolError, match="resume_token"):
+        protocol.ClientOptions.from_message('{"uid": "u1", "resume": true}')
+    with pytest.raises(protocol.ProtocolError, match="resume_token must be a string"):
+        protocol.ClientOptions.from_message('{"uid": "u1", "resume": true, "resume_token": 5}')
+
+
+def test_server_ready_carries_the_token_and_on_resume_the_audio_received():
+    ready = protocol.parse_reply(protocol.server_ready("u1", "faster_whisper", "tok", 30.0))
+    assert (ready.kind, ready.resume_token, ready.resume_window, ready.resumed) == ("ready", "tok", 30.0, False)
+    again = protocol.parse_reply(protocol.server_ready("u1", "faster_whisper", "tok", 30.0, audio_received=4.25))
+    assert again.resumed and again.audio_received == 4.25
+    assert "resume_token" not in protocol.server_ready("u1", "faster_whisper")

@@ -65,12 +65,3 @@ def test_the_api_refuses_new_work_while_the_whole_server_drains():
     Server.draining = True
     with pytest.raises(ApiError):
         state.enter()
-
-
-def test_a_backend_that_cannot_transcribe_files_answers_501():
-    from tests.fakes import ScriptedTranscriber
-    from whisper_live.api.transcriptions import TranscriptionParams, check_model_fits
-
-    with pytest.raises(ApiError) as refused:
-        check_model_fits(TranscriptionParams(task="transcribe"), ScriptedTranscriber())
-    assert refused.value.status == 501 and refused.value.code == "not_implemented"

@@ -1,7 +1,12 @@
-"""The faster_whisper backend's fallback when a greedy answer repeats itself or is improbable.
+"""The faster_whisper backend (whisper_live/transcriber/faster_whisper_backend.py) without the real model.
 
-The model is a fake that answers each decoding mode with scripted hypotheses, so the choice among them is
-checked without the real model (which rarely falls back on clean speech).
+Its fallback when a greedy answer repeats itself or is improbable: the model is a fake that answers each
+decoding mode with scripted hypotheses, so the choice among them is checked without the real model (which
+rarely falls back on clean speech).
+
+Its prefix: a final window going on from its context starts its answer with the last committed segment
+(``Request.prefix``); the backend writes that text as the answer's start and gives back only what the
+model wrote after it.
 """
 
 import types
@@ -12,6 +17,8 @@ import pytest
 pytest.importorskip("ctranslate2")
 
 from whisper_live.transcriber import faster_whisper_backend as backend  # noqa: E402
+from whisper_live.transcriber.base import Prefix, Request  # noqa: E402
+from whisper_live.transcriber.faster_whisper_backend import _prompt_and_prefix, _without_prefix  # noqa: E402
 
 EOT = 1000
 TIMESTAMP_BEGIN = 1002  # <|0.00|>; the prompts below hold no timestamp
@@ -77,14 +84,6 @@ def test_a_greedy_repetition_loop_gives_way_to_a_less_probable_sample():
     assert t._fallback(ENCODED[0], [0], Tokenizer, (REPEATING, -0.2), 4.0)[0] == [21]
 
 
-def test_a_repetition_loop_is_told_from_a_sentence():
-    from whisper_live.transcriber.fallback import repeats_itself
-
-    assert repeats_itself(" It was natural therefore." * 12)
-    assert not repeats_itself(" The earliest book printed with movable type, the aforesaid Gutenberg Bible.")
-    assert not repeats_itself("")
-
-
 def test_no_timestamp_of_an_answer_lies_before_the_one_its_prompt_ends_with():
     """A continued final's prompt ends with its start's timestamp (here 14.00 s): the answer's timestamps
     before it are suppressed, and its first timestamp may come up to 1 s after it, as from 0 otherwise."""
@@ -99,3 +98,48 @@ def test_no_timestamp_of_an_answer_lies_before_the_one_its_prompt_ends_with():
     assert with_start["suppress_tokens"] == [-1] + list(range(TIMESTAMP_BEGIN, TIMESTAMP_BEGIN + 700))
     assert with_start["max_initial_timestamp_index"] == 750
     assert without["suppress_tokens"] == [-1] and without["max_initial_timestamp_index"] == 50
+
+
+class Tokens:
+    """A tokenizer of one token per character, enough for the functions here."""
+
+    def decode(self, ids):
+        return "".join(chr(i) for i in ids)
+
+
+def ids(text):
+    return [ord(c) for c in text]
+
+
+def test_the_answer_starts_with_the_prefix_without_its_full_stop():
+    request = Request(audio=None, initial_prompt="Before it.", decode_from=3.0,
+                      prefix=Prefix("printing  beautiful letters.", 1.0))
+    assert _prompt_and_prefix(request) == ("Before it.", "printing beautiful letters")
+    assert request.prompt_text() == "Before it. printing  beautiful letters."  # for backends without prefixes
+
+
+def test_no_prefix_without_decode_from_and_an_ellipsis_is_kept():
+    assert _prompt_and_prefix(Request(audio=None, initial_prompt="a", prefix=Prefix("b."))) == ("a", "")
+    assert _prompt_and_prefix(Request(audio=None, initial_prompt=" a ", decode_from=1.0,
+                                      prefix=Prefix("b..."))) == ("a", "b...")
+    assert Request(audio=None).prompt_text() is None
+    assert Request(audio=None, prefix=Prefix("b.")).prompt_text() == "b."
+
+
+def test_only_what_follows_the_prefix_comes_back_and_starts_where_the_new_audio_does():
+    prefix = " beautiful letters"
+    pieces = [(1.0, 4.0, ids(prefix + ". than in the same")), (4.0, 5.0, ids(" ways."))]
+    assert [(s, e, Tokens().decode(t)) for s, e, t in _without_prefix(pieces, ids(prefix), 2.5, Tokens())] == \
+        [(2.5, 5.0, "than in the same ways.")]  # the end of the prefix's segment joins the next one
+    pieces = [(1.0, 4.0, ids(prefix + " than in the same ways."))]
+    assert [(s, e, Tokens().decode(t)) for s, e, t in _without_prefix(pieces, ids(prefix), 2.5, Tokens())] == \
+        [(2.5, 4.0, "than in the same ways.")]  # (this tokenizer drops the space: one token each)
+    # the model closed the prefix's segment at once: only its later segments are new
+    pieces = [(1.0, 2.4, ids(prefix + ".")), (2.6, 5.0, ids(" Then more."))]
+    assert [Tokens().decode(t) for _, _, t in _without_prefix(pieces, ids(prefix), 2.5, Tokens())] == \
+        [" Then more."]
+
+
+def test_an_answer_that_does_not_start_with_the_prefix_is_left_as_it_came():
+    pieces = [(1.0, 4.0, ids(" something else")), (4.0, 5.0, ids(" ways."))]
+    assert _without_prefix(pieces, ids(" beautiful letters"), 2.5, Tokens()) == pieces

@@ -1,11 +1,9 @@
-"""Which session a resume finds (uid and token), when a detached one expires, and the resume options."""
+"""The register of resumable sessions (whisper_live/server/session/resume.py): which session a resume finds
+(uid and token), and when a detached one expires."""
 
 import threading
 import time
 
-import pytest
-
-from whisper_live import protocol
 from whisper_live.server.session.resume import ResumeRegistry
 
 
@@ -56,22 +54,3 @@ def test_a_detached_session_expires_after_the_window_unless_resumed():
 def test_no_window_no_resume():
     assert not ResumeRegistry(0).enabled
     assert ResumeRegistry(30).enabled
-
-
-def test_resume_options_round_trip_and_need_uid_and_token():
-    opts = protocol.ClientOptions(uid="u1", resume=True, resume_token="abc")
-    parsed = protocol.ClientOptions.from_message(opts.to_message())
-    assert parsed.resume and parsed.resume_token == "abc" and parsed.uid == "u1"
-    assert "resume" not in protocol.ClientOptions(uid="u1").to_message()  # stock clients' options unchanged
-    with pytest.raises(protocol.ProtocolError, match="resume_token"):
-        protocol.ClientOptions.from_message('{"uid": "u1", "resume": true}')
-    with pytest.raises(protocol.ProtocolError, match="resume_token must be a string"):
-        protocol.ClientOptions.from_message('{"uid": "u1", "resume": true, "resume_token": 5}')
-
-
-def test_server_ready_carries_the_token_and_on_resume_the_audio_received():
-    ready = protocol.parse_reply(protocol.server_ready("u1", "faster_whisper", "tok", 30.0))
-    assert (ready.kind, ready.resume_token, ready.resume_window, ready.resumed) == ("ready", "tok", 30.0, False)
-    again = protocol.parse_reply(protocol.server_ready("u1", "faster_whisper", "tok", 30.0, audio_received=4.25))
-    assert again.resumed and again.audio_received == 4.25
-    assert "resume_token" not in protocol.server_ready("u1", "faster_whisper")
