@@ -1,8 +1,10 @@
-"""The direct bench's driver: every due window is transcribed at once, and the transcript is the commits."""
+"""The direct bench (whisper_live/bench/direct.py): every due window is transcribed at once, and the
+transcript is the commits; several starts combined; its command line."""
 
 import time
 
 import numpy as np
+import soundfile
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech
 from whisper_live.bench.direct import stream
@@ -63,33 +65,6 @@ def test_stream_ends_an_utterance_still_going_at_the_end_of_the_audio():
     result = stream(session, lambda request: model.transcribe_batch([request])[0], speech([1, 2, 3, 4]))
     assert result["text"].split() == ["w1", "w2", "w3", "w4"]
     assert session.finished
-
-
-def test_a_late_start_puts_silence_before_the_audio_and_moves_the_utterances():
-    from whisper_live.bench.audio import Speech
-    from whisper_live.bench.audio import late
-
-    original = Speech(audio=np.ones(16000, dtype=np.float32), reference="a b", source="x",
-                      segments=[(0.0, 0.5, "a"), (0.5, 1.0, "b")])
-    moved = late(original, 0.25)
-    assert len(moved.audio) == 16000 + 4000
-    assert not moved.audio[:4000].any() and moved.audio[4000:].all()
-    assert moved.segments == [(0.25, 0.75, "a"), (0.75, 1.25, "b")]
-    assert moved.reference == "a b" and moved.source == "x"
-    assert late(original, 0.0) is original
-
-
-def test_several_starts_are_separate_audio_named_by_their_lead():
-    from whisper_live.bench.audio import START_STEP, Speech, with_starts
-
-    a = Speech(audio=np.ones(1600, dtype=np.float32), reference="a", source="a.flac")
-    b = Speech(audio=np.ones(3200, dtype=np.float32), reference="b", source="b.flac")
-    assert with_starts([a, b], 1) == [a, b]
-    first_a, first_b, late_a, late_b = with_starts([a, b], 2)
-    assert (first_a, first_b) == (a, b)
-    assert (late_a.source, late_b.source) == (f"a.flac +{START_STEP:.3f} s", f"b.flac +{START_STEP:.3f} s")
-    lead = int(round(START_STEP * 16000))
-    assert len(late_b.audio) == 3200 + lead and not late_b.audio[:lead].any() and late_b.reference == "b"
 
 
 def _row(wer, partial, final, text):
@@ -154,3 +129,12 @@ def test_starts_must_be_at_least_one():
     assert parse_args(["--starts", "3"]).starts == 3
     with pytest.raises(SystemExit):
         parse_args(["--starts", "0"])
+
+
+def test_direct_bench_refuses_audio_without_a_reference(tmp_path, capsys):
+    from whisper_live.bench import direct
+
+    wav = tmp_path / "noref.wav"
+    soundfile.write(str(wav), np.zeros(16000, dtype=np.float32), 16000)
+    assert direct.main(["--audio", str(wav), "--no-offline"]) == 2
+    assert "no reference" in capsys.readouterr().err

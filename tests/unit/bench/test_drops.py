@@ -16,13 +16,3 @@ def test_a_word_lost_and_a_word_repeated():
 def test_a_misheard_or_extra_word_is_neither():
     assert lost_and_duplicated("the cat sat on the mat", "the bat sat on the mat") == (0, 0)
     assert lost_and_duplicated("the cat sat on the mat", "the cat sat down on the mat") == (0, 0)
-
-
-def test_benchmarks_md_notes_the_drops_of_a_run():
-    from whisper_live.bench import tables
-
-    record = {"workload": "drops-8", "title": "8 speakers dropping every 20 s", "result": {"config": {}}}
-    run = {"clients": 8, "silent": 0, "drops": {"drop_every_s": 20, "drops": 88, "resumes": 88,
-                                                 "reference_words": 3400, "words_lost": 12, "words_duplicated": 1}}
-    assert tables.notes(record, run) == [
-        "8 speakers dropping every 20 s: 88 drops, 88 resumed; of 3400 reference words 12 lost and 1 duplicated."]

@@ -1,4 +1,4 @@
-"""Joining a shared folder's clips into one benchmark stream (needs ../shared/audio)."""
+"""Joining a shared folder's clips into one audio file (whisper_live/bench/joined.py; needs ../shared/audio)."""
 
 import soundfile
 
@@ -23,27 +23,6 @@ def test_an_unknown_folder_is_a_clear_error(tmp_path, capsys):
     shared_manifest()
     assert main(["en/nothing_here", "--out", str(tmp_path / "x.flac")]) == 2
     assert "no clip with a reference under en/nothing_here/" in capsys.readouterr().err
-
-
-def test_the_bench_joins_a_shared_folder_and_cuts_it_at_whole_clips():
-    from whisper_live.bench import audio as audio_mod
-
-    shared_manifest()
-    speech = audio_mod.load_speech("en/librispeech")
-    assert speech.source == "en/librispeech" and len(speech.segments) == 15
-    assert speech.reference == " ".join(text for _, _, text in speech.segments)
-    short = audio_mod.cut(speech, 30.0)
-    kept = [s for s in speech.segments if s[1] <= 30.0]
-    assert short.reference == " ".join(text for _, _, text in kept) and short.duration <= 30.0
-    assert short.duration >= kept[-1][1]
-
-
-def test_mixed_names_four_sets_that_exist():
-    from whisper_live.bench import audio as audio_mod
-
-    shared_manifest()
-    for name in audio_mod.MIXED:
-        assert (SHARED_AUDIO / name).exists(), name
 
 
 def test_the_written_clip_cuts_at_whole_clips_like_the_folder(tmp_path):

@@ -1,9 +1,15 @@
-"""Stopping a server the load bench spawned (``--spawn-server``): everything it started ends, Ctrl-C first."""
+"""The server the load bench measures (whisper_live/bench/server_process.py): its CPU and memory while the
+bench runs, and stopping one the bench spawned (``--spawn-server``): everything it started ends, Ctrl-C
+first."""
 
+import os
 import signal
 import subprocess
 import time
 
+import pytest
+
+from tests.unit.bench.fake_server import FakeServer, run
 from whisper_live.bench import server_process
 
 
@@ -40,3 +46,15 @@ def _running(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
     stat = server_process.proc_stat(pid)
     return stat is not None and stat[0] != "Z"
+
+
+def test_server_watch_measures_cpu_and_memory():
+    with FakeServer() as server:
+        watch = server_process.ServerWatch(os.getpid(), interval=0.1)
+        result = run(server.port, 1, 2.0, watch=watch)
+    srv = result.server
+    assert srv["pid"] == os.getpid()
+    assert srv["rss_before_mb"] > 10 and srv["rss_peak_mb"] >= srv["rss_before_mb"] * 0.9
+    assert srv["rss_connected_mb"] is not None and srv["rss_per_client_mb"] is not None
+    assert srv["cpu_percent"] is not None and 0.0 <= srv["cpu_percent"] < 400
+    assert srv["cpu_percent_per_client"] == pytest.approx(srv["cpu_percent"] - srv["idle_cpu_percent"], abs=0.02)

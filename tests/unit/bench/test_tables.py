@@ -1,32 +1,16 @@
-"""BENCHMARKS.md's workloads and the tables rendered from their JSON (no server, no model)."""
+"""BENCHMARKS.md's tables (whisper_live/bench/tables.py) rendered from the workloads' JSON (no server, no
+model), and the notes of a run."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
-import pytest
-
+from tests.server_process import ROOT
 from whisper_live.bench import tables, workloads
-from whisper_live.bench.__main__ import parse_args
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.mark.parametrize("workload", workloads.WORKLOADS, ids=lambda w: w.name)
-def test_each_workload_is_a_valid_bench_command(workload):
-    for w in (workload, workload.smoke()):
-        args = parse_args([*w.bench, "--port", "9999", "--spawn-server", "x"])
-        assert args.port == 9999
-    smoke = parse_args(list(workload.smoke().bench))
-    assert smoke.duration == 12 and not smoke.offline
-    assert smoke.clients <= 2 and smoke.silent <= 2
-    assert smoke.ramp in (None, "1,2")
 
 
 def test_every_table_block_of_benchmarks_md_is_known_and_every_table_has_a_block():
-    names = [m.group(2) for m in tables.BLOCK.finditer((REPO / "BENCHMARKS.md").read_text())]
+    names = [m.group(2) for m in tables.BLOCK.finditer((ROOT / "BENCHMARKS.md").read_text())]
     assert sorted(names) == sorted([*tables.TABLES, "setup"])
     assert {w for rows in tables.TABLES.values() for w in rows} == set(workloads.BY_NAME)
 
@@ -88,10 +72,9 @@ def test_the_renderer_cli_prints_every_table(tmp_path, capsys):
         assert f"### {name}" in out
 
 
-def test_the_whisperlive_script_parses_and_says_how_to_use_it():
-    script = REPO / "benchmarks" / "whisperlive.sh"
-    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
-    usage = subprocess.run(["bash", str(script)], capture_output=True, text=True)
-    assert usage.returncode == 2 and "setup | serve" in usage.stderr
-    bad = subprocess.run(["bash", str(script), "serve", "--nonsense"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "unknown flag --nonsense" in bad.stderr
+def test_benchmarks_md_notes_the_drops_of_a_run():
+    record = {"workload": "drops-8", "title": "8 speakers dropping every 20 s", "result": {"config": {}}}
+    run = {"clients": 8, "silent": 0, "drops": {"drop_every_s": 20, "drops": 88, "resumes": 88,
+                                                 "reference_words": 3400, "words_lost": 12, "words_duplicated": 1}}
+    assert tables.notes(record, run) == [
+        "8 speakers dropping every 20 s: 88 drops, 88 resumed; of 3400 reference words 12 lost and 1 duplicated."]
