@@ -1,8 +1,9 @@
-"""The CTranslate2 model.bin reader and the CTranslate2 -> Hugging Face Whisper weight mapping.
+"""The CTranslate2 -> Hugging Face Whisper weight mapping (whisper_live/convert/mapping.py).
 
-* A synthetic tiny Whisper in CTranslate2's layout, written with our writer from known Hugging Face-style
-  weights (fused the way CTranslate2's converter fuses them), read back and mapped: every parameter must
-  come back with its shape and value; int8 weights with scales must dequantize.
+* A synthetic tiny Whisper in CTranslate2's layout (tests/unit/convert/tiny_whisper.py), written with our
+  writer from known Hugging Face-style weights (fused the way CTranslate2's converter fuses them), read back
+  and mapped: every parameter must come back with its shape and value; int8 weights with scales must
+  dequantize.
 * The real bundled tiny.en: its architecture and the zero k-bias slices that the fused layout implies.
 * When torch and transformers are installed (requirements/convert.txt): a random tiny Hugging Face Whisper
   converted by ctranslate2's own converter must map back to the same weights.
@@ -12,167 +13,14 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 
 import numpy as np
 import pytest
 
-from whisper_live.convert.ct2_reader import CT2FormatError, read_model_bin, write_model_bin
+from tests.unit.convert.tiny_whisper import (D, DEC_LAYERS, ENC_LAYERS, FFN, HEADS, MELS, SRC_POS, TGT_POS, VOCAB,
+                                             ct2_variables, hf_weights, model_bin)
+from whisper_live.convert.ct2_reader import read_model_bin, write_model_bin
 from whisper_live.convert.mapping import MappingError, hf_state_dict, special_tokens, whisper_dims
-
-D, HEADS, FFN, MELS, VOCAB, SRC_POS, TGT_POS = 8, 2, 16, 4, 40, 6, 5
-ENC_LAYERS, DEC_LAYERS = 2, 3
-
-
-def _hf_weights(seed: int = 0) -> dict[str, np.ndarray]:
-    """Random Hugging Face-named float32 weights of a tiny Whisper (k_proj without bias, as in HF)."""
-    rng = np.random.default_rng(seed)
-
-    def r(*shape):
-        return rng.standard_normal(shape).astype(np.float32)
-
-    w = {
-        "model.encoder.conv1.weight": r(D, MELS, 3), "model.encoder.conv1.bias": r(D),
-        "model.encoder.conv2.weight": r(D, D, 3), "model.encoder.conv2.bias": r(D),
-        "model.encoder.embed_positions.weight": r(SRC_POS, D),
-        "model.encoder.layer_norm.weight": r(D), "model.encoder.layer_norm.bias": r(D),
-        "model.decoder.embed_tokens.weight": r(VOCAB, D),
-        "model.decoder.embed_positions.weight": r(TGT_POS, D),
-        "model.decoder.layer_norm.weight": r(D), "model.decoder.layer_norm.bias": r(D),
-    }
-    for side, count in (("encoder", ENC_LAYERS), ("decoder", DEC_LAYERS)):
-        attentions = ["self_attn"] + (["encoder_attn"] if side == "decoder" else [])
-        for i in range(count):
-            p = f"model.{side}.layers.{i}"
-            for att in attentions:
-                for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
-                    w[f"{p}.{att}.{proj}.weight"] = r(D, D)
-                    if proj != "k_proj":
-                        w[f"{p}.{att}.{proj}.bias"] = r(D)
-                w[f"{p}.{att}_layer_norm.weight"] = r(D)
-                w[f"{p}.{att}_layer_norm.bias"] = r(D)
-            w[f"{p}.fc1.weight"], w[f"{p}.fc1.bias"] = r(FFN, D), r(FFN)
-            w[f"{p}.fc2.weight"], w[f"{p}.fc2.bias"] = r(D, FFN), r(D)
-            w[f"{p}.final_layer_norm.weight"], w[f"{p}.final_layer_norm.bias"] = r(D), r(D)
-    return w
-
-
-def _quantize_rows(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """int8 with one scale per output row, as CTranslate2 stores quantized weights."""
-    flat = weight.reshape(weight.shape[0], -1)
-    scale = (127.0 / np.abs(flat).max(axis=1)).astype(np.float32)
-    q = np.rint(flat * scale[:, None]).astype(np.int8).reshape(weight.shape)
-    return q, scale
-
-
-def _ct2_variables(w: dict[str, np.ndarray], dtype=np.float16, int8: bool = False) -> dict[str, np.ndarray]:
-    """CTranslate2's WhisperSpec variables for the HF weights ``w`` (the converter's fusion, written here)."""
-    v: dict[str, np.ndarray] = {}
-
-    def put(name, value, quantize=False):
-        if quantize and int8:
-            v[name], v[name + "_scale"] = _quantize_rows(value)
-        else:
-            v[name] = value.astype(dtype)
-
-    def linear(dst, weight, bias, quantize=True):
-        put(dst + "/weight", weight, quantize)
-        put(dst + "/bias", bias)
-
-    def norm(dst, src):
-        put(dst + "/gamma", w[src + ".weight"])
-        put(dst + "/beta", w[src + ".bias"])
-
-    zeros = np.zeros(D, np.float32)
-    v["decoder/activation"] = np.array(3, np.int8)
-    v["encoder/num_heads"] = np.array(HEADS, np.int16)
-    v["decoder/num_heads"] = np.array(HEADS, np.int16)
-    for conv in ("conv1", "conv2"):
-        linear(f"encoder/{conv}", w[f"model.encoder.{conv}.weight"], w[f"model.encoder.{conv}.bias"])
-    put("encoder/position_encodings/encodings", w["model.encoder.embed_positions.weight"])
-    norm("encoder/layer_norm", "model.encoder.layer_norm")
-    for side, count in (("encoder", ENC_LAYERS), ("decoder", DEC_LAYERS)):
-        for i in range(count):
-            p, s = f"model.{side}.layers.{i}", f"{side}/layer_{i}"
-            a = p + ".self_attn"
-            linear(f"{s}/self_attention/linear_0",
-                   np.concatenate([w[f"{a}.q_proj.weight"], w[f"{a}.k_proj.weight"], w[f"{a}.v_proj.weight"]]),
-                   np.concatenate([w[f"{a}.q_proj.bias"], zeros, w[f"{a}.v_proj.bias"]]))
-            linear(f"{s}/self_attention/linear_1", w[f"{a}.out_proj.weight"], w[f"{a}.out_proj.bias"])
-            norm(f"{s}/self_attention/layer_norm", p + ".self_attn_layer_norm")
-            if side == "decoder":
-                c = p + ".encoder_attn"
-                linear(f"{s}/attention/linear_0", w[f"{c}.q_proj.weight"], w[f"{c}.q_proj.bias"])
-                linear(f"{s}/attention/linear_1",
-                       np.concatenate([w[f"{c}.k_proj.weight"], w[f"{c}.v_proj.weight"]]),
-                       np.concatenate([zeros, w[f"{c}.v_proj.bias"]]))
-                linear(f"{s}/attention/linear_2", w[f"{c}.out_proj.weight"], w[f"{c}.out_proj.bias"])
-                norm(f"{s}/attention/layer_norm", p + ".encoder_attn_layer_norm")
-            linear(f"{s}/ffn/linear_0", w[p + ".fc1.weight"], w[p + ".fc1.bias"])
-            linear(f"{s}/ffn/linear_1", w[p + ".fc2.weight"], w[p + ".fc2.bias"])
-            norm(f"{s}/ffn/layer_norm", p + ".final_layer_norm")
-    put("decoder/embeddings/weight", w["model.decoder.embed_tokens.weight"])
-    put("decoder/position_encodings/encodings", w["model.decoder.embed_positions.weight"])
-    norm("decoder/layer_norm", "model.decoder.layer_norm")
-    return v
-
-
-def _write(variables, aliases=(("decoder/projection/weight", "decoder/embeddings/weight"),)) -> bytes:
-    buffer = io.BytesIO()
-    write_model_bin(buffer, "WhisperSpec", 3, variables, aliases)
-    return buffer.getvalue()
-
-
-# --- the reader ------------------------------------------------------------------------------------------------
-
-
-def test_reader_round_trip_keeps_names_shapes_dtypes_values_and_aliases():
-    variables = {
-        "a/weight": np.arange(6, dtype=np.float32).reshape(2, 3),
-        "a/half": np.array([1.5, -2.25], dtype=np.float16),
-        "a/q": np.array([[-128, 127]], dtype=np.int8),
-        "a/i16": np.array([3, -4], dtype=np.int16),
-        "a/i32": np.array([1 << 20], dtype=np.int32),
-        "scalar/flag": np.array(1, dtype=np.int8),
-    }
-    model = read_model_bin(_write(variables, [("b/weight", "a/weight"), ("c/weight", "b/weight")]))
-    assert model.spec_name == "WhisperSpec" and model.revision == 3 and model.binary_version == 6
-    for name, value in variables.items():
-        assert model[name].dtype == value.dtype and model[name].shape == value.shape
-        np.testing.assert_array_equal(model[name], value)
-    np.testing.assert_array_equal(model["b/weight"], variables["a/weight"])
-    np.testing.assert_array_equal(model["c/weight"], variables["a/weight"])  # alias of an alias
-    assert model.scalar("scalar/flag") == 1
-
-
-def test_reader_layout_matches_the_documented_bytes():
-    # version 6, name "S", revision 2, one variable "x" of shape (2,) int16, no alias
-    raw = (struct.pack("<I", 6) + struct.pack("<H", 2) + b"S\0" + struct.pack("<I", 2) + struct.pack("<I", 1)
-           + struct.pack("<H", 2) + b"x\0" + struct.pack("<B", 1) + struct.pack("<I", 2)
-           + struct.pack("<BI", 2, 4) + struct.pack("<hh", 7, -7) + struct.pack("<I", 0))
-    model = read_model_bin(raw)
-    assert model.spec_name == "S" and model.revision == 2
-    np.testing.assert_array_equal(model["x"], np.array([7, -7], np.int16))
-
-
-def test_reader_bfloat16_widens_to_float32():
-    values = np.array([1.0, -3.5, 0.15625], np.float32)
-    halves = (values.view(np.uint32) >> 16).astype("<u2")
-    raw = (struct.pack("<I", 6) + struct.pack("<H", 2) + b"S\0" + struct.pack("<II", 1, 1)
-           + struct.pack("<H", 2) + b"x\0" + struct.pack("<BI", 1, 3) + struct.pack("<BI", 5, 6)
-           + halves.tobytes() + struct.pack("<I", 0))
-    np.testing.assert_array_equal(read_model_bin(raw)["x"], values)
-
-
-@pytest.mark.parametrize("mutate, message", [
-    (lambda raw: struct.pack("<I", 99) + raw[4:], "binary version 99"),
-    (lambda raw: raw[:-10], "truncated"),
-    (lambda raw: raw + b"\0", "trailing"),
-])
-def test_reader_rejects_broken_files(mutate, message):
-    raw = _write({"x": np.ones(3, np.float32)}, [])
-    with pytest.raises(CT2FormatError, match=message):
-        read_model_bin(mutate(raw))
 
 
 # --- the mapping on a synthetic model ---------------------------------------------------------------------------
@@ -180,8 +28,8 @@ def test_reader_rejects_broken_files(mutate, message):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_mapping_recovers_every_parameter(dtype):
-    hf = _hf_weights()
-    model = read_model_bin(_write(_ct2_variables(hf, dtype=dtype)))
+    hf = hf_weights()
+    model = read_model_bin(model_bin(ct2_variables(hf, dtype=dtype)))
     dims = whisper_dims(model)
     assert (dims.d_model, dims.n_mels, dims.vocab_size, dims.encoder_layers, dims.decoder_layers) == (
         D, MELS, VOCAB, ENC_LAYERS, DEC_LAYERS)
@@ -200,8 +48,8 @@ def test_mapping_recovers_every_parameter(dtype):
 
 def test_mapping_keeps_q_k_v_apart():
     # A mapping that swapped q and k (or k and v) would still have the right shapes: check the values.
-    hf = _hf_weights(seed=1)
-    mapped = hf_state_dict(read_model_bin(_write(_ct2_variables(hf, dtype=np.float32))))
+    hf = hf_weights(seed=1)
+    mapped = hf_state_dict(read_model_bin(model_bin(ct2_variables(hf, dtype=np.float32))))
     for layer in ("model.encoder.layers.1.self_attn", "model.decoder.layers.2.encoder_attn"):
         for proj in ("q_proj", "k_proj", "v_proj"):
             np.testing.assert_array_equal(mapped[f"{layer}.{proj}.weight"], hf[f"{layer}.{proj}.weight"])
@@ -209,10 +57,10 @@ def test_mapping_keeps_q_k_v_apart():
 
 
 def test_mapping_dequantizes_int8_weights_with_row_scales():
-    hf = _hf_weights(seed=2)
-    variables = _ct2_variables(hf, dtype=np.float32, int8=True)
+    hf = hf_weights(seed=2)
+    variables = ct2_variables(hf, dtype=np.float32, int8=True)
     assert variables["encoder/layer_0/ffn/linear_0/weight"].dtype == np.int8
-    mapped = hf_state_dict(read_model_bin(_write(variables)))
+    mapped = hf_state_dict(read_model_bin(model_bin(variables)))
     for name in ("model.encoder.layers.0.fc1.weight", "model.decoder.layers.1.self_attn.v_proj.weight",
                  "model.encoder.conv1.weight"):
         step = np.abs(hf[name]).reshape(hf[name].shape[0], -1).max(axis=1) / 127
@@ -222,11 +70,11 @@ def test_mapping_dequantizes_int8_weights_with_row_scales():
 
 
 def test_mapping_rejects_untied_projection_and_other_specs():
-    hf = _hf_weights()
-    variables = _ct2_variables(hf, dtype=np.float32)
+    hf = hf_weights()
+    variables = ct2_variables(hf, dtype=np.float32)
     variables["decoder/projection/weight"] = variables["decoder/embeddings/weight"] + 1
     with pytest.raises(MappingError, match="projection"):
-        hf_state_dict(read_model_bin(_write(variables, [])))
+        hf_state_dict(read_model_bin(model_bin(variables, [])))
     buffer = io.BytesIO()
     write_model_bin(buffer, "TransformerSpec", 1, {"x": np.ones(1, np.float32)})
     with pytest.raises(MappingError, match="not a Whisper model"):
