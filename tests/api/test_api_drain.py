@@ -10,7 +10,7 @@ import time
 import httpx
 
 from tests.api.conftest import ApiServerProcess
-from tests.api.test_transcriptions import LONG_TEXT, encoded
+from tests.api.encoded_speech import LONG_TEXT, encoded
 
 
 def test_sigterm_lets_a_transcription_in_flight_finish(espeak):

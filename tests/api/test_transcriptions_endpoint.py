@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
 import time
-from typing import Optional
 
 import httpx
 import openai
 import pytest
 
 from tests.api.conftest import MAX_UPLOAD_MB
+from tests.api.encoded_speech import LONG_TEXT, encoded
 from whisper_live.wer import wer
 
 SENTENCE = ("Please call Stella and ask her to bring these things with her from the store. "
@@ -33,17 +32,6 @@ def transcribe(client, path, **options):
 def test_json_gives_the_text(client, speech):
     text = transcribe(client, speech).text
     assert wer(SENTENCE, text) <= 0.3, text
-
-
-def encoded(wav, extension: str, bitrate: Optional[str] = None) -> str:
-    """``wav`` encoded by FFmpeg into a file of ``extension`` (mp4: with a video track), at ``bitrate``
-    (e.g. "24k") when given."""
-    out = f"{wav}.{extension}"
-    video = ["-f", "lavfi", "-i", "color=c=black:s=64x64:r=5", "-shortest"] if extension == "mp4" else []
-    codec = {"ogg": ["-c:a", "libopus"], "webm": ["-c:a", "libopus"]}.get(extension, [])
-    rate = ["-b:a", bitrate] if bitrate else []
-    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(wav), *video, *codec, *rate, out], check=True)
-    return out
 
 
 @pytest.mark.parametrize("extension", ["flac", "mp3", "ogg", "m4a", "webm", "mp4"])
@@ -190,14 +178,6 @@ def full_log(server) -> str:
     """The server's whole log so far."""
     server.log()  # (flushes it)
     return server.log_path.read_text()
-
-
-LONG_TEXT = ("The quick brown fox jumps over the lazy dog near the river bank. My favourite season is autumn "
-             "because the leaves turn red and gold. We will meet at the train station at nine o'clock tomorrow "
-             "morning. Please call Stella and ask her to bring these things with her from the store. The museum "
-             "opens at ten and closes early on Sundays, so plan your visit carefully. Fresh bread and green apples "
-             "are sold at the market every Thursday afternoon. The children played football in the park until "
-             "it started to rain heavily in the evening.")
 
 
 def test_a_client_that_leaves_mid_stream_frees_its_work(api_server, client, espeak):

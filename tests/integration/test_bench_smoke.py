@@ -12,10 +12,10 @@ import sys
 import pytest
 import soundfile
 
+from tests.server_process import ROOT
 from whisper_live.bench import __main__ as bench_main
 from whisper_live.bench import audio as audio_mod
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHORT_CLIP = "en/librispeech/1089-134686-0000.flac"  # 10.4 s, LibriSpeech test-clean
 
 

@@ -1,6 +1,7 @@
-"""The real server with ``--backend openvino``: two clients at once over a real WebSocket on 127.0.0.1.
+"""The real server with ``--backend openvino``: two clients at once over a real WebSocket on 127.0.0.1, the
+four sentences of the faster_whisper server test (test_server_transcribes.py) two at a time.
 
-The model is the bundled tiny.en converted to OpenVINO once (cached, see tests/openvino_models.py).
+The model is the bundled tiny.en converted to OpenVINO once (cached, see tests/integration/conftest.py).
 Skipped only when openvino-genai is not installed.
 """
 
@@ -8,18 +9,15 @@ from __future__ import annotations
 
 import concurrent.futures
 
-# The four sentences of the faster_whisper server test, streamed two clients at a time.
-from tests.integration.test_server_transcribes import SENTENCES
-from tests.integration.test_server_transcribes import with_silence as _with_silence
-from tests.openvino_models import ov_tiny_en  # noqa: F401  (the session fixture)
+from tests.integration.sentences import SENTENCES, with_silence
 from tests.ws_session import load_audio, stream
 from whisper_live.wer import corpus_wer, wer
 
 
-def test_two_clients_at_once_through_the_openvino_backend(start_server, espeak, ov_tiny_en):  # noqa: F811
+def test_two_clients_at_once_through_the_openvino_backend(start_server, espeak, ov_tiny_en):
     server = start_server("--backend", "openvino", "--openvino_model_path", str(ov_tiny_en),
                           "--max_clients", "4", "--no_admission_control")
-    audios = [_with_silence(load_audio(espeak(sentence))) for sentence in SENTENCES]
+    audios = [with_silence(load_audio(espeak(sentence))) for sentence in SENTENCES]
     outcomes = []
     for pair in ((0, 1), (2, 3)):
         with concurrent.futures.ThreadPoolExecutor(2) as pool:

@@ -13,10 +13,10 @@ import urllib.request
 import numpy as np
 import pytest
 
+from tests.offline_transcript import spoken_before
 from tests.resume_session import CLIP, REFERENCE
 from tests.server_process import ServerProcess
 from tests.ws_session import CHUNK, load_audio, raw_session, stream, options_message
-from whisper_live.models import resolve_model
 from whisper_live.wer import _edit_distance, normalize
 
 DRAIN_TIMEOUT = 20
@@ -35,16 +35,6 @@ def get(server, path):
             return reply.status, json.loads(reply.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
-
-
-def spoken_before(path, seconds: float) -> list[str]:
-    """The words the same model hears offline in the first ``seconds`` of the (padded) clip."""
-    from faster_whisper import WhisperModel
-
-    model = WhisperModel(resolve_model("tiny.en"), compute_type="int8", cpu_threads=1)
-    segments, _ = model.transcribe(str(path), language="en", word_timestamps=True)
-    words = [w for s in segments for w in s.words if w.end + 0.25 <= seconds]
-    return normalize(" ".join(w.word for w in words)).split()
 
 
 def test_sigterm_delivers_what_was_spoken_and_exits_0(speech):

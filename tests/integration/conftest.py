@@ -1,4 +1,4 @@
-"""The bundled models converted to OpenVINO int8 once per test session, for the tests that need them.
+"""Fixtures of the integration tests: the bundled models converted to OpenVINO int8 once per test session.
 
 Cached between runs under ``$WHISPER_LIVE_OV_CACHE`` or ``~/.cache/whisper-live/openvino``, keyed by the
 source model's hash and the converter version. A missing openvino-genai or converter dependency fails:
@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 
 def converted(name: str) -> Path:
     from whisper_live.convert.openvino import convert_cached
