@@ -38,7 +38,7 @@ def test_four_clients_at_once_each_get_their_own_transcript(live_server, espeak)
     audios = [with_silence(load_audio(espeak(s))) for s in SENTENCES]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(lambda a: stream(live_server.url, a[1], uid=f"c{a[0]}"), enumerate(audios)))
-    # the bound the OpenVINO backend's server test shares (tests/test_openvino_server.py)
+    # the bound the OpenVINO backend's server test shares (tests/integration/test_openvino_server.py)
     assert corpus_wer(SENTENCES, [o.text for o in outcomes]) <= 0.2
     for sentence, outcome in zip(SENTENCES, outcomes):
         # each transcript matches its own sentence (and not another client's)
