@@ -1,9 +1,8 @@
-"""Test doubles for the streaming core and the scheduler: an energy VAD, a scripted transcriber, and clients.
+"""Test doubles for the streaming core and the runners: an energy VAD, a scripted transcriber, and clients.
 
 Synthetic "speech" is a sequence of words, each a block of constant amplitude: word k is
 ``WORD_SECONDS`` of the value ``level(k)``. The fake transcriber reads the blocks back from a window, so a
-test knows exactly which words a window holds and can check that none is lost or repeated. The scheduler's
-clients are a FakeClient (one fixed piece of work) or a StreamClient (a real Stream fed such speech).
+test knows exactly which words a window holds and can check that none is lost or repeated.
 """
 
 from __future__ import annotations
@@ -19,16 +18,6 @@ from whisper_live.transcriber.base import RawSegment, Request, Result, Transcrib
 
 WORD_SECONDS = 0.4
 GAP_SECONDS = 0.1  # between words of one sentence
-
-
-class Clock:
-    """A clock the test moves: calling it returns ``now``."""
-
-    def __init__(self, now: float = 0.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def level(k: int) -> float:
@@ -139,14 +128,8 @@ def words_of(segments) -> list[str]:
     return [w for s in segments for w in s.text.split()]
 
 
-def phrases_without_an_end():
-    """Ten phrases of 6 words, 0.25 s apart: pauses too short to end the utterance, where agreement can cut."""
-    return np.concatenate([silence(0.5)] + [np.concatenate([speech(list(range(i, i + 6))), silence(0.25)])
-                                            for i in range(0, 60, 6)] + [silence(1.0)])
-
-
 class FakeClient:
-    """A client with a fixed piece of pending work (kind, since, samples); records what it was given."""
+    """A runner's client with a fixed piece of pending work (kind, since, samples); records what it was given."""
 
     def __init__(self, name, kind=None, since=0.0, samples=16000):
         self.name, self.kind, self.since, self.samples = name, kind, since, samples
@@ -174,8 +157,8 @@ class FakeClient:
         return self.name
 
 
-class StreamClient:
-    """A real Stream behind the scheduler interface, like the server's ServeClient."""
+class SessionClient:
+    """A real Stream behind the runner's client interface, like the server's ServeClient."""
 
     def __init__(self, clock=time.monotonic):
         self.stream = Stream(StreamConfig(), EnergyVad(), clock=clock)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 # Work that only improves accuracy (decoding agreed text again as a final: Stream) is asked for
@@ -26,6 +27,28 @@ from typing import Callable, Optional
 ROOM_BELOW_FINAL_DELAY = 1.0
 
 
+@dataclass(frozen=True)
+class Load:
+    """The load over a :class:`LoadMeter`'s horizon (of some clients, or of all)."""
+
+    utilization: float  # share of the workers' time spent in model calls
+    final_utilization: float  # ... in model calls of final windows
+    speakers: int  # clients admitted or seen in a model call within the horizon
+    final_rate: float  # worker time the final windows took per second each speaker was there
+    final_delay_p90: float  # s from a final's due time to its result, p90 (of every client's finals)
+    finals: int  # final windows served (of every client)
+
+
+@dataclass(eq=False)
+class _Stretch:
+    """One client's stretch within the horizon: when it began (its admission or first model call), and
+    its last model call. The meter's batches name the stretches, not the clients, so a client that left
+    is not kept alive by them and a later client never takes over its figures."""
+
+    first_seen: float
+    last_seen: float
+
+
 class LoadMeter:
     """Busy time and service times over a sliding window, for admission and for the status figures."""
 
@@ -34,19 +57,16 @@ class LoadMeter:
         self.horizon = horizon
         self._clock = clock
         self._lock = threading.Lock()
-        self._batches: collections.deque = collections.deque()  # (end, busy s, final busy s, clients)
+        self._batches: collections.deque = collections.deque()  # (end, busy s, final busy s, [_Stretch])
         self._final_delays: collections.deque = collections.deque()  # (end, delay from audio arrival)
-        # per client admitted or seen in a model call: when this stretch of it began (its admission or its
-        # first call; one with no call for a whole horizon is forgotten), and its last call
-        self._first_seen: dict[int, float] = {}
-        self._last_seen: dict[int, float] = {}
+        # per client admitted or seen in a model call, by the client object (hashable by identity): its
+        # stretch; forgotten when it leaves, or when a whole horizon passes without a call of its own
+        self._stretches: dict[object, _Stretch] = {}
 
     def record(self, busy: float, final_busy: float, clients: list, final_delays: list[float]) -> None:
         now = self._clock()
         with self._lock:
-            ids = [id(c) for c in clients]
-            self._batches.append((now, busy, final_busy, ids))
-            self._seen(ids, now)
+            self._batches.append((now, busy, final_busy, [self._seen(c, now) for c in clients]))
             for delay in final_delays:
                 self._final_delays.append((now, delay))
             self._expire(now)
@@ -55,26 +75,27 @@ class LoadMeter:
         """``client`` was admitted: it counts as a speaker from now on, until a whole horizon passes without
         a model call of its own (a silent client)."""
         with self._lock:
-            self._seen([id(client)], self._clock())
+            self._seen(client, self._clock())
 
-    def _seen(self, ids: list[int], now: float) -> None:
-        for i in ids:
-            self._first_seen.setdefault(i, now)
-            self._last_seen[i] = now
+    def _seen(self, client, now: float) -> _Stretch:
+        stretch = self._stretches.get(client)
+        if stretch is None:
+            stretch = self._stretches[client] = _Stretch(now, now)
+        stretch.last_seen = now
+        return stretch
 
     def forget(self, client) -> None:
-        """``client`` left: it no longer counts as a speaker (a later client may be given its ``id``)."""
+        """``client`` left: it no longer counts as a speaker, and the meter holds no reference to it."""
         with self._lock:
-            self._first_seen.pop(id(client), None)
-            self._last_seen.pop(id(client), None)
+            self._stretches.pop(client, None)
 
     def _expire(self, now: float) -> None:
         while self._batches and self._batches[0][0] < now - self.horizon:
             self._batches.popleft()
         while self._final_delays and self._final_delays[0][0] < now - self.horizon:
             self._final_delays.popleft()
-        for i in [i for i, seen in self._last_seen.items() if seen < now - self.horizon]:
-            del self._last_seen[i], self._first_seen[i]
+        for client in [c for c, stretch in self._stretches.items() if stretch.last_seen < now - self.horizon]:
+            del self._stretches[client]
 
     def has_room(self) -> bool:
         """Whether the model has room for work that only improves accuracy: finals are served in time."""
@@ -83,26 +104,27 @@ class LoadMeter:
             delays = sorted(d for _, d in self._final_delays)
         return len(delays) < 3 or _p90(delays) < ROOM_BELOW_FINAL_DELAY
 
-    def snapshot(self, clients: Optional[list] = None) -> dict:
+    def snapshot(self, clients: Optional[list] = None) -> Load:
         """Load over the horizon; with ``clients``, only the work done for those clients counts."""
         now = self._clock()
-        wanted = None if clients is None else {id(c) for c in clients}
         with self._lock:
             self._expire(now)
+            speakers = list(self._stretches.values()) if clients is None else \
+                [self._stretches[c] for c in dict.fromkeys(clients) if c in self._stretches]
+            wanted = set(speakers)
             capacity = self.workers * self.horizon
             busy = final_busy = 0.0
-            for _, batch_busy, batch_final_busy, ids in self._batches:
-                share = [i for i in ids if wanted is None or i in wanted]
+            for _, batch_busy, batch_final_busy, stretches in self._batches:
+                share = stretches if clients is None else [s for s in stretches if s in wanted]
                 if not share:
                     continue
-                busy += batch_busy * len(share) / len(ids)
-                final_busy += batch_final_busy * len(share) / len(ids)
-            speakers = {i for i in self._first_seen if wanted is None or i in wanted}
+                busy += batch_busy * len(share) / len(stretches)
+                final_busy += batch_final_busy * len(share) / len(stretches)
             delays = sorted(d for _, d in self._final_delays)
-            present = sum(min(self.horizon, now - self._first_seen[i]) for i in speakers)
-        return {"utilization": busy / capacity, "final_utilization": final_busy / capacity,
-                "speakers": len(speakers), "final_rate": final_busy / present if present > 0 else 0.0,
-                "final_delay_p90": _p90(delays), "finals": len(delays)}
+            present = sum(min(self.horizon, now - s.first_seen) for s in speakers)
+        return Load(utilization=busy / capacity, final_utilization=final_busy / capacity, speakers=len(speakers),
+                    final_rate=final_busy / present if present > 0 else 0.0, final_delay_p90=_p90(delays),
+                    finals=len(delays))
 
 
 def _p90(values: list[float]) -> float:
@@ -140,23 +162,23 @@ class Admission:
         load = self._measured_load(connected)
         if room <= 0 or load is None:
             return max(0, room)
-        if load["final_delay_p90"] > self.latency_target:
+        if load.final_delay_p90 > self.latency_target:
             return 0
         fits = 0
         while fits < room and self._projected_final_utilization(load, fits + 1) <= self.max_final_utilization:
             fits += 1
         return fits
 
-    def _measured_load(self, connected: list) -> Optional[dict]:
+    def _measured_load(self, connected: list) -> Optional[Load]:
         """The load ``connected`` put on the model, when admission judges by it (enough finals measured)."""
         if not self.enabled or not connected:
             return None
         load = self.meter.snapshot(connected)
-        return load if load["speakers"] and load["finals"] >= 3 else None
+        return load if load.speakers and load.finals >= 3 else None
 
-    def _projected_final_utilization(self, load: dict, more: int) -> float:
+    def _projected_final_utilization(self, load: Load, more: int) -> float:
         """Final-window utilization with ``more`` speakers, each costing what the current ones cost."""
-        return load["final_rate"] * (load["speakers"] + more) / self.meter.workers
+        return load.final_rate * (load.speakers + more) / self.meter.workers
 
     def refuse_reason(self, connected: list) -> Optional[str]:
         """None to admit one more client beside ``connected``; else the reason to make it wait."""
@@ -168,9 +190,9 @@ class Admission:
             if projected > self.max_final_utilization:
                 return (f"one more speaker would push the model past its real-time capacity "
                         f"({projected:.0%} of it for final transcripts)")
-            if load["final_delay_p90"] > self.latency_target:
+            if load.final_delay_p90 > self.latency_target:
                 return (f"the server is already behind: final transcripts take "
-                        f"{load['final_delay_p90']:.1f} s (target {self.latency_target:.1f} s)")
+                        f"{load.final_delay_p90:.1f} s (target {self.latency_target:.1f} s)")
         return None
 
     def headroom(self, connected: list) -> float:

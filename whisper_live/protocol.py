@@ -93,6 +93,10 @@ class ClientOptions:
     # Reconnecting after a dropped connection: reattach the session ``uid`` that has this token.
     resume: bool = False
     resume_token: Optional[str] = None
+    # WhisperLive options this server does not offer; a client that asks gets a WARNING (whisper_live/fit.py).
+    enable_translation: bool = False  # translated segments into target_language
+    target_language: Optional[str] = None
+    enable_diarization: bool = False  # speaker labels (also asked for by sending known_speakers)
 
     @classmethod
     def from_message(cls, message: Any) -> "ClientOptions":
@@ -139,6 +143,12 @@ class ClientOptions:
             )
         opts.audio_format = audio_format
         opts.vad_parameters = VadParameters.from_wire(data.get("vad_parameters"))
+        opts.enable_translation = bool(data.get("enable_translation", False))
+        target = data.get("target_language")
+        if target is not None and not isinstance(target, str):
+            raise ProtocolError("target_language must be a string such as 'fr'")
+        opts.target_language = target or None
+        opts.enable_diarization = bool(data.get("enable_diarization", False)) or bool(data.get("known_speakers"))
         opts.resume = bool(data.get("resume", False))
         token = data.get("resume_token")
         if token is not None and not isinstance(token, str):
@@ -170,6 +180,10 @@ class ClientOptions:
                 "speech_pad_ms": self.vad_parameters.speech_pad_ms,
             },
         }
+        if self.enable_translation or self.target_language:
+            data.update(enable_translation=self.enable_translation, target_language=self.target_language)
+        if self.enable_diarization:
+            data.update(enable_diarization=True)
         if self.resume:
             data.update(resume=True, resume_token=self.resume_token)
         return json.dumps(data)

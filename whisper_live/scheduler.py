@@ -39,11 +39,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol
+from typing import Callable, NamedTuple, Optional, Protocol
 
 from whisper_live.admission import ROOM_BELOW_FINAL_DELAY, LoadMeter
 from whisper_live.transcriber.base import Result, Transcriber
 from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Window
+from whisper_live.runner import speaker_of
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,23 @@ class InferenceClient(Protocol):
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None: ...
 
 
+class Candidate(NamedTuple):
+    """A client with work, as :meth:`Scheduler.select` weighs it."""
+
+    rank: int  # FINAL's rank, PARTIAL's, or BACKGROUND: the lower goes first
+    since: float  # when its waiting work became due (monotonic s)
+    seconds: float  # how much audio its window would hold
+    client: "InferenceClient"
+
+
+class BatchEntry(NamedTuple):
+    """One window of a batch: whose it is, and since when it waited."""
+
+    client: "InferenceClient"
+    window: Window
+    since: float
+
+
 @dataclass
 class BatchReport:
     """One model call, for whoever watches the scheduler (the server's metrics): ``Scheduler.on_batch``."""
@@ -87,7 +105,9 @@ class BatchReport:
 
 
 class Scheduler:
-    """Shared-model scheduler: fair queue, cross-client batches, one window in flight per client."""
+    """Shared-model scheduler: fair queue, cross-client batches, one window in flight per client.
+
+    A :class:`~whisper_live.runner.Runner`."""
 
     def __init__(self, transcriber: Transcriber, *, workers: Optional[int] = None,
                  max_batch_size: Optional[int] = None, max_final_batch_size: Optional[int] = None,
@@ -126,8 +146,8 @@ class Scheduler:
 
     # --- selection ----------------------------------------------------------------------------------------
 
-    def select(self) -> list[tuple[InferenceClient, Window, float]]:
-        """Choose the next batch: [(client, window, waiting since)]. Caller holds no client lock."""
+    def select(self) -> list[BatchEntry]:
+        """Choose the next batch. Caller holds no client lock."""
         candidates = []
         for client in list(self._ready):
             state = client.pending()
@@ -135,31 +155,31 @@ class Scheduler:
                 self._ready.pop(client, None)
             else:
                 state = Pending(*state)
-                candidates.append((_RANKS.get(state.kind, BACKGROUND), state.since, state.seconds, client))
+                candidates.append(Candidate(_RANKS.get(state.kind, BACKGROUND), state.since, state.seconds, client))
         self._deferred = False
-        if any(c[0] == BACKGROUND for c in candidates):
+        if any(c.rank == BACKGROUND for c in candidates):
             if self._background >= self.max_background:  # (one that ends notifies the workers)
-                candidates = [c for c in candidates if c[0] != BACKGROUND]
+                candidates = [c for c in candidates if c.rank != BACKGROUND]
             elif self._live_lately() and not self.meter.has_room():  # (room may come without any notify)
-                candidates = [c for c in candidates if c[0] != BACKGROUND]
+                candidates = [c for c in candidates if c.rank != BACKGROUND]
                 self._deferred = True
         if not candidates:
             return []
-        candidates.sort(key=lambda c: (c[0], c[1]))
+        candidates.sort(key=lambda c: (c.rank, c.since))
         head = candidates[0]
-        final = head[0] == 0
+        final = head.rank == _RANKS[FINAL]
         padded = lambda seconds: self.transcriber.padded_seconds(seconds, final)  # noqa: E731
-        others = sorted((c for c in candidates[1:] if c[0] == head[0]),
-                        key=lambda c: (abs(padded(c[2]) - padded(head[2])), c[1]))
-        size = {0: self.max_final_batch_size, 1: self.max_batch_size}.get(head[0], 1)
-        economy = head[0] == 0 and self._late(head[1], sum(1 for c in candidates if c[0] == 0))
+        others = sorted((c for c in candidates[1:] if c.rank == head.rank),
+                        key=lambda c: (abs(padded(c.seconds) - padded(head.seconds)), c.since))
+        size = {_RANKS[FINAL]: self.max_final_batch_size, _RANKS[PARTIAL]: self.max_batch_size}.get(head.rank, 1)
+        economy = final and self._late(head.since, sum(1 for c in candidates if c.rank == _RANKS[FINAL]))
         batch = []
-        for _, since, _, client in [head] + others[:size - 1]:
-            window = client.take_window(economy)
-            self._ready.pop(client, None)
+        for chosen in [head] + others[:size - 1]:
+            window = chosen.client.take_window(economy)
+            self._ready.pop(chosen.client, None)
             if window is not None:
-                batch.append((client, window, since))
-        if head[0] == BACKGROUND and batch:
+                batch.append(BatchEntry(chosen.client, window, chosen.since))
+        if head.rank == BACKGROUND and batch:
             self._background += 1
         return batch
 
@@ -200,14 +220,14 @@ class Scheduler:
                     return
             self.run_batch(batch)
 
-    def run_batch(self, batch: list[tuple[InferenceClient, Window, float]]) -> None:
+    def run_batch(self, batch: list[BatchEntry]) -> None:
         started = self._clock()
-        background = is_background(batch[0][1])
+        background = is_background(batch[0].window)
         try:
             if background:
-                results = [window.run(self.transcriber) for _, window, _ in batch]
+                results = [entry.window.run(self.transcriber) for entry in batch]
             else:
-                results = self.transcriber.transcribe_batch([window.request for _, window, _ in batch])
+                results = self.transcriber.transcribe_batch([entry.window.request for entry in batch])
             error = None
         except Exception as exc:  # a model failure must not kill the worker; the clients are told
             log.exception("inference failed for a batch of %d", len(batch))
@@ -220,11 +240,11 @@ class Scheduler:
         else:
             self._last_live = finished
         busy = finished - started
-        finals = [since for _, window, since in batch if window.kind == FINAL]
-        self.meter.record(busy, busy if finals else 0.0, [c for c, _, _ in batch],
+        finals = [entry.since for entry in batch if entry.window.kind == FINAL]
+        self.meter.record(busy, busy if finals else 0.0, [speaker_of(entry.client) for entry in batch],
                           [finished - since for since in finals])
-        report_batch(self.on_batch, BatchReport(len(batch), busy, [(window.kind, started - since, finished - since)
-                                                              for _, window, since in batch], error is not None))
+        report_batch(self.on_batch, BatchReport(len(batch), busy, [
+            (entry.window.kind, started - entry.since, finished - entry.since) for entry in batch], error is not None))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("batch of %d in %.2f s: %s", len(batch), busy, "; ".join(
                 f"{getattr(client, 'uid', '?')} {window.describe()} (waited {started - since:.2f} s)"

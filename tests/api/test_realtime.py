@@ -108,6 +108,10 @@ def test_without_vad_the_client_commits(api_server, espeak):
      "unsupported_format"),
     (json.dumps({"type": "session.update", "session": {"type": "transcription", "audio": {"input": {
         "transcription": {"model": "gpt-4o-transcribe"}}}}}), "model_not_found"),
+    (json.dumps({"type": "session.update", "session": {"type": "transcription", "audio": {"input": {
+        "transcription": {"model": "whisper-1", "language": "xx"}}}}}), "invalid_language"),
+    (json.dumps({"type": "session.update", "session": {"type": "transcription", "audio": {"input": {
+        "transcription": {"model": "whisper-1", "language": "fr"}}}}}), "model_not_multilingual"),
     (json.dumps({"type": "input_audio_buffer.commit"}), "input_audio_buffer_commit_empty"),
 ])
 def test_a_bad_event_gets_an_error_event_and_the_session_goes_on(api_server, message, code):

@@ -11,7 +11,7 @@ from tests.server_process import free_port
 from tests.ws_session import load_audio, stream
 from whisper_live.server import app, model_pool
 from whisper_live.server.config import ServerConfig
-from whisper_live.server.session import serve_client
+from whisper_live.server.session import lifecycle
 from whisper_live.transcriber.base import RawSegment, Result, Transcriber
 
 SENTENCE = " Good morning everyone."
@@ -67,20 +67,20 @@ def speech(espeak):
 
 
 def test_repeated_model_failure_gives_one_error_and_the_server_goes_on(server_with, speech):
-    transcriber = FailingTranscriber(failures=serve_client.MAX_MODEL_ERRORS)
+    transcriber = FailingTranscriber(failures=lifecycle.MAX_MODEL_ERRORS)
     url = server_with(transcriber)
     failed = stream(url, speech, speed=2.0, uid="unlucky")
     errors = [r.message for r in failed.of("error")]
     assert errors == ["transcription failed: the model ran out of memory"], failed.replies
     assert failed.replies[-1][1].kind == "error" and not failed.text
-    assert transcriber.calls >= serve_client.MAX_MODEL_ERRORS
+    assert transcriber.calls >= lifecycle.MAX_MODEL_ERRORS
     served = stream(url, speech, speed=2.0, uid="next")
     assert not served.of("error") and served.text == SENTENCE.strip(), served.replies
 
 
 def test_fewer_failures_than_the_limit_cost_the_client_nothing(server_with, speech):
-    transcriber = FailingTranscriber(failures=serve_client.MAX_MODEL_ERRORS - 1)
+    transcriber = FailingTranscriber(failures=lifecycle.MAX_MODEL_ERRORS - 1)
     outcome = stream(server_with(transcriber), speech, speed=2.0)
     assert not outcome.of("error"), outcome.replies
     assert outcome.text == SENTENCE.strip() and outcome.replies[-1][1].kind == "disconnect"
-    assert transcriber.calls > serve_client.MAX_MODEL_ERRORS - 1
+    assert transcriber.calls > lifecycle.MAX_MODEL_ERRORS - 1

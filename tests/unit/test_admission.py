@@ -1,17 +1,26 @@
-"""Admission (whisper_live/admission.py): the load meter's measure of the workers' time, who is refused and
-why, the headroom and the spare clients reported to HAProxy, with a settable clock."""
+"""Admission and the load meter (whisper_live/admission.py): the measured load, the room for extra work,
+whether one more client fits, how many more would, and the headroom."""
 
+import gc
 import random
+import weakref
 
 import pytest
 
-from tests.fakes import Clock
 from whisper_live.admission import ROOM_BELOW_FINAL_DELAY, Admission, LoadMeter
 from whisper_live.server.session.client_manager import ClientManager
 
 
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
 def test_admission_respects_max_clients():
-    meter = LoadMeter(2, clock=Clock(100.0))
+    meter = LoadMeter(2, clock=Clock())
     admission = Admission(meter, max_clients=2)
     assert admission.refuse_reason([]) is None
     assert admission.refuse_reason([object()]) is None
@@ -19,7 +28,7 @@ def test_admission_respects_max_clients():
 
 
 def test_admission_refuses_when_one_more_speaker_would_exceed_the_headroom():
-    clock = Clock(100.0)
+    clock = Clock()
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     a, b = object(), object()
     admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
@@ -42,7 +51,7 @@ def test_admission_refuses_when_one_more_speaker_would_exceed_the_headroom():
 
 
 def test_admission_refuses_when_finals_are_already_late():
-    clock = Clock(100.0)
+    clock = Clock()
     meter = LoadMeter(workers=2, clock=clock)
     a = object()
     for _ in range(5):
@@ -53,7 +62,7 @@ def test_admission_refuses_when_finals_are_already_late():
 
 
 def test_the_meter_has_room_for_extra_work_while_finals_are_served_in_time():
-    clock = Clock(100.0)
+    clock = Clock()
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     a = object()
     assert meter.has_room()  # nothing measured yet
@@ -74,7 +83,7 @@ def test_the_meter_has_room_for_extra_work_while_finals_are_served_in_time():
 def test_spare_clients_is_zero_exactly_when_admission_refuses_the_next_client():
     rng = random.Random(7)
     for _ in range(300):
-        clock = Clock(100.0)
+        clock = Clock()
         meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
         admission = Admission(meter, max_clients=rng.randint(1, 12), latency_target=2.0,
                               max_final_utilization=0.6)
@@ -88,7 +97,7 @@ def test_spare_clients_is_zero_exactly_when_admission_refuses_the_next_client():
 
 
 def test_spare_clients_counts_how_many_more_speakers_fit_by_the_measured_load():
-    clock = Clock(100.0)
+    clock = Clock()
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     a, b = object(), object()
     admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
@@ -105,7 +114,7 @@ def test_spare_clients_counts_how_many_more_speakers_fit_by_the_measured_load():
 def test_speakers_who_came_lately_count_for_the_seconds_they_were_there():
     """Many speakers connecting at once: their finals so far cover a few seconds, not the horizon, and
     admission projects from what they cost per second present."""
-    clock = Clock(100.0)
+    clock = Clock()
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     admission = Admission(meter, max_clients=16, max_final_utilization=0.65)
     a, newcomers = object(), [object() for _ in range(3)]
@@ -127,8 +136,38 @@ def test_speakers_who_came_lately_count_for_the_seconds_they_were_there():
     assert admission.spare_clients(speakers + two_more) == 0
 
 
+def test_clients_count_from_their_admission_until_a_horizon_passes_without_their_windows():
+    """Clients that connect at once to a loaded server count before their first window, and a client that
+    says nothing for a whole horizon stops counting."""
+    clock = Clock()
+    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
+    manager = ClientManager(Admission(meter, max_clients=16, max_final_utilization=0.65), 600, clock=clock)
+    speakers = [object() for _ in range(3)]
+    for c in speakers:
+        assert manager.try_add(c) is None
+    clock.now += 30
+    for c in speakers:
+        meter.record(6.0, 6.0, [c], [0.5])  # 0.2 worker-seconds a second each: 30% of the 2 workers
+    # one more makes 40%, ..., three more 60%, four more 70%: the fourth of a crowd waits, although none of
+    # the crowd has spoken yet
+    crowd = [object() for _ in range(4)]
+    assert [manager.try_add(c) is None for c in crowd] == [True, True, True, False]
+    assert manager.room() == (6, 0)
+    manager.remove(crowd[0])  # one of them left: the next is admitted
+    assert manager.try_add(crowd[3]) is None
+    manager.remove(crowd[3])
+    # the crowd stays silent: after a horizon without their windows they no longer count
+    clock.now += 20
+    for c in speakers:
+        meter.record(4.0, 4.0, [c], [0.5])
+    clock.now += 11
+    for c in speakers:
+        meter.record(2.0, 2.0, [c], [0.5])
+    assert manager.room() == (5, 3)
+
+
 def test_spare_clients_is_zero_while_finals_are_late():
-    clock = Clock(100.0)
+    clock = Clock()
     meter = LoadMeter(workers=2, clock=clock)
     a = object()
     for _ in range(5):
@@ -152,3 +191,53 @@ def test_headroom_is_the_smaller_of_client_slots_and_measured_load():
     for _ in range(7):  # 1/3 utilisation from one speaker: a second would pass 0.6, so WAIT
         meter.record(1.0, 1.0, [a], [0.5])
     assert admission.refuse_reason([a]) is not None and admission.headroom([a]) == 0.0
+
+
+class Speaker:
+    """A client as the meter sees it: any object, hashable by identity."""
+
+
+def test_a_new_client_never_takes_over_the_figures_of_one_that_left():
+    """CPython gives a new object the id of one just freed: the newcomer must start with no load of its own."""
+    clock = Clock()
+    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
+    leaver = Speaker()
+    meter.register(leaver)
+    clock.now += 10
+    for _ in range(3):
+        meter.record(6.0, 6.0, [leaver], [0.5])
+    meter.forget(leaver)
+    freed = id(leaver)
+    del leaver
+    tries = []  # kept alive, so that each try is a new object
+    while id(newcomer := Speaker()) != freed and len(tries) < 10000:
+        tries.append(newcomer)
+    if id(newcomer) != freed:
+        pytest.skip("this Python gave no new object the freed id")
+    meter.register(newcomer)
+    load = meter.snapshot([newcomer])
+    assert (load.speakers, load.utilization, load.final_utilization, load.final_rate) == (1, 0.0, 0.0, 0.0)
+    assert load.finals == 3  # (the finals' delays are every client's)
+    everyone = meter.snapshot()
+    assert everyone.speakers == 1 and everyone.final_utilization == pytest.approx(18.0 / 60.0)
+
+
+def test_the_meter_lets_go_of_a_client_when_it_leaves_or_a_horizon_passes_without_its_windows():
+    clock = Clock()
+    meter = LoadMeter(workers=1, horizon=30.0, clock=clock)
+    leaver, silent = Speaker(), Speaker()
+    meter.register(leaver)
+    meter.register(silent)
+    meter.record(1.0, 1.0, [leaver, silent], [0.5])
+    assert meter.snapshot().speakers == 2
+    refs = weakref.ref(leaver), weakref.ref(silent)
+    meter.forget(leaver)
+    del leaver
+    gc.collect()
+    assert refs[0]() is None and meter.snapshot().speakers == 1  # its model call still counts in the load
+    assert meter.snapshot().utilization == pytest.approx(1.0 / 30.0)
+    clock.now += 31
+    assert meter.snapshot().speakers == 0
+    del silent
+    gc.collect()
+    assert refs[1]() is None

@@ -5,11 +5,11 @@ import time
 
 import numpy as np
 
-from tests.fakes import Clock, EnergyVad, FakeClient, ScriptedTranscriber, StreamClient, silence, speech, words_of
-from tests.unit.session_driver import CHUNK
+from tests.fakes import EnergyVad, FakeClient, ScriptedTranscriber, SessionClient, silence, speech, words_of
+from tests.unit.session_driver import CHUNK, Clock
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.scheduler import Scheduler
-from whisper_live.streaming import FINAL, PARTIAL, StreamConfig, Stream
+from whisper_live.streaming import FINAL, PARTIAL, Stream, StreamConfig
 
 
 def test_finals_go_before_partials_and_the_longest_wait_first():
@@ -136,7 +136,7 @@ def test_model_failure_is_delivered_as_an_error_and_the_worker_survives():
 def run_clients(n, model, audio, chunk=4096, pace=0.0):
     scheduler = Scheduler(model, workers=2)
     scheduler.start()
-    clients = [StreamClient() for _ in range(n)]
+    clients = [SessionClient() for _ in range(n)]
     for i in range(0, len(audio), chunk):
         for c in clients:
             c.feed(audio[i:i + chunk])

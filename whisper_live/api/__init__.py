@@ -11,7 +11,7 @@ def start_api(server, *, host: str, port: int, max_upload_mb: float, **options):
     """Serve the API for ``server`` (a TranscriptionServer) on ``host:port`` in a thread; the ApiServer."""
     import time
 
-    from whisper_live.api.runner import ApiServer
+    from whisper_live.api.http_thread import ApiServer
 
     api = ApiServer(server, host=host, port=port, max_upload_mb=max_upload_mb, **options).start()
     if hasattr(server, "drain_hooks"):  # the server's drain (SIGTERM) drains the API too, by its deadline

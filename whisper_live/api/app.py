@@ -9,7 +9,7 @@ The server's access rules, metrics and status (API keys, origins, rate limit, ``
 ``/metrics``, ``whisperlive_rest_requests_total``) come from the server's own objects
 (whisper_live/api/operations.py) and are checked by one gate (whisper_live/api/gate.py). ``dependencies``
 adds FastAPI dependencies run before every route, and middleware may be added to the returned app. TLS is
-the runner's (whisper_live/api/runner.py). This module is imported only when the API is enabled (it
+the HTTP thread's (whisper_live/api/http_thread.py). This module is imported only when the API is enabled (it
 imports FastAPI). :class:`ApiState` counts the requests and sessions in flight and refuses new ones once
 :meth:`ApiState.drain` was called.
 """

@@ -12,6 +12,7 @@ import asyncio
 
 from whisper_live.api.errors import ApiError
 from whisper_live.models import BUNDLED_MODELS, ModelNotFound
+from whisper_live.runner import Runner
 
 ALIASES = ("whisper-1",)  # names that mean "the server's default model"
 OWNER = "whisper-live"
@@ -36,7 +37,7 @@ def _unknown(name: str, server) -> ApiError:
                     param="model", code="model_not_found")
 
 
-async def runner_for(server, name: str | None):
+async def runner_for(server, name: str | None) -> Runner:
     """The scheduler for model ``name`` (loaded on first use, off the event loop); ApiError when unknown."""
     name = (name or "").strip()
     served = server.default_runner.transcriber.model_name

@@ -25,19 +25,22 @@ import numpy as np
 
 from whisper_live.api import catalog
 from whisper_live.api.errors import ApiError
-from whisper_live.api.realtime_events import RealtimeError, SessionSettings, error_event, event, parse
+from whisper_live.api.realtime_events import RealtimeError, SessionSettings, error_event, event, new_id, parse
 from whisper_live.api.realtime_turn import RealtimeTurn
 from whisper_live.protocol import VadParameters
+from whisper_live.server.session.lifecycle import FLUSH_TIMEOUT, EndCause, LiveSession
 from whisper_live.streaming import StreamConfig, Stream
 
 log = logging.getLogger(__name__)
 
 MAX_AHEAD_SECONDS = 30.0  # how far appended audio may run ahead of real time
-FLUSH_TIMEOUT = 120.0  # how long a closing session waits for its last transcripts
-WATCH_INTERVAL = 0.5
+# The close code of each way a Realtime session ends that the server chooses (1012: service restart).
+CLOSE_CODES = {EndCause.DRAIN: 1012, EndCause.TIME_LIMIT: 1000}
 
 
 class RealtimeConnection:
+    """One Realtime connection: OpenAI's events over one live session, whose turns are its streams."""
+
     def __init__(self, websocket, state):
         self.websocket = websocket
         self.state = state
@@ -45,15 +48,17 @@ class RealtimeConnection:
         self.settings = SessionSettings(model=websocket.query_params.get("model", ""))
         self._loop = asyncio.get_running_loop()
         self._outbox: asyncio.Queue = asyncio.Queue()
+        self.session = LiveSession(new_id("sess"), self.server.default_runner,
+                                   max_connection_time=self.server.config.max_connection_time,
+                                   on_end=self.server.manager.remove, on_drain=lambda deadline: self.finish_soon())
         self._turn: Optional[RealtimeTurn] = None
-        self._runner = None
-        self._turns: list = []  # (turn, runner) not yet finished
+        self._turns: list[RealtimeTurn] = []  # not yet finished
         self._resampler = None
         self._credit = MAX_AHEAD_SECONDS  # seconds of audio that may still arrive ahead of real time
         self._credit_at = time.monotonic()
         self._last_item: Optional[str] = None
         self._finishing = False
-        self.connected_at = time.monotonic()
+        self._finish_now = asyncio.Event()  # the server drains: end the session
 
     # --- events out --------------------------------------------------------------------------------------------
 
@@ -78,7 +83,7 @@ class RealtimeConnection:
     # --- the connection --------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        sender = asyncio.create_task(self._send_loop())
+        sender = self._sender = asyncio.create_task(self._send_loop())
         watcher = asyncio.create_task(self._watch())
         self.emit(event("session.created", session=self.settings.to_wire()))
         try:
@@ -94,10 +99,10 @@ class RealtimeConnection:
                     self.emit(error_event(exc))
         finally:
             watcher.cancel()
-            for turn, runner in self._turns:
+            for turn in self._turns:
                 turn.close()
-                runner.remove(turn)
             self._turns.clear()
+            self.session.end(EndCause.CLOSED)
             self._outbox.put_nowait(None)
             await asyncio.gather(sender, return_exceptions=True)
 
@@ -156,10 +161,10 @@ class RealtimeConnection:
                                 f"of it are taken; these {seconds:.2f} s were dropped", code="audio_too_fast",
                                 param="audio", event_id=event_id)
         self._credit -= seconds
-        turn, runner = await self._current_turn()
+        turn = await self._current_turn()
         samples = self._resample(pcm)
         await asyncio.to_thread(turn.add_audio, samples)
-        runner.notify(turn)
+        self.session.notify(turn)
 
     def _resample(self, pcm: np.ndarray) -> np.ndarray:
         from whisper_live.client.resample import Resampler
@@ -173,7 +178,7 @@ class RealtimeConnection:
             runner = await catalog.runner_for(self.server, self.settings.model)
             cfg = self.server.config
             transcriber = runner.transcriber
-            session = Stream(
+            stream = Stream(
                 StreamConfig(language=self.settings.language if transcriber.multilingual else "en",
                               initial_prompt=self.settings.prompt, hotwords=self.settings.hotwords,
                               vad=self.settings.vad or VadParameters(),
@@ -181,16 +186,15 @@ class RealtimeConnection:
                               refine_agreed_within=cfg.refine_agreed_within),
                 vad=self.server.vad().new_stream() if self.settings.vad is not None else None,
                 has_room=runner.meter.has_room)
-            self._turn = RealtimeTurn(session, self.emit, with_vad=self.settings.vad is not None,
+            self._turn = RealtimeTurn(stream, self.emit, self.session, with_vad=self.settings.vad is not None,
                                       previous_item=self._previous_item)
-            self._runner = runner
-            self._turns.append((self._turn, runner))
-            runner.add(self._turn)
+            self._turns.append(self._turn)
+            self.session.join_runner(self._turn, runner)
         self._prune()
-        return self._turn, self._runner
+        return self._turn
 
     def _commit(self, event_id=None) -> None:
-        turn, runner = self._turn, self._runner
+        turn = self._turn
         if turn is not None and self._resampler is not None:
             tail = self._resampler.flush()
             if len(tail):
@@ -199,65 +203,57 @@ class RealtimeConnection:
         if turn is None or not turn.commit():
             raise RealtimeError("the input audio buffer holds no speech to commit",
                                 code="input_audio_buffer_commit_empty", event_id=event_id)
-        runner.notify(turn)
+        self.session.notify(turn)
 
     def _drop_turn(self) -> None:
-        turn, runner = self._turn, self._runner
+        turn = self._turn
         self._turn, self._resampler = None, None
         if turn is not None:
             turn.close()
-            runner.remove(turn)
+            self.session.leave_runner(turn)
 
     def _prune(self) -> None:
-        for turn, runner in [t for t in self._turns if t[0].finished and t[0] is not self._turn]:
+        for turn in [t for t in self._turns if t.finished and t is not self._turn]:
             turn.close()
-            runner.remove(turn)
-            self._turns.remove((turn, runner))
+            self.session.leave_runner(turn)
+            self._turns.remove(turn)
 
     # --- ending --------------------------------------------------------------------------------------------------
 
     def finish_soon(self) -> None:
         """(Any thread.) Take no more audio, transcribe what was sent, then close (the server drains)."""
-        self._loop.call_soon_threadsafe(self._start_finishing)
-
-    def drain(self, deadline: float) -> None:
-        """The server drains (whisper_live/server/session/drain.py calls this on every connected client)."""
-        self.finish_soon()
-
-    def _start_finishing(self) -> None:
-        self._finishing = True
+        self._loop.call_soon_threadsafe(self._finish_now.set)
 
     async def _watch(self) -> None:
-        """Ends the session when the server drains or the connection time is up."""
-        limit = self.server.config.max_connection_time
-        while not self._finishing and time.monotonic() - self.connected_at < limit:
-            await asyncio.sleep(WATCH_INTERVAL)
-        reason = "the server is shutting down" if self._finishing else "maximum connection time reached"
+        """Ends the session when the server drains or the connection time is up: the turn in progress is
+        committed, the session waits for the last transcripts, says why it ends, and closes."""
+        try:
+            await asyncio.wait_for(self._finish_now.wait(), timeout=max(0.0, self.session.remaining()))
+            cause = EndCause.DRAIN
+        except asyncio.TimeoutError:
+            cause = EndCause.TIME_LIMIT
         self._finishing = True
+        self.session.begin_ending(cause)
         if self._turn is not None:
             try:
                 self._commit()
             except RealtimeError:
                 pass
-        deadline = time.monotonic() + FLUSH_TIMEOUT
-        while any(not t.finished for t, _ in self._turns) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        self.emit(error_event(RealtimeError(f"{reason}: the session ends", code="session_ended"),
+        turns = list(self._turns)
+        await asyncio.to_thread(self.session.wait_for, lambda: all(t.finished for t in turns), FLUSH_TIMEOUT)
+        self.emit(error_event(RealtimeError(f"{cause.value}: the session ends", code="session_ended"),
                               type="server_error"))
         self._outbox.put_nowait(None)
-        await asyncio.sleep(0.2)  # (the sender empties the queue)
-        await self.websocket.close(1012 if "shutting" in reason else 1000)
+        await asyncio.gather(self._sender, return_exceptions=True)  # the queue is written
+        await self.websocket.close(CLOSE_CODES[cause])
 
 
 def _check_language(language: Optional[str], transcriber) -> None:
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
+    from whisper_live import fit
 
-    if language is not None and language not in _LANGUAGE_CODES:
-        raise ApiError(400, f"language {language!r} is not an ISO-639-1 code Whisper knows", param="language",
-                       code="invalid_language")
-    if language not in (None, "en") and not transcriber.multilingual:
-        raise ApiError(400, f"model {transcriber.model_name!r} knows only English, not {language!r}; use a "
-                            f"multilingual model such as 'base'", param="language", code="model_not_multilingual")
+    findings = fit.check(transcriber, language).findings
+    if findings:  # (the caller turns it into an error event)
+        raise ApiError(400, findings[0].message, param=findings[0].param, code=findings[0].code)
 
 
 async def serve(websocket, state) -> None:
@@ -287,7 +283,7 @@ async def serve(websocket, state) -> None:
     connection = None
     if refusal is None:
         connection = RealtimeConnection(websocket, state)
-        refused = state.server.manager.try_add(connection)
+        refused = state.server.manager.try_add(connection.session)
         if refused is not None:
             refusal = (f"server is full: {refused[0]}", "server_full", 1013)
     if refusal is not None:
@@ -301,5 +297,4 @@ async def serve(websocket, state) -> None:
         await connection.run()
     finally:
         state.realtime_sessions.discard(connection)
-        state.server.manager.remove(connection)
         state.leave()

@@ -2,8 +2,9 @@
 
 A :class:`RealtimeTurn` is to the Realtime API what ServeClient is to WhisperLive's protocol: it feeds its
 :class:`Stream` (the same VAD, windows and commit policy) and turns each answer into OpenAI's
-events. No sockets here: events go to ``emit`` (called with the turn's lock released, from the scheduler's
-worker threads or the caller's).
+events. No sockets here: events go to ``emit`` (called with the turn's lock released, from the runner's
+worker threads or the caller's). The turn belongs to a live session
+(whisper_live/server/session/lifecycle.py), which counts its model errors and is told of every answer.
 
 Items. With server VAD an item is a stretch of speech up to the end of the final window that committed
 it: ``speech_started`` when the first window of its speech is handed to the model, ``speech_stopped`` and
@@ -25,12 +26,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from whisper_live.api.realtime_events import event, new_id
+from whisper_live.server.session.lifecycle import LiveSession
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.streaming import FINAL, Stream
 from whisper_live.transcriber.base import Result
 from whisper_live.streaming.windows import Window
-
-MAX_MODEL_ERRORS = 3  # consecutive model failures after which the turn gives up (as ServeClient)
 
 
 @dataclass
@@ -49,17 +49,17 @@ class Item:
 class RealtimeTurn:
     """A turn's streaming session as an inference client; ``emit(event)`` receives its events."""
 
-    def __init__(self, session: Stream, emit: Callable[[dict], None], *, with_vad: bool,
+    def __init__(self, stream: Stream, emit: Callable[[dict], None], session: LiveSession, *, with_vad: bool,
                  previous_item: Callable[[Optional[str]], Optional[str]] = lambda item_id: None):
         """``previous_item(item_id)``: records ``item_id`` as the session's latest item and returns the one
         before it (``previous_item_id`` of a committed event)."""
-        self.session = session
+        self.stream = stream
+        self.session = session  # the live session it belongs to: counted as one speaker with its other turns
         self.with_vad = with_vad
         self._emit = emit
         self._previous_item = previous_item
         self._lock = threading.Lock()
         self._item: Optional[Item] = None
-        self._errors = 0
         self.closed = False
         self.audio_seconds = 0.0
 
@@ -68,10 +68,10 @@ class RealtimeTurn:
     def add_audio(self, samples) -> None:
         with self._lock:
             if self._item is None and not self.with_vad and len(samples):
-                self._item = Item(new_id("item"), self.session.received)
-            self.session.add_audio(samples)
+                self._item = Item(new_id("item"), self.stream.received)
+            self.stream.add_audio(samples)
             self.audio_seconds += len(samples) / SAMPLE_RATE
-            warnings = self.session.take_warnings()
+            warnings = self.stream.take_warnings()
         for warning in warnings:
             self._emit(event("error", error={"type": "server_error", "code": "audio_skipped", "message": warning,
                                              "param": None, "event_id": None}))
@@ -80,14 +80,14 @@ class RealtimeTurn:
         """The client's commit: the rest becomes one last final window. False when the turn holds no speech
         to commit (nothing in progress, nothing left to transcribe)."""
         with self._lock:
-            self.session.end_of_audio()
+            self.stream.end_of_audio()
             item = self._item
             events = []
             if item is not None and not self.with_vad and not item.stopped:
                 item.stopped = True
                 events.append(event("input_audio_buffer.committed", item_id=item.id,
                                     previous_item_id=self._previous_item(item.id)))
-            finished = self.session.finished
+            finished = self.stream.finished
             if finished and item is not None:
                 events += self._complete(item)
         for e in events:
@@ -102,18 +102,18 @@ class RealtimeTurn:
     @property
     def finished(self) -> bool:
         with self._lock:
-            return self.closed or self.session.finished
+            return self.closed or self.stream.finished
 
     # --- the scheduler's side (worker threads) -----------------------------------------------------------------
 
     def pending(self):
         with self._lock:
-            return None if self.closed else self.session.pending()
+            return None if self.closed else self.stream.pending()
 
     def take_window(self, economy: bool = False) -> Optional[Window]:
         events = []
         with self._lock:
-            window = None if self.closed else self.session.take_window(economy)
+            window = None if self.closed else self.stream.take_window(economy)
             if window is not None and self.with_vad:
                 if self._item is None:
                     self._item = Item(new_id("item"), window.start)
@@ -133,9 +133,8 @@ class RealtimeTurn:
         events = []
         with self._lock:
             if error is not None or result is None:
-                self.session.cancel(window)
-                self._errors += 1
-                if self._errors >= MAX_MODEL_ERRORS:
+                self.stream.cancel(window)
+                if self.session.model_errors.failed():
                     self.closed = True
                     if self._item is not None:
                         events.append(event("conversation.item.input_audio_transcription.failed",
@@ -143,19 +142,20 @@ class RealtimeTurn:
                                             error={"type": "server_error", "code": "model_error",
                                                    "message": f"transcription failed: {error}", "param": None}))
             elif not self.closed:
-                self._errors = 0
-                update = self.session.apply(window, result)
+                self.session.model_errors.succeeded()
+                update = self.stream.apply(window, result)
                 item = self._item
                 if item is not None:
                     item.committed += [s.text for s in update.completed]
-                    partial = "".join(s.text for s in self.session.partial)
+                    partial = "".join(s.text for s in self.stream.partial)
                     events += self._deltas(item, _without_last_word(partial))
-                    done = self.session.finished if not self.with_vad else (
-                        window.kind == FINAL and self.session.committed_until >= window.end)
+                    done = self.stream.finished if not self.with_vad else (
+                        window.kind == FINAL and self.stream.committed_until >= window.end)
                     if done:
                         events += self._complete(item)
         for e in events:
             self._emit(e)
+        self.session.changed()
 
     # --- events ----------------------------------------------------------------------------------------------
 
@@ -169,7 +169,7 @@ class RealtimeTurn:
 
     def _complete(self, item: Item) -> list[dict]:
         events = self._deltas(item, "")
-        seconds = max(0.0, self.session.committed_until - item.start) / SAMPLE_RATE
+        seconds = max(0.0, self.stream.committed_until - item.start) / SAMPLE_RATE
         events.append(event("conversation.item.input_audio_transcription.completed", item_id=item.id,
                             content_index=0, transcript=item.text,
                             usage={"type": "duration", "seconds": round(seconds, 3)}))

@@ -17,6 +17,7 @@ from typing import Optional
 
 import numpy as np
 
+from whisper_live import fit
 from whisper_live.api import catalog
 from whisper_live.api.errors import ApiError, error_body
 from whisper_live.api.formats import FORMATS, GRANULARITIES, render
@@ -96,27 +97,15 @@ class TranscriptionParams:
 
 
 def check_model_fits(params: TranscriptionParams, transcriber) -> None:
-    """Refuse what the model cannot do: another language or translation with an English-only model."""
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
-
-    if params.language is not None and params.language not in _LANGUAGE_CODES:
-        raise ApiError(400, f"language {params.language!r} is not an ISO-639-1 code Whisper knows",
-                       param="language", code="invalid_language")
+    """Refuse what the model cannot do (whisper_live/fit.py): the first finding, as HTTP 400."""
     from whisper_live.transcriber.base import Transcriber
 
     if type(transcriber).transcribe_file is Transcriber.transcribe_file:
         raise ApiError(501, f"the {transcriber.backend} backend cannot transcribe files; the faster_whisper "
                             f"backend can", type="server_error", code="not_implemented")
-    if transcriber.multilingual:
-        return
-    if params.task == "translate":
-        raise ApiError(400, f"model {transcriber.model_name!r} knows only English and cannot translate; "
-                            f"use a multilingual model such as 'base' (run_server.py -fw base, or "
-                            f"--no_single_model and model=base)", param="model", code="model_not_multilingual")
-    if params.language not in (None, "en"):
-        raise ApiError(400, f"model {transcriber.model_name!r} knows only English, not {params.language!r}; "
-                            f"use a multilingual model such as 'base'", param="language",
-                       code="model_not_multilingual")
+    findings = fit.check(transcriber, params.language, params.task).findings
+    if findings:
+        raise ApiError(400, findings[0].message, param=findings[0].param, code=findings[0].code)
 
 
 def decode_upload(upload) -> np.ndarray:

@@ -14,7 +14,7 @@ import time
 from typing import Optional
 
 from whisper_live.bench import audio as audio_mod
-from whisper_live.bench import drops, metrics, plan, report, runner, server_process
+from whisper_live.bench import clients, drops, metrics, plan, report, server_process
 from whisper_live.bench import offline as offline_mod
 from whisper_live.bench import uploads as bench_uploads
 
@@ -200,7 +200,7 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
         if args.loops > 1 else []
     uploader = bench_uploads.start(args)
     try:
-        result = runner.run_clients(plans, settings, watch, idle_sample=args.idle_sample, rss_marks=marks)
+        result = clients.run_clients(plans, settings, watch, idle_sample=args.idle_sample, rss_marks=marks)
     finally:
         uploaded = uploader.stop(wait=600) if uploader is not None else None  # (the upload in progress ends)
     figures = metrics.aggregate(result.logs)

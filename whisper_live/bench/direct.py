@@ -2,9 +2,9 @@
 
 The load bench (``python -m whisper_live.bench``) measures the server under load, where the windows a
 client gets depend on how busy the model is. This drives the streaming core (``Stream``, the
-server's session settings, Silero VAD) with the real model and no server: the audio is fed in the bench
+server's stream settings, Silero VAD) with the real model and no server: the audio is fed in the bench
 clients' 256 ms frames, and every window is transcribed as soon as it is due, as if the model were always
-free: the session's clock is stream time (the audio fed so far), so the model's time, which grows with the
+free: the stream's clock is stream time (the audio fed so far), so the model's time, which grows with the
 machine's load, counts for nothing (the age of agreed text that ``refine_agreed_within`` limits is its
 audio's alone). The result is the same on every run on any load (the fallback's sampling is seeded), so a
 change of the policy can be judged on its own, without the run-to-run spread of a loaded server. It still
@@ -66,7 +66,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "server's, %.1f; 0: never)" % StreamConfig.refine_agreed_within)
     schedule = StreamConfig.endpoint_schedule
     p.add_argument("--endpoint_schedule", type=_schedule, default=schedule, metavar="S:F,...",
-                   help="the pause that ends an utterance, as the session's adaptive endpointing takes it: "
+                   help="the pause that ends an utterance, as the stream's adaptive endpointing takes it: "
                         "pairs of (utterance shorter than S seconds, F times the VAD's 500 ms), e.g. "
                         "2:1,6:0.6,inf:0.3 (default: the server's while the model has room, as it always has "
                         "here: %s)" % _schedule_text(schedule))
@@ -119,7 +119,7 @@ def _window_rule(text: str):
 
 
 def _schedule(text: str) -> tuple:
-    """``1.5:1,6:0.6,inf:0.3`` as the session's endpoint schedule; argparse's type."""
+    """``1.5:1,6:0.6,inf:0.3`` as the stream's endpoint schedule; argparse's type."""
     try:
         pairs = tuple((float(a), float(b)) for a, b in (item.split(":") for item in text.split(",")))
     except ValueError:
@@ -134,20 +134,20 @@ def _schedule_text(schedule: tuple) -> str:
     return ",".join(f"{a:g}:{b:g}" for a, b in schedule)
 
 
-def stream(session, transcribe, audio) -> dict:
-    """Feed ``audio`` to ``session`` frame by frame, transcribing each window as soon as it is due.
+def feed(stream, transcribe, audio) -> dict:
+    """Feed ``audio`` to ``stream`` frame by frame, transcribing each window as soon as it is due.
 
     ``transcribe`` takes one window's request and returns the model's result. Returns the transcript of the
     completed segments, per window kind the number of windows and the seconds ``transcribe`` took, and each
     completed segment's commit lag (seconds of audio fed after its end when it was committed).
     """
     windows: dict = {}
-    texts: list[str] = []  # every committed segment (the session itself keeps only the latest 1000)
+    texts: list[str] = []  # every committed segment (the stream itself keeps only the latest 1000)
     lags: list[float] = []
 
     def serve() -> None:
         while True:
-            window = session.take_window()
+            window = stream.take_window()
             if window is None:
                 return
             started = time.perf_counter()
@@ -155,16 +155,16 @@ def stream(session, transcribe, audio) -> dict:
             figures = windows.setdefault(window.kind, {"windows": 0, "model_s": 0.0})
             figures["windows"] += 1
             figures["model_s"] += time.perf_counter() - started
-            for segment in session.apply(window, result).completed:
+            for segment in stream.apply(window, result).completed:
                 text = segment.text.strip()
                 if text:
                     texts.append(text)
-                    lags.append(round(session.received / SAMPLE_RATE - segment.end, 3))
+                    lags.append(round(stream.received / SAMPLE_RATE - segment.end, 3))
 
     for i in range(0, len(audio), FRAME_SAMPLES):
-        session.add_audio(audio[i:i + FRAME_SAMPLES])
+        stream.add_audio(audio[i:i + FRAME_SAMPLES])
         serve()
-    session.end_of_audio()
+    stream.end_of_audio()
     serve()
     for figures in windows.values():
         figures["model_s"] = round(figures["model_s"], 2)
@@ -244,9 +244,9 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
     transcriber = load_transcriber(BACKEND, model_dir, model_name=args.model, cpu_threads=args.cpu_threads,
                                    encoder_inputs=windows)
     language = config.language if transcriber.multilingual else "en"
-    session = new_session(dataclasses.replace(config, language=language), vad.new_stream())
+    stream = new_stream(dataclasses.replace(config, language=language), vad.new_stream())
     try:
-        streamed = stream(session, lambda request: transcriber.transcribe_batch([request])[0], speech.audio)
+        streamed = feed(stream, lambda request: transcriber.transcribe_batch([request])[0], speech.audio)
     finally:
         transcriber.close()
     return {"audio": speech.source, "seconds": round(speech.duration, 1),
@@ -255,12 +255,12 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
             "text": streamed["text"], "lags": streamed["lags"]}
 
 
-def new_session(config, vad):
+def new_stream(config, vad):
     """A Stream whose clock is stream time: seconds of audio fed so far."""
     from whisper_live.streaming import Stream
 
-    session = Stream(config, vad, clock=lambda: session.received / SAMPLE_RATE)
-    return session
+    stream = Stream(config, vad, clock=lambda: stream.received / SAMPLE_RATE)
+    return stream
 
 
 def combine(runs: list[dict], speeches: list) -> list[dict]:

@@ -3,7 +3,7 @@
 :func:`plan_clients` turns the speech to send and the client counts into one :class:`ClientPlan` per
 client (speakers, then silent clients, with seeded start offsets); :class:`RunSettings` holds what every
 client of a run shares: the server's address, the options sent, the frame size, the timeouts, and the
-drops. :mod:`whisper_live.bench.runner` runs the plans.
+drops. :mod:`whisper_live.bench.clients` runs the plans.
 """
 
 from __future__ import annotations

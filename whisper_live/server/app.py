@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from typing import Optional
 
-from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import serve
 
 from whisper_live import protocol
 from whisper_live.admission import Admission
-from whisper_live.models import ModelNotFound
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.model_pool import ModelPool
 from whisper_live.server.ops.auth import ApiKeys, ConnectionLimiter, OriginPolicy
+from whisper_live.server.session import handshake
 from whisper_live.server.session.client_manager import ClientManager
 from whisper_live.server.session.connection import Connection
 from whisper_live.server.session.drain import Drain
@@ -24,12 +22,8 @@ from whisper_live.server.ops.endpoints import AccessPolicy, Endpoints, client_ad
 from whisper_live.server.ops.health import ServerState
 from whisper_live.server.ops.metrics import Metrics
 from whisper_live.server.session.serve_client import ServeClient
-from whisper_live.streaming import StreamConfig, Stream
-from whisper_live.transcriber import BackendUnavailable
 
 log = logging.getLogger(__name__)
-
-OPTIONS_TIMEOUT = 10.0  # seconds a new connection has to send its options
 
 
 class TranscriptionServer:
@@ -102,82 +96,26 @@ class TranscriptionServer:
 
     def _handle(self, websocket) -> None:
         try:
-            first = websocket.recv(timeout=OPTIONS_TIMEOUT)
-        except TimeoutError:
-            websocket.close(1008, "no options received")
+            options = handshake.read_options(websocket, self.draining)
+            if options.resume:
+                self._resume(websocket, options)
+                return
+            choice = handshake.choose_runner(self, options)
+            client = handshake.build_client(self, options, choice.runner)
+            handshake.admit(self, client)
+        except handshake.Refused as refused:
+            if refused.metric:
+                self.metrics.reject(refused.metric)
+            if refused.reply:
+                websocket.send(refused.reply)
+            websocket.close(refused.code, refused.reason)
             return
-        except ConnectionClosed:
-            return
-        try:
-            options = protocol.ClientOptions.from_message(first)
-        except protocol.ProtocolError as exc:
-            self.metrics.reject("bad_options")
-            websocket.send(protocol.error("", str(exc)))
-            websocket.close(1003, "bad options")
-            return
-        if not options.uid:
-            options.uid = str(uuid.uuid4())
-        uid = options.uid
-        if self.draining:
-            self.metrics.reject("draining")
-            websocket.send(protocol.wait(uid, 0.0))
-            websocket.close(1013, "server shutting down")
-            return
-        if options.resume:
-            self._resume(websocket, options)
-            return
-        warnings = []
-        try:
-            if self.config.single_model:
-                runner = self.default_runner
-                served = runner.transcriber.model_name
-                if options.model and options.model != served:
-                    warnings.append(f"this server serves every client with model {served!r}; "
-                                    f"requested model {options.model!r} is not used")
-            else:
-                runner = self.models.get(options.model)
-        except (ModelNotFound, BackendUnavailable, ValueError, RuntimeError) as exc:
-            self.metrics.reject("model")
-            websocket.send(protocol.error(uid, f"model {options.model!r} cannot be loaded: {exc}"))
-            websocket.close(1011, "model unavailable")
-            return
-        transcriber = runner.transcriber
-        if not transcriber.multilingual:
-            if options.language not in (None, "en"):
-                warnings.append(f"model {transcriber.model_name!r} knows only English; "
-                                f"language {options.language!r} is transcribed as English")
-            if options.task == "translate":
-                warnings.append(f"model {transcriber.model_name!r} is English-only: "
-                                f"translate needs a multilingual model such as 'base'")
-            options.language = "en"
-
-        session = Stream(
-            StreamConfig(language=options.language, task=options.task, initial_prompt=options.initial_prompt,
-                          hotwords=options.hotwords, word_timestamps=options.word_timestamps,
-                          no_speech_thresh=options.no_speech_thresh,
-                          same_output_threshold=options.same_output_threshold, vad=options.vad_parameters,
-                          final_context=self.config.final_context,
-                          final_beam_size=self.config.final_beam_size,
-                          refine_agreed_within=self.config.refine_agreed_within),
-            vad=self.vad().new_stream() if options.use_vad else None, has_room=runner.meter.has_room)
-        client = ServeClient(options, session, runner, max_connection_time=self.config.max_connection_time,
-                             on_close=self._forget, metrics=self.metrics)
-        refused = self.manager.try_add(client)
-        if refused is not None:
-            reason, minutes = refused
-            log.info("client %s waits: %s", uid, reason)
-            self.metrics.reject("full")
-            websocket.send(protocol.wait(uid, minutes))
-            websocket.close(1013, "server full")
-            return
-        resumable = self.resumable.enabled
-        if resumable:
-            self.resumable.add(client)
+        uid, resumable = client.uid, self.resumable.enabled
         conn = Connection(websocket, uid)
         client.attach(conn, lambda _: protocol.server_ready(uid, self.config.backend,
                                                             client.resume_token if resumable else None,
                                                             self.config.resume_timeout), resumed=False)
-        for warning in warnings:
+        for warning in choice.warnings:
             client.send(protocol.warning(uid, warning))
         log.info("client %s connected (%d connected)", uid, len(self.manager))
         self.metrics.connections.inc()
@@ -186,13 +124,10 @@ class TranscriptionServer:
     def _serve(self, client: ServeClient, conn: Connection) -> None:
         self.metrics.connections_active.inc()
         try:
-            detached = client.serve(conn, can_detach=self.resumable.enabled)
+            detached = client.serve(conn)
         finally:
             self.metrics.connections_active.dec()
-        if detached:
-            if not conn.replaced:
-                self.resumable.detached(client)
-        else:
+        if not detached:
             log.info("client %s left (%d connected)", client.uid, len(self.manager))
 
     def _resume(self, websocket, options: protocol.ClientOptions) -> None:
@@ -211,8 +146,9 @@ class TranscriptionServer:
         log.info("client %s resumed at %.2f s of audio", client.uid, client.audio_received)
         self._serve(client, conn)
 
-    def _forget(self, client: ServeClient) -> None:
-        self.manager.remove(client)
+    def forget(self, client: ServeClient) -> None:
+        """``client``'s session has ended: it no longer counts against capacity nor can be resumed."""
+        self.manager.remove(client.session)
         self.resumable.remove(client)
 
     # --- serving ----------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Optional
 
 from whisper_live.locked_runner import LockedRunner
 from whisper_live.models import ModelNotFound, resolve_model
+from whisper_live.runner import Runner
 from whisper_live.scheduler import Scheduler
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.ops.metrics import Metrics
@@ -32,7 +33,7 @@ class ModelPool:
     def __init__(self, config: ServerConfig, metrics: Optional[Metrics] = None):
         self.config = config
         self.metrics = metrics
-        self._runners: dict = {}
+        self._runners: dict[str, Runner] = {}  # by model path
         self._lock = threading.Lock()
 
     def model_path(self, name: Optional[str]) -> tuple[str, str]:
@@ -49,7 +50,7 @@ class ModelPool:
         name = name or cfg.model or "tiny.en"
         return name, resolve_model(name, cfg.cache_path)
 
-    def get(self, name: Optional[str] = None):
+    def get(self, name: Optional[str] = None) -> Runner:
         """The runner (scheduler) serving model ``name``; loads it on first use."""
         display, path = self.model_path(name)
         with self._lock:
@@ -71,7 +72,7 @@ class ModelPool:
                                        max_final_batch_size=1 if cfg.final_beam_size > 1 else None)
                 if self.metrics is not None:
                     runner.on_batch = self.metrics.batch_observer(cfg.backend, display)
-                    self.metrics.watch_model(cfg.backend, display, lambda m=runner.meter: m.snapshot()["utilization"])
+                    self.metrics.watch_model(cfg.backend, display, lambda m=runner.meter: m.snapshot().utilization)
                 runner.start()
                 self._runners[path] = runner
                 log.info("loaded %s model %s (%s)", cfg.backend, display, path)

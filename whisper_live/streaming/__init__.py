@@ -1,10 +1,12 @@
-"""The streaming core: one client's audio in, windows for the model out, its answers turned into a transcript.
+"""The streaming core: one audio stream in, windows for the model out, its answers turned into a transcript.
 
 No sockets and no model here (the server and the benches wire it up; the tests drive it with plain arrays
 and a scripted fake transcriber). Each module answers one question:
 
-* ``session`` -- :class:`Stream`, one client's stream: its buffer, the window due now, and what
-  an answer changes;
+* ``stream`` -- :class:`Stream`, one audio stream's state: its buffer, VAD gating, how far its audio is
+  done with (``committed_until``), and the commit policy in brief; its two other parts are
+* ``planning`` -- the window due now: its kind, its span, the committed speech it replays, handing it out;
+* ``answers`` -- what the model's answer for a window changes: language, commits, partial text, retries;
 * ``endpointing`` -- where utterances begin and end, from the VAD's frame probabilities;
 * ``commit`` -- which segments of an answer commit now, why, and where the next window starts
   (``agreement``: which segments consecutive partial answers agree on; ``cuts``: where a window may be cut
@@ -12,7 +14,7 @@ and a scripted fake transcriber). Each module answers one question:
 * ``final_windows`` -- the final window a stream awaits, why, and how a refused one is asked for again;
 * ``final_context`` -- the committed speech and text a final window is given, and whether its answer can
   be trusted;
-* ``windows`` -- what a session hands the scheduler, and how thoroughly each window is decoded;
+* ``windows`` -- what a stream hands the scheduler, and how thoroughly each window is decoded;
 * ``config`` -- what a stream is configured with, and the server's defaults for final windows.
 
 docs/streaming.md explains the policy and the measurements behind it.

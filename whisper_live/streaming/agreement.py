@@ -7,7 +7,7 @@ centuries before" / "... for centuries", "before the ..."), and then no two cons
 for seconds; so when the previous answer agrees on nothing, the one before it is asked too. Without VAD
 there is never a pause to end an utterance, so the last segment also counts once it came out the same
 several times in a row (WhisperLive's ``same_output_threshold``, at most 3 here).
-The streaming core (session.py) decides where such a commit may cut the audio.
+The commit rules (commit.py) decide where such a commit may cut the audio.
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ says whether a segment commits. Three cases:
 * A partial window: commit the leading segments two consecutive answers agree on
   (agreement.py), once the window is ``agreement_after`` seconds long, and only where a pause
   lies near their end; past ``agreement_in_speech_after`` seconds a cut inside speech is allowed too (a
-  reader can go 10 s without a pause, and waiting for the final would cost that much latency). With
+  reader can go many seconds without a pause, and waiting for the final would cost that much latency:
+  docs/streaming.md, "Agreement: long utterances commit early"). With
   finals decoded offline-style, agreed text whose audio is still young is not committed as the greedy
-  partials gave it: the session decodes it again as a final window first (``Decision.refine_until``).
+  partials gave it: the stream decodes it again as a final window first (``Decision.refine_until``).
 
 Every cut moves the next window on by at least a second (cuts.py).
 """

@@ -14,9 +14,9 @@ from whisper_live.streaming.endpointing import BUSY_SCHEDULE, DEFAULT_SCHEDULE
 
 # Final windows unless the server's flags say otherwise. A backend that can start its answer mid-window
 # (Transcriber.continues_mid_window) decodes them as offline Whisper does, with beam search going on from 20 s
-# of replayed context: with 8 speakers on 2 cores that keeps the latency targets and is the only setting
-# within 10% of offline WER (BENCHMARKS.md). Others decode them greedily over 8 s of context and split the
-# answer where the context ends.
+# of replayed context: the most accurate setting measured that still keeps the server's latency targets
+# (docs/streaming.md, "Finals with context"; the targets and the figures through the server: BENCHMARKS.md).
+# Others decode them greedily over 8 s of context and split the answer where the context ends.
 CONTINUED_BEAM_SIZE = 5
 CONTINUED_CONTEXT = 20.0  # seconds
 GREEDY_CONTEXT = 8.0  # seconds
@@ -38,22 +38,22 @@ class StreamConfig:
     min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
     agreement_after: float = 4.0  # a partial window longer than this may commit agreed segments
     # ... and past this, it may commit them even where the VAD hears no pause near the segment's end (a
-    # reader can go 10 s without one; waiting for the final would cost that much latency). 4 s and 6 s
-    # against 5 s and 8 s: final latency max 4.5 s against 6.3 s on the bench's --mixed speakers.
+    # reader can go many seconds without one; waiting for the final would cost that much latency). Why 4 s and 6 s:
+    # docs/streaming.md, "Agreement: long utterances commit early".
     agreement_in_speech_after: float = 6.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
     # around a short phrase (final_context.py); 0 turns it off.
     final_context: float = GREEDY_CONTEXT
     # Above 1, final windows are decoded as offline Whisper decodes: beam search of this width, conditioned on
     # the committed text before them, going on from the end of their replayed context. More accurate (with
-    # 20 s of context), at about twice the model time of greedy finals (docs/streaming.md).
+    # 20 s of context), at more model time than greedy finals (docs/streaming.md, "Finals with context").
     final_beam_size: int = 1
     # With final_beam_size above 1: text that two partial answers agree on is decoded again as a final window
     # (beam search, context) before it commits, when the audio at its cut arrived at most this many seconds
     # before the agreement and the model has room (Stream's has_room). Under load partial answers
     # lag, and their greedy text then commits at once (a final on top would push it past the latency target).
-    # 0: agreed text commits as the partials gave it. Driven directly (the model always free) it takes the LJ
-    # passage from 0.0598 to 0.0575 (offline 0.054); docs/streaming.md has the figures through the server.
+    # 0: agreed text commits as the partials gave it. What it gains and costs: docs/streaming.md, "Agreement:
+    # long utterances commit early".
     refine_agreed_within: float = 1.5
     # Adaptive endpointing: the pause that ends an utterance shrinks as the utterance grows, as a fraction
     # of vad.min_silence_duration_ms: (utterance shorter than s, fraction); endpointing.py.

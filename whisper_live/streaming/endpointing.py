@@ -1,13 +1,13 @@
 """Where utterances begin and end, from the VAD's speech probability for each frame.
 
-Pure bookkeeping over sample positions, so that the streaming core (session.py) only decides
+Pure bookkeeping over sample positions, so that the stream (stream.py) only decides
 what an onset or an end means for its buffer and windows. A frame is speech when its probability reaches
 the threshold; an utterance goes on while frames stay above ``threshold - 0.15`` and ends after a pause
 that shrinks as the utterance grows (adaptive endpointing, docs/streaming.md):
 
 * under 1.75 s: the full ``min_silence_duration_ms`` (500 ms by default);
 * under 6 s: 60% of it;
-* under 8 s: 40% of it, or 30% while the model is behind (the session then passes :data:`BUSY_SCHEDULE`);
+* under 8 s: 40% of it, or 30% while the model is behind (the stream then passes :data:`BUSY_SCHEDULE`);
 * beyond: 30% of it.
 
 Continuous speech such as reading rarely pauses 500 ms but does pause 150-300 ms between phrases; ending
@@ -23,15 +23,15 @@ from whisper_live.streaming import cuts
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
 
 ONSET, END = "onset", "end"
-# (utterance shorter than s, fraction of min_silence_duration_ms); docs/streaming.md has the measurements.
+# (utterance shorter than s, fraction of min_silence_duration_ms).
 # The first step trades accuracy against the latency of a short phrase: below it, a phrase and the speech
 # after a short pause are one window, which Whisper transcribes better than the phrase alone, but a phrase
-# Whisper writes as a sentence of its own then waits for the end of what follows (at 2 s, "in being
-# comparatively modern." waited 6-7 s for a 10 s sentence). From 6 s to 8 s a 200 ms pause: fewer cuts
+# Whisper writes as a sentence of its own then waits for the end of what follows (a step of 2 s made "in being
+# comparatively modern." wait for the whole sentence after it). From 6 s to 8 s a 200 ms pause: fewer cuts
 # between phrases, so Whisper hears more of a sentence in one final window; beyond 8 s 150 ms, so that a long
 # utterance does not wait, under load, for agreement between partial answers that come slowly. While the
-# model is behind (final windows served late), 150 ms from 6 s on, which keeps 16 speakers within the p90
-# latency target.
+# model is behind (final windows served late), 150 ms from 6 s on, so that their final windows stay short.
+# The measurements behind each step: docs/streaming.md, "Endpointing".
 DEFAULT_SCHEDULE = ((1.75, 1.0), (6.0, 0.6), (8.0, 0.4), (float("inf"), 0.3))
 BUSY_SCHEDULE = ((1.75, 1.0), (6.0, 0.6), (float("inf"), 0.3))
 OFFSET = 0.15  # an utterance goes on while frames stay above threshold - OFFSET

@@ -9,13 +9,12 @@ where that committed text ends.
 The split relies on word timestamps and on the committed text: the words the model heard in the context
 are aligned with the committed words; what follows is new. Whisper sometimes repeats or drops text around
 such a join, so the split is refused (``None``) when the new part looks wrong, and the caller transcribes
-the window again without context. Measured on four sets of read speech (tiny.en, greedy): streaming WER
-0.066/0.096/0.088/0.057 without context, 0.066/0.062/0.051/0.034 with 8 s of it, against offline
-0.054/0.062/0.063/0.036 (docs/streaming.md).
+the window again without context. What the context gains: docs/streaming.md, "Finals with context".
 
 Finals decoded offline-style (beam search, ``--final_beam_size``) do without the split: the model is told
 to start writing where the context ends (``Request.decode_from``), with the committed text as its prompt,
-so it hears the context without decoding it again (half the model time). :func:`check_continuation`
+so it hears the context without decoding it again (less model time: docs/streaming.md, "Finals with
+context"). :func:`check_continuation`
 refuses such an answer on the same grounds, and when it runs on past the audio.
 """
 
@@ -53,9 +52,8 @@ PROMPT_WORDS = 100
 MAX_WORDS_PER_SECOND = 6.0
 # A continuation repeats its context when it writes four words in a row of the context's last twelve again
 # (it went back to the last phrase it heard), not for any three words the context has too: read text says
-# "the middle ages" or "the forms of printed letters" twice within 20 s. On the LJ passage the stricter
-# test refused one continuation in ten, nearly all of them good ones, each then decoded again without
-# context.
+# "the middle ages" or "the forms of printed letters" twice within 20 s, and the stricter test refused good
+# continuations, each then decoded again without context (docs/streaming.md, "Finals with context").
 CONTINUATION_TAIL_WORDS = 12
 # ... and, anywhere in it, when it copies this many words in a row from the context: beam search, asked to
 # go on from a window cut inside a sentence (a final cut where partial answers agreed, or at max_window),
@@ -68,12 +66,10 @@ COPIED_RUN_WORDS = 8
 # silence the faster_whisper backend's trimmed window needs (it cuts longer audio at its end).
 MAX_FINAL_SECONDS = 27.0
 # ... and a final decoded from the end of its context (``final_beam_size`` above 1) in 24 s: Whisper does worse
-# on new speech in the last seconds of its window (the LJ passage, 20 s of context, mean WER of six starts:
-# 0.058 when context and window may fill 27 s, 0.056 in 24 s, 0.057 in 22 s; 23 s or 26 s of context in
-# 27 s: 0.067).
+# on new speech in the last seconds of its window (docs/streaming.md, "Finals with context").
 MAX_CONTINUED_SECONDS = 24.0
 # Context of a final window asked for economically (the model is behind): a final going on from 8 s of
-# context costs a third of one going on from 20 s (0.11 s against 0.32 s, one core, beam 5).
+# context costs much less than one going on from 20 s (docs/streaming.md, "Finals with context").
 ECONOMY_CONTEXT_SECONDS = 8.0
 
 

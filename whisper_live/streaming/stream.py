@@ -1,9 +1,10 @@
-"""The streaming core of one client: audio buffer, VAD gating and the segment commit policy.
+"""One audio stream: its buffer, VAD gating, what is done with, and the commit policy the parts follow.
 
-No sockets and no model here: a :class:`Stream` is fed samples, says when it has work for the
-model (:meth:`pending`), hands out one audio window at a time (:meth:`take_window`) and turns the model's
-answer into transcript updates (:meth:`apply`). The server wires it to a WebSocket and to the shared
-inference scheduler; the tests drive it with plain arrays and a scripted fake transcriber.
+No sockets and no model here: a :class:`Stream` is fed samples (here), says when it has work for the
+model (:meth:`~Stream.pending`) and hands out one audio window at a time (:meth:`~Stream.take_window`,
+both in planning.py), and turns the model's answer into transcript updates (:meth:`~Stream.apply`,
+answers.py). The server wires it to a WebSocket and to the shared inference scheduler; the tests drive it
+with plain arrays and a scripted fake transcriber.
 
 Commit policy (see docs/streaming.md):
 
@@ -41,47 +42,37 @@ Commit policy (see docs/streaming.md):
 from __future__ import annotations
 
 import collections
-import logging
 import time
-from typing import Callable, NamedTuple, Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 import numpy as np
 
 from whisper_live.protocol import SAMPLE_RATE, Segment
-from whisper_live.streaming import cuts, final_context
+from whisper_live.streaming import final_context
+from whisper_live.streaming.answers import AnswerHandling
 from whisper_live.streaming.commit import CommitRules, Cut
 from whisper_live.streaming.config import StreamConfig
 from whisper_live.streaming.endpointing import ONSET, Utterances
-from whisper_live.streaming.final_windows import END_OF_AUDIO, PAUSE, REFINE, PendingFinal, Retry, Step, step_at
-from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Update, Window, window_request
-from whisper_live.transcriber.base import Result
-
-log = logging.getLogger(__name__)
+from whisper_live.streaming.final_windows import END_OF_AUDIO, PAUSE, PendingFinal, Retry
+from whisper_live.streaming.planning import WindowPlanning
+from whisper_live.streaming.windows import FINAL, Window
 
 __all__ = ["SpeechDetector", "Stream"]
 
 
 class SpeechDetector(Protocol):
-    """What the session needs of a VAD: speech probabilities for each complete frame fed so far."""
+    """What a stream needs of a VAD: speech probabilities for each complete frame fed so far."""
 
     frame_samples: int
 
     def feed(self, audio: np.ndarray) -> np.ndarray: ...
 
 
-class WindowPlan(NamedTuple):
-    """The span of the window due now (forced: cut at max_window) and the committed speech it replays."""
+class Stream(WindowPlanning, AnswerHandling):
+    """One audio stream's state. Not thread-safe: the caller serialises access (the server holds a lock).
 
-    kind: str
-    start: int
-    end: int
-    forced: bool
-    context: int  # samples before ``start``
-    context_text: str
-
-
-class Stream:
-    """One client's stream. Not thread-safe: the caller serialises access (the server holds a lock)."""
+    Its parts: audio in and what is done with (here), the window due now (:class:`WindowPlanning`,
+    planning.py) and what an answer changes (:class:`AnswerHandling`, answers.py)."""
 
     def __init__(self, config: StreamConfig, vad: Optional[SpeechDetector] = None,
                  clock: Callable[[], float] = time.monotonic, has_room: Callable[[], bool] = lambda: True):
@@ -95,7 +86,7 @@ class Stream:
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start = 0  # sample index of _buffer[0]
         self.received = 0  # samples received so far
-        self.committed_until = 0  # audio before this sample is transcribed for good (or skipped)
+        self._committed_until = 0  # see committed_until; only _advance_committed writes it
         self.language = config.language
         self.completed: list[Segment] = []
         self.partial: list[Segment] = []
@@ -116,6 +107,20 @@ class Stream:
                                   pause_near=self._snap_to_pause, with_vad=vad is not None)
         self._last_cut = Cut(0, in_speech=False)  # where the last commit cut the audio
         self._retry: Optional[Retry] = None  # a final window whose answer was refused, asked for again
+
+    # --- what is done with -----------------------------------------------------------------------------------
+
+    @property
+    def committed_until(self) -> int:
+        """The sample before which the audio is done with: transcribed for good, or skipped (silence between
+        utterances, a click, audio dropped while the server was behind). It only moves forward, and only
+        through :meth:`_advance_committed`; a stream never resets it (a new stream starts at 0)."""
+        return self._committed_until
+
+    def _advance_committed(self, sample: int) -> None:
+        """The one writer of :attr:`committed_until`: the audio before ``sample`` is done with."""
+        assert sample >= self._committed_until, f"committed_until moving back: {self._committed_until} -> {sample}"
+        self._committed_until = sample
 
     # --- input ------------------------------------------------------------------------------------------------
 
@@ -157,14 +162,14 @@ class Stream:
                 awaited = self._final.end if self._final_due else 0
                 utterances.begin_at(max(self.committed_until, awaited, sample - self._pad))
                 if not self._final_due:
-                    self.committed_until = utterances.start  # the silence before it is dropped
+                    self._advance_committed(utterances.start)  # the silence before it is dropped
                 self._rules.reset()
             elif utterances.speech_samples >= self.config.min_speech * SAMPLE_RATE:
                 # the window ends where the pause was confirmed: trailing silence helps Whisper finish
                 self._final_due_now(sample, PAUSE)
             elif not self._final_due:
                 # a click, not speech: forget it
-                self.committed_until = max(self.committed_until, sample)
+                self._advance_committed(max(self.committed_until, sample))
 
     def _trim(self) -> None:
         """Keep at most max_buffer seconds; drop what is committed, or skip (with a warning) when behind."""
@@ -173,7 +178,7 @@ class Stream:
         if self._vad is not None and between:
             # between utterances only the speech pad before a possible onset is worth keeping
             keep_from = max(keep_from, min(self._utterances.judged, self.received) - self._pad)
-            self.committed_until = keep_from
+            self._advance_committed(keep_from)
         limit = self.received - int(self.config.max_buffer * SAMPLE_RATE)
         if keep_from < limit:
             skipped = (limit - max(keep_from, self._buffer_start)) / SAMPLE_RATE
@@ -181,7 +186,7 @@ class Stream:
                 self.warnings.append(
                     f"server is behind: skipped {skipped:.1f} s of audio that could not be transcribed in time")
             keep_from = limit
-            self.committed_until = max(self.committed_until, limit)
+            self._advance_committed(max(self.committed_until, limit))
             self._utterances.skip_to(limit)
             self._served_until = max(self._served_until, limit)
         keep_from = max(final_context.replay_from(self.completed, keep_from, self._context_seconds) - self._pad,
@@ -193,91 +198,7 @@ class Stream:
 
     # --- work for the model ----------------------------------------------------------------------------------
 
-    def _window_start(self) -> int:
-        start = self.committed_until
-        if self._vad is not None:
-            if self._final_due:
-                return max(start, self._buffer_start)
-            start = max(start, self._utterances.start)
-        return max(start, self._buffer_start)
-
-    def pending(self) -> Optional[Pending]:
-        """(kind, waiting since, seconds of audio) when the model has work for this client, else None.
-
-        "waiting since" is, for a final window, the monotonic time the end of the utterance was confirmed;
-        for a partial window, the time the oldest audio not yet covered by a window arrived.
-        """
-        plan = self._plan()
-        if plan is None:
-            return None
-        kind, seconds = plan.kind, (plan.end - plan.start + plan.context) / SAMPLE_RATE
-        if kind == FINAL:
-            return Pending(kind, self._final.since, seconds)
-        while len(self._arrivals) > 1 and self._arrivals[0][0] <= self._served_until:
-            self._arrivals.popleft()
-        since = self._arrivals[0][1] if self._arrivals else self._clock()
-        return Pending(kind, since, seconds)
-
-    def _due_kind(self) -> Optional[str]:
-        """FINAL or PARTIAL when a window is due now, else None."""
-        if self.in_flight is not None:
-            return None
-        if self._final_due:
-            return FINAL
-        if self._utterances.in_speech and not self.ended:
-            new_speech = self._utterances.speech_end - max(self._served_until, self._window_start())
-            if new_speech >= self.config.partial_step * SAMPLE_RATE:
-                return PARTIAL
-        return None
-
-    def take_window(self, economy: bool = False) -> Optional[Window]:
-        """Hand out the next window (at most one is in flight); None when there is nothing to do.
-
-        ``economy``: the model is behind (the scheduler says so); a final window then replays at most
-        ``final_context.ECONOMY_CONTEXT_SECONDS`` of context.
-        """
-        plan = self._plan(economy)
-        if plan is None:
-            return None
-        kind, start, end, context = plan.kind, plan.start, plan.end, plan.context
-        lead = self._silent_lead(start) if kind == FINAL and not context and not self._after_cut_in_speech(start) \
-            else 0
-        audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
-        request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, self.completed,
-                                 start / SAMPLE_RATE, go_on=step_at(self._retry, start) == Step.GO_ON)
-        self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=plan.forced,
-                                context=context, context_text=plan.context_text, lead=lead, taken_at=self._clock(),
-                                reason=self._final.reason if kind == FINAL else "")
-        self._served_until = max(self._served_until, end)
-        return self.in_flight
-
-    def _plan(self, economy: bool = False) -> Optional[WindowPlan]:
-        """The window that is due now, if any: what :meth:`pending` reports and :meth:`take_window` hands out."""
-        kind = self._due_kind()
-        if kind is None:
-            return None
-        start = self._window_start()
-        end = self._final.end if kind == FINAL else self.received
-        max_samples = int(self.config.max_window * SAMPLE_RATE)
-        forced = end - start > max_samples
-        if forced:
-            end = start + max_samples
-        context, context_text = self._context(kind, start, end, forced, economy)
-        return WindowPlan(kind, start, end, forced, context, context_text)
-
-    def _context(self, kind: str, start: int, end: int, forced: bool, economy: bool = False) -> tuple[int, str]:
-        """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only."""
-        if kind == FINAL and not forced and step_at(self._retry, start) < Step.NO_CONTEXT:
-            seconds = final_context.context_budget(self._context_seconds, (end - start) / SAMPLE_RATE,
-                                                   continued=self.config.final_beam_size > 1, economy=economy)
-            return final_context.context_for(self.completed, start, self._buffer_start, seconds)
-        return 0, ""
-
-    def _silent_lead(self, start: int) -> int:
-        """Samples of quiet audio just before ``start`` to include in a window (cuts.py)."""
-        if self._vad is None:
-            return 0
-        return self._utterances.quiet_lead(start, min(self._pad, start - self._buffer_start))
+    # --- shared by the parts ----------------------------------------------------------------------------------
 
     @property
     def _final_due(self) -> bool:
@@ -300,104 +221,6 @@ class Stream:
             # (a translation's word times are too loose to split the answer where the context ends)
             return 0.0
         return max(0.0, self.config.final_context)
-
-    def cancel(self, window: Window) -> None:
-        """The window could not be transcribed (model error): forget it so the work is asked for again."""
-        if self.in_flight is window:
-            self.in_flight = None
-
-    # --- the model's answer ----------------------------------------------------------------------------------
-
-    def apply(self, window: Window, result: Result) -> Update:
-        """Turn the model's answer for ``window`` into committed and partial segments."""
-        if self.in_flight is window:
-            self.in_flight = None
-        update = Update()
-        if result.language and self.language is None and (
-                window.kind == FINAL or len(window.request.audio) >= 2 * SAMPLE_RATE):
-            self.language = result.language
-            update.language = (result.language, float(result.language_prob or 0.0))
-        segments = [Segment(start=s.start, end=s.end, text=s.text, words=s.words) for s in result.segments]
-        if window.context:
-            check = final_context.check_continuation if window.request.decode_from else \
-                final_context.split_after_context
-            segments = check(segments, window.context / SAMPLE_RATE, window.context_text,
-                             self._heard_seconds(window.start, window.end))
-            if segments is None:  # ask for the same final window again: without the prefix, then without context
-                self._retry = Retry.after_refusal(window.start, had_prefix=window.request.prefix is not None)
-                log.debug("%s: the answer does not go on from the context; again without %s", window.describe(),
-                          "the prefix" if window.request.prefix else "context")
-                return update
-        segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps) for s in segments]
-        segments = [s for s in segments if self._overlaps_speech(s)]
-        if self._after_cut_in_speech(window.start) and segments and self.completed:
-            segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))
-        decision = self._rules.decide(segments, final=window.kind == FINAL, forced=window.forced,
-                                      start=window.start, end=window.end, committed_until=self.committed_until,
-                                      refining=window.reason == REFINE,
-                                      refine=lambda cut: self._may_refine(window, cut))
-        if decision.refine_until is not None:
-            self._final = PendingFinal(decision.refine_until, self._clock(), REFINE)
-            log.debug("%s: agreed text up to %.2f s is decoded again as a final", window.describe(),
-                      decision.refine_until / SAMPLE_RATE)
-        rest = segments[len(decision.commit):]
-        if decision.commit:
-            update.completed = self._commit(decision.commit)
-        if decision.cut > self.committed_until:
-            self.committed_until = decision.cut
-            self._last_cut = Cut(decision.cut, decision.in_speech)
-            self._rules.reset()
-        self._served_until = max(self._served_until, self.committed_until)
-        self.partial = [s for s in rest if s.end > self.committed_until / SAMPLE_RATE] \
-            if window.kind == PARTIAL else []
-        update.partial = list(self.partial)
-        self._trim()
-        return update
-
-    def _may_refine(self, window: Window, cut: int) -> bool:
-        """Whether agreed text up to ``cut`` becomes a final window instead of committing as greedy text.
-
-        Only with offline-style finals, and only while the model keeps up: the audio at the cut arrived at
-        most ``refine_agreed_within`` seconds ago (the window's end arrived about when it was taken), and
-        the model has room for the extra final (``has_room``).
-        """
-        cfg = self.config
-        if cfg.final_beam_size <= 1 or cfg.refine_agreed_within <= 0 or self._final_due:
-            return False
-        age = self._clock() - window.taken_at + (window.end - cut) / SAMPLE_RATE
-        return age <= cfg.refine_agreed_within and self._has_room()
-
-    def _snap_to_pause(self, sample: int, start: int, end: int) -> Optional[int]:
-        """A quiet place near ``sample`` in [start, end) to cut at (cuts.py); without
-        VAD, ``sample``."""
-        return sample if self._vad is None else self._utterances.pause_near(sample, start, end)
-
-    def _heard_seconds(self, start: int, end: int) -> float:
-        """Seconds from ``start`` to the end of the last speech the VAD heard before ``end``: a final window
-        ends some way into the pause that ended its utterance, and words are counted against the speech."""
-        heard = None if self._vad is None else self._utterances.speech_end_in(start, end)
-        return ((end if heard is None else heard) - start) / SAMPLE_RATE
-
-    def _overlaps_speech(self, segment: Segment) -> bool:
-        """Whether the VAD heard speech under ``segment`` (always True without VAD)."""
-        return self._vad is None or self._utterances.heard_speech(segment.start, segment.end)
-
-    def _commit(self, segments: list[Segment]) -> list[Segment]:
-        done = []
-        last_end = self.completed[-1].end if self.completed else 0.0
-        for s in segments:
-            text = s.text
-            if not text.strip():
-                continue
-            start = max(s.start, last_end)
-            end = max(s.end, start)
-            seg = Segment(start=start, end=end, text=text, completed=True, words=s.words)
-            self.completed.append(seg)
-            done.append(seg)
-            last_end = end
-        if len(self.completed) > 1000:  # the client has the history; keep what "last n" can repeat
-            del self.completed[:-1000]
-        return done
 
     # --- output ----------------------------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
-"""What a streaming session hands the scheduler, and what the model's answer changed.
+"""What a stream hands the scheduler, and what the model's answer changed.
 
 :class:`Pending` says that a client has work (and how urgent and how long it is), :class:`Window` is one
 model call's worth of a client's audio, :class:`Update` is what applying the answer changed, ready to be
-sent; :func:`window_request` says how thoroughly a window is decoded. session.py makes
+sent; :func:`window_request` says how thoroughly a window is decoded. The stream (planning.py, answers.py) makes
 them; whisper_live/scheduler.py and the server consume them.
 """
 

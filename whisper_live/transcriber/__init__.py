@@ -22,7 +22,8 @@ _INSTALL_HINTS = {
     "faster_whisper": "pip install faster-whisper==1.2.0 requests",
     "openvino": "pip install -r requirements/openvino.txt "
                 "(openvino==2026.4.1 openvino-genai==2026.4.1.0 openvino-tokenizers==2026.4.1.0)",
-    "tensorrt": "pip install tensorrt-llm (needs an NVIDIA GPU and CUDA; see docs/tensorrt.md)",
+    # never used: the tensorrt backend imports nothing optional and refuses to start (tensorrt_backend.py)
+    "tensorrt": "the tensorrt backend is not available in this release; use --backend faster_whisper",
 }
 
 

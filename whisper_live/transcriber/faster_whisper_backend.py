@@ -3,10 +3,11 @@
 Two things make it cheaper than calling ``WhisperModel.transcribe`` once per client:
 
 * Encoder input sized to the audio. Whisper pads every window to 30 s, so the encoder costs the same for
-  2 s of speech as for 30 s (0.46 s on one core for tiny.en int8). CTranslate2 accepts shorter mel inputs;
+  2 s of speech as for 30 s, most of a short window's model time. CTranslate2 accepts shorter mel inputs;
   a batch is encoded at the length its longest window needs by the rules of ``encoder_inputs``
-  (whisper_live/transcriber/encoder_input.py: one for greedy windows, one for beam-searched finals,
-  one for beam-searched finals that go on from their context, measured in docs/streaming.md, "Encoder input"); ``FULL_INPUTS`` encodes 30 s as Whisper does.
+  (whisper_live/transcriber/encoder_input.py: one for greedy windows, one for beam-searched finals, one
+  for beam-searched finals that go on from their context); ``FULL_INPUTS`` encodes 30 s as Whisper does.
+  The costs and the rules' measurements: docs/streaming.md, "Encoder input".
 * Batching. Several clients' windows are encoded in one call and decoded in one ``generate`` call
   (requests whose prompts have the ``<|startoftranscript|>`` token at the same position, which
   CTranslate2 requires).
@@ -20,9 +21,9 @@ if Whisper had written it, and the model goes on from there while still hearing 
 model goes on with that segment, and only what it writes after them comes back. An answer that repeats
 itself (gzip ratio above 2.4) or, when transcribing, is improbable (average log probability below -1) is
 decoded again by sampling at 0.2, 0.4, 0.6 (Whisper's temperature fallback), one sample each. Translations
-are sampled again only when they repeat themselves: the multilingual base model's good English for the
-French test clip scores -1.1 to -1.2, and a sample that writes the French instead scored -1.08, so the
-log-probability rule swapped a translation for untranslated text. CTranslate2 seeds each
+are sampled again only when they repeat themselves: a good translation can score below the threshold,
+and a sample that writes the source language instead above it (docs/streaming.md, "Temperature
+fallback"). CTranslate2 seeds each
 worker thread's sampler once, from ``FALLBACK_SEED`` here, so one client's stream gives the same text from
 run to run (with several clients, which worker decodes which window still varies). Every decode stops
 after ``MAX_TOKENS_PER_SECOND`` tokens per second of audio.
@@ -214,8 +215,8 @@ class FasterWhisperTranscriber(Transcriber):
 
         A prompt that ends with a timestamp (``Request.decode_from``) says where the answer starts, and no
         timestamp of the answer may lie before it: CTranslate2 does not hold the answer's timestamps to
-        the prompt's: a continued final could close its text at 1.00 s, 15 s before its start, and be
-        refused and decoded again.
+        the prompt's: a continued final could close its text long before its start, and be refused and
+        decoded again.
         """
         budget = int(MAX_TOKENS_PER_SECOND * seconds) + 16
         max_length = min(self.model.max_length, max(len(p) for p in prompts) + budget)
@@ -237,8 +238,8 @@ class FasterWhisperTranscriber(Transcriber):
         improbable; else keep the most probable answer that does not repeat itself.
 
         One sample per temperature: beam search first and the best of 5 samples (offline Whisper's way)
-        cost up to 20 greedy decodes, and under full load held both workers for seconds (final latency max
-        4.9-8.2 s with 8 clients against 3.5 s) without changing the WER.
+        cost up to 20 greedy decodes, and under full load held the workers for seconds without changing the
+        WER (docs/streaming.md, "Temperature fallback").
         """
         best_tokens, best_logprob = first
         if _loops(best_tokens, tok):

@@ -8,8 +8,9 @@ What the pipeline gives and does not give, and what this backend does about it:
 
 * Segments with timestamps (``return_timestamps``), word timestamps (from pipelines built with
   ``word_timestamps=True``, made on the first request that asks for words: built that way a pipeline is
-  10-14 % slower on every call), ``initial_prompt`` (with any ``Request.prefix`` at its end), ``hotwords``,
-  language and task. Times are seconds from the start of the request's audio, clamped to its length.
+  slower on every call, docs/openvino.md, "What the backend does and does not do"), ``initial_prompt``
+  (with any ``Request.prefix`` at its end), ``hotwords``, language and task. Times are seconds from the
+  start of the request's audio, clamped to its length.
 * No no-speech probability and no log-probability (``no_speech_prob`` and ``avg_logprob`` stay 0.0): the
   model transcribes one second of silence as " you". VAD gating is done upstream by the streaming core,
   which only ever sends windows with speech; a caller without a VAD gets such hallucinations.
@@ -17,7 +18,7 @@ What the pipeline gives and does not give, and what this backend does about it:
   so when a multilingual model gets a request without a language this backend runs the encoder and one
   decoder step itself (openvino runtime, Whisper's log-mel from faster-whisper's feature extractor), takes
   the softmax over the language tokens, and passes the winner to the pipeline. That costs one more encoder
-  pass on such requests only (0.5 s for base int8 on one thread); the streaming core sends them until it
+  pass on such requests only (docs/openvino.md has its cost); the streaming core sends them until it
   knows the client's language. Without faster-whisper installed the pipeline's own detection is used and
   ``language_prob`` stays None.
 * No way to start the text mid-window (``Request.decode_from``): such a request is transcribed from that
@@ -27,9 +28,9 @@ What the pipeline gives and does not give, and what this backend does about it:
 * One ``generate()`` at a time per pipeline (a second concurrent call fails with "Infer Request is busy");
   ``generate()`` releases the GIL. This backend keeps a pool of ``num_workers`` pipelines, each with
   ``cpu_threads`` inference threads; a call takes a free pipeline or waits for one (``num_workers=1``: one
-  pipeline behind a lock). Measured on 2 cores with two clients: one pipeline with 2 threads answers each
-  window sooner than two single-thread pipelines, at the same or better throughput (partial latency
-  0.45-0.60 s against 0.81-0.87 s), so use ``cpu_threads=2, num_workers=1`` there (docs/openvino.md).
+  pipeline behind a lock). On 2 cores one pipeline with 2 threads answers each window sooner than two
+  single-thread pipelines, at the same or better throughput, so use ``cpu_threads=2, num_workers=1``
+  there (docs/openvino.md, "Concurrency").
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class OpenVINOTranscriber(Transcriber):
         self._detector_lock = threading.Lock()
         # At most ``num_workers`` generate() calls at once, over two kinds of pipeline: plain ones (made now)
         # and ones built with word_timestamps=True (made on the first request that asks for words; building
-        # every pipeline that way costs 10-14 % on each call, words asked for or not).
+        # every pipeline that way slows every call, words asked for or not: docs/openvino.md).
         self._slots = threading.Semaphore(self.max_concurrency)
         self._pools: dict = {False: queue.Queue(), True: queue.Queue()}
         self._created = {False: 0, True: 0}

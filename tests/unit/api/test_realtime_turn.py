@@ -5,6 +5,7 @@ import numpy as np
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech
 from whisper_live.api.realtime_turn import RealtimeTurn
+from whisper_live.server.session.lifecycle import LiveSession
 from whisper_live.streaming import StreamConfig, Stream
 
 
@@ -21,8 +22,9 @@ def make_turn(with_vad=True):
         before, last[0] = last[0], item_id
         return before
 
-    session = Stream(StreamConfig(language="en"), vad=EnergyVad() if with_vad else None)
-    return RealtimeTurn(session, events.append, with_vad=with_vad, previous_item=previous), events
+    stream = Stream(StreamConfig(language="en"), vad=EnergyVad() if with_vad else None)
+    session = LiveSession("s", runner=None, max_connection_time=600)
+    return RealtimeTurn(stream, events.append, session, with_vad=with_vad, previous_item=previous), events
 
 
 def feed(turn, transcriber, audio, step=0.25):
@@ -77,7 +79,7 @@ def test_a_commit_of_nothing_is_refused_and_failures_end_the_turn():
     turn, events = make_turn()
     feed(turn, ScriptedTranscriber(), np.concatenate([speech(range(1, 5))]))
     for _ in range(3):
-        window = turn.take_window() or turn.session.in_flight
+        window = turn.take_window() or turn.stream.in_flight
         turn.deliver(window, None, RuntimeError("model broke"))
     assert turn.finished
     assert events[-1]["type"] == "conversation.item.input_audio_transcription.failed"

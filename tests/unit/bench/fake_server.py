@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from whisper_live import protocol
-from whisper_live.bench import plan, runner
+from whisper_live.bench import clients, plan
 from whisper_live.bench.audio import Speech
 
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
@@ -91,7 +91,7 @@ def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, 
     reference = " ".join(WORDS[: int(seconds)])
     plans = plan.plan_clients([Speech(noise(seconds), reference, "noise")], n, 0, lambda i: noise(seconds), 0.3,
                               seed=3)
-    return runner.run_clients(plans, settings, watch, idle_sample=0.2)
+    return clients.run_clients(plans, settings, watch, idle_sample=0.2)
 
 
 if __name__ == "__main__":

@@ -7,21 +7,21 @@ import numpy as np
 import soundfile
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech
-from whisper_live.bench.direct import stream
+from whisper_live.bench.direct import feed
 from whisper_live.streaming import StreamConfig, Stream
 
 
-def test_stream_transcribes_every_window_when_due_and_keeps_every_word():
+def test_feed_transcribes_every_window_when_due_and_keeps_every_word():
     model = ScriptedTranscriber()
-    session = Stream(StreamConfig(), EnergyVad())
+    stream = Stream(StreamConfig(), EnergyVad())
     audio = np.concatenate([speech([1, 2, 3]), silence(1.0), speech([4, 5, 6, 7, 8, 9]), silence(1.0)])
-    result = stream(session, lambda request: model.transcribe_batch([request])[0], audio)
+    result = feed(stream, lambda request: model.transcribe_batch([request])[0], audio)
     assert result["text"].split() == [f"w{k}" for k in range(1, 10)]
     windows = result["windows"]
     assert windows["final"]["windows"] == 2  # one per utterance
     assert windows["partial"]["windows"] >= 2  # in-progress text while each was spoken
     assert sum(w["windows"] for w in windows.values()) == len(model.calls)
-    assert session.finished
+    assert stream.finished
 
 
 def test_each_commit_lag_is_the_audio_fed_after_the_segment_before_it_was_committed():
@@ -29,8 +29,8 @@ def test_each_commit_lag_is_the_audio_fed_after_the_segment_before_it_was_commit
     lags = {}
     for name, schedule in (("adaptive", StreamConfig.endpoint_schedule), ("flat", ((float("inf"), 1.0),))):
         model = ScriptedTranscriber()
-        session = Stream(StreamConfig(endpoint_schedule=schedule), EnergyVad())
-        lags[name] = stream(session, lambda request: model.transcribe_batch([request])[0], audio)["lags"]
+        stream = Stream(StreamConfig(endpoint_schedule=schedule), EnergyVad())
+        lags[name] = feed(stream, lambda request: model.transcribe_batch([request])[0], audio)["lags"]
     # each final waits for the pause that ends its utterance (500 ms under 1.75 s of speech, 300 ms for the 3 s
     # one) and the 256 ms frame that confirms it
     first, second = lags["adaptive"]
@@ -38,33 +38,33 @@ def test_each_commit_lag_is_the_audio_fed_after_the_segment_before_it_was_commit
     assert lags["flat"][1] >= 0.5  # every utterance waits for the full pause
 
 
-def test_the_session_counts_time_in_audio_fed_so_the_models_speed_changes_nothing():
+def test_the_stream_counts_time_in_audio_fed_so_the_models_speed_changes_nothing():
     # phrases without a pause long enough to end the utterance: with beam-searched finals, agreed text is
     # decoded again as a final while its audio is young (refine_agreed_within), counted in audio fed
-    from tests.fakes import phrases_without_an_end
-    from whisper_live.bench.direct import new_session
+    from tests.unit.session_driver import phrases_without_an_end
+    from whisper_live.bench.direct import new_stream
 
     model = ScriptedTranscriber()
     config = StreamConfig(final_beam_size=5, final_context=8.0, endpoint_schedule=((float("inf"), 1.0),))
-    session = new_session(config, EnergyVad())
+    stream = new_stream(config, EnergyVad())
     clock = []
 
     def transcribe(request):
-        time.sleep(0.01)  # the model's time passes, the session's clock does not move
-        clock.append((session._clock(), session.received / 16000))
+        time.sleep(0.01)  # the model's time passes, the stream's clock does not move
+        clock.append((stream._clock(), stream.received / 16000))
         return model.transcribe_batch([request])[0]
 
-    result = stream(session, transcribe, phrases_without_an_end())
+    result = feed(stream, transcribe, phrases_without_an_end())
     assert all(now == fed for now, fed in clock) and len(clock) == len(model.calls)
     assert result["windows"]["final"]["windows"] > 2  # agreed text was decoded again
 
 
-def test_stream_ends_an_utterance_still_going_at_the_end_of_the_audio():
+def test_feed_ends_an_utterance_still_going_at_the_end_of_the_audio():
     model = ScriptedTranscriber()
-    session = Stream(StreamConfig(), EnergyVad())
-    result = stream(session, lambda request: model.transcribe_batch([request])[0], speech([1, 2, 3, 4]))
+    stream = Stream(StreamConfig(), EnergyVad())
+    result = feed(stream, lambda request: model.transcribe_batch([request])[0], speech([1, 2, 3, 4]))
     assert result["text"].split() == ["w1", "w2", "w3", "w4"]
-    assert session.finished
+    assert stream.finished
 
 
 def _row(wer, partial, final, text):

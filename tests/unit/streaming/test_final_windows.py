@@ -9,8 +9,8 @@ without bound while the others are served)."""
 import numpy as np
 import pytest
 
-from tests.fakes import ScriptedTranscriber, phrases_without_an_end, silence, speech
-from tests.unit.session_driver import CHUNK, committed_words, make, serve, stream
+from tests.fakes import ScriptedTranscriber, silence, speech
+from tests.unit.session_driver import CHUNK, committed_words, make, phrases_without_an_end, serve, stream
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
 from whisper_live.streaming import FINAL, PARTIAL
 

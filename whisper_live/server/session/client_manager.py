@@ -21,8 +21,9 @@ class ClientManager:
         self.admission = admission
         self.max_connection_time = max_connection_time
         self._clock = clock
-        self._clients: dict = {}  # client -> connection time
+        self._clients: dict = {}  # client (a live session) -> connection time
         self._lock = threading.Lock()
+        self._emptied = threading.Condition(self._lock)
 
     def try_add(self, client) -> Optional[tuple[str, float]]:
         """Register ``client``; or return (reason, estimated wait in minutes) when the server is full."""
@@ -38,6 +39,13 @@ class ClientManager:
         with self._lock:
             if self._clients.pop(client, None) is not None:
                 self.admission.meter.forget(client)
+            if not self._clients:
+                self._emptied.notify_all()
+
+    def wait_empty(self, timeout: float) -> bool:
+        """Wait until no client is left, at most ``timeout`` s; whether none is left."""
+        with self._lock:
+            return self._emptied.wait_for(lambda: not self._clients, max(0.0, timeout))
 
     def connected(self) -> list:
         """The clients connected now, and those whose connection dropped that wait for a resume."""

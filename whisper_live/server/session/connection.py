@@ -2,7 +2,8 @@
 
 A session (:class:`~whisper_live.server.session.serve_client.ServeClient`) outlives its connections when the client
 resumes it: each connection has its own outbox and sender, and remembers how far the completed segments it
-actually wrote to the socket reach, so that a resumed connection knows what to send again.
+actually wrote to the socket reach, so that a resumed connection knows what to send again. The sender
+thread ends with the connection (:meth:`Connection.stop`, which its session calls however it ends).
 """
 
 from __future__ import annotations
@@ -54,17 +55,22 @@ class Connection:
             if completed_until is not None:
                 self.completed_sent_until = max(self.completed_sent_until, completed_until)
 
-    def flush_and_close(self, code: int = 1000, reason: str = "") -> None:
-        """Write what is queued (at most :data:`SEND_TIMEOUT` s), then close with ``code``."""
+    def stop(self) -> None:
+        """End the sender once it has written what is queued (at most :data:`SEND_TIMEOUT` s); it ends at once
+        when the socket is gone. Safe to call more than once."""
         self._outbox.put(None)
-        if self._started:
+        if self._started and self._sender is not threading.current_thread():
             self._sender.join(SEND_TIMEOUT)
+
+    def flush_and_close(self, code: int = 1000, reason: str = "") -> None:
+        """Write what is queued, then close with ``code``."""
+        self.stop()
         self.websocket.close(code, reason)
 
     def abort(self) -> None:
         """Drop the connection without a closing handshake (its client has reconnected on another)."""
-        self._outbox.put(None)
         try:
             self.websocket.socket.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        self.stop()

@@ -19,9 +19,6 @@ import time
 
 log = logging.getLogger(__name__)
 
-# How often (s) the drain looks whether every session has ended.
-POLL_INTERVAL = 0.1
-
 
 class Drain:
     def __init__(self, server):
@@ -49,8 +46,7 @@ class Drain:
         # the sessions' last windows are the most urgent work: leave a margin to deliver and close
         for client in clients:
             client.drain(deadline - min(1.0, timeout / 10))  # the last windows first, then delivering
-        while len(server.manager) and time.monotonic() < deadline:
-            time.sleep(POLL_INTERVAL)
+        server.manager.wait_empty(deadline - time.monotonic())
         for thread in hooks:
             thread.join(max(0.0, deadline - time.monotonic()))
         left = server.manager.connected()

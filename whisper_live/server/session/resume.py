@@ -1,33 +1,28 @@
 """The sessions a client may resume: uid -> sessions, each with its token; detached ones expire.
 
-A session is registered when it starts and forgotten when it is freed. A reconnecting client names its
+A session is registered when it starts and forgotten when it ends. A reconnecting client names its
 ``uid`` and presents its ``resume_token``; tokens are compared in constant time, and a wrong token or an
 unknown uid finds nothing (never another client's session). A session whose connection dropped is kept for
-``window`` seconds; not resumed by then, it is freed (its slot too: until then it counts against the
-server's capacity).
+``timeout`` seconds (its own timer: whisper_live/server/session/lifecycle.py); not resumed by then, it ends
+(its slot too: until then it counts against the server's capacity).
 """
 
 from __future__ import annotations
 
 import hmac
-import logging
 import threading
-import time
-from typing import Callable, Optional
-
-log = logging.getLogger(__name__)
+from typing import Optional
 
 
 class ResumeRegistry:
-    def __init__(self, window: float, clock: Callable[[], float] = time.monotonic):
-        self.window = window
-        self._clock = clock
-        self._sessions: dict = {}  # uid -> list of sessions (ServeClient-like: resume_token, detached_since)
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self._sessions: dict = {}  # uid -> list of sessions (ServeClient-like: uid, resume_token)
         self._lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
-        return self.window > 0
+        return self.timeout > 0
 
     def add(self, session) -> None:
         with self._lock:
@@ -52,20 +47,5 @@ class ResumeRegistry:
                 match = session
         if match is None:
             return None, (f"no session {uid!r} to resume with this token (unknown, or it expired after "
-                          f"{self.window:g} s)")
+                          f"{self.timeout:g} s)")
         return match, ""
-
-    def detached(self, session) -> None:
-        """``session`` lost its connection: free it unless it is resumed within the window."""
-        since = session.detached_since
-        timer = threading.Timer(self.window, self._expire, args=(session, since))
-        timer.daemon = True
-        timer.start()
-
-    def _expire(self, session, since) -> None:
-        if session.expire(since):
-            log.info("client %s not resumed within %g s: session ended", session.uid, self.window)
-
-    def detached_sessions(self) -> list:
-        with self._lock:
-            return [s for sessions in self._sessions.values() for s in sessions if s.detached_since is not None]

@@ -1,14 +1,14 @@
-"""One client's session: reads its audio into its streaming session, and sends it what the model found.
+"""WhisperLive's protocol over a live session: reads a client's audio into its stream, sends it what the model found.
 
-The session lives on this object, apart from the connection it came on (:class:`Connection`): a connection
-that drops before END_OF_AUDIO (no close frame, or a close code other than 1000) *detaches* the session
-instead of ending it, when the server allows resuming. The scheduler goes on transcribing what it has;
-a new connection presenting the session's token reattaches it (:meth:`ServeClient.attach`) and is sent
-the completed segments it may have missed. A session not resumed in time is finalised by the server
-(:class:`~whisper_live.server.session.resume.ResumeRegistry`).
+The session (:class:`~whisper_live.server.session.lifecycle.LiveSession`) lives on apart from the connection it
+came on (:class:`Connection`): a connection that drops before END_OF_AUDIO (no close frame, or a close code
+other than 1000) *detaches* the session instead of ending it, when the server allows resuming. The runner
+goes on transcribing what it has; a new connection presenting the session's token reattaches it
+(:meth:`ServeClient.attach`) and is sent the completed segments it may have missed. A session not resumed
+within the resume timeout ends.
 
 The WebSocket handler thread of the current connection runs :meth:`serve`, the reader loop. Model results
-arrive on a scheduler worker thread through :meth:`deliver`; replies go out through the connection's
+arrive on a runner's worker thread through :meth:`deliver`; replies go out through the connection's
 outbox, so a client that reads slowly never blocks a worker.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 import time
 from typing import Callable, Optional
 
@@ -24,16 +23,13 @@ from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
 from whisper_live.server.session.connection import Connection
+from whisper_live.server.session.lifecycle import FLUSH_TIMEOUT, EndCause, LiveSession
 from whisper_live.streaming import Stream
-from whisper_live.transcriber.base import Result
 from whisper_live.streaming.windows import Window
+from whisper_live.transcriber.base import Result
 
 log = logging.getLogger(__name__)
 
-# How long after END_OF_AUDIO the server waits for the last transcripts before it disconnects anyway.
-FLUSH_TIMEOUT = 120.0
-# Consecutive model failures after which the client is told and disconnected.
-MAX_MODEL_ERRORS = 3
 # The close code of a client that means to end its session; other closes before END_OF_AUDIO detach it.
 NORMAL_CLOSURE = 1000
 # Close code of the connections the server ends because it is shutting down.
@@ -43,53 +39,50 @@ POLL_INTERVAL = 0.5
 
 
 class ServeClient:
-    def __init__(self, options: protocol.ClientOptions, session: Stream, runner,
-                 *, max_connection_time: float, on_close: Callable[["ServeClient"], None],
+    """One WhisperLive-protocol client: the adapter between its connections and its live session."""
+
+    def __init__(self, options: protocol.ClientOptions, stream: Stream, runner, *, max_connection_time: float,
+                 on_end: Callable[["ServeClient"], None], resume_timeout: float = 0.0,
                  clock: Callable[[], float] = time.monotonic, metrics=None):
         self.options = options
         self.uid = options.uid
-        self.session = session
-        self.runner = runner
-        self.max_connection_time = max_connection_time
-        self.connected_at = clock()
+        self.stream = stream
+        self.resume_timeout = resume_timeout  # 0: a drop ends the session
         self.resume_token = secrets.token_urlsafe(24)
-        self._clock = clock
-        self._on_close = on_close
-        self._lock = threading.Lock()
+        self.session = LiveSession(self.uid, runner, max_connection_time=max_connection_time,
+                                   on_end=lambda _: on_end(self), clock=clock)
+        self._lock = self.session.lock
         self._conn: Optional[Connection] = None
         self._sent_until = -1.0  # end of the last completed segment a former connection wrote
-        self._finished = threading.Event()  # everything asked for is transcribed (or the session failed)
-        self._closed = threading.Event()  # the session is over: no more audio, no more windows
-        self._freed = threading.Event()
-        self._drain_by: Optional[float] = None  # the server is draining: end by this time (monotonic)
-        self._in_scheduler = False
-        self._model_errors = 0
         self._unsent_language: Optional[str] = None  # detected while detached: sent on resume
-        self.detached_since: Optional[float] = None
+        self._failed = False  # the model failed MAX_MODEL_ERRORS times in a row
         self._metrics = metrics  # whisper_live.server.ops.metrics.Metrics, or None
 
-    # --- scheduler side (worker threads) --------------------------------------------------------------------
+    # --- the runner's side (worker threads) --------------------------------------------------------------------
 
     def pending(self):
         with self._lock:
-            return None if self._closed.is_set() else self.session.pending()
+            return self.stream.pending() if self._has_work() else None
 
     def take_window(self, economy: bool = False) -> Optional[Window]:
         with self._lock:
-            return None if self._closed.is_set() else self.session.take_window(economy)
+            return self.stream.take_window(economy) if self._has_work() else None
+
+    def _has_work(self) -> bool:
+        """Whether windows may still go to the model (lock held): not once it ended or the model gave up."""
+        return not self.session.ended and not self._failed
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None:
-        messages = []
+        messages, failed = [], False
         with self._lock:
             if error is not None or result is None:
-                self.session.cancel(window)
-                self._model_errors += 1
-                if self._model_errors >= MAX_MODEL_ERRORS:
+                self.stream.cancel(window)
+                failed = self._failed = self.session.model_errors.failed()
+                if failed:
                     messages.append((protocol.error(self.uid, f"transcription failed: {error}"), None))
-                    self._closed.set()
             else:
-                self._model_errors = 0
-                update = self.session.apply(window, result)
+                self.session.model_errors.succeeded()
+                update = self.stream.apply(window, result)
                 if update.language:
                     messages.append((protocol.language(self.uid, *update.language), None))
                     if self._conn is None:
@@ -98,24 +91,26 @@ class ServeClient:
                     messages.append(self._segments_message(self.options.send_last_n_segments))
                     if self._metrics is not None:
                         self._metrics.segments_sent(len(update.completed), len(update.partial))
-                messages += [(protocol.warning(self.uid, w), None) for w in self.session.take_warnings()]
-            finished = self.session.finished
+                messages += [(protocol.warning(self.uid, w), None) for w in self.stream.take_warnings()]
             conn = self._conn
         if conn is not None:  # detached: what completes meanwhile is sent on resume
             for message, completed_until in messages:
                 conn.send(message, completed_until)
-        if finished or self._closed.is_set():
-            self._finished.set()
+        if failed and conn is None:
+            self._end(EndCause.MODEL_FAILED)  # detached: nobody to tell
+        elif failed:
+            self.session.begin_ending(EndCause.MODEL_FAILED)  # the reader loop closes the connection
+        self.session.changed()
 
     def _segments_message(self, last_n: int, completed_after: Optional[float] = None) -> tuple[str, Optional[float]]:
         """A segments update (called with the lock held): the last ``last_n`` completed segments, or with
         ``completed_after`` every one ending after it and ``last_n`` before those, then the partial ones."""
-        completed = self.session.completed
+        completed = self.stream.completed
         first = max(0, len(completed) - last_n)
         if completed_after is not None:
             unsent = next((i for i, s in enumerate(completed) if s.end > completed_after), len(completed))
             first = max(0, min(first, unsent - last_n))
-        segments = completed[first:] + self.session.partial
+        segments = completed[first:] + self.stream.partial
         return protocol.segments(self.uid, segments), (completed[-1].end if completed else None)
 
     def send(self, message: str) -> None:
@@ -128,25 +123,26 @@ class ServeClient:
 
     def attach(self, conn: Connection, ready: Callable[[float], str], *, resumed: bool) -> bool:
         """Make ``conn`` the session's connection and send it ``ready(seconds of audio received)``, the
-        SERVER_READY message; on a resume, also the
-        completed segments the former connection may not have delivered. A connection still attached (its
-        drop not noticed yet) is dropped. False: the session has ended."""
+        SERVER_READY message; on a resume, also the completed segments the former connection may not have
+        delivered. A connection still attached (its drop not noticed yet) is dropped. False: the session
+        has ended."""
         with self._lock:
-            if self._closed.is_set():
+            if not self.session.attach():
                 return False
             old, self._conn = self._conn, conn
             if old is not None:
                 old.replaced = True
                 self._sent_until = max(self._sent_until, old.completed_sent_until)
-            self.detached_since = None
-            conn.send(ready(self.session.received / protocol.SAMPLE_RATE))
+            conn.send(ready(self.stream.received / protocol.SAMPLE_RATE))
             if self._unsent_language is not None:
                 conn.send(self._unsent_language)
                 self._unsent_language = None
-            if resumed and (self.session.completed or self.session.partial):
+            if resumed and (self.stream.completed or self.stream.partial):
                 conn.send(*self._segments_message(self.options.send_last_n_segments, self._sent_until))
+            self.session.own(conn)
         if old is not None:
             old.abort()
+            self.session.release(old)
         conn.start()
         return True
 
@@ -155,17 +151,19 @@ class ServeClient:
         return self._conn is not None
 
     @property
+    def detached_since(self) -> Optional[float]:
+        return self.session.detached_since
+
+    @property
     def audio_received(self) -> float:
         """Seconds of audio the session holds (a resuming client goes on sending from there)."""
         with self._lock:
-            return self.session.received / protocol.SAMPLE_RATE
+            return self.stream.received / protocol.SAMPLE_RATE
 
-    def serve(self, conn: Connection, can_detach: bool) -> bool:
+    def serve(self, conn: Connection) -> bool:
         """The reader loop of ``conn`` (the connection's thread). Returns whether the session was detached
-        (``can_detach``: the server keeps sessions for a resume) rather than ended."""
-        if not self._in_scheduler:
-            self._in_scheduler = True
-            self.runner.add(self)
+        (kept for a resume) rather than ended."""
+        self.session.join_runner(self)
         dropped = False
         try:
             self._read_audio(conn)
@@ -175,60 +173,37 @@ class ServeClient:
         with self._lock:
             if conn.replaced:  # a resume took the session over on another connection
                 return True
-            if dropped and can_detach and not self._closed.is_set() and self._drain_by is None:
+            detached = dropped and self.resume_timeout > 0 and self.session.detach(self.resume_timeout)
+            if detached:
                 self._sent_until = max(self._sent_until, conn.completed_sent_until)
                 self._conn = None
-                self.detached_since = self._clock()
-                log.info("client %s dropped its connection: session kept for a resume", self.uid)
-                return True
-        self.free()
+        if detached:
+            self.session.release(conn)  # its sender ends
+            log.info("client %s dropped its connection: session kept for a resume", self.uid)
+            return True
+        self._end(EndCause.CLOSED)
         return False
 
-    def free(self, code: int = NORMAL_CLOSURE) -> None:
-        """End the session: out of the scheduler, its connection closed (with ``code``), its slot given back."""
-        with self._lock:
-            if self._freed.is_set():
-                return
-            self._freed.set()
-            self._closed.set()
-            conn, self._conn = self._conn, None
-        self.runner.remove(self)
-        if conn is not None:
-            conn.flush_and_close(code)
-        self._on_close(self)
-
-    def expire(self, detached_since: float) -> bool:
-        """Free the session if it is still detached since ``detached_since`` (not resumed meanwhile)."""
-        with self._lock:
-            if self.detached_since is None or self.detached_since != detached_since:
-                return False
-            self._closed.set()
-        self.free()
-        return True
+    def end(self, cause: EndCause = EndCause.CLOSED) -> None:
+        """End the session now: out of the runner, its connection closed, its slot given back."""
+        self._end(cause)
 
     def drain(self, deadline: float) -> None:
         """The server shuts down: end the session as if END_OF_AUDIO had come, by ``deadline`` (monotonic).
-        The reader loop does it; a detached session has nobody to deliver to and is freed."""
-        with self._lock:
-            self._drain_by = deadline
-            attached = self._conn is not None
-        if not attached:
-            self.free()
+        The reader loop does it; a detached session has nobody to deliver to and ends."""
+        self.session.drain(deadline)
 
     # --- the reader loop ----------------------------------------------------------------------------------------
 
-    def _remaining_time(self) -> float:
-        return self.max_connection_time - (self._clock() - self.connected_at)
-
     def _read_audio(self, conn: Connection) -> None:
-        while not self._closed.is_set():
-            if self._drain_by is not None:
-                self._end_of_audio(conn, GOING_AWAY)
+        while self.session.taking_audio:
+            if self.session.drain_by is not None:
+                self._end_of_audio(conn, EndCause.DRAIN)
                 return
-            remaining = self._remaining_time()
+            remaining = self.session.remaining()
             if remaining <= 0:
                 conn.send(protocol.warning(self.uid, "maximum connection time reached"))
-                self._end_session(conn)
+                self._end(EndCause.TIME_LIMIT)
                 return
             try:
                 message = conn.recv(timeout=min(POLL_INTERVAL, remaining))
@@ -239,7 +214,7 @@ class ServeClient:
                     self._end_of_audio(conn)
                     return
                 self._refuse(conn, "text frames are only allowed for the first message (options) and "
-                                   "END_OF_AUDIO; send audio as binary frames", 1003)
+                                   "END_OF_AUDIO; send audio as binary frames")
                 return
             if message == protocol.END_OF_AUDIO:
                 self._end_of_audio(conn)
@@ -247,44 +222,59 @@ class ServeClient:
             try:
                 samples = protocol.decode_audio_frame(message, self.options.audio_format)
             except protocol.ProtocolError as exc:
-                self._refuse(conn, str(exc), 1003)
+                self._refuse(conn, str(exc))
                 return
             if self._metrics is not None:
                 self._metrics.audio_processed.inc(len(samples) / protocol.SAMPLE_RATE)
             with self._lock:
-                self.session.add_audio(samples)
-                warnings = self.session.take_warnings()
+                self.stream.add_audio(samples)
+                warnings = self.stream.take_warnings()
             for warning in warnings:
                 conn.send(protocol.warning(self.uid, warning))
-            self.runner.notify(self)
+            self.session.notify(self)
 
-    def _end_of_audio(self, conn: Connection, code: int = NORMAL_CLOSURE) -> None:
+    def _end_of_audio(self, conn: Connection, cause: EndCause = EndCause.END_OF_AUDIO) -> None:
+        """No more audio: transcribe what is left, deliver it, then DISCONNECT and close."""
+        if not self.session.begin_ending(cause):
+            return
         with self._lock:
-            self.session.end_of_audio()
-            finished = self.session.finished
-        if not finished:
-            self.runner.notify(self)
-            give_up = self._clock() + min(FLUSH_TIMEOUT, max(1.0, self._remaining_time()))
-            # a drain that begins meanwhile shortens the wait
-            while not self._finished.wait(POLL_INTERVAL):
-                if self._clock() >= min(give_up, self._drain_by if self._drain_by is not None else give_up):
-                    break
-        self._end_session(conn, GOING_AWAY if self._drain_by is not None else code)
+            self.stream.end_of_audio()
+        self.session.notify(self)
+        self.session.wait_for(lambda: self.stream.finished or self._failed,
+                              min(FLUSH_TIMEOUT, max(1.0, self.session.remaining())))
+        self._end(cause)
 
-    def _end_session(self, conn: Connection, code: int = NORMAL_CLOSURE) -> None:
-        conn.send(protocol.disconnect(self.uid))
-        self._close(conn, code, "server shutting down" if code == GOING_AWAY else "")
-
-    def _refuse(self, conn: Connection, reason: str, code: int) -> None:
+    def _refuse(self, conn: Connection, reason: str) -> None:
         log.info("client %s: %s", self.uid, reason)
         if self._metrics is not None:
             self._metrics.errors.labels(type="protocol").inc()
         conn.send(protocol.error(self.uid, reason))
-        self._close(conn, code, reason[:120])
+        self._end(EndCause.REFUSED, reason[:120])
 
-    def _close(self, conn: Connection, code: int, reason: str) -> None:
+    def _end(self, cause: EndCause, reason: str = "") -> None:
+        """Say goodbye on the connection (if any), close it with the cause's code, and end the session."""
         with self._lock:
-            self._closed.set()
-            if self._conn is conn:
-                self._conn = None
-        conn.flush_and_close(code, reason)
+            if self.session.ended:
+                return
+            conn, self._conn = self._conn, None
+            cause = self.session.cause or cause
+            draining = self.session.drain_by is not None
+        if conn is not None:
+            if cause not in (EndCause.REFUSED, EndCause.MODEL_FAILED):
+                conn.send(protocol.disconnect(self.uid))
+            code, default_reason = CLOSE_CODES[EndCause.DRAIN if draining and cause is not EndCause.REFUSED
+                                               else cause]
+            conn.flush_and_close(code, reason or default_reason)
+        self.session.end(cause)
+
+
+# The close code (and reason) of each way a WhisperLive session ends.
+CLOSE_CODES = {
+    EndCause.END_OF_AUDIO: (NORMAL_CLOSURE, ""),
+    EndCause.CLOSED: (NORMAL_CLOSURE, ""),
+    EndCause.TIME_LIMIT: (NORMAL_CLOSURE, ""),
+    EndCause.EXPIRED: (NORMAL_CLOSURE, ""),
+    EndCause.MODEL_FAILED: (NORMAL_CLOSURE, ""),
+    EndCause.DRAIN: (GOING_AWAY, "server shutting down"),
+    EndCause.REFUSED: (1003, ""),
+}

@@ -18,7 +18,7 @@ class FakeClient:
 
 class FakeManager:
     def __init__(self):
-        self._clients, self._lock = [], threading.Lock()
+        self._clients, self._lock = [], threading.Condition()
 
     def connected(self):
         with self._lock:
@@ -27,6 +27,11 @@ class FakeManager:
     def remove(self, client):
         with self._lock:
             self._clients.remove(client)
+            self._lock.notify_all()
+
+    def wait_empty(self, timeout):
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._clients, timeout)
 
     def __len__(self):
         return len(self.connected())

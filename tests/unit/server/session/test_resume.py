@@ -1,8 +1,5 @@
 """The register of resumable sessions (whisper_live/server/session/resume.py): which session a resume finds
-(uid and token), and when a detached one expires."""
-
-import threading
-import time
+(uid and token)."""
 
 from whisper_live.server.session.resume import ResumeRegistry
 
@@ -11,14 +8,6 @@ class FakeSession:
     def __init__(self, uid, token):
         self.uid = uid
         self.resume_token = token
-        self.detached_since = None
-        self.expired = threading.Event()
-
-    def expire(self, since):
-        if self.detached_since is None or self.detached_since != since:
-            return False
-        self.expired.set()
-        return True
 
 
 def test_a_resume_finds_only_the_session_with_that_uid_and_token():
@@ -36,19 +25,6 @@ def test_a_resume_finds_only_the_session_with_that_uid_and_token():
     registry.remove(mine)
     assert registry.find("u1", "token-one")[0] is None
     assert registry.find("u1", "token-three")[0] is same_uid
-
-
-def test_a_detached_session_expires_after_the_window_unless_resumed():
-    registry = ResumeRegistry(0.2)
-    left, back = FakeSession("a", "t1"), FakeSession("b", "t2")
-    for s in (left, back):
-        s.detached_since = time.monotonic()
-        registry.add(s)
-        registry.detached(s)
-    back.detached_since = None  # resumed within the window
-    assert left.expired.wait(5)
-    time.sleep(0.3)
-    assert not back.expired.is_set()
 
 
 def test_no_window_no_resume():

@@ -11,6 +11,7 @@ from websockets.frames import Close
 from whisper_live import protocol
 from whisper_live.protocol import Segment
 from whisper_live.server.session.connection import Connection
+from whisper_live.server.session.lifecycle import EndCause, State
 from whisper_live.server.session.serve_client import ServeClient
 from whisper_live.streaming.windows import Update
 
@@ -39,7 +40,7 @@ class FakeSocket:
         self.closed = code
 
 
-class FakeSession:
+class FakeStream:
     def __init__(self):
         self.completed, self.partial, self.received, self.ended = [], [], 0, False
         self.finished = False
@@ -79,16 +80,16 @@ def segment(i):
     return Segment(start=float(i), end=i + 0.9, text=f" word{i}", completed=True)
 
 
-def make_client(last_n=2):
+def make_client(last_n=2, resume_timeout=30):
     runner, freed = FakeRunner(), []
-    client = ServeClient(protocol.ClientOptions(uid="u", send_last_n_segments=last_n), FakeSession(), runner,
-                         max_connection_time=600, on_close=freed.append)
+    client = ServeClient(protocol.ClientOptions(uid="u", send_last_n_segments=last_n), FakeStream(), runner,
+                         max_connection_time=600, on_end=freed.append, resume_timeout=resume_timeout)
     return client, runner, freed
 
 
 def serve_in_thread(client, conn):
     outcome = []
-    thread = threading.Thread(target=lambda: outcome.append(client.serve(conn, can_detach=True)))
+    thread = threading.Thread(target=lambda: outcome.append(client.serve(conn)))
     thread.start()
     return thread, outcome
 
@@ -155,22 +156,25 @@ def test_a_resume_takes_over_a_connection_whose_drop_was_not_noticed():
 
 
 def test_an_expired_session_is_freed_and_cannot_be_resumed():
-    client, runner, freed = make_client()
+    client, runner, freed = make_client(resume_timeout=0.2)
     socket = FakeSocket()
     conn = Connection(socket, "u")
     client.attach(conn, lambda seconds: protocol.server_ready("u", "fake"), resumed=False)
     thread, _ = serve_in_thread(client, conn)
     socket.incoming.put(None)
     thread.join(5)
-    assert not client.expire(client.detached_since + 1)  # another detachment's timer: not this one
-    assert client.expire(client.detached_since)
-    assert freed == [client] and not runner.clients
+    assert client.session.state is State.DETACHED and not freed
+    for _ in range(100):
+        if freed:
+            break
+        threading.Event().wait(0.05)
+    assert freed == [client] and not runner.clients and client.session.cause is EndCause.EXPIRED
     assert not client.attach(Connection(FakeSocket(), "u"), lambda seconds: "", resumed=True)
 
 
 def test_the_language_detected_while_detached_is_sent_on_resume():
     client, runner, freed = make_client()
-    client.session.apply = lambda window, result: Update(language=("de", 0.9))
+    client.stream.apply = lambda window, result: Update(language=("de", 0.9))
     socket = FakeSocket()
     conn = Connection(socket, "u")
     client.attach(conn, lambda seconds: protocol.server_ready("u", "fake"), resumed=False)

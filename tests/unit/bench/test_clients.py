@@ -1,4 +1,4 @@
-"""The benchmark's clients (whisper_live/bench/runner.py) against a fake WhisperLive-protocol server on
+"""The benchmark's clients (whisper_live/bench/clients.py) against a fake WhisperLive-protocol server on
 127.0.0.1 (tests/unit/bench/fake_server.py), whose latencies are known in advance."""
 
 import time
