@@ -1,5 +1,8 @@
 """The WhisperLive protocol's messages (whisper_live/protocol.py): segments and words as the wire carries them
-and moved in time, the resume options and SERVER_READY."""
+and moved in time, the resume options, SERVER_READY, and WhisperLive's options this server reads but does not
+offer."""
+
+import json
 
 import pytest
 
@@ -42,3 +45,33 @@ def test_server_ready_carries_the_token_and_on_resume_the_audio_received():
     again = protocol.parse_reply(protocol.server_ready("u1", "faster_whisper", "tok", 30.0, audio_received=4.25))
     assert again.resumed and again.audio_received == 4.25
     assert "resume_token" not in protocol.server_ready("u1", "faster_whisper")
+
+
+def parse(**options) -> protocol.ClientOptions:
+    return protocol.ClientOptions.from_message(json.dumps({"uid": "u", **options}))
+
+
+def test_translation_and_diarization_as_whisperlives_client_sends_them():
+    options = parse(enable_translation=True, target_language="de", enable_diarization=True)
+    assert (options.enable_translation, options.target_language, options.enable_diarization) == (True, "de", True)
+
+
+def test_off_by_default():
+    options = parse()
+    assert (options.enable_translation, options.target_language, options.enable_diarization) == (False, None, False)
+
+
+def test_known_speakers_ask_for_diarization():
+    options = parse(enable_diarization=False, known_speakers=[{"name": "Ann", "audio_base64": ""}])
+    assert options.enable_diarization
+
+
+def test_a_target_language_that_is_not_a_string_is_refused():
+    with pytest.raises(protocol.ProtocolError, match="target_language"):
+        parse(enable_translation=True, target_language=["fr"])
+
+
+def test_to_message_round_trips_them():
+    sent = protocol.ClientOptions(uid="u", enable_translation=True, target_language="fr", enable_diarization=True)
+    assert protocol.ClientOptions.from_message(sent.to_message()) == sent
+    assert "enable_translation" not in protocol.ClientOptions(uid="u").to_message()
