@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: Debian's Chromium driven by Playwright, speech made with espeak-ng."""
+"""Fixtures for the browser tests: Debian's Chromium driven by Playwright (a browser with a fake microphone
+and a page in it), speech made with espeak-ng."""
 
 from __future__ import annotations
 
@@ -131,3 +132,26 @@ def transcription_server(request):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_instance, chromium_path, speech_wav):
+    args = BASE_FLAGS + [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={speech_wav}",
+    ]
+    browser = playwright_instance.chromium.launch(executable_path=chromium_path, headless=True, args=args)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"

@@ -14,37 +14,13 @@ import pytest
 
 from .conftest import BASE_FLAGS, KEY_WORDS, SENTENCE
 from .fake_server import FakeServer
-
-TIMEOUT_MS = 20000
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_instance, chromium_path, speech_wav):
-    args = BASE_FLAGS + [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={speech_wav}",
-    ]
-    browser = playwright_instance.chromium.launch(executable_path=chromium_path, headless=True, args=args)
-    yield browser
-    browser.close()
+from .page_waits import TIMEOUT_MS, ended
 
 
 @pytest.fixture(scope="module")
 def fake_server():
     with FakeServer() as server:
         yield server
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 800})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 def open_settings(page, **fields):
@@ -56,10 +32,6 @@ def open_settings(page, **fields):
             page.set_checked("#vad", value)
         else:
             page.fill(f"#{name}", value)
-
-
-def ended(page, reason, timeout=TIMEOUT_MS):
-    page.wait_for_selector(f'body[data-last-end="{reason}"]', state="attached", timeout=timeout)
 
 
 def test_microphone_streams_to_server_with_settings_and_exports(page, fake_server):

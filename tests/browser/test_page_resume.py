@@ -8,7 +8,7 @@ import pytest
 from tests.blip_proxy import BlipProxy
 
 from .conftest import KEY_WORDS, SENTENCE
-from .test_page import browser, ended, page  # noqa: F401 (fixtures)
+from .page_waits import ended
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def relay(transcription_server):
     proxy.close()
 
 
-def test_the_page_resumes_after_a_dropped_connection(page, relay, artifacts):  # noqa: F811
+def test_the_page_resumes_after_a_dropped_connection(page, relay, artifacts):
     page.goto(f"http://127.0.0.1:{relay.port}/")
     page.click("#start")
     page.wait_for_selector("#segments li:has-text('morning')", timeout=60000)

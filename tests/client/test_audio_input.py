@@ -1,12 +1,11 @@
 """Decoding, resampling and microphone capture, without a server and without a sound card."""
 
 import sys
-import threading
-import types
 
 import numpy as np
 import pytest
 
+from tests.client.fakes import FakeSoundDevice
 from tests.client.media import encode, tone
 from whisper_live.client import devices
 from whisper_live.client.errors import AudioSourceError, MicrophoneUnavailable
@@ -111,45 +110,6 @@ def test_microphone_queue_overflow_drops_and_counts():
     block = np.zeros((16000, 1), np.float32)
     mic.callback(block, 16000, None, None)  # 1 s of audio into a 0.5 s queue
     assert mic.dropped_seconds == pytest.approx(0.5)
-
-
-class FakeSoundDevice(types.ModuleType):
-    """Just enough of sounddevice: one 44.1 kHz input device that refuses 16 kHz."""
-
-    class PortAudioError(Exception):
-        pass
-
-    def __init__(self, feed):
-        super().__init__("sounddevice")
-        self.feed = feed
-        self.opened = None
-        self.delivered = 0
-
-    def query_devices(self, device=None, kind=None):
-        return {"name": "fake mic", "max_input_channels": 1, "default_samplerate": 44100.0}
-
-    def check_input_settings(self, device=None, channels=None, samplerate=None, dtype=None):
-        if samplerate != 44100:
-            raise self.PortAudioError("Invalid sample rate [PaErrorCode -9997]")
-
-    def InputStream(self, **kw):  # noqa: N802 (sounddevice's name)
-        fake = self
-        fake.opened = kw
-
-        class Stream:
-            def start(self):
-                def run():
-                    for block in fake.feed:
-                        kw["callback"](block, block.shape[0], None, None)
-                        fake.delivered += 1
-                threading.Thread(target=run).start()
-
-            def stop(self):
-                pass
-
-            def close(self):
-                pass
-        return Stream()
 
 
 def test_microphone_opens_at_the_device_rate_when_16k_is_refused(monkeypatch):

@@ -291,7 +291,7 @@ def test_streaming_client_odd_chunks(live_server, speech, audio_format):
 
 def test_microphone_path_with_injected_frames(live_server, speech, monkeypatch, tmp_path):
     """A fake 44.1 kHz stereo input device delivers the speech; the client resamples and transcribes it."""
-    from tests.client.test_audio_input import FakeSoundDevice
+    from tests.client.fakes import FakeSoundDevice
 
     device_audio = resampled(speech, 44100)
     stereo = np.stack([device_audio, device_audio], axis=1)

@@ -6,8 +6,8 @@ import subprocess
 import sys
 import time
 
+from tests.agent_check import ask
 from tests.server_process import ROOT, ServerProcess, free_port
-from tests.unit.test_agent import ask
 from tests.ws_session import load_audio, stream
 
 

@@ -152,7 +152,7 @@ def test_a_server_told_to_stop_gets_no_new_session_and_its_speaker_s_words_arriv
     """SIGTERM to the server of a speaker mid-sentence: within the agent's interval HAProxy sends that
     server nothing new, new clients land on the others, and the speaker's words said before the signal
     arrive (the server drains: issue 30's --drain_timeout) before it exits."""
-    from tests.integration.test_drain import spoken_before
+    from tests.offline_transcript import spoken_before
     from whisper_live.wer import _edit_distance, normalize
 
     cluster.wait_for(agent_says("ready"), timeout=10 * AGENT_INTER)

@@ -1,4 +1,4 @@
-"""The OpenVINO backend with the real model: the bundled tiny.en converted once (tests/openvino_models.py)
+"""The OpenVINO backend with the real model: the bundled tiny.en converted once (tests/integration/conftest.py)
 and transcribed through OpenVINOTranscriber; the multilingual base for language detection and translation.
 Skipped only when openvino-genai is not installed; a missing converter dependency fails.
 """
@@ -12,13 +12,12 @@ import numpy as np
 import pytest
 
 from tests.conftest import SHARED_AUDIO
-from tests.openvino_models import ov_base, ov_tiny_en  # noqa: F401  (session fixtures)
 from whisper_live.transcriber.base import Request
 from whisper_live.wer import corpus_wer, normalize, wer
 
 
 @pytest.fixture(scope="session")
-def tiny_en_transcriber(ov_tiny_en):  # noqa: F811
+def tiny_en_transcriber(ov_tiny_en):
     from whisper_live.transcriber.openvino_backend import OpenVINOTranscriber
 
     transcriber = OpenVINOTranscriber(str(ov_tiny_en), cpu_threads=1, num_workers=2)

@@ -10,20 +10,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import audioeval_clip
+from tests.integration.sentences import SENTENCES, with_silence
 from tests.ws_session import load_audio, stream
 from whisper_live.wer import corpus_wer, normalize, wer
-
-SENTENCES = [
-    "The quick brown fox jumps over the lazy dog near the river bank.",
-    "Please call Stella and ask her to bring these things with her from the store.",
-    "My favourite season is autumn because the leaves turn red and gold.",
-    "We will meet at the train station at nine o'clock tomorrow morning.",
-]
-
-
-def with_silence(audio, before=0.5, after=1.0):
-    return np.concatenate([np.zeros(int(before * 16000), np.float32), audio,
-                           np.zeros(int(after * 16000), np.float32)])
 
 
 def test_espeak_sentence_streamed_at_real_time(live_server, espeak):
@@ -49,7 +38,7 @@ def test_four_clients_at_once_each_get_their_own_transcript(live_server, espeak)
     audios = [with_silence(load_audio(espeak(s))) for s in SENTENCES]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         outcomes = list(pool.map(lambda a: stream(live_server.url, a[1], uid=f"c{a[0]}"), enumerate(audios)))
-    # the bound the OpenVINO backend's server test shares (tests/test_openvino_server.py)
+    # the bound the OpenVINO backend's server test shares (tests/integration/test_openvino_server.py)
     assert corpus_wer(SENTENCES, [o.text for o in outcomes]) <= 0.2
     for sentence, outcome in zip(SENTENCES, outcomes):
         # each transcript matches its own sentence (and not another client's)

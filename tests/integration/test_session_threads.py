@@ -4,7 +4,7 @@ The real server (tiny.en) serves rounds of sessions that end in every way a Whis
 can: END_OF_AUDIO, a close frame before it, a dropped TCP connection never resumed (it expires after the
 resume timeout), a drop then a resume, the maximum connection time, and refusals (bad options, a resume with
 a wrong token). Once the resume timeout has passed, the server process holds the threads and memory it held
-after a first warm-up round. (The drain ends the process: tests/integration/test_drain.py and
+after a first warm-up round. (The drain ends the process: tests/integration/test_server_drain.py and
 tests/unit/server/session/test_lifecycle.py cover that ending.)
 """
 

@@ -176,12 +176,6 @@ def test_a_step_that_fails_ends_the_job_with_the_error():
     assert progress[0][0] is None and "model broke" in str(progress[0][1])
 
 
-def test_temperatures_go_up_from_the_one_asked_for():
-    assert FileOptions().temperatures == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-    assert FileOptions(temperature=0.5).temperatures == (0.5, 0.7, 0.9)
-    assert FileOptions(temperature=1.0).temperatures == (1.0,)
-
-
 def test_the_thread_per_client_mode_runs_a_file_too():
     from whisper_live.locked_runner import LockedRunner
 

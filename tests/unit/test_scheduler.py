@@ -1,13 +1,15 @@
-"""The inference scheduler's logic with fake clients and a fake model: fairness, batching, adaptation."""
+"""The inference scheduler's logic with fake clients and a fake model: fairness, batching, adaptation, and
+the place in the queue of a final that waits."""
 
 import time
 
 import numpy as np
 
-from tests.fakes import FakeClient, ScriptedTranscriber, SessionClient, silence, speech, words_of
+from tests.fakes import EnergyVad, FakeClient, ScriptedTranscriber, SessionClient, silence, speech, words_of
+from tests.unit.session_driver import CHUNK, Clock
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.scheduler import Scheduler
-from whisper_live.streaming import FINAL, PARTIAL
+from whisper_live.streaming import FINAL, PARTIAL, Stream, StreamConfig
 
 
 def test_finals_go_before_partials_and_the_longest_wait_first():
@@ -173,3 +175,21 @@ def test_silent_clients_cost_no_model_call():
     model = ScriptedTranscriber()
     run_clients(6, model, silence(20.0))
     assert model.calls == []
+
+
+def test_the_scheduler_serves_the_client_whose_final_waited_longest_first():
+    # "a" ends an utterance, then "b" does, then "a" another one, while the model is busy
+    clock = Clock()
+    a, b = (Stream(StreamConfig(), EnergyVad(), clock=clock) for _ in range(2))
+    audio_a = np.concatenate([silence(0.5), speech([1, 2, 3]), silence(1.0), speech([4, 5]), silence(1.0)])
+    audio_b = np.concatenate([silence(1.5), speech([7, 8]), silence(len(audio_a) / SAMPLE_RATE)])
+    for i in range(0, len(audio_a), CHUNK):
+        a.add_audio(audio_a[i:i + CHUNK])
+        b.add_audio(audio_b[i:i + CHUNK])
+        clock.now += CHUNK / SAMPLE_RATE
+    assert a.pending().kind == b.pending().kind == FINAL and a.pending().since < b.pending().since
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=1), workers=1)
+    scheduler.add(b)
+    scheduler.add(a)
+    ((chosen, window, _),) = scheduler.select()
+    assert chosen is a and window.kind == FINAL

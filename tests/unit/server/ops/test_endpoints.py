@@ -1,0 +1,40 @@
+"""The status paths and the WebSocket handshake's checks (whisper_live/server/ops/endpoints.py), without a
+server."""
+
+from __future__ import annotations
+
+import json
+
+from whisper_live.server.ops.auth import ApiKeys
+from whisper_live.server.ops.health import ServerState
+from whisper_live.server.ops.metrics import Metrics
+
+
+def test_status_paths_need_the_key_only_when_asked():
+    from websockets.datastructures import Headers
+    from websockets.http11 import Request
+
+    from whisper_live.server.ops.endpoints import AccessPolicy, Endpoints
+
+    state = ServerState(loaded=True, draining=True, clients=0, max_clients=4, headroom=1.0)
+
+    def answer(endpoints, path, headers=(), method="GET"):
+        connection = type("Connection", (), {"remote_address": ("10.0.0.9", 5000)})()
+        return endpoints.process_request(connection, Request(path, Headers(list(headers)), method))
+
+    guarded = Endpoints(lambda: state, Metrics(gpu=False), AccessPolicy(ApiKeys(["k"]), status_requires_key=True))
+    bearer = [("Authorization", "Bearer k")]
+    assert answer(guarded, "/health").status_code == 200
+    assert answer(guarded, "/metrics").status_code == 401 and answer(guarded, "/ready").status_code == 401
+    assert answer(guarded, "/metrics", bearer).status_code == 200
+    ready = answer(guarded, "/ready", bearer)
+    assert ready.status_code == 503 and json.loads(ready.body)["status"] == "draining"
+    assert answer(guarded, "/ready", method="POST").status_code == 405
+    assert answer(guarded, "/nothing/here").status_code == 404
+    upgrade = [("Upgrade", "websocket"), ("Connection", "Upgrade")]
+    assert answer(guarded, "/", upgrade).status_code == 401
+    assert answer(guarded, "/?token=k", upgrade) is None, "the handshake goes on"
+    refused = answer(guarded, "/?token=k", upgrade + [("Origin", "https://evil.example"), ("Host", "h:9090")])
+    assert refused.status_code == 403
+    open_status = Endpoints(lambda: state, Metrics(gpu=False), AccessPolicy(ApiKeys(["k"])))
+    assert answer(open_status, "/metrics").status_code == 200 and answer(open_status, "/ready").status_code == 503
