@@ -39,7 +39,7 @@ def test_session_update_in_both_shapes():
 
 
 @pytest.mark.parametrize("session", [
-    {"input_audio_format": "g711_ulaw"}, {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 4}}}},
+    {"input_audio_format": "g722"}, {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 4}}}},
     {"turn_detection": {"type": "push_to_talk"}}, {"turn_detection": {"type": "server_vad", "threshold": "x"}}])
 def test_bad_session_settings_are_refused(session):
     with pytest.raises(RealtimeError):
