@@ -94,18 +94,17 @@ class TwilioCall:
         self.webhook: Optional[CallWebhook] = None
         self._emit_lock = threading.Lock()  # a SequenceId is taken and queued in one step
         self._malformed = ""
-
-    @property
-    def name(self) -> str:
-        return self.start.call_sid if self.start is not None else "?"
+        self.name = "?"  # the call's CallSid, once its start came
 
     def run(self) -> None:
         metrics = self.server.metrics
         try:
             self._begin()
-        except CallRefused as refused:
+        except Exception as exc:  # noqa: BLE001 (refused, or a fault: the call is not served either way)
+            refused = exc if isinstance(exc, CallRefused) else CallRefused(f"internal error: {exc!r}", 1011, "error")
             metrics.reject(refused.metric)
-            log.info("call %s refused: %s", self.name, refused.reason)
+            log.log(logging.INFO if refused is exc else logging.ERROR, "call %s refused: %s", self.name, refused.reason,
+                    exc_info=refused is not exc)
             self._refuse(refused)
             return
         metrics.connections.inc()
@@ -123,6 +122,7 @@ class TwilioCall:
 
     def _begin(self) -> None:
         start = self.start = self._read_start()
+        self.name = start.call_sid
         params = start.custom_parameters
         try:
             target = self.calls.target(params.get("statusCallbackUrl") or self.calls.default_url)
@@ -297,4 +297,4 @@ class TwilioCall:
         try:
             self.websocket.close(code, reason[:120])
         except Exception:  # noqa: BLE001 (the peer is gone: nothing to close)
-            pass
+            log.debug("call %s: the stream was gone before its close", self.name)
