@@ -17,6 +17,7 @@ from whisper_live.bench import audio as audio_mod
 from whisper_live.bench import clients, drops, metrics, plan, report, server_process
 from whisper_live.bench import offline as offline_mod
 from whisper_live.bench import uploads as bench_uploads
+from whisper_live.cli_exit import error_exit, interrupted_exit
 
 MAX_CONNECTIONS = 256
 
@@ -267,11 +268,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 _say(args, "  target missed: ramp stops here (--ramp-all to go on)")
                 break
     except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return error_exit(exc, 2)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return interrupted_exit()
     finally:
         if spawned is not None:
             spawned.stop()
