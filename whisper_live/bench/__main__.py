@@ -105,9 +105,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="reference transcript of each --upload (the text or a file holding it), in order")
     g.add_argument("--api-url", help="the API's base URL (default http://HOST:8000/v1)")
 
-    g = p.add_argument_group("target and output")
+    g = p.add_argument_group("target")
     g.add_argument("--target-p90", type=float, default=2.0, help="final-latency p90 target, s (default 2.0)")
     g.add_argument("--target-max", type=float, help="also require final-latency max <= this, s (off by default)")
+
+    g = p.add_argument_group("offline WER (the same audio transcribed in one go, for comparison)")
     g.add_argument("--offline-model",
                    help="model for the offline WER (default: --model, else tiny.en); a name or a CT2 directory")
     g.add_argument("--offline-compute-type", default="int8",
@@ -116,6 +118,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "'default' keeps the saved type (float32 on CPU for tiny.en)")
     g.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription of the audio")
+
+    g = p.add_argument_group("output")
     g.add_argument("--json-out", help="also append the JSON line to this file")
     g.add_argument("--transcripts", metavar="DIR",
                    help="write each speaking client's completed transcript to DIR/N<clients>-<name>.txt, its "
