@@ -61,7 +61,11 @@ def status_answer(path: str, state: Callable[[], ServerState], metrics: Metrics)
 
 
 def client_address(connection) -> str:
-    address = getattr(connection, "remote_address", None)
+    """The peer's IP address; "" when unknown (a socket the peer closed before it was served has none)."""
+    try:
+        address = getattr(connection, "remote_address", None)
+    except OSError:
+        return ""
     return str(address[0]) if address else ""
 
 
