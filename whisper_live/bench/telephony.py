@@ -32,6 +32,7 @@ import numpy as np
 from whisper_live import wer as wer_mod
 from whisper_live.audio.encoder import AudioEncoder
 from whisper_live.bench import audio as audio_mod
+from whisper_live.bench import server_process
 from whisper_live.bench.metrics import summary
 from whisper_live.protocol import SAMPLE_RATE
 
@@ -248,17 +249,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--burst", type=int, default=5, help="20 ms media messages sent together (default 5)")
     p.add_argument("--partial", action="store_true", help="ask for partial results (Final=false) too")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=9090)
+    p.add_argument("--port", type=int, help="the server's port (default: the --spawn-server command's --port, "
+                   "else 9090)")
     p.add_argument("--twilio-auth-token", help="sign the upgrade with X-Twilio-Signature (the server's token)")
     p.add_argument("--spawn-server", metavar="CMD", help="start this server command (it must allow callbacks to "
                    "127.0.0.1: --telephony_callback_allow 127.0.0.1), measure, stop it")
     p.add_argument("--spawn-timeout", type=float, default=180.0)
     p.add_argument("--json-out", help="also append the JSON line to this file")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    spawned_port = server_process.command_port(args.spawn_server) if args.spawn_server else None
+    if args.port is not None and spawned_port is not None and args.port != spawned_port:
+        p.error(f"--port {args.port} is not the --spawn-server command's port ({spawned_port})")
+    args.port = args.port or spawned_port or 9090
+    return args
 
 
 def main(argv=None) -> int:
-    from whisper_live.bench import report, server_process
+    from whisper_live.bench import report
     from whisper_live.telephony.signature import signature
 
     args = parse_args(argv)

@@ -4,9 +4,11 @@ import json
 import urllib.request
 
 import numpy as np
+import pytest
 
 from whisper_live.bench.audio import Speech
-from whisper_live.bench.telephony import CallLog, Webhook, aggregate, call_figures, conversation, mulaw_8k
+from whisper_live.bench.telephony import (CallLog, Webhook, aggregate, call_figures, conversation, mulaw_8k,
+                                         parse_args)
 
 
 def test_utterances_alternate_between_the_tracks_at_their_own_time():
@@ -55,3 +57,12 @@ def test_figures_find_order_gaps_latency_and_the_interleaved_transcript():
     assert not gap["all_delivered"]
     figures = aggregate([good, swapped])
     assert figures["all_delivered"] and not figures["in_order"] and figures["final_latency_s"]["n"] == 4
+
+
+def test_the_calls_go_to_the_port_of_the_server_the_bench_spawns():
+    server = "python run_server.py --host 127.0.0.1 --port 9390 --telephony_callback_allow 127.0.0.1"
+    assert parse_args(["--spawn-server", server]).port == 9390
+    assert parse_args(["--spawn-server", server, "--port", "9390"]).port == 9390
+    assert parse_args([]).port == 9090
+    with pytest.raises(SystemExit):
+        parse_args(["--spawn-server", server, "--port", "9391"])
