@@ -160,36 +160,19 @@ class CallLog:
 def run_call(url: str, call: str, tracks: dict[str, bytes], callback_url: str, *, burst: int = 5,
              partial: bool = False, headers: Optional[dict] = None, close_timeout: float = 180.0,
              malformed_at: Optional[int] = None) -> CallLog:
-    """Stream one call at real time and wait for the server to close it. ``malformed_at``: send a broken
-    event after that many bursts instead of going on."""
+    """Stream one call at real time and wait for the server to close it (a server that closes it sooner, as a
+    full one does, ends the sending; its close code is the call's). ``malformed_at``: send a broken event
+    after that many bursts instead of going on."""
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
     log = CallLog(call)
-    names = list(tracks)
-    chunks = max(len(audio) for audio in tracks.values()) // CHUNK_BYTES
     try:
         with connect(url, additional_headers=headers, open_timeout=30, max_size=2 ** 20) as ws:
-            ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
-            ws.send(json.dumps(start_message(call, names, callback_url, partial)))
-            sequence, begun = 2, time.monotonic()
-            for n, first in enumerate(range(0, chunks, burst)):
-                if malformed_at is not None and n == malformed_at:
-                    ws.send(json.dumps({"event": "media", "media": {"track": "inbound", "chunk": "oops"}}))
-                    break
-                for c in range(first, min(chunks, first + burst)):
-                    for name in names:
-                        payload = tracks[name][c * CHUNK_BYTES:(c + 1) * CHUNK_BYTES].ljust(CHUNK_BYTES, SILENCE)
-                        ws.send(json.dumps(media_message(call, name, c + 1, payload, sequence)))
-                        sequence += 1
-                log.sent_at.append(time.monotonic())
-                log.sent_end.append(min(chunks, first + burst) * 0.02)
-                delay = begun + min(chunks, first + burst) * 0.02 - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-            else:
-                ws.send(json.dumps({"event": "stop", "sequenceNumber": str(sequence), "streamSid": f"MZ{call}",
-                                    "stop": {"callSid": call, "accountSid": "ACbench"}}))
+            try:
+                _send_call(ws, log, tracks, callback_url, burst, partial, malformed_at)
+            except ConnectionClosed:
+                pass  # (the server ended the call first: its close code says why)
             give_up = time.monotonic() + close_timeout
             try:
                 while time.monotonic() < give_up:
@@ -200,6 +183,32 @@ def run_call(url: str, call: str, tracks: dict[str, bytes], callback_url: str, *
     except Exception as exc:  # noqa: BLE001 (reported with the call)
         log.error = f"{type(exc).__name__}: {exc}"
     return log
+
+
+def _send_call(ws, log: CallLog, tracks: dict[str, bytes], callback_url: str, burst: int, partial: bool,
+               malformed_at: Optional[int]) -> None:
+    """connected, start, the media at real time (noted in ``log``), then stop (or a broken event)."""
+    call, names = log.call, list(tracks)
+    chunks = max(len(audio) for audio in tracks.values()) // CHUNK_BYTES
+    ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+    ws.send(json.dumps(start_message(call, names, callback_url, partial)))
+    sequence, begun = 2, time.monotonic()
+    for n, first in enumerate(range(0, chunks, burst)):
+        if malformed_at is not None and n == malformed_at:
+            ws.send(json.dumps({"event": "media", "media": {"track": "inbound", "chunk": "oops"}}))
+            return
+        for c in range(first, min(chunks, first + burst)):
+            for name in names:
+                payload = tracks[name][c * CHUNK_BYTES:(c + 1) * CHUNK_BYTES].ljust(CHUNK_BYTES, SILENCE)
+                ws.send(json.dumps(media_message(call, name, c + 1, payload, sequence)))
+                sequence += 1
+        log.sent_at.append(time.monotonic())
+        log.sent_end.append(min(chunks, first + burst) * 0.02)
+        delay = begun + min(chunks, first + burst) * 0.02 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    ws.send(json.dumps({"event": "stop", "sequenceNumber": str(sequence), "streamSid": f"MZ{call}",
+                        "stop": {"callSid": call, "accountSid": "ACbench"}}))
 
 
 # --- the figures -----------------------------------------------------------------------------------------------

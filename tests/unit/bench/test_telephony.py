@@ -1,6 +1,7 @@
 """The phone-call benchmark's parts without a server: the conversation split, the webhook, the figures."""
 
 import json
+import threading
 import urllib.request
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 from whisper_live.bench.audio import Speech
 from whisper_live.bench.telephony import (CallLog, Webhook, aggregate, call_figures, conversation, mulaw_8k,
-                                         parse_args)
+                                         parse_args, run_call)
 
 
 def test_utterances_alternate_between_the_tracks_at_their_own_time():
@@ -66,3 +67,23 @@ def test_the_calls_go_to_the_port_of_the_server_the_bench_spawns():
     assert parse_args([]).port == 9090
     with pytest.raises(SystemExit):
         parse_args(["--spawn-server", server, "--port", "9391"])
+
+
+def test_a_call_the_server_refuses_after_its_start_has_the_servers_close_code():
+    from websockets.sync.server import serve
+
+    def refuse(websocket):  # as a full server: read connected and start, then 1013
+        websocket.recv(timeout=5)
+        websocket.recv(timeout=5)
+        websocket.close(1013, "server full")
+
+    with serve(refuse, "127.0.0.1", 0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            log = run_call(f"ws://127.0.0.1:{server.socket.getsockname()[1]}/twilio", "CA1",
+                           {"inbound": b"\xff" * 160 * 200}, "http://127.0.0.1:1/calls/CA1", close_timeout=5)
+        finally:
+            server.shutdown()
+            thread.join(5)
+    assert log.error is None and log.close_code == 1013
