@@ -213,4 +213,5 @@ class TranscriptionServer:
             self._server.shutdown()
         if self._status_server is not None:
             self._status_server.stop()
+        self.manager.close()
         self.models.close()

@@ -9,6 +9,8 @@ from typing import Callable, Optional
 from whisper_live.admission import Admission
 from whisper_live.server.session.memory import release_free_memory
 
+RELEASE_DELAY = 2.0  # s the server stays idle before the memory of ended sessions is released
+
 
 class ClientManager:
     """Knows every connected client; admits a new one only while there is room.
@@ -25,6 +27,7 @@ class ClientManager:
         self._clients: dict = {}  # client (a live session) -> connection time
         self._lock = threading.Lock()
         self._emptied = threading.Condition(self._lock)
+        self._release: Optional[threading.Timer] = None  # frees memory once the server stayed idle a moment
 
     def try_add(self, client) -> Optional[tuple[str, float]]:
         """Register ``client``; or return (reason, estimated wait in minutes) when the server is full."""
@@ -44,7 +47,30 @@ class ClientManager:
             if emptied:
                 self._emptied.notify_all()
         if emptied:
-            release_free_memory()  # what the ended sessions freed goes back to the OS
+            self._release_when_idle()
+
+    def _release_when_idle(self) -> None:
+        """What the ended sessions freed goes back to the OS once no client came for ``RELEASE_DELAY`` s: not
+        at once, since the release holds Python's lock for a moment while the last results may still be
+        going out (to a room's readers, say)."""
+        timer = threading.Timer(RELEASE_DELAY, self._release_if_idle)
+        timer.name, timer.daemon = "release-memory", True
+        with self._lock:
+            old, self._release = self._release, timer
+        _stop(old)
+        timer.start()
+
+    def _release_if_idle(self) -> None:
+        with self._lock:
+            idle = not self._clients
+        if idle:
+            release_free_memory()
+
+    def close(self) -> None:
+        """Stop the pending release (the server shuts down)."""
+        with self._lock:
+            timer, self._release = self._release, None
+        _stop(timer)
 
     def wait_empty(self, timeout: float) -> bool:
         """Wait until no client is left, at most ``timeout`` s; whether none is left."""
@@ -73,3 +99,10 @@ class ClientManager:
         with self._lock:
             connected = list(self._clients)
         return len(connected), self.admission.spare_clients(connected)
+
+
+def _stop(timer: Optional[threading.Timer]) -> None:
+    if timer is not None:
+        timer.cancel()
+        if timer is not threading.current_thread():
+            timer.join()

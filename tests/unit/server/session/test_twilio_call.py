@@ -158,5 +158,7 @@ def test_a_drain_ends_the_call_like_a_stop_and_closes_with_going_away(monkeypatc
 def test_no_thread_outlives_its_call(monkeypatch):
     before = threading.active_count()
     for _ in range(3):
-        serve(monkeypatch, [start(("inbound", "outbound"), FLOAT32)] + chunks("inbound", words([1])) + [STOP])
+        _, _, server, _ = serve(monkeypatch, [start(("inbound", "outbound"), FLOAT32)] + chunks("inbound", words([1]))
+                                + [STOP])
+        server.manager.close()  # its idle-memory release, as the server's shutdown stops it
     assert threading.active_count() == before
