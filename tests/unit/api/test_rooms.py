@@ -43,7 +43,8 @@ def api():
 
 def say(publisher, *texts, start=0.0):
     for i, text in enumerate(texts):
-        publisher.publish([Seg(start=start + i, end=start + i + 0.5, text=text)], [Seg(start=start + i + 0.5, end=start + i + 0.9, text="and")])
+        publisher.publish([Seg(start=start + i, end=start + i + 0.5, text=text)],
+                          [Seg(start=start + i + 0.5, end=start + i + 0.9, text="and")])
 
 
 class SseReader:

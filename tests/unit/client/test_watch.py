@@ -10,7 +10,8 @@ from whisper_live.rooms import RoomRegistry
 
 def test_watch_url():
     assert watch_url("h", 8000, "talk") == "ws://h:8000/v1/rooms/talk/watch"
-    assert watch_url("h", 8000, "talk", "t k", secure=True, after=7) == "wss://h:8000/v1/rooms/talk/watch?token=t%20k&after=7"
+    assert watch_url("h", 8000, "talk", "t k", secure=True, after=7) == \
+        "wss://h:8000/v1/rooms/talk/watch?token=t%20k&after=7"
 
 
 def test_the_view_prints_each_line_with_its_speaker_and_the_text_in_progress_in_place():
