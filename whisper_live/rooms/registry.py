@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Callable, Optional
 
-from whisper_live.rooms.reader import MAX_PENDING, ROOM_ENDED, SERVER_STOPPING, TOO_FAR_BEHIND, Reader
+from whisper_live.rooms.reader import MAX_LAG, MAX_PENDING, ROOM_ENDED, SERVER_STOPPING, TOO_FAR_BEHIND, Reader
 from whisper_live.rooms.room import Publisher, Room
 from whisper_live.rooms.fanout import FanOut
 
@@ -58,11 +58,12 @@ class RoomPublisher:
 
 class RoomRegistry:
     def __init__(self, *, linger: float = DEFAULT_LINGER, max_readers: int = DEFAULT_MAX_READERS,
-                 max_pending: int = MAX_PENDING, clock: Callable[[], float] = time.time, metrics=None,
+                 max_pending: int = MAX_PENDING, max_lag: float = MAX_LAG, clock: Callable[[], float] = time.time, metrics=None,
                  tick: float = 1.0):
         self.linger = linger
         self.max_readers = max_readers
         self.max_pending = max_pending
+        self.max_lag = max_lag
         self._clock = clock
         self._metrics = metrics  # whisper_live.server.ops.metrics.Metrics, or None
         self._lock = threading.Lock()
@@ -119,7 +120,7 @@ class RoomRegistry:
         if full:
             self._refused("full")
             raise RoomError(503, f"this server has its maximum of {self.max_readers} readers", "full")
-        reader = Reader(room, wake, self.max_pending)
+        reader = Reader(room, wake, self.max_pending, self.max_lag)
         room.add_reader(reader, after_seq)
         if self._metrics is not None:
             self._metrics.room_readers_total.inc()

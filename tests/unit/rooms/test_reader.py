@@ -63,3 +63,25 @@ def test_close_keeps_pending_lines_then_ends():
     reader.close("the room ended")
     assert [e.kind for e in reader.take()] == ["completed", "end"]
     assert not reader.offer(line(2))
+
+
+def test_a_reader_whose_completed_line_waits_unsent_longer_than_max_lag_is_dropped():
+    now = [0.0]
+    reader = Reader(None, max_lag=30.0, clock=lambda: now[0])
+    assert reader.offer(line(1))
+    now[0] = 20.0
+    assert reader.offer(partial(1, "still"))  # partials alone never make it late
+    now[0] = 31.0
+    assert not reader.offer(partial(1, "more"))
+    assert reader.closed == TOO_FAR_BEHIND
+    assert [json.loads(e.data)["type"] for e in reader.take()] == ["end"]
+
+
+def test_a_reader_that_takes_its_lines_is_never_late():
+    now = [0.0]
+    reader = Reader(None, max_lag=30.0, clock=lambda: now[0])
+    for step in range(10):
+        now[0] = step * 20.0
+        assert reader.offer(line(step + 1))
+        assert [e.kind for e in reader.take()] == ["completed"]
+    assert reader.closed is None
