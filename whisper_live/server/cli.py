@@ -126,9 +126,8 @@ def add_api_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rest_port", type=int, default=8000, help="TCP port of the API (with --enable_rest)")
     parser.add_argument("--max_upload_mb", type=float, default=100,
                         help="largest file the API accepts, in MB; a larger one is refused while it streams in")
-    parser.add_argument("--max_readers", type=int, default=2000,
-                        help="most readers following rooms at once (SSE, WebSocket, caption pages; with "
-                             "--enable_rest); they do not count against --max_clients (docs/rooms.md)")
+    parser.add_argument("--max_readers", type=int, default=2000, help="most readers following rooms at once "
+                        "(SSE, WebSocket, caption pages; with --enable_rest), apart from --max_clients (docs/rooms.md)")
     parser.add_argument("--room_linger", type=float, default=300,
                         help="seconds a room and its transcript are kept after its last publisher left")
     parser.add_argument("--public_url", default=None, metavar="URL",
