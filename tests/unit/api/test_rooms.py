@@ -154,13 +154,9 @@ def test_a_reader_that_stops_reading_is_dropped_and_the_others_get_every_line(ap
     quick = SseReader(f"{api.base}/v1/rooms/talk/events")
     wait_until(lambda: api.rooms.readers == 2)
     big = "x" * 40000
-    longest = 0.0
     for i in range(300):  # 12 MB: more than the stalled socket's buffers hold
-        started = time.monotonic()
-        say(ann, f"{i} {big}", start=float(i))
-        longest = max(longest, time.monotonic() - started)
+        say(ann, f"{i} {big}", start=float(i))  # (only posts: tests/unit/rooms/test_registry.py)
         time.sleep(0.01)
-    assert longest < 0.5  # publishing never waits for readers
     wait_until(lambda: len(quick.completed()) == 300, timeout=30)
     assert quick.completed() == [f"{i} {big}" for i in range(300)]
     dropped = api.rooms._metrics.room_readers_dropped.labels(reason="too_far_behind")
