@@ -31,6 +31,10 @@ def test_two_publishers_one_room_and_a_reader(api_server, espeak):
     for thread in speakers:
         thread.start()
     events = []
+
+    def transcript():
+        return httpx.get(f"{base}/v1/rooms/meeting/transcript?format=json").json()["lines"]
+
     deadline = time.monotonic() + 30
     while True:  # the room exists once Ann's session started
         with httpx.stream("GET", f"{base}/v1/rooms/meeting/events", timeout=120) as response:
@@ -47,12 +51,16 @@ def test_two_publishers_one_room_and_a_reader(api_server, espeak):
                 reader.start()
                 for thread in speakers:
                     thread.join(120)
-                time.sleep(2)
+                wanted = {line["seq"] for line in transcript()}
+                settle = time.monotonic() + 10  # the last lines may still be on their way to the reader
+                while not wanted <= {e["seq"] for e in list(events) if e["type"] == "completed"} \
+                        and time.monotonic() < settle:
+                    time.sleep(0.1)
                 break
         assert time.monotonic() < deadline, "the room never appeared"
         time.sleep(0.2)
     assert any("captions at http://" in notice and "/captions/meeting" in notice for notice in notices)
-    lines = httpx.get(f"{base}/v1/rooms/meeting/transcript?format=json").json()["lines"]
+    lines = transcript()
     for name in ("Ann", "Bob"):
         own = [s.text.strip() for s in outcomes[name].completed if s.text.strip()]
         assert own and [line["text"] for line in lines if line["speaker"] == name] == own

@@ -12,6 +12,7 @@ from tests.server_process import ServerProcess, free_port
 from whisper_live.client import TranscriptionClient
 
 from .conftest import KEY_WORDS, SENTENCE, espeak
+from .page_waits import until
 
 TIMEOUT_MS = 120_000
 
@@ -30,7 +31,7 @@ def test_the_caption_page_waits_for_the_room_shows_its_lines_and_its_end(room_se
     speech = espeak(SENTENCE, media_dir / "captions.wav")
     base = f"http://{room_server.host}:{room_server.rest_port}"
     page.goto(f"{base}/captions/hall?names=1&size=40&lines=2&transparent=1")
-    page.wait_for_function("document.getElementById('status').textContent.includes('Waiting')", timeout=20_000)
+    until(page, "document.getElementById('status').textContent.includes('Waiting')", timeout=20_000)
     assert page.evaluate("getComputedStyle(document.body).fontSize") == "40px"
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgba(0, 0, 0, 0)"
 
@@ -46,13 +47,13 @@ def test_the_caption_page_waits_for_the_room_shows_its_lines_and_its_end(room_se
     speaker.start()
     try:
         # The page tries again every 5 s while the room does not exist, then follows it.
-        page.wait_for_function("window.captions.state().completed >= 1", timeout=TIMEOUT_MS)
+        until(page, "window.captions.state().completed >= 1", timeout=TIMEOUT_MS)
     finally:
         speaker.join(180)
     assert not speaker.is_alive()
     own = [s.text.strip() for s in outcome["result"].completed if s.text.strip()]
     assert own
-    page.wait_for_function(f"window.captions.state().completed >= {len(own)}", timeout=30_000)
+    until(page, f"window.captions.state().completed >= {len(own)}", timeout=30_000)
     assert page.evaluate("window.captions.state().completed") == len(own)
     shown = page.locator("#captions p")
     assert 1 <= shown.count() <= 2  # lines=2
@@ -62,5 +63,5 @@ def test_the_caption_page_waits_for_the_room_shows_its_lines_and_its_end(room_se
     assert sum(word in whole for word in KEY_WORDS) >= 3
     assert any(f"{base}/captions/hall" in notice for notice in notices)
     # --room_linger 3: the room ends a few seconds after its only publisher left, and the page says so.
-    page.wait_for_function("window.captions.state().ended", timeout=30_000)
+    until(page, "window.captions.state().ended", timeout=30_000)
     assert "The room has ended." in page.locator("#status").inner_text()

@@ -2,8 +2,10 @@
 asyncio loop in a thread of their own, each time-stamping the completed lines it receives.
 
 Readers alternate between Server-Sent Events (``/v1/rooms/ROOM/events``, read from a raw socket) and the
-WebSocket (``/v1/rooms/ROOM/watch``). A reader retries while the room does not exist yet (404): the room is
-made by the first speaker's SERVER_READY. *Stalled* readers connect with a small ``SO_RCVBUF`` and never
+WebSocket (``/v1/rooms/ROOM/watch``). SSE readers retry while the room does not exist yet (404): the room is
+made by the first speaker's SERVER_READY. The WebSocket refuses a reader after its handshake (an ``error``
+message, then a close), and takes a reader of a room without lines silently, so WebSocket readers connect
+once an SSE reader found the room; a refusal they still get is reported as their failure. *Stalled* readers connect with a small ``SO_RCVBUF`` and never
 read, so that the buffers between them and the server fill up fast; at the end each is drained to learn
 whether the server dropped it (an ``end`` event saying it was too far behind, or its connection closed while
 the room still lives). The figures are computed by :mod:`whisper_live.bench.room_figures`.
@@ -73,6 +75,9 @@ def record(log: ReaderLog, payload: str, t: float) -> None:
         log.lines[event["seq"]] = Received(event["seq"], event.get("speaker", ""), event.get("text", ""), t)
     elif event.get("type") == "end":
         log.end_reason = event.get("reason")
+    elif event.get("type") == "error":  # a WebSocket reader refused after its handshake: never a reader
+        log.connected = False
+        log.failure = f"refused: {event.get('message')}"
 
 
 class _Dechunk:
@@ -164,9 +169,18 @@ class ReaderRun:
         gate = asyncio.Semaphore(CONNECT_AT_ONCE)
         deadline = clock() + self.connect_timeout
         started = [asyncio.Event() for _ in self.logs]
+        self._room_open = asyncio.Event()  # an SSE reader got in: the room exists
+        if not any(log.kind == "sse" for log in self.logs):
+            self._room_open.set()
 
         async def one(log: ReaderLog, ready: asyncio.Event) -> None:
             try:
+                if log.kind == "ws":
+                    try:
+                        await asyncio.wait_for(self._room_open.wait(), max(0.0, deadline - clock()))
+                    except asyncio.TimeoutError:
+                        log.failure = "the room never opened"
+                        return
                 async with gate:
                     await self._open_reader(log, deadline, ready)
             except Exception as exc:
@@ -190,6 +204,8 @@ class ReaderRun:
                 return
             await asyncio.sleep(RETRY)
         log.connected = True
+        if log.kind == "sse":
+            self._room_open.set()
         if log.stalled:
             self._sockets[log.name] = (reader, writer)
             ready.set()
@@ -260,6 +276,8 @@ class ReaderRun:
             closed = True
         finally:
             writer.close()
+        if b'"type": "error"' in seen:  # a WebSocket reader refused after its handshake
+            log.connected, log.failure = False, "refused"
         if b"too far behind" in seen:
             log.end_reason = "too far behind"
         log.dropped = closed or log.end_reason is not None

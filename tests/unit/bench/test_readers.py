@@ -26,3 +26,9 @@ def test_record_keeps_the_first_arrival_of_each_line_and_the_end():
     readers.record(log, '{"type": "end", "reason": "the room ended"}', 3.0)
     assert list(log.lines) == [3] and log.lines[3].t == 1.0
     assert log.end_reason == "the room ended"
+
+
+def test_a_websocket_refusal_after_the_handshake_is_the_readers_failure():
+    log = ReaderLog("r1", "ws", connected=True)
+    readers.record(log, '{"type": "error", "message": "no room \'talk\' here", "code": "not_found"}', 1.0)
+    assert not log.connected and log.failure == "refused: no room 'talk' here"
