@@ -5,10 +5,11 @@ Readers alternate between Server-Sent Events (``/v1/rooms/ROOM/events``, read fr
 WebSocket (``/v1/rooms/ROOM/watch``). SSE readers retry while the room does not exist yet (404): the room is
 made by the first speaker's SERVER_READY. The WebSocket refuses a reader after its handshake (an ``error``
 message, then a close), and takes a reader of a room without lines silently, so WebSocket readers connect
-once an SSE reader found the room; a refusal they still get is reported as their failure. *Stalled* readers connect with a small ``SO_RCVBUF`` and never
-read, so that the buffers between them and the server fill up fast; at the end each is drained to learn
-whether the server dropped it (an ``end`` event saying it was too far behind, or its connection closed while
-the room still lives). The figures are computed by :mod:`whisper_live.bench.room_figures`.
+once an SSE reader found the room; a refusal they still get is reported as their failure. *Stalled* readers
+connect with a small ``SO_RCVBUF`` and never read, so that the buffers between them and the server fill up
+fast; at the end each is drained to learn whether the server dropped it (an ``end`` event saying it was too
+far behind, or its connection closed while the room still lives). The figures are computed by
+:mod:`whisper_live.bench.room_figures`.
 """
 
 from __future__ import annotations
