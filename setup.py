@@ -25,7 +25,7 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["whisper_live", "whisper_live.*"]),
     include_package_data=True,
-    package_data={"whisper_live": ["web/static/**/*", "web/static/*"]},
+    package_data={"whisper_live": ["web/static/**/*", "web/static/*", "rooms/page/*"]},
     install_requires=requirements("server.txt"),
     extras_require={
         "test": requirements("test.txt"),

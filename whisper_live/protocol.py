@@ -104,6 +104,10 @@ class ClientOptions:
     enable_translation: bool = False  # translated segments into target_language
     target_language: Optional[str] = None
     enable_diarization: bool = False  # speaker labels (also asked for by sending known_speakers)
+    # Publishing into a room that readers follow (whisper_live/rooms/options.py); no room: as without rooms.
+    room: Optional[str] = None
+    speaker_name: str = ""
+    room_public: bool = False
 
     @classmethod
     def from_message(cls, message: Any) -> "ClientOptions":
@@ -164,6 +168,8 @@ class ClientOptions:
         opts.resume_token = token or None
         if opts.resume and not (opts.uid and opts.resume_token):
             raise ProtocolError("resume needs the uid and the resume_token of the session to resume")
+        from whisper_live.rooms.options import room_options
+        opts.room, opts.speaker_name, opts.room_public = room_options(data, ProtocolError)
         return opts
 
     def to_message(self) -> str:
@@ -195,6 +201,8 @@ class ClientOptions:
             data.update(enable_diarization=True)
         if self.resume:
             data.update(resume=True, resume_token=self.resume_token)
+        if self.room:
+            data.update(room=self.room, speaker_name=self.speaker_name, room_public=self.room_public)
         return json.dumps(data)
 
 
@@ -321,9 +329,10 @@ class Segment:
 
 
 def server_ready(uid: str, backend: str, resume_token: Optional[str] = None, resume_window: float = 0.0,
-                 audio_received: Optional[float] = None) -> str:
-    """With ``resume_token``: the session may be resumed; with ``audio_received``: it was resumed."""
-    data: dict = {"uid": uid, "message": SERVER_READY, "backend": backend}
+                 audio_received: Optional[float] = None, room: Optional[dict] = None) -> str:
+    """With ``resume_token``: the session may be resumed; with ``audio_received``: it was resumed; ``room``:
+    the reader addresses of the room it publishes into (``room``, ``room_events``, ``room_watch``, ...)."""
+    data: dict = {"uid": uid, "message": SERVER_READY, "backend": backend, **(room or {})}
     if resume_token is not None:
         data.update(resume_token=resume_token, resume_window=resume_window)
     if audio_received is not None:
@@ -382,6 +391,7 @@ class Reply:
     resume_window: float = 0.0
     resumed: bool = False
     audio_received: float = 0.0
+    room: dict = field(default_factory=dict)  # SERVER_READY of a publisher: its room's reader addresses
 
 
 def parse_reply(text: str) -> Reply:
@@ -400,7 +410,8 @@ def parse_reply(text: str) -> Reply:
     if data.get("message") == SERVER_READY:
         return Reply("ready", uid, backend=data.get("backend"), resume_token=data.get("resume_token"),
                      resume_window=float(data.get("resume_window") or 0.0), resumed=bool(data.get("resumed")),
-                     audio_received=float(data.get("audio_received") or 0.0))
+                     audio_received=float(data.get("audio_received") or 0.0),
+                     room={k: v for k, v in data.items() if k.startswith("room")})
     if data.get("message") == DISCONNECT:
         return Reply("disconnect", uid)
     if "segments" in data:

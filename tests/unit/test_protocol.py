@@ -84,3 +84,22 @@ def test_with_nothing_in_progress_the_last_completed_segment_is_repeated_open():
     assert sent == {"uid": "u", "segments": [{"start": "1.000", "end": "2.500", "text": " Two.", "completed": False}]}
     assert protocol.open_repeat("u", done, [Segment(2.5, 3.0, " Thr")]) is None
     assert protocol.open_repeat("u", [], []) is None
+
+
+def test_room_options_round_trip_and_a_client_without_a_room_sends_none():
+    import json as _json
+
+    opts = protocol.ClientOptions.from_message(_json.dumps({"room": "talk", "speaker_name": "Ann", "room_public": True}))
+    assert (opts.room, opts.speaker_name, opts.room_public) == ("talk", "Ann", True)
+    again = protocol.ClientOptions.from_message(opts.to_message())
+    assert (again.room, again.speaker_name, again.room_public) == ("talk", "Ann", True)
+    assert "room" not in _json.loads(protocol.ClientOptions().to_message())
+    with pytest.raises(protocol.ProtocolError):
+        protocol.ClientOptions.from_message(_json.dumps({"room": "no/slash"}))
+
+
+def test_server_ready_carries_the_room_addresses_and_the_client_reads_them():
+    ready = protocol.server_ready("u", "fw", room={"room": "talk", "room_events": "http://h/v1/rooms/talk/events"})
+    reply = protocol.parse_reply(ready)
+    assert reply.kind == "ready" and reply.room == {"room": "talk", "room_events": "http://h/v1/rooms/talk/events"}
+    assert protocol.parse_reply(protocol.server_ready("u", "fw")).room == {}

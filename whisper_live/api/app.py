@@ -85,7 +85,7 @@ class ApiState:
 
 def create_app(server, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, dependencies: Sequence = ()):
     """The FastAPI app of the OpenAI-compatible API over ``server`` (its ``state`` is an :class:`ApiState`)."""
-    from whisper_live.api import realtime, transcriptions
+    from whisper_live.api import realtime, rooms, transcriptions
 
     state = ApiState(server, max_upload_mb)
     app = FastAPI(title="whisper-live OpenAI-compatible speech API", docs_url=None, redoc_url=None,
@@ -140,6 +140,8 @@ def create_app(server, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, dependen
     @app.websocket("/v1/realtime")
     async def realtime_session(websocket: WebSocket):
         await realtime.serve(websocket, state)
+
+    rooms.install(app, state)  # the readers of rooms (docs/rooms.md)
 
     return app
 

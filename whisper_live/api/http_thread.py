@@ -57,6 +57,9 @@ class ApiServer:
         return finished
 
     def stop(self, timeout: float = 5.0) -> None:
+        rooms = getattr(self.state.server, "rooms", None)
+        if rooms is not None:  # room readers are told the server stops, and their streams end
+            rooms.stop()
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout)

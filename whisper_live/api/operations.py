@@ -22,11 +22,14 @@ from fastapi import Request
 from starlette.responses import JSONResponse, Response
 
 from whisper_live.api.errors import error_body
+from whisper_live.api.rooms import is_reader_path
 from whisper_live.server.ops.auth import RateLimiter
 from whisper_live.server.ops.endpoints import STATUS_PATHS, status_answer
 
 # Route templates for the metric's endpoint label (never the raw path, whose ids are unbounded).
-_TEMPLATES = ((re.compile(r"^/v1/models/.+"), "/v1/models/{model_id}"),)
+_TEMPLATES = ((re.compile(r"^/v1/models/.+"), "/v1/models/{model_id}"),
+              (re.compile(r"^/v1/rooms/[^/]+/(events|watch|transcript)$"), r"/v1/rooms/{room}/\1"),
+              (re.compile(r"^/captions/.+"), "/captions/{room}"))
 _ROUTES = ("/v1/audio/transcriptions", "/v1/audio/translations", "/v1/models", "/v1/realtime") + STATUS_PATHS
 
 
@@ -35,7 +38,7 @@ def endpoint_label(path: str) -> str:
         return path
     for pattern, template in _TEMPLATES:
         if pattern.match(path):
-            return template
+            return pattern.sub(template, path)
     return "other"
 
 
@@ -84,7 +87,8 @@ def install(app, server) -> tuple[list, Callable[[str, int], None]]:
 
     def key(request):
         preflight = request.scope["method"] == "OPTIONS" and "access-control-request-method" in request.headers
-        return None if request.url.path in STATUS_PATHS or preflight or key_ok(request) else _key_refusal()
+        readers = is_reader_path(request.url.path)  # a room's reader token instead (whisper_live/api/rooms.py)
+        return None if request.url.path in STATUS_PATHS or preflight or readers or key_ok(request) else _key_refusal()
 
     def count(path: str, status: int) -> None:
         metrics.rest_requests.labels(endpoint=endpoint_label(path), status=str(status)).inc()

@@ -35,8 +35,9 @@ class Client:
     """One benchmark client; :meth:`run` blocks until the session is over (or timed out)."""
 
     def __init__(self, plan: ClientPlan, settings: RunSettings, stop: threading.Event,
-                 on_admitted: Callable[[], None]):
+                 on_admitted: Callable[[], None], gate: Optional[threading.Event] = None):
         self.plan = plan
+        self.gate = gate  # set when the room's readers are in: an admitted speaker streams after it
         self.settings = settings
         self.stop = stop
         self.on_admitted = on_admitted
@@ -151,7 +152,7 @@ class Client:
                                     daemon=True)
         try:
             options = protocol.ClientOptions(uid=f"bench-{log.name}", language=s.language, model=s.model,
-                                             use_vad=s.use_vad)
+                                             use_vad=s.use_vad, room=s.room, speaker_name=log.name, room_public=True)
             if s.codec:
                 options.audio_format, options.sample_rate = s.codec, self._encoder.sample_rate
             conn.send(options.to_message())
@@ -167,6 +168,8 @@ class Client:
                     log.failure = f"refused at admission ({log.admission.upper()})"
                 return
             self._conn, self._receiver = conn, receiver
+            if self.gate is not None:
+                self.gate.wait(s.gate_timeout)
             self._stream()
             if log.failure is None:
                 self._finish(self._conn)
@@ -292,10 +295,12 @@ class RunResult:
 
 
 def run_clients(plans: list[ClientPlan], settings: RunSettings, watch: Optional[ServerWatch] = None,
-                idle_sample: float = 1.0, rss_marks: Sequence[float] = ()) -> RunResult:
+                idle_sample: float = 1.0, rss_marks: Sequence[float] = (),
+                gate: Optional[threading.Event] = None) -> RunResult:
     """Run all clients at once (each after its start offset); returns when all are done or timed out.
 
     ``rss_marks``: seconds after the start at which the server's memory is reported (``rss_at_marks_mb``).
+    ``gate``: admitted speakers stream once it is set (the room's readers are in), or after ``gate_timeout``.
     """
     import psutil
 
@@ -325,7 +330,7 @@ def run_clients(plans: list[ClientPlan], settings: RunSettings, watch: Optional[
                 # Every client has its answer (most are streaming now): memory with all of them connected.
                 connected_sample.append(watch.sample())
 
-    clients = [Client(plan, settings, stop, on_admitted) for plan in plans]
+    clients = [Client(plan, settings, stop, on_admitted, gate) for plan in plans]
     me = psutil.Process()
     my_cpu0 = sum(me.cpu_times()[:2])
     start_sample = watch.sample() if watch is not None else None
@@ -336,7 +341,7 @@ def run_clients(plans: list[ClientPlan], settings: RunSettings, watch: Optional[
         thread.start()
     longest = max((len(p.audio) / protocol.SAMPLE_RATE + p.start_delay for p in plans), default=0.0)
     # A hard bound on the whole run: every wait inside a client is bounded too; this is the backstop.
-    limit = longest + 2 * settings.ready_timeout + settings.finish_timeout + 30.0
+    limit = longest + 2 * settings.ready_timeout + settings.finish_timeout + settings.gate_timeout + 30.0
     try:
         for thread in threads:
             thread.join(max(0.0, t_zero + limit - clock()))

@@ -40,6 +40,8 @@ class RunSettings:
     finish_timeout: float = 60.0  # for DISCONNECT after END_OF_AUDIO
     drop_every: float = 0.0  # seconds of audio between dropped connections (0: none)
     codec: Optional[str] = None  # "mulaw" / "alaw": sent as G.711 at 8 kHz; None: float32 at 16 kHz
+    room: Optional[str] = None  # speakers publish into this public room (named after the client), readers follow it
+    gate_timeout: float = 0.0  # with a gate: seconds an admitted speaker waits for it before streaming
 
     @property
     def uri(self) -> str:

@@ -44,6 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "instead of the system's, e.g. for a self-signed certificate")
     srv.add_argument("--max_retries", type=int, default=0, metavar="N",
                      help="when the server is full (WAIT), try again up to N times (default: 0)")
+    room = p.add_argument_group("rooms (live captions for readers; docs/rooms.md)")
+    room.add_argument("--room", default=None, metavar="ROOM",
+                      help="publish this session's transcript into room ROOM; the server prints its reader link")
+    room.add_argument("--speaker_name", default="", metavar="NAME", help="the name readers see for this speaker")
+    room.add_argument("--room_public", action="store_true",
+                      help="readers need no token (a room is private by default: its links carry a reader token)")
+    room.add_argument("--watch", default=None, metavar="ROOM",
+                      help="follow room ROOM as a reader instead of sending audio (on the server's API port)")
+    room.add_argument("--token", default=None, metavar="TOKEN", help="--watch: the reader token of a private room")
+    room.add_argument("--rest_port", type=int, default=8000, metavar="PORT",
+                      help="--watch: the server's API port (its --rest_port)")
     asr = p.add_argument_group("transcription")
     asr.add_argument("--model", "-m", default=None, help="model to ask for (default: the server's)")
     asr.add_argument("--lang", "-l", default=None, help="language code, e.g. en (default: detect)")
@@ -107,7 +118,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.speed < 0:
         return error_exit("--speed must be 0 (as fast as possible) or more", 2)
     try:
-        return _run(args)
+        return _watch(args) if args.watch else _run(args)
     except ClientError as exc:
         return error_exit(exc, 1)
     except KeyboardInterrupt:
@@ -135,6 +146,7 @@ def _run(args) -> int:
         api_key=args.api_key, ca_file=args.ca_file,
         max_retries=args.max_retries, speed=args.speed, audio_format=args.audio_format, codec=args.codec, view=view,
         show_progress=not args.quiet, log_transcription=not args.quiet,
+        room=args.room, speaker_name=args.speaker_name, room_public=args.room_public,
         stream_options={"max_reconnects": args.max_reconnects, "reconnect_delay": args.reconnect_delay,
                         "rtsp_transport": args.rtsp_transport})
     status = 0
@@ -161,6 +173,19 @@ def _run(args) -> int:
         if client.interrupted:
             return 130 if args.files else 0
     return status
+
+
+def _watch(args) -> int:
+    from .watch import WatchView, follow, watch_url
+
+    ssl = None
+    if args.use_wss and args.ca_file:
+        import ssl as ssl_module
+        ssl = ssl_module.create_default_context(cafile=args.ca_file)
+    follow(lambda after: watch_url(args.server, args.rest_port, args.watch, args.token, args.use_wss, after),
+           WatchView(live=not args.quiet), max_reconnects=args.max_reconnects, reconnect_delay=args.reconnect_delay,
+           ssl=ssl)
+    return 0
 
 
 def _is_server_problem(exc: ClientError) -> bool:

@@ -49,7 +49,8 @@ class Client(SessionHandler):
                  audio_format: str = "float32", vad_parameters: Optional[dict] = None,
                  open_timeout: float = 10.0, finish_timeout: float = 60.0, name: Optional[str] = None,
                  log_transcription: bool = True, api_key: Optional[str] = None, ca_file: Optional[str] = None,
-                 codec: Optional[str] = None):
+                 codec: Optional[str] = None, room: Optional[str] = None, speaker_name: str = "",
+                 room_public: bool = False):
         if codec is not None and codec not in CODEC_RATES:
             raise ValueError(f"codec must be one of {', '.join(CODEC_RATES)}, not {codec!r}")
         self.url = server_url(host, port, use_wss)
@@ -62,6 +63,7 @@ class Client(SessionHandler):
             clip_audio=clip_audio, same_output_threshold=same_output_threshold, initial_prompt=initial_prompt,
             hotwords=hotwords, word_timestamps=word_timestamps, audio_format=codec or audio_format,
             sample_rate=CODEC_RATES.get(codec, SAMPLE_RATE), vad_parameters=VadParameters.from_wire(vad_parameters),
+            room=room or None, speaker_name=speaker_name, room_public=room_public,
         )
         self._encoder = AudioEncoder(self.options.audio_format, self.options.sample_rate)
         self.max_retries = max_retries
@@ -109,6 +111,8 @@ class Client(SessionHandler):
         self._last_message = time.monotonic()
         if session.backend:
             log.info("%s: session started (backend %s)", self.name, session.backend)
+        if session.room.get("room_page"):  # publishing into a room: where its readers follow it
+            self.notice(f"{self.name}: room {session.room['room']}: captions at {session.room['room_page']}")
 
     @property
     def active(self) -> bool:

@@ -87,6 +87,7 @@ class Session:
         self._eos_sent = False
         self.resume = resume                      # resume the session when its connection drops
         self.resume_token: Optional[str] = None
+        self.room: dict = {}  # a publisher's room: its reader addresses (room_events, room_watch, room_page)
         self.resume_window = 0.0
         self.resumes = 0                          # how often the session was resumed
         self._history: Optional[AudioHistory] = None
@@ -98,6 +99,7 @@ class Session:
     def open(self) -> Reply:
         """Connect and wait for SERVER_READY. Raises ServerUnreachable, ServerBusy or ServerRejected."""
         self._ws, reply = self._handshake(self._sticky_url() if self.resume else self.url, self.options)
+        self.room = reply.room
         if self.resume and reply.resume_token:
             self.resume_token = reply.resume_token
             self.resume_window = reply.resume_window

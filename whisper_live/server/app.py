@@ -10,6 +10,7 @@ from websockets.sync.server import serve
 
 from whisper_live import protocol
 from whisper_live.admission import Admission
+from whisper_live.rooms import RoomRegistry, publishing
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.model_pool import ModelPool
 from whisper_live.server.ops.auth import ApiKeys, ConnectionLimiter, OriginPolicy
@@ -52,6 +53,7 @@ class TranscriptionServer:
         self.agent = None
         self._status_server = None
         self.resumable = ResumeRegistry(config.resume_timeout)
+        self.rooms = RoomRegistry(linger=config.room_linger, max_readers=config.max_readers, metrics=self.metrics)
         # Callables run (each on its own thread, with the deadline) when the server drains: other APIs of
         # the process finish their requests in flight there (whisper_live/server/session/drain.py).
         self.drain_hooks: list = []
@@ -118,10 +120,11 @@ class TranscriptionServer:
             return
         uid, resumable = client.uid, self.resumable.enabled
         conn = Connection(websocket, uid)
+        room, room_warning = publishing.join(self, client, websocket)
         client.attach(conn, lambda _: protocol.server_ready(uid, self.config.backend,
                                                             client.resume_token if resumable else None,
-                                                            self.config.resume_timeout), resumed=False)
-        for warning in choice.warnings:
+                                                            self.config.resume_timeout, room=room), resumed=False)
+        for warning in choice.warnings + ([room_warning] if room_warning else []):
             client.send(protocol.warning(uid, warning))
         log.info("client %s connected (%d connected)", uid, len(self.manager))
         self.metrics.connections.inc()
@@ -142,7 +145,8 @@ class TranscriptionServer:
 
         def ready(audio_received: float) -> str:
             return protocol.server_ready(client.uid, self.config.backend, client.resume_token,
-                                         self.config.resume_timeout, audio_received=audio_received)
+                                         self.config.resume_timeout, audio_received=audio_received,
+                                         room=publishing.ready_fields(self, client, websocket))
 
         if client is None or not client.attach(conn, ready, resumed=True):
             log.info("client %s: resume refused", options.uid)
@@ -156,6 +160,7 @@ class TranscriptionServer:
         """``client``'s session has ended: it no longer counts against capacity nor can be resumed."""
         self.manager.remove(client.session)
         self.resumable.remove(client)
+        publishing.leave(client)
 
     # --- serving ----------------------------------------------------------------------------------------------
 
@@ -214,4 +219,5 @@ class TranscriptionServer:
         if self._status_server is not None:
             self._status_server.stop()
         self.manager.close()
+        self.rooms.stop()
         self.models.close()

@@ -127,6 +127,14 @@ def add_api_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rest_port", type=int, default=8000, help="TCP port of the API (with --enable_rest)")
     parser.add_argument("--max_upload_mb", type=float, default=100,
                         help="largest file the API accepts, in MB; a larger one is refused while it streams in")
+    parser.add_argument("--max_readers", type=int, default=2000, help="most readers following rooms at once "
+                        "(SSE, WebSocket, caption pages; with --enable_rest), apart from --max_clients (docs/rooms.md)")
+    parser.add_argument("--room_linger", type=float, default=300,
+                        help="seconds a room and its transcript are kept after its last publisher left")
+    parser.add_argument("--public_url", default=None, metavar="URL",
+                        help="the API's address as readers reach it (e.g. https://captions.example.org), for "
+                             "the room links sent to publishers. Default: the host a publisher connected to, "
+                             "with --rest_port")
 
 
 def add_telephony_flags(parser: argparse.ArgumentParser) -> None:
@@ -200,6 +208,8 @@ def config_from_args(args):
         telephony_callback_url=args.telephony_callback_url or None,
         telephony_callback_allow=telephony_allow(args.telephony_callback_allow),
         twilio_auth_token=args.twilio_auth_token or None,
+        rest_port=args.rest_port if args.enable_rest else None, public_url=args.public_url,
+        room_linger=max(0.0, args.room_linger), max_readers=max(0, args.max_readers),
         **operation_config(args))
 
 

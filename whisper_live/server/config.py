@@ -55,6 +55,12 @@ class ServerConfig:
     telephony_callback_url: Optional[str] = None
     telephony_callback_allow: tuple = ()
     twilio_auth_token: Optional[str] = field(default=None, repr=False)
+    # Rooms (whisper_live/rooms): readers follow them on the API's port (None: the API is off), or at
+    # public_url (a proxy in front); a room ends room_linger s after its last publisher left.
+    rest_port: Optional[int] = None
+    public_url: Optional[str] = None
+    room_linger: float = 300.0
+    max_readers: int = 2000
 
     def __post_init__(self):
         self.final_beam_size, self.final_context = default_finals(continues_mid_window(self.backend),

@@ -161,3 +161,12 @@ def test_spawned_server_is_started_measured_and_stopped(tmp_path, capsys):
     assert run_["all_finished"] and run_["wer"] == 0.0
     assert run_["server"]["pid"] != os.getpid() and run_["server"]["rss_peak_mb"] > 5
     assert not server_process.port_open("127.0.0.1", port)  # it was stopped
+
+
+def test_cli_readers_need_a_speaker_and_counts_of_zero_or_more():
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--clients", "0", "--silent", "1", "--readers", "5"])
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--readers", "-1"])
+    args = bench_main.parse_args(["--readers", "50", "--stalled-readers", "5"])
+    assert (args.readers, args.stalled_readers) == (50, 5)

@@ -12,6 +12,9 @@ Names shared with collabora's WhisperLive keep its users' dashboards working (sa
 * ``whisperlive_segments_emitted_total{completed}``: segments sent, ``completed="true"`` each committed
   segment once, ``"false"`` each in-progress hypothesis sent;
 * ``whisperlive_rest_requests_total{endpoint,status}``: for the REST layer to count its requests;
+* ``whisperlive_rooms`` and ``whisperlive_room_readers``: rooms open and readers following them now;
+  ``whisperlive_room_readers_admitted_total`` (readers let in), ``whisperlive_room_readers_dropped_total{reason}``
+  (``too_far_behind``) and ``whisperlive_room_readers_rejected_total{reason}`` (``not_found``, ``full``);
 * ``whisperlive_errors_total{type}``: ``inference`` (a failed model call), ``protocol`` (a client broke the
   protocol), ``http`` (an unknown path or a wrong method).
 
@@ -98,6 +101,13 @@ class Metrics:
         self.headroom = Gauge("whisperlive_admission_headroom",
                               "Share of capacity still free for new clients (0: new clients get WAIT)",
                               MODEL_LABELS, registry=registry)
+        self.rooms = Gauge("whisperlive_rooms", "Rooms open", registry=registry)
+        self.room_readers = Gauge("whisperlive_room_readers", "Readers following a room now", registry=registry)
+        self.room_readers_total = Counter("whisperlive_room_readers_admitted", "Readers let into a room", registry=registry)
+        self.room_readers_dropped = Counter("whisperlive_room_readers_dropped", "Readers dropped, by reason",
+                                            ["reason"], registry=registry)
+        self.room_readers_rejected = Counter("whisperlive_room_readers_rejected", "Readers refused, by reason",
+                                             ["reason"], registry=registry)
         # Pre-create the label sets every dashboard expects, so that they read 0 rather than nothing.
         for completed in ("true", "false"):
             self.segments.labels(completed=completed)
@@ -133,6 +143,10 @@ class Metrics:
     def watch_telephony(self, counters) -> None:
         """Export ``counters`` (a :class:`whisper_live.telephony.webhook.WebhookCounters`) at each scrape."""
         self.registry.register(_TelephonyCollector(counters))
+    def watch_rooms(self, rooms) -> None:
+        """Read the rooms and readers of ``rooms`` (a whisper_live.rooms.RoomRegistry) at each scrape."""
+        self.rooms.set_function(lambda: rooms.rooms)
+        self.room_readers.set_function(lambda: rooms.readers)
 
     def reject(self, reason: str) -> None:
         self.rejected.labels(reason=reason).inc()

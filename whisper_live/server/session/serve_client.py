@@ -59,6 +59,7 @@ class ServeClient(StreamClient):
         self._unsent_language: Optional[str] = None  # detected while detached: sent on resume
         self._metrics = metrics  # whisper_live.server.ops.metrics.Metrics, or None
         self._audio = AudioDecoder(options.audio_format, options.sample_rate)  # frames -> 16 kHz, across resumes
+        self.room = None  # whisper_live.rooms.registry.RoomPublisher: the room its transcript goes to, if any
 
     # --- the runner's side (worker threads) --------------------------------------------------------------------
 
@@ -78,6 +79,8 @@ class ServeClient(StreamClient):
                     if self._conn is None:
                         self._unsent_language = messages[-1][0]
                 if not update.empty:
+                    if self.room is not None:  # (only posts: the room's fan-out thread does the rest)
+                        self.room.publish(update.completed, update.partial)
                     messages.append(self._segments_message(self.options.send_last_n_segments))
                     repeat = protocol.open_repeat(self.uid, self.stream.completed, self.stream.partial)
                     if repeat is not None:

@@ -187,3 +187,26 @@ def test_the_language_detected_while_detached_is_sent_on_resume():
     client.attach(conn2, lambda seconds: protocol.server_ready("u", "fake"), resumed=True)
     conn2.flush_and_close()
     assert second.sent[1] == {"uid": "u", "language": "de", "language_prob": 0.9}
+
+
+def test_what_the_model_completes_goes_to_the_clients_room_too_even_while_detached():
+    from whisper_live.rooms import RoomRegistry
+
+    rooms = RoomRegistry()
+    try:
+        client, _, _ = make_client()
+        client.room = rooms.join("talk", "Ann", public=True)
+        reader = rooms.open_reader("talk", None)
+        client.deliver(None, segment(0), None)  # no connection: detached
+        conn = Connection(FakeSocket(), "u")
+        client.attach(conn, lambda seconds: protocol.server_ready("u", "fake"), resumed=False)
+        client.deliver(None, segment(1), None)
+        for _ in range(100):
+            if rooms.find("talk", None).seq == 2:
+                break
+            threading.Event().wait(0.02)
+        lines = [json.loads(e.data) for e in reader.take() if e.kind == "completed"]
+        assert [(line["speaker"], line["text"]) for line in lines] == [("Ann", "word0"), ("Ann", "word1")]
+        client.end()
+    finally:
+        rooms.stop()

@@ -1,0 +1,34 @@
+"""The bench readers' parsing of what the server sends (no sockets)."""
+
+from whisper_live.bench import readers
+from whisper_live.bench.readers import ReaderLog
+
+
+def test_sse_lines_takes_complete_events_and_keeps_the_rest():
+    buffer = bytearray(b'retry: 2000\n\nid: 1\ndata: {"a": 1}\n\n: keep-alive\n\ndata: {"b"')
+    assert readers.sse_lines(buffer) == ['{"a": 1}']
+    assert bytes(buffer) == b'data: {"b"'
+    buffer += b': 2}\n\n'
+    assert readers.sse_lines(buffer) == ['{"b": 2}']
+
+
+def test_chunked_bodies_are_joined_across_reads():
+    dechunk = readers._Dechunk()
+    assert dechunk.feed(b"5\r\nhel") == b""
+    assert dechunk.feed(b"lo\r\n3\r\n wo\r\n") == b"hello wo"
+
+
+def test_record_keeps_the_first_arrival_of_each_line_and_the_end():
+    log = ReaderLog("r0", "ws")
+    readers.record(log, '{"type": "completed", "seq": 3, "speaker": "s0", "text": "hi"}', 1.0)
+    readers.record(log, '{"type": "completed", "seq": 3, "speaker": "s0", "text": "hi"}', 2.0)
+    readers.record(log, '{"type": "partial", "publisher": 1, "text": "h"}', 2.5)
+    readers.record(log, '{"type": "end", "reason": "the room ended"}', 3.0)
+    assert list(log.lines) == [3] and log.lines[3].t == 1.0
+    assert log.end_reason == "the room ended"
+
+
+def test_a_websocket_refusal_after_the_handshake_is_the_readers_failure():
+    log = ReaderLog("r1", "ws", connected=True)
+    readers.record(log, '{"type": "error", "message": "no room \'talk\' here", "code": "not_found"}', 1.0)
+    assert not log.connected and log.failure == "refused: no room 'talk' here"

@@ -1,0 +1,284 @@
+"""The benchmark's room readers (``--readers``, ``--stalled-readers``): many readers of the speakers' room on one
+asyncio loop in a thread of their own, each time-stamping the completed lines it receives.
+
+Readers alternate between Server-Sent Events (``/v1/rooms/ROOM/events``, read from a raw socket) and the
+WebSocket (``/v1/rooms/ROOM/watch``). SSE readers retry while the room does not exist yet (404): the room is
+made by the first speaker's SERVER_READY. The WebSocket refuses a reader after its handshake (an ``error``
+message, then a close), and takes a reader of a room without lines silently, so WebSocket readers connect
+once an SSE reader found the room; a refusal they still get is reported as their failure. *Stalled* readers
+connect with a small ``SO_RCVBUF`` and never read, so that the buffers between them and the server fill up
+fast; at the end each is drained to learn whether the server dropped it (an ``end`` event saying it was too
+far behind, or its connection closed while the room still lives). The figures are computed by
+:mod:`whisper_live.bench.room_figures`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+from urllib.parse import urlsplit
+
+clock = time.monotonic
+
+STALLED_RCVBUF = 4096  # bytes; the kernel doubles it and keeps a minimum of its own
+CONNECT_AT_ONCE = 50  # readers connecting at the same time
+RETRY = 0.2  # s between tries while the room does not exist yet
+WS_TEXT, WS_CLOSE, WS_PING, WS_PONG = 0x1, 0x8, 0x9, 0xA  # WebSocket opcodes (RFC 6455)
+
+
+@dataclass
+class Received:
+    seq: int
+    speaker: str
+    text: str
+    t: float  # clock time of arrival
+
+
+@dataclass
+class ReaderLog:
+    name: str
+    kind: str  # "sse" or "ws"
+    stalled: bool = False
+    connected: bool = False
+    lines: dict[int, Received] = field(default_factory=dict)  # seq -> first arrival
+    end_reason: Optional[str] = None  # the server's end event
+    failure: Optional[str] = None
+    dropped: Optional[bool] = None  # (stalled readers) the server let go of it
+
+
+def sse_lines(buffer: bytearray) -> list[str]:
+    """The complete ``data:`` payloads in ``buffer`` (an SSE body, de-chunked or not), removed from it."""
+    out = []
+    while True:
+        end = buffer.find(b"\n\n")
+        if end < 0:
+            return out
+        block, buffer[:end + 2] = bytes(buffer[:end]), b""
+        for line in block.split(b"\n"):
+            if line.startswith(b"data: "):
+                out.append(line[6:].decode("utf-8", "replace"))
+
+
+def record(log: ReaderLog, payload: str, t: float) -> None:
+    """One event a reader received."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return
+    if event.get("type") == "completed" and event.get("seq") not in log.lines:
+        log.lines[event["seq"]] = Received(event["seq"], event.get("speaker", ""), event.get("text", ""), t)
+    elif event.get("type") == "end":
+        log.end_reason = event.get("reason")
+    elif event.get("type") == "error":  # a WebSocket reader refused after its handshake: never a reader
+        log.connected = False
+        log.failure = f"refused: {event.get('message')}"
+
+
+class _Dechunk:
+    """HTTP/1.1 chunked transfer coding to plain bytes, fed as it arrives."""
+
+    def __init__(self):
+        self._raw = bytearray()
+
+    def feed(self, data: bytes) -> bytes:
+        self._raw += data
+        out = bytearray()
+        while True:
+            head = self._raw.find(b"\r\n")
+            if head < 0:
+                return bytes(out)
+            size = int(self._raw[:head].split(b";")[0] or b"0", 16)
+            if len(self._raw) < head + 2 + size + 2:
+                return bytes(out)
+            out += self._raw[head + 2:head + 2 + size]
+            del self._raw[:head + 2 + size + 2]
+
+
+def _request(kind: str, url: str) -> bytes:
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    host = f"Host: {parts.hostname}:{parts.port}\r\n"
+    if kind == "sse":
+        return f"GET {path} HTTP/1.1\r\n{host}Accept: text/event-stream\r\n\r\n".encode()
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (f"GET {path} HTTP/1.1\r\n{host}Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+
+
+async def _open(kind: str, url: str, rcvbuf: Optional[int]):
+    """A socket with the request sent and its response head read: (reader, writer, head)."""
+    parts = urlsplit(url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+    reader, writer = await asyncio.open_connection(sock=sock, limit=2**20)
+    writer.write(_request(kind, url))
+    head = await reader.readuntil(b"\r\n\r\n")
+    return reader, writer, head.decode("latin-1")
+
+
+class ReaderRun:
+    """``count`` readers of which ``stalled`` never read, on their own loop; :meth:`connect` lets them in,
+    :meth:`finish` ends them and returns their logs."""
+
+    def __init__(self, events_url: str, watch_url: str, count: int, stalled: int, connect_timeout: float = 120.0):
+        self.urls = {"sse": events_url, "ws": watch_url}
+        self.logs = [ReaderLog(f"r{i}", "sse" if i % 2 == 0 else "ws") for i in range(count)]
+        self.logs += [ReaderLog(f"x{i}", "sse" if i % 2 == 0 else "ws", stalled=True) for i in range(stalled)]
+        self.connect_timeout = connect_timeout
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="bench-readers", daemon=True)
+        self._tasks: list[asyncio.Future] = []
+        self._sockets: dict[str, tuple] = {}  # stalled readers: name -> (reader, writer)
+
+    def connect(self, gate: Optional[threading.Event] = None) -> None:
+        """Connect every reader (trying again while the room does not exist); returns once all are in (or
+        failed), and then sets ``gate``: the speakers may stream."""
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._connect_all(), self._loop).result(self.connect_timeout + 30)
+        finally:
+            if gate is not None:
+                gate.set()
+
+    def connect_in_background(self) -> threading.Event:
+        """:meth:`connect` on a thread of its own; the gate it sets."""
+        gate = threading.Event()
+        threading.Thread(target=self.connect, args=(gate,), name="bench-readers-connect", daemon=True).start()
+        return gate
+
+    def finish(self, settle: float = 2.0, drain: float = 10.0) -> list[ReaderLog]:
+        """After ``settle`` s for the last lines: stalled readers drained, every reader closed; the logs."""
+        time.sleep(settle)
+        try:
+            asyncio.run_coroutine_threadsafe(self._finish(drain), self._loop).result(drain + 30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        return self.logs
+
+    async def _connect_all(self) -> None:
+        gate = asyncio.Semaphore(CONNECT_AT_ONCE)
+        deadline = clock() + self.connect_timeout
+        started = [asyncio.Event() for _ in self.logs]
+        self._room_open = asyncio.Event()  # an SSE reader got in: the room exists
+        if not any(log.kind == "sse" for log in self.logs):
+            self._room_open.set()
+
+        async def one(log: ReaderLog, ready: asyncio.Event) -> None:
+            try:
+                if log.kind == "ws":
+                    try:
+                        await asyncio.wait_for(self._room_open.wait(), max(0.0, deadline - clock()))
+                    except asyncio.TimeoutError:
+                        log.failure = "the room never opened"
+                        return
+                async with gate:
+                    await self._open_reader(log, deadline, ready)
+            except Exception as exc:
+                log.failure = log.failure or f"{type(exc).__name__}: {exc}"
+            finally:
+                ready.set()
+
+        for log, ready in zip(self.logs, started):
+            self._tasks.append(asyncio.ensure_future(one(log, ready)))
+        await asyncio.gather(*(ready.wait() for ready in started))
+
+    async def _open_reader(self, log: ReaderLog, deadline: float, ready: asyncio.Event) -> None:
+        while True:
+            reader, writer, head = await _open(log.kind, self.urls[log.kind], STALLED_RCVBUF if log.stalled else None)
+            status = head.split(" ", 2)[1] if head.count(" ") >= 2 else "?"
+            if status in ("200", "101"):
+                break
+            writer.close()
+            if status != "404" or clock() > deadline:
+                log.failure = f"refused: {head.splitlines()[0] if head else 'no answer'}"
+                return
+            await asyncio.sleep(RETRY)
+        log.connected = True
+        if log.kind == "sse":
+            self._room_open.set()
+        if log.stalled:
+            self._sockets[log.name] = (reader, writer)
+            ready.set()
+            return
+        chunked = "transfer-encoding: chunked" in head.lower()
+        ready.set()
+        if log.kind == "sse":
+            await self._read_sse(log, reader, _Dechunk() if chunked else None)
+        else:
+            await self._read_ws(log, reader, writer)
+
+    async def _read_sse(self, log: ReaderLog, reader, dechunk: Optional[_Dechunk]) -> None:
+        buffer = bytearray()
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                return
+            t = clock()
+            buffer += dechunk.feed(data) if dechunk else data
+            for payload in sse_lines(buffer):
+                record(log, payload, t)
+
+    async def _read_ws(self, log: ReaderLog, reader, writer) -> None:
+        def mask(data: bytes) -> bytes:  # (a client masks what it sends)
+            key = os.urandom(4)
+            return key + bytes(b ^ key[i % 4] for i, b in enumerate(data))
+
+        while True:
+            b0, b1 = await reader.readexactly(2)
+            size = b1 & 0x7F
+            if size == 126:
+                size = int.from_bytes(await reader.readexactly(2), "big")
+            elif size == 127:
+                size = int.from_bytes(await reader.readexactly(8), "big")
+            payload = await reader.readexactly(size)
+            t = clock()
+            opcode = b0 & 0x0F
+            if opcode == WS_TEXT:
+                record(log, payload.decode("utf-8", "replace"), t)
+            elif opcode == WS_PING and size < 126:  # the server's keep-alive: answered, else it closes
+                writer.write(bytes([0x80 | WS_PONG, 0x80 | size]) + mask(payload))
+            elif opcode == WS_CLOSE:
+                return
+
+    async def _finish(self, drain: float) -> None:
+        await asyncio.gather(*(self._drain(log, drain) for log in self.logs if log.name in self._sockets))
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _drain(self, log: ReaderLog, limit: float) -> None:
+        """A stalled reader reads at last: dropped if the server told it so or closed its connection."""
+        reader, writer = self._sockets.pop(log.name)
+        seen = bytearray()
+        deadline = clock() + limit
+        closed = False
+        try:
+            while clock() < deadline:
+                try:
+                    data = await asyncio.wait_for(reader.read(65536), min(1.0, deadline - clock()))
+                except asyncio.TimeoutError:
+                    break  # nothing more, and still open
+                if not data:
+                    closed = True
+                    break
+                seen += data
+        except OSError:
+            closed = True
+        finally:
+            writer.close()
+        if b'"type": "error"' in seen:  # a WebSocket reader refused after its handshake
+            log.connected, log.failure = False, "refused"
+        if b"too far behind" in seen:
+            log.end_reason = "too far behind"
+        log.dropped = closed or log.end_reason is not None
