@@ -73,6 +73,8 @@ class ModelPool:
                 if self.metrics is not None:
                     runner.on_batch = self.metrics.batch_observer(cfg.backend, display)
                     self.metrics.watch_model(cfg.backend, display, lambda m=runner.meter: m.snapshot().utilization)
+                    if isinstance(runner, Scheduler):
+                        self.metrics.watch_ladder(cfg.backend, display, lambda ladder=runner.ladder: ladder.index)
                 runner.start()
                 self._runners[path] = runner
                 log.info("loaded %s model %s (%s)", cfg.backend, display, path)
