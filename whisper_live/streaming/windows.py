@@ -109,4 +109,5 @@ def window_request(config: StreamConfig, kind: str, audio: np.ndarray, language:
                    hotwords=config.hotwords, no_speech_thresh=config.no_speech_thresh,
                    word_timestamps=config.word_timestamps or (context > 0 and not decode_from),
                    beam_size=beam_size if thorough else 1,
-                   full_window=thorough and not decode_from, decode_from=decode_from, prefix=prefix)
+                   full_window=thorough and not decode_from, decode_from=decode_from, prefix=prefix,
+                   final=kind == FINAL)
