@@ -5,7 +5,7 @@ often a partial window is worth a model call. :data:`RUNGS`, from the most accur
 
 0. ``full``: finals as the server is configured (beam 5 going on from 20 s of context, by default);
 1. ``short_context``: at most 8 s of context (most of a continued final's cost is its context's encoding);
-2. ``greedy``: and greedy instead of beam search (about a third of a beam-5 final's model time);
+2. ``greedy``: and greedy instead of beam search, still going on from the context;
 3. ``slow_partials``: and a partial window only once its oldest new audio waited 1.5 s (instead of each
    0.5 s of new speech), leaving the workers to the finals.
 
@@ -70,9 +70,9 @@ class Rung:
 
 FULL = Rung("full")
 SHORT_CONTEXT = Rung("short_context", final_context=SHORT_CONTEXT_SECONDS, cost=0.6)
-GREEDY = Rung("greedy", final_context=SHORT_CONTEXT_SECONDS, final_beam_size=1, cost=0.35)
+GREEDY = Rung("greedy", final_context=SHORT_CONTEXT_SECONDS, final_beam_size=1, cost=0.4)
 SLOW_PARTIALS = Rung("slow_partials", final_context=SHORT_CONTEXT_SECONDS, final_beam_size=1,
-                     partial_wait=SLOW_PARTIAL_WAIT, cost=0.35)
+                     partial_wait=SLOW_PARTIAL_WAIT, cost=0.4)
 RUNGS = (FULL, SHORT_CONTEXT, GREEDY, SLOW_PARTIALS)
 ECONOMY = 1  # the rung of a final that is late itself, at least (RUNGS[ECONOMY] is SHORT_CONTEXT)
 
