@@ -164,7 +164,8 @@ def test_at_debug_level_each_model_call_is_logged_with_its_windows(caplog):
     with caplog.at_level("DEBUG", logger="whisper_live.scheduler"):
         scheduler.run_batch(scheduler.select())
     # (each final with the rung it was decoded at: both waited, so at least short_context)
-    assert caplog.messages == ["batch of 2 in 0.00 s: uid-0 final 0.00-1.00 s, greedy, rung short_context "
+    scheduler_lines = [r.getMessage() for r in caplog.records if r.name == "whisper_live.scheduler"]
+    assert scheduler_lines == ["batch of 2 in 0.00 s: uid-0 final 0.00-1.00 s, greedy, rung short_context "
                                "(waited 3.50 s); uid-1 final 0.00-1.00 s, greedy, rung short_context (waited 2.50 s)"]
 
 
