@@ -20,6 +20,7 @@ on the held-out mix, on an AVX2-only guest: int8 WER 0.0608 in 10.3 s, float32 0
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -46,6 +47,7 @@ FINAL_COST_LIMIT = 1.1
 COST_LIMITS = {"partial": 1.0, "final": FINAL_COST_LIMIT, "file": FILE_COST_LIMIT}
 REPEATS = 2  # each timing is the shortest of this many (other work on the machine only adds time)
 CACHE_FILE = "compute_types.json"
+LOCK_FILE = "compute_types.lock"
 
 # The fixed work timed for each kind (audio seconds, beam size, tokens decoded, going on from context):
 # a partial window of 3 s; a final of 3 s going on from 20 s of context; a file's 30 s window.
@@ -174,6 +176,23 @@ def store_timings(cache_dir: Path, key: str, timings: dict) -> None:
         log.warning("could not keep the compute type timings in %s: %s", path, exc)
 
 
+@contextlib.contextmanager
+def _measuring(cache_dir: Path):
+    """Hold the cache directory's lock file (POSIX; elsewhere, and where it cannot be created, no lock): a
+    server that starts while another times the machine waits, then reads that one's timings."""
+    try:
+        import fcntl
+
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(cache_dir / LOCK_FILE, "w")
+    except (ImportError, OSError):
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def resolve(compute_type: str, device: str, load: Callable[[str], object], cache_dir: Path, model_path: str,
             cpu_threads: int = 1, supported: Optional[set] = None) -> tuple[dict[str, Choice], dict]:
     """(the choice for each kind of work, the transcribers they need by compute type): ``load(type)`` loads
@@ -185,18 +204,19 @@ def resolve(compute_type: str, device: str, load: Callable[[str], object], cache
         return given(compute_type), {compute_type: load(compute_type)}
     candidates = [t for t in CANDIDATES.get(device, CANDIDATES["cpu"]) if supported is None or t in supported]
     key = machine_key(model_path, device, cpu_threads)
-    timings = cached_timings(cache_dir, key)
     loaded: dict = {}
-    if timings is None or set(timings) != set(candidates):
-        started = time.monotonic()
-        loaded = {t: load(t) for t in candidates}
-        timings = measure(loaded)
-        store_timings(cache_dir, key, timings)
-        log.info("compute types timed in %.1f s (kept in %s): %s", time.monotonic() - started,
-                 cache_dir / CACHE_FILE, _timings_text(timings))
-    else:
-        log.info("compute type timings of this model and machine from %s: %s", cache_dir / CACHE_FILE,
-                 _timings_text(timings))
+    with _measuring(cache_dir):  # servers starting together (a cluster's nodes) time the machine once
+        timings = cached_timings(cache_dir, key)
+        if timings is None or set(timings) != set(candidates):
+            started = time.monotonic()
+            loaded = {t: load(t) for t in candidates}
+            timings = measure(loaded)
+            store_timings(cache_dir, key, timings)
+            log.info("compute types timed in %.1f s (kept in %s): %s", time.monotonic() - started,
+                     cache_dir / CACHE_FILE, _timings_text(timings))
+        else:
+            log.info("compute type timings of this model and machine from %s: %s", cache_dir / CACHE_FILE,
+                     _timings_text(timings))
     choices = choose(timings)
     needed = {c.compute_type for c in choices.values()}
     for unused in sorted(set(loaded) - needed):

@@ -3,6 +3,8 @@ timings and fake loads: the rule, float16's refusal on a CPU, the cache, and wha
 
 import functools
 import json
+import threading
+import time
 
 import pytest
 
@@ -101,3 +103,35 @@ def test_a_given_type_serves_every_kind_of_work_without_timing(tmp_path):
     assert loaded == {"float32": "model in float32"}
     assert {c.compute_type for c in choices.values()} == {"float32"} and "given" in choices["final"].reason
     assert not (tmp_path / compute_types.CACHE_FILE).exists()
+
+
+def test_servers_starting_together_time_the_machine_once(tmp_path, monkeypatch):
+    """A second server that starts while the first times the machine waits for its timings (the cache
+    directory's lock) instead of timing it again, on a machine the first is loading."""
+    clock = Clock()
+    timed = []
+    real_measure = compute_types.measure
+
+    def measure(loaded):
+        timed.append(sorted(loaded))
+        return real_measure(loaded, clock=clock)
+
+    monkeypatch.setattr(compute_types, "measure", measure)
+    costs = timings((0.10, 0.50, 1.00), (0.129, 0.645, 1.29))
+    second_loading = threading.Event()
+
+    def first_load(compute_type):
+        second_loading.wait(1.0)  # the second one, unless it waits on the lock, loads meanwhile
+        return FakeLoad(compute_type, clock, costs[compute_type])
+
+    def second_load(compute_type):
+        second_loading.set()
+        return FakeLoad(compute_type, clock, costs[compute_type])
+
+    first = threading.Thread(target=resolve, args=("auto", "cpu", first_load, tmp_path, "/nonexistent/model"))
+    first.start()
+    time.sleep(0.1)  # the first one holds the lock by now
+    choices, loaded = resolve("auto", "cpu", second_load, tmp_path, "/nonexistent/model")
+    first.join(5)
+    assert timed == [["float32", "int8"]] and set(loaded) == {"int8", "float32"}
+    assert choices["file"].compute_type == "float32"
