@@ -22,6 +22,7 @@ from whisper_live.runner import Runner
 from whisper_live.scheduler import Scheduler
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.ops.metrics import Metrics
+from whisper_live.server.session.memory import release_free_memory
 from whisper_live.transcriber import Transcriber, ctranslate2_device, load_transcriber
 from whisper_live.transcriber import compute_types
 from whisper_live.transcriber.encoder_input import FULL_INPUTS
@@ -100,6 +101,7 @@ class ModelPool:
             cfg.compute_type, device, lambda compute_type: load(device=device, compute_type=compute_type),
             Path(cfg.cache_path) if cfg.cache_path else default_cache_dir(), path, cfg.cpu_threads,
             supported=set(ctranslate2.get_supported_compute_types(device)))
+        release_free_memory()  # a load that was timed and is not kept: tens of MB back to the system
         log.info("compute types of %s on %s: %s", display, device, compute_types.describe(choices))
         if self.metrics is not None:
             self.metrics.compute_types(cfg.backend, display, {w: (c.compute_type, c.reason) for w, c in choices.items()})
