@@ -104,7 +104,8 @@ class ModelPool:
         release_free_memory()  # a load that was timed and is not kept: tens of MB back to the system
         log.info("compute types of %s on %s: %s", display, device, compute_types.describe(choices))
         if self.metrics is not None:
-            self.metrics.compute_types(cfg.backend, display, {w: (c.compute_type, c.reason) for w, c in choices.items()})
+            self.metrics.compute_types(cfg.backend, display,
+                                       {w: (c.compute_type, c.reason) for w, c in choices.items()})
         if len(loads) == 1:
             return next(iter(loads.values()))
         return PerWork(**{work: loads[choice.compute_type] for work, choice in choices.items()})
