@@ -141,8 +141,8 @@ class FakeClient:
             return None
         return self.kind, self.since, self.samples / SAMPLE_RATE
 
-    def take_window(self, economy=False):
-        self.economy = economy
+    def take_window(self, rung=None):
+        self.rung = rung
         if self.pending() is None:
             return None
         self.in_flight = Window(self.kind, 0, self.samples, Request(np.zeros(self.samples, np.float32)))
@@ -168,9 +168,9 @@ class SessionClient:
         with self.lock:
             return self.stream.pending()
 
-    def take_window(self, economy=False):
+    def take_window(self, rung=None):
         with self.lock:
-            return self.stream.take_window(economy)
+            return self.stream.take_window(rung)
 
     def deliver(self, window, result, error):
         with self.lock:

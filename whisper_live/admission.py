@@ -1,7 +1,8 @@
 """How loaded the shared model is, and whether one more client fits.
 
 A :class:`LoadMeter` measures, over a sliding horizon, the workers' busy time and how quickly final windows
-were served. The scheduler records every model call in it; it tells the streams whether the
+were served, and what those finals would have cost on the quality ladder's cheapest rung
+(whisper_live/ladder.py). The scheduler records every model call in it; it tells the streams whether the
 model has room for work that only improves accuracy (:meth:`LoadMeter.has_room`: decoding agreed text
 again as a final), judged by how quickly recent finals were served, and the scheduler whether a file's
 next step may run.
@@ -37,6 +38,10 @@ class Load:
     final_rate: float  # worker time the final windows took per second each speaker was there
     final_delay_p90: float  # s from a final's due time to its result, p90 (of every client's finals)
     finals: int  # final windows served (of every client)
+    # ... as if every final had been decoded on the quality ladder's cheapest rung (the same without a ladder)
+    final_floor_rate: float = 0.0
+    floor_delay_p90: float = 0.0  # ... of the finals decoded on the cheapest rung
+    floor_finals: int = 0
 
 
 @dataclass(eq=False)
@@ -57,18 +62,25 @@ class LoadMeter:
         self.horizon = horizon
         self._clock = clock
         self._lock = threading.Lock()
-        self._batches: collections.deque = collections.deque()  # (end, busy s, final busy s, [_Stretch])
-        self._final_delays: collections.deque = collections.deque()  # (end, delay from audio arrival)
+        # (end, busy s, final busy s, final busy s at the cheapest rung, [_Stretch])
+        self._batches: collections.deque = collections.deque()
+        # (end, delay from audio arrival, decoded on the cheapest rung)
+        self._final_delays: collections.deque = collections.deque()
         # per client admitted or seen in a model call, by the client object (hashable by identity): its
         # stretch; forgotten when it leaves, or when a whole horizon passes without a call of its own
         self._stretches: dict[object, _Stretch] = {}
 
-    def record(self, busy: float, final_busy: float, clients: list, final_delays: list[float]) -> None:
+    def record(self, busy: float, final_busy: float, clients: list, final_delays: list[float],
+               floor_share: float = 1.0, at_floor: bool = True) -> None:
+        """One model call of ``busy`` s (``final_busy`` of it for final windows) for ``clients``; the finals'
+        delays from due to result. ``floor_share``: the share of the finals' model time they would have taken
+        on the quality ladder's cheapest rung; ``at_floor``: they were decoded on it."""
         now = self._clock()
         with self._lock:
-            self._batches.append((now, busy, final_busy, [self._seen(c, now) for c in clients]))
+            self._batches.append((now, busy, final_busy, final_busy * floor_share,
+                                  [self._seen(c, now) for c in clients]))
             for delay in final_delays:
-                self._final_delays.append((now, delay))
+                self._final_delays.append((now, delay, at_floor))
             self._expire(now)
 
     def register(self, client) -> None:
@@ -101,7 +113,7 @@ class LoadMeter:
         """Whether the model has room for work that only improves accuracy: finals are served in time."""
         with self._lock:
             self._expire(self._clock())
-            delays = sorted(d for _, d in self._final_delays)
+            delays = sorted(d for _, d, _ in self._final_delays)
         return len(delays) < 3 or _p90(delays) < ROOM_BELOW_FINAL_DELAY
 
     def snapshot(self, clients: Optional[list] = None) -> Load:
@@ -113,18 +125,21 @@ class LoadMeter:
                 [self._stretches[c] for c in dict.fromkeys(clients) if c in self._stretches]
             wanted = set(speakers)
             capacity = self.workers * self.horizon
-            busy = final_busy = 0.0
-            for _, batch_busy, batch_final_busy, stretches in self._batches:
+            busy = final_busy = floor_busy = 0.0
+            for _, batch_busy, batch_final_busy, batch_floor_busy, stretches in self._batches:
                 share = stretches if clients is None else [s for s in stretches if s in wanted]
                 if not share:
                     continue
                 busy += batch_busy * len(share) / len(stretches)
                 final_busy += batch_final_busy * len(share) / len(stretches)
-            delays = sorted(d for _, d in self._final_delays)
+                floor_busy += batch_floor_busy * len(share) / len(stretches)
+            delays = sorted(d for _, d, _ in self._final_delays)
+            floor_delays = sorted(d for _, d, at_floor in self._final_delays if at_floor)
             present = sum(min(self.horizon, now - s.first_seen) for s in speakers)
         return Load(utilization=busy / capacity, final_utilization=final_busy / capacity, speakers=len(speakers),
                     final_rate=final_busy / present if present > 0 else 0.0, final_delay_p90=_p90(delays),
-                    finals=len(delays))
+                    finals=len(delays), final_floor_rate=floor_busy / present if present > 0 else 0.0,
+                    floor_delay_p90=_p90(floor_delays), floor_finals=len(floor_delays))
 
 
 def _p90(values: list[float]) -> float:
@@ -136,15 +151,17 @@ class Admission:
     """Answers whether one more client fits: ``max_clients``, and the measured real-time headroom.
 
     A new continuous speaker is assumed to cost what the current speakers cost on average: the worker time
-    their final windows took per second each of them was there (from its admission, or from its first
+    their final windows would have taken on the quality ladder's cheapest rung (whisper_live/ladder.py) per
+    second each of them was there (from its admission, or from its first
     model call within the meter's horizon), so that speakers who came a few seconds ago count for those
     seconds, not for the whole horizon, and clients admitted a moment ago count before their first window:
     when many connect at once, their load is not yet in the horizon's total. A client with no model call
     for a whole horizon (a silent one) no longer counts. Only final windows count as necessary work
     (partials fill whatever capacity is left, so they always look busy).
     The server refuses (WAIT) when the projected final-window utilization would pass
-    ``max_final_utilization``, or when finals already take longer than ``latency_target`` at p90 from the
-    moment the end of an utterance was confirmed to the moment its transcript was ready.
+    ``max_final_utilization``, or when finals decoded on the cheapest rung already take longer than
+    ``latency_target`` at p90 from the moment the end of an utterance was confirmed to the moment its
+    transcript was ready: the server then refuses only what even the cheapest rung cannot serve.
     """
 
     def __init__(self, meter: LoadMeter, max_clients: int, latency_target: float = 2.0,
@@ -162,7 +179,7 @@ class Admission:
         load = self._measured_load(connected)
         if room <= 0 or load is None:
             return max(0, room)
-        if load.final_delay_p90 > self.latency_target:
+        if self._behind_at_floor(load):
             return 0
         fits = 0
         while fits < room and self._projected_final_utilization(load, fits + 1) <= self.max_final_utilization:
@@ -177,8 +194,14 @@ class Admission:
         return load if load.speakers and load.finals >= 3 else None
 
     def _projected_final_utilization(self, load: Load, more: int) -> float:
-        """Final-window utilization with ``more`` speakers, each costing what the current ones cost."""
-        return load.final_rate * (load.speakers + more) / self.meter.workers
+        """Final-window utilization with ``more`` speakers, each costing what the current ones cost on the
+        quality ladder's cheapest rung."""
+        return load.final_floor_rate * (load.speakers + more) / self.meter.workers
+
+    def _behind_at_floor(self, load: Load) -> bool:
+        """Whether finals decoded on the ladder's cheapest rung take longer than the latency target at p90
+        (finals late on a richer rung only move the ladder down)."""
+        return load.floor_finals >= 3 and load.floor_delay_p90 > self.latency_target
 
     def refuse_reason(self, connected: list) -> Optional[str]:
         """None to admit one more client beside ``connected``; else the reason to make it wait."""
@@ -190,9 +213,9 @@ class Admission:
             if projected > self.max_final_utilization:
                 return (f"one more speaker would push the model past its real-time capacity "
                         f"({projected:.0%} of it for final transcripts)")
-            if load.final_delay_p90 > self.latency_target:
+            if self._behind_at_floor(load):
                 return (f"the server is already behind: final transcripts take "
-                        f"{load.final_delay_p90:.1f} s (target {self.latency_target:.1f} s)")
+                        f"{load.floor_delay_p90:.1f} s (target {self.latency_target:.1f} s)")
         return None
 
     def headroom(self, connected: list) -> float:

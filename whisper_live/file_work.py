@@ -85,7 +85,7 @@ class FileJob:
                 return None
             return Pending(FILE, self.since, min(30.0, self.seconds))
 
-    def take_window(self, economy: bool = False) -> Optional[FileStep]:
+    def take_window(self, rung=None) -> Optional[FileStep]:  # (a file step has no rung)
         with self._lock:
             if self._in_flight or self.finished or self.cancelled:
                 return None

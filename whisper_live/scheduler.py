@@ -15,10 +15,12 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   decoding call), so a batch of them saves little and each would wait for all the others;
 * ask each chosen client for its window *now* (:meth:`InferenceClient.take_window`), so a client that fell
   behind sends one longer window instead of a queue of stale ones: latency adapts to load;
-* ask for an economical final window when finals are late (the one chosen waited ``economy_wait``
-  seconds, or more than two finals wait per worker): its client then replays less context
-  (``Stream.take_window``), which for finals going on from their context is most of their
-  cost; so offline-style finals are thorough while the machine keeps up, and cheaper when it does not;
+* decode each window at the rung of the quality ladder (whisper_live/ladder.py) that the load allows: at
+  each choice it tells the ladder whether finals are late (the one chosen waited ``economy_wait``
+  seconds, or more than two finals wait per worker); the ladder steps down a rung when they are (less
+  context, then greedy finals, then fewer partial windows) and back up once they have not been for a
+  while; a late final is decoded at least at the ``short_context`` rung itself (``Stream.take_window``).
+  So offline-style finals are thorough while the machine keeps up, and cheaper when it does not;
 * run the batch and hand every result back;
 * serve other work (a whole file's next step: whisper_live/file_work.py) only when no live window waits
   and, while live clients are at work, recent finals were served in time (the load meter's
@@ -38,10 +40,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Optional, Protocol
 
 from whisper_live.admission import ROOM_BELOW_FINAL_DELAY, LoadMeter
+from whisper_live.ladder import QualityLadder, Rung
 from whisper_live.transcriber.base import Result, Transcriber
 from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Window
 from whisper_live.runner import speaker_of
@@ -49,8 +52,9 @@ from whisper_live.runner import speaker_of
 log = logging.getLogger(__name__)
 
 # A final window chosen this long (s) after its utterance's end was confirmed, or while more than
-# ECONOMY_QUEUE finals per worker wait, is asked for economically. Sooner costs WER (docs/streaming.md,
-# "Finals with context"). The load meter's room for extra finals ends at the same delay.
+# ECONOMY_QUEUE finals per worker wait, is late: the quality ladder steps down, and the final is decoded
+# at least at its short_context rung. Sooner costs WER (docs/streaming.md, "Finals with context"). The
+# load meter's room for extra finals ends at the same delay.
 ECONOMY_WAIT = ROOM_BELOW_FINAL_DELAY
 ECONOMY_QUEUE = 2
 
@@ -72,7 +76,7 @@ def is_background(window) -> bool:
 class InferenceClient(Protocol):
     def pending(self) -> Optional[Pending]: ...
 
-    def take_window(self, economy: bool = False) -> Optional[Window]: ...
+    def take_window(self, rung: Optional[Rung] = None) -> Optional[Window]: ...
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None: ...
 
@@ -102,6 +106,7 @@ class BatchReport:
     seconds: float  # the model call
     windows: list  # per window: (kind, seconds from due to the call's start, seconds from due to its result)
     failed: bool = False
+    final_rungs: list = field(default_factory=list)  # per final decoded: the quality ladder's rung (name)
 
 
 class Scheduler:
@@ -111,7 +116,8 @@ class Scheduler:
 
     def __init__(self, transcriber: Transcriber, *, workers: Optional[int] = None,
                  max_batch_size: Optional[int] = None, max_final_batch_size: Optional[int] = None,
-                 economy_wait: float = ECONOMY_WAIT, clock: Callable[[], float] = time.monotonic):
+                 economy_wait: float = ECONOMY_WAIT, clock: Callable[[], float] = time.monotonic,
+                 ladder: Optional[QualityLadder] = None):
         self.transcriber = transcriber
         self.workers = workers or transcriber.max_concurrency
         self.max_batch_size = max(1, min(max_batch_size or transcriber.max_batch_size, transcriber.max_batch_size))
@@ -123,6 +129,7 @@ class Scheduler:
         self._threads: list[threading.Thread] = []
         self._running = False
         self.meter = LoadMeter(self.workers, clock=clock)
+        self.ladder = ladder or QualityLadder(clock=clock)
         # background work (files) at once at most: a worker is kept for live windows where there are two
         self.max_background = max(1, self.workers - 1)
         self._background = 0
@@ -166,22 +173,38 @@ class Scheduler:
         if not candidates:
             return []
         candidates.sort(key=lambda c: (c.rank, c.since))
+        final = candidates[0].rank == _RANKS[FINAL]
+        late = final and self._late(candidates[0].since, sum(1 for c in candidates if c.rank == _RANKS[FINAL]))
+        rung = self.ladder.observe(late, candidates[0].since if final else None)
+        if rung.partial_wait:  # the ladder's cheapest rungs: a partial window waits for more new audio
+            young = [c for c in candidates if c.rank == _RANKS[PARTIAL] and self._clock() - c.since < rung.partial_wait]
+            if young:
+                candidates = [c for c in candidates if c not in young]
+                self._deferred = True  # (the workers look again soon: time alone makes a partial due)
+                if not candidates:
+                    return []
         head = candidates[0]
-        final = head.rank == _RANKS[FINAL]
         padded = lambda seconds: self.transcriber.padded_seconds(seconds, final)  # noqa: E731
         others = sorted((c for c in candidates[1:] if c.rank == head.rank),
                         key=lambda c: (abs(padded(c.seconds) - padded(head.seconds)), c.since))
         size = {_RANKS[FINAL]: self.max_final_batch_size, _RANKS[PARTIAL]: self.max_batch_size}.get(head.rank, 1)
-        economy = final and self._late(head.since, sum(1 for c in candidates if c.rank == _RANKS[FINAL]))
+        if final:
+            rung = self.ladder.for_final(late)
         batch = []
         for chosen in [head] + others[:size - 1]:
-            window = chosen.client.take_window(economy)
+            window = chosen.client.take_window(rung)
             self._ready.pop(chosen.client, None)
             if window is not None:
+                if not is_background(window):
+                    window.rung = rung.name
                 batch.append(BatchEntry(chosen.client, window, chosen.since))
         if head.rank == BACKGROUND and batch:
             self._background += 1
         return batch
+
+    def _rung_named(self, name: str) -> Rung:
+        """The ladder's rung called ``name`` (the cheapest for an unknown one: counted as admission's floor)."""
+        return next((r for r in self.ladder.rungs if r.name == name), self.ladder.cheapest)
 
     def _live_lately(self) -> bool:
         """Whether live windows were run within the last ``LIVE_LATELY`` s (live clients are at work)."""
@@ -240,11 +263,14 @@ class Scheduler:
         else:
             self._last_live = finished
         busy = finished - started
-        finals = [entry.since for entry in batch if entry.window.kind == FINAL]
+        finals = [entry for entry in batch if entry.window.kind == FINAL]
+        rung = self._rung_named(finals[0].window.rung) if finals else self.ladder.cheapest
         self.meter.record(busy, busy if finals else 0.0, [speaker_of(entry.client) for entry in batch],
-                          [finished - since for since in finals])
+                          [finished - entry.since for entry in finals], floor_share=self.ladder.cost_at_cheapest(rung),
+                          at_floor=rung.cost <= self.ladder.cheapest.cost)
         report_batch(self.on_batch, BatchReport(len(batch), busy, [
-            (entry.window.kind, started - entry.since, finished - entry.since) for entry in batch], error is not None))
+            (entry.window.kind, started - entry.since, finished - entry.since) for entry in batch], error is not None,
+            final_rungs=[entry.window.rung for entry in finals if not error]))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("batch of %d in %.2f s: %s", len(batch), busy, "; ".join(
                 f"{getattr(client, 'uid', '?')} {window.describe()} (waited {started - since:.2f} s)"

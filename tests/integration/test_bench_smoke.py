@@ -188,3 +188,12 @@ def test_bench_drop_every_resumes_and_counts_words(request, tmp_path, capsys):
     assert drops["words_lost"] + drops["words_duplicated"] <= drops["drops"] + 2 * run["wer"] * len(
         speech.reference.split()), drops
     assert "dropping every 3 s" in err
+
+
+def test_the_machine_speed_is_the_bundled_models_offline_real_time_factor_on_one_thread():
+    from whisper_live.bench import machine_speed
+
+    speed = machine_speed.measure()
+    assert speed["model"] == "tiny.en" and speed["compute_type"] == "int8" and speed["threads"] == 1
+    assert 0 < speed["audio_s"] <= machine_speed.CLIP_SECONDS
+    assert speed["speed"] == pytest.approx(speed["audio_s"] / speed["seconds"], rel=0.01)

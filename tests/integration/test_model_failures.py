@@ -46,7 +46,8 @@ def server_with(monkeypatch):
     def start(transcriber):
         monkeypatch.setattr(model_pool, "load_transcriber", lambda *args, **kwargs: transcriber)
         server = app.TranscriptionServer(ServerConfig(host="127.0.0.1", port=free_port(), max_clients=4,
-                                                          admission_control=False, workers=1))
+                                                          admission_control=False, workers=1,
+                                                          compute_type="int8"))  # one load: no timing
         ready = threading.Event()
         thread = threading.Thread(target=server.serve_forever, args=(ready,), daemon=True)
         thread.start()

@@ -14,7 +14,7 @@ def test_the_loaded_model_and_the_scheduler_get_them(monkeypatch):
 
     monkeypatch.setattr(model_pool, "load_transcriber", spy)
     config = cli.config_from_args(cli.build_parser().parse_args(
-        ["--omp_num_threads", "2", "--inference_workers", "3", "--host", "127.0.0.1"]))
+        ["--omp_num_threads", "2", "--inference_workers", "3", "--compute_type", "int8", "--host", "127.0.0.1"]))
     server = app.TranscriptionServer(config)
     try:
         assert [(c["cpu_threads"], c["num_workers"]) for c in calls] == [(2, 3)]

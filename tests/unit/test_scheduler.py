@@ -7,6 +7,7 @@ import numpy as np
 
 from tests.fakes import EnergyVad, FakeClient, ScriptedTranscriber, SessionClient, silence, speech, words_of
 from tests.unit.session_driver import CHUNK, Clock
+from whisper_live.ladder import FULL, GREEDY, SHORT_CONTEXT, SLOW_PARTIALS, QualityLadder
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.scheduler import Scheduler
 from whisper_live.streaming import FINAL, PARTIAL, Stream, StreamConfig
@@ -50,7 +51,7 @@ def test_final_windows_can_be_sent_one_per_call():
     assert [[c.name for c, _, _ in scheduler.select()] for _ in range(3)] == [["f0"], ["f1"], ["p0", "p1", "p2"]]
 
 
-def test_late_finals_are_asked_for_economically():
+def test_late_finals_step_the_quality_ladder_down_and_are_decoded_cheaper():
     now = [10.0]
     scheduler = Scheduler(ScriptedTranscriber(max_batch_size=4), workers=2, max_final_batch_size=1,
                           economy_wait=0.5, clock=lambda: now[0])
@@ -58,16 +59,61 @@ def test_late_finals_are_asked_for_economically():
     partial = FakeClient("partial", PARTIAL, since=1.0)
     for c in (fresh, partial):
         scheduler.notify(c)
-    assert [c.name for c, _, _ in scheduler.select()] == ["fresh"] and fresh.economy is False
-    assert [c.name for c, _, _ in scheduler.select()] == ["partial"] and partial.economy is False
+    assert [c.name for c, _, _ in scheduler.select()] == ["fresh"] and fresh.rung is FULL
+    assert [c.name for c, _, _ in scheduler.select()] == ["partial"] and partial.rung is FULL
     scheduler.notify(late)
-    assert [c.name for c, _, _ in scheduler.select()] == ["late"] and late.economy is True  # waited 0.6 s
-    # five fresh finals for two workers: the queue itself says the model is behind
-    queued = [FakeClient(f"q{i}", FINAL, since=9.9 + i / 100) for i in range(5)]
+    [(_, window, _)] = scheduler.select()
+    assert late.rung is SHORT_CONTEXT and window.rung == "short_context"  # waited 0.6 s: one rung down
+    assert scheduler.ladder.rung is SHORT_CONTEXT
+    # five finals for two workers, due after that move: the queue itself says the model is behind; the
+    # ladder waits DOWN_AFTER between steps down
+    now[0] += 0.5
+    queued = [FakeClient(f"q{i}", FINAL, since=10.1 + i / 100) for i in range(5)]
     for c in queued:
         scheduler.notify(c)
-    assert [c.name for c, _, _ in scheduler.select()] == ["q0"] and queued[0].economy is True
-    assert [c.name for c, _, _ in scheduler.select()] == ["q1"] and queued[1].economy is False
+    assert [c.name for c, _, _ in scheduler.select()] == ["q0"] and queued[0].rung is SHORT_CONTEXT
+    now[0] += 1.0
+    assert [c.name for c, _, _ in scheduler.select()] == ["q1"] and queued[1].rung is GREEDY
+    # a final that waited through the last move says nothing about the rung: the ladder stays
+    now[0] += 10.0
+    assert [c.name for c, _, _ in scheduler.select()] == ["q2"] and queued[2].rung is GREEDY
+    for c in queued[3:]:
+        c.kind = None  # (the queue is served)
+    # no late final for UP_AFTER s, and one on time: one rung back up
+    fine = FakeClient("fine", FINAL, since=now[0] - 0.1)
+    scheduler.notify(fine)
+    assert [c.name for c, _, _ in scheduler.select()] == ["fine"] and fine.rung is SHORT_CONTEXT
+
+
+def test_on_the_cheapest_rung_partials_wait_longer_and_finals_do_not():
+    now = [100.0]
+    ladder = QualityLadder(clock=lambda: now[0])
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=4), workers=1, clock=lambda: now[0], ladder=ladder)
+    while ladder.rung is not SLOW_PARTIALS:  # finals late, a second apart: down to the cheapest rung
+        now[0] += 1.0
+        ladder.observe(True)
+    young, old = FakeClient("young", PARTIAL, since=now[0] - 0.5), FakeClient("old", PARTIAL, since=now[0] - 2)
+    final = FakeClient("final", FINAL, since=now[0] - 0.1)
+    for c in (young, old, final):
+        scheduler.notify(c)
+    assert [c.name for c, _, _ in scheduler.select()] == ["final"] and final.rung is SLOW_PARTIALS
+    assert [c.name for c, _, _ in scheduler.select()] == ["old"] and old.rung is SLOW_PARTIALS
+    assert scheduler.select() == [] and scheduler._deferred  # young waited 0.5 s of 1.5: the workers look again
+    now[0] += 1.0
+    assert [c.name for c, _, _ in scheduler.select()] == ["young"]
+
+
+def test_each_batch_tells_the_meter_what_its_finals_would_cost_on_the_cheapest_rung():
+    scheduler = Scheduler(ScriptedTranscriber(max_batch_size=1), workers=1, max_final_batch_size=1)
+    reports = []
+    scheduler.on_batch = reports.append
+    recorded = []
+    scheduler.meter.record = lambda *args, **kw: recorded.append(kw)
+    client = FakeClient("f", FINAL, since=time.monotonic())
+    scheduler.notify(client)
+    scheduler.run_batch(scheduler.select())
+    assert reports[0].final_rungs == ["full"]
+    assert recorded[0] == {"floor_share": GREEDY.cost / FULL.cost, "at_floor": False}
 
 
 class PaddingTranscriber(ScriptedTranscriber):
@@ -117,8 +163,10 @@ def test_at_debug_level_each_model_call_is_logged_with_its_windows(caplog):
         scheduler.notify(c)
     with caplog.at_level("DEBUG", logger="whisper_live.scheduler"):
         scheduler.run_batch(scheduler.select())
-    assert caplog.messages == ["batch of 2 in 0.00 s: uid-0 final 0.00-1.00 s (waited 3.50 s); "
-                               "uid-1 final 0.00-1.00 s (waited 2.50 s)"]
+    # (each final with the rung it was decoded at: both waited, so at least short_context)
+    scheduler_lines = [r.getMessage() for r in caplog.records if r.name == "whisper_live.scheduler"]
+    assert scheduler_lines == ["batch of 2 in 0.00 s: uid-0 final 0.00-1.00 s, greedy, rung short_context "
+                               "(waited 3.50 s); uid-1 final 0.00-1.00 s, greedy, rung short_context (waited 2.50 s)"]
 
 
 def test_model_failure_is_delivered_as_an_error_and_the_worker_survives():

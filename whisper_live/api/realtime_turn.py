@@ -110,10 +110,10 @@ class RealtimeTurn:
         with self._lock:
             return None if self.closed else self.stream.pending()
 
-    def take_window(self, economy: bool = False) -> Optional[Window]:
+    def take_window(self, rung=None) -> Optional[Window]:  # (the quality ladder's: Stream.take_window)
         events = []
         with self._lock:
-            window = None if self.closed else self.stream.take_window(economy)
+            window = None if self.closed else self.stream.take_window(rung)
             if window is not None and self.with_vad:
                 if self._item is None:
                     self._item = Item(new_id("item"), window.start)

@@ -15,6 +15,7 @@ from typing import Optional
 
 from whisper_live.bench import audio as audio_mod
 from whisper_live.bench import clients, drops, metrics, plan, readers, report, room_figures, server_process
+from whisper_live.bench import machine_speed
 from whisper_live.bench import offline as offline_mod
 from whisper_live.bench import uploads as bench_uploads
 from whisper_live.cli_exit import error_exit, interrupted_exit
@@ -129,6 +130,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "'default' keeps the saved type (float32 on CPU for tiny.en)")
     g.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription of the audio")
+    g.add_argument("--no-machine-speed", dest="machine_speed", action="store_false",
+                   help="skip measuring the machine's speed (tiny.en int8 beam 5 on one thread, a few seconds "
+                        "before the runs: capacity per unit of it compares machines; bench/machine_speed.py)")
 
     g = p.add_argument_group("output")
     g.add_argument("--json-out", help="also append the JSON line to this file")
@@ -271,6 +275,17 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     return figures
 
 
+def _machine_speed(args: argparse.Namespace) -> dict:
+    """The machine's speed, measured now (before any server runs), or why not."""
+    if not args.machine_speed:
+        return {"skipped": "--no-machine-speed"}
+    _say(args, "measuring the machine's speed (tiny.en int8 beam 5, one thread) ...")
+    try:
+        return machine_speed.measure()
+    except Exception as exc:  # model or audio missing: the rest of the report stands
+        return {"skipped": f"{type(exc).__name__}: {exc}"}
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     speeches = audio_mod.read_speeches(args)
@@ -278,6 +293,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     speeches = audio_mod.with_starts(speeches, args.starts)
     date = report.utc_now()
+    speed = _machine_speed(args)
 
     runs: list[dict] = []
     spawned: Optional[server_process.SpawnedServer] = None
@@ -344,7 +360,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     doc = {
         "bench": "whisper_live.bench",
         "date": date,
-        "machine": report.machine(),
+        "machine": {**report.machine(), "speed": speed},
         "config": {
             "server": f"ws://{args.host}:{args.port}",
             "spawned": args.spawn_server,

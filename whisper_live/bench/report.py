@@ -50,6 +50,10 @@ def table(doc: dict, per_client: bool = True) -> str:
         f"model asked: {cfg['model'] or '(server default)'}; VAD {'on' if cfg['use_vad'] else 'off'}; "
         f"frames {cfg['frame_samples']} samples",
     ]
+    if "speed" in doc.get("machine", {}):
+        from whisper_live.bench.machine_speed import describe
+
+        lines.append(describe(doc["machine"]["speed"]))
     offline = doc.get("offline") or {}
     if offline.get("wer") is not None:
         each = " (each audio once; the runs weigh it as their speakers were spread)" \

@@ -1,6 +1,9 @@
 """BENCHMARKS.md's tables, from the JSON files that ``python -m whisper_live.bench.workloads`` writes.
 
-``python -m whisper_live.bench.tables benchmarks/results`` prints the markdown; ``--update BENCHMARKS.md``
+Each run that finished all its clients also gives its capacity per unit of the machine's speed (the bundled
+model's offline real-time factor, measured by the bench in the same run: bench/machine_speed.py), so
+that figures from different machines compare. ``python -m whisper_live.bench.tables benchmarks/results``
+prints the markdown; ``--update BENCHMARKS.md``
 replaces each block between ``<!-- generated: NAME -->`` and ``<!-- end generated -->`` in that file
 with its table (a table whose runs are missing says so), so that every figure there comes from a file.
 """
@@ -112,10 +115,25 @@ def notes(record: dict, run: dict) -> list:
         lines.append(f"{run_label(record, run)}: {drops['drops']} drops, {drops['resumes']} resumed; of "
                      f"{drops['reference_words']} reference words {drops['words_lost']} lost and "
                      f"{drops['words_duplicated']} duplicated.")
+    speed = machine_speed(record)
+    if speed and run["clients"] and run["finished"] == run["clients"] + run["silent"]:
+        lines.append(f"{run_label(record, run)}: {per_unit_of_speed(run['clients'], speed):.2f} speakers per unit "
+                     f"of machine speed ({speed:.1f}).")
     for upload in run.get("uploads") or []:
         lines.append(f"{run_label(record, run)}: the file ({upload['audio_s']:.0f} s) transcribed in "
                      f"{upload['seconds']:.0f} s (real-time factor {upload['rtf']:.2f}), WER {upload['wer']:.3f}.")
     return lines
+
+
+def machine_speed(record: dict) -> Optional[float]:
+    """The speed of the machine a record was measured on (bench/machine_speed.py), when the bench measured it."""
+    speed = ((record.get("result") or {}).get("machine") or {}).get("speed") or {}
+    return speed.get("speed")
+
+
+def per_unit_of_speed(speakers: int, speed: float) -> float:
+    """A capacity in speakers per unit of machine speed: comparable across machines."""
+    return speakers / speed
 
 
 def api_file(records: dict) -> str:
@@ -168,8 +186,18 @@ def setup(records: dict) -> str:
         for package, version in record["software"].items():
             if version not in versions.setdefault(package, []):
                 versions[package].append(version)
-    for (cpu, cpus, mem, py), platforms in machines.items():
-        lines.append(f"- **Machine**: {cpu}, {cpus} cores, {mem} GB; {' / '.join(map(str, platforms))}; Python {py}")
+    speeds: dict = {}
+    for record in records.values():
+        m = record["machine"]
+        if machine_speed(record):
+            speeds.setdefault((m.get("cpu", "?"), m.get("cpus"), m.get("memory_gb"), m.get("python")), []).append(
+                machine_speed(record))
+    for key, platforms in machines.items():
+        cpu, cpus, mem, py = key
+        speed = f"; speed {min(speeds[key]):.1f} to {max(speeds[key]):.1f} (tiny.en int8 beam 5, one thread: " \
+                f"audio s per s)" if key in speeds else ""
+        lines.append(f"- **Machine**: {cpu}, {cpus} cores, {mem} GB; {' / '.join(map(str, platforms))}; "
+                     f"Python {py}{speed}")
     lines.append("- **Software**: " + ", ".join(f"{k} {' / '.join(v)}" for k, v in sorted(versions.items())))
     return "\n".join(lines) + "\n"
 

@@ -13,6 +13,7 @@ from whisper_live.server.ops.environment import add_list_flag, with_environment
 from whisper_live.server.ops.operation_flags import add_operation_flags, operation_config
 from whisper_live.streaming.config import StreamConfig
 from whisper_live.transcriber import BACKENDS
+from whisper_live.transcriber.compute_types import COMPUTE_TYPES
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="faster_whisper: encode every window over Whisper's whole 30 s, as Whisper does, "
                              "instead of sizing it to the window's audio (for comparison; docs/streaming.md, "
                              "\"Encoder input\")")
+    parser.add_argument("--compute_type", choices=COMPUTE_TYPES, default="int8",
+                        help="faster_whisper: CTranslate2 compute type of the model (default int8; float16: CUDA only). auto: "
+                             "chosen for partial windows, final windows and files apart by timing a few windows "
+                             "of each at start-up (kept in the cache directory): partials the fastest type, "
+                             "finals the most precise within 1.1x its time, files within 1.3x; a model is "
+                             "loaded for each type in use (docs/streaming.md, \"Compute type\")")
     parser.add_argument("--no_admission_control", action="store_true",
                         help="admit up to --max_clients regardless of measured load")
     parser.add_argument("--inference_mode", choices=("scheduler", "locked"), default="scheduler",
@@ -199,6 +206,7 @@ def config_from_args(args):
         cpu_threads=threads, workers=workers, max_batch_size=max(1, args.max_batch_size),
         inference_mode=args.inference_mode, latency_target=args.latency_target,
         admission_control=not args.no_admission_control, sized_encoder_input=not args.full_encoder_input,
+        compute_type=args.compute_type,
         # None: what suits the backend (ServerConfig)
         final_context=None if args.final_context is None else max(0.0, args.final_context),
         final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size),
@@ -211,6 +219,16 @@ def config_from_args(args):
         rest_port=args.rest_port if args.enable_rest else None, public_url=args.public_url,
         room_linger=max(0.0, args.room_linger), max_readers=max(0, args.max_readers),
         **operation_config(args))
+
+
+def compute_type_problem(config) -> str | None:
+    """Why ``--compute_type`` cannot serve on this machine (float16 without a CUDA GPU), else None."""
+    if config.backend != "faster_whisper":
+        return None
+    from whisper_live.transcriber import ctranslate2_device
+    from whisper_live.transcriber.compute_types import unusable_reason
+
+    return unusable_reason(config.compute_type, ctranslate2_device())
 
 
 def install_drain_signals(server, timeout: float) -> None:
@@ -260,6 +278,10 @@ def main(argv=None) -> int:
         server_ssl_context(config.ssl_certfile, config.ssl_keyfile)  # a bad certificate stops the start now
     except (OSError, TlsConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    problem = compute_type_problem(config)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     os.environ["OMP_NUM_THREADS"] = str(config.cpu_threads)
     return_freed_memory_promptly()  # before the model's allocations: see server/session/memory.py

@@ -30,6 +30,9 @@ class ServerConfig:
     latency_target: float = 2.0
     admission_control: bool = True
     sized_encoder_input: bool = True  # faster_whisper: encoder input sized to the audio, else Whisper's 30 s
+    # faster_whisper: CTranslate2 compute type of every kind of work, or "auto": chosen for each kind by timing
+    # this machine (whisper_live/transcriber/compute_types.py)
+    compute_type: str = "int8"
     # Seconds of committed speech replayed before a final window (0: off), and above 1, final windows decoded
     # as offline Whisper decodes (whisper_live/streaming). None: what suits the backend
     # (whisper_live/streaming/config.py's default_finals).

@@ -68,9 +68,6 @@ MAX_FINAL_SECONDS = 27.0
 # ... and a final decoded from the end of its context (``final_beam_size`` above 1) in 24 s: Whisper does worse
 # on new speech in the last seconds of its window (docs/streaming.md, "Finals with context").
 MAX_CONTINUED_SECONDS = 24.0
-# Context of a final window asked for economically (the model is behind): a final going on from 8 s of
-# context costs much less than one going on from 20 s (docs/streaming.md, "Finals with context").
-ECONOMY_CONTEXT_SECONDS = 8.0
 
 
 def normalized_words(text: str) -> list[str]:
@@ -95,12 +92,13 @@ def context_segments(completed: list[Segment], window_start: float, max_seconds:
     return chosen
 
 
-def context_budget(configured: float, window_seconds: float, continued: bool, economy: bool = False) -> float:
+def context_budget(configured: float, window_seconds: float, continued: bool,
+                   most: Optional[float] = None) -> float:
     """Seconds of context a final window of ``window_seconds`` may replay: ``configured``, less when it would
-    not fit in one request with the window (``continued``: decoded from the context's end) or when the model
-    is behind (``economy``)."""
+    not fit in one request with the window (``continued``: decoded from the context's end) or than ``most``
+    (the quality ladder's rung, when the model is behind: whisper_live/ladder.py)."""
     limit = MAX_CONTINUED_SECONDS if continued else MAX_FINAL_SECONDS
-    wanted = min(configured, ECONOMY_CONTEXT_SECONDS) if economy else configured
+    wanted = configured if most is None else min(configured, most)
     return min(wanted, limit - window_seconds)
 
 

@@ -21,6 +21,9 @@ from whisper_live.streaming.endpointing import Utterances
 from whisper_live.streaming.final_windows import PendingFinal, Retry, Step, step_at
 from whisper_live.streaming.windows import FINAL, PARTIAL, Pending, Window, window_request
 
+if TYPE_CHECKING:
+    from whisper_live.ladder import Rung
+
 __all__ = ["WindowPlan", "WindowPlanning"]
 
 
@@ -98,13 +101,14 @@ class WindowPlanning:
                 return PARTIAL
         return None
 
-    def take_window(self, economy: bool = False) -> Optional[Window]:
+    def take_window(self, rung: Optional["Rung"] = None) -> Optional[Window]:
         """Hand out the next window (at most one is in flight); None when there is nothing to do.
 
-        ``economy``: the model is behind (the scheduler says so); a final window then replays at most
-        ``final_context.ECONOMY_CONTEXT_SECONDS`` of context.
+        ``rung``: how thoroughly the runner has finals decoded now (the quality ladder's rung, lower while
+        the model is behind: whisper_live/ladder.py): a final window then replays at most its
+        ``final_context`` seconds of context and is decoded with a beam of at most its ``final_beam_size``.
         """
-        plan = self._plan(economy)
+        plan = self._plan(rung)
         if plan is None:
             return None
         kind, start, end, context = plan.kind, plan.start, plan.end, plan.context
@@ -112,14 +116,15 @@ class WindowPlanning:
             else 0
         audio = self._buffer.samples(start - context - lead, end)
         request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, self.completed,
-                                 start / SAMPLE_RATE, go_on=step_at(self._retry, start) == Step.GO_ON)
+                                 start / SAMPLE_RATE, go_on=step_at(self._retry, start) == Step.GO_ON,
+                                 most_beam=rung.final_beam_size if rung is not None else None)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=plan.forced,
                                 context=context, context_text=plan.context_text, lead=lead, taken_at=self._clock(),
                                 reason=self._final.reason if kind == FINAL else "")
         self._served_until = max(self._served_until, end)
         return self.in_flight
 
-    def _plan(self, economy: bool = False) -> Optional[WindowPlan]:
+    def _plan(self, rung: Optional["Rung"] = None) -> Optional[WindowPlan]:
         """The window that is due now, if any: what :meth:`pending` reports and :meth:`take_window` hands out."""
         kind = self._due_kind()
         if kind is None:
@@ -130,14 +135,17 @@ class WindowPlanning:
         forced = end - start > max_samples
         if forced:
             end = start + max_samples
-        context, context_text = self._context(kind, start, end, forced, economy)
+        context, context_text = self._context(kind, start, end, forced,
+                                              rung.final_context if rung is not None else None)
         return WindowPlan(kind, start, end, forced, context, context_text)
 
-    def _context(self, kind: str, start: int, end: int, forced: bool, economy: bool = False) -> tuple[int, str]:
-        """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only."""
+    def _context(self, kind: str, start: int, end: int, forced: bool,
+                 most: Optional[float] = None) -> tuple[int, str]:
+        """(samples, text) of committed speech a window [start, end) replays before ``start``: finals only,
+        ``most`` seconds at most (None: as configured)."""
         if kind == FINAL and not forced and step_at(self._retry, start) < Step.NO_CONTEXT:
             seconds = final_context.context_budget(self._context_seconds, (end - start) / SAMPLE_RATE,
-                                                   continued=self.config.final_beam_size > 1, economy=economy)
+                                                   continued=self.config.final_beam_size > 1, most=most)
             return final_context.context_for(self.completed, start, self._buffer.start, seconds)
         return 0, ""
 

@@ -35,6 +35,7 @@ class Window:
     lead: int = 0  # samples of silence before ``start`` (and any context) included in the request's audio
     taken_at: float = 0.0  # monotonic time the window was handed out
     reason: str = ""  # a final window's: why its speech awaited it (final_windows.py)
+    rung: str = ""  # the quality ladder's rung it was decoded at (whisper_live/ladder.py), when a runner has one
 
     def describe(self) -> str:
         """For logs: "final 154.37-160.46 s, 20.0 s context, beam 5"."""
@@ -44,6 +45,10 @@ class Window:
             parts.append(f"{self.context / SAMPLE_RATE:.1f} s context")
         if self.request.beam_size > 1:
             parts.append(f"beam {self.request.beam_size}")
+        elif self.kind == FINAL:
+            parts.append("greedy")
+        if self.rung and self.kind == FINAL:
+            parts.append(f"rung {self.rung}")
         return ", ".join(parts)
 
     @property
@@ -74,7 +79,8 @@ class Update:
 
 
 def window_request(config: StreamConfig, kind: str, audio: np.ndarray, language: Optional[str],
-                   context: float, completed: list[Segment], start: float, go_on: bool = True) -> Request:
+                   context: float, completed: list[Segment], start: float, go_on: bool = True,
+                   most_beam: Optional[int] = None) -> Request:
     """The model request for a window of ``kind`` starting at ``start`` (s of the stream) whose ``audio``
     begins with ``context`` seconds of replayed committed speech (and any lead-in before it); ``completed``
     are the segments committed so far.
@@ -88,8 +94,11 @@ def window_request(config: StreamConfig, kind: str, audio: np.ndarray, language:
     final also starts its answer with the last committed segment (``Request.prefix``), so that the
     model goes on with that sentence where the previous final window stopped; unless ``go_on`` is False
     (such an answer for this window was refused: then the segment stays at the end of the prompt).
+    ``most_beam`` (the quality ladder's rung, when the model is behind: whisper_live/ladder.py) narrows a
+    final's beam; at 1 such a final is decoded greedily, still going on from its context.
     """
     thorough = kind == FINAL and config.final_beam_size > 1
+    beam_size = config.final_beam_size if most_beam is None else max(1, min(most_beam, config.final_beam_size))
     prompt, decode_from, prefix = config.initial_prompt, 0.0, None
     if thorough and context:
         # (10 ms of slack: the window's start is a sample count, the segment ends floats)
@@ -99,5 +108,6 @@ def window_request(config: StreamConfig, kind: str, audio: np.ndarray, language:
     return Request(audio=audio, language=language, task=config.task, initial_prompt=prompt,
                    hotwords=config.hotwords, no_speech_thresh=config.no_speech_thresh,
                    word_timestamps=config.word_timestamps or (context > 0 and not decode_from),
-                   beam_size=config.final_beam_size if thorough else 1,
-                   full_window=thorough and not decode_from, decode_from=decode_from, prefix=prefix)
+                   beam_size=beam_size if thorough else 1,
+                   full_window=thorough and not decode_from, decode_from=decode_from, prefix=prefix,
+                   final=kind == FINAL)

@@ -37,7 +37,7 @@ def load_transcriber(backend: str, model_path: str, *, model_name: str = "", cpu
             from whisper_live.transcriber.faster_whisper_backend import FasterWhisperTranscriber
 
             if device == "auto":
-                device = _ctranslate2_device()
+                device = ctranslate2_device()
             return FasterWhisperTranscriber(model_path, model_name=model_name, device=device,
                                             cpu_threads=cpu_threads, num_workers=num_workers, **options)
         if backend == "openvino":
@@ -63,7 +63,8 @@ def continues_mid_window(backend: str) -> bool:
     return bool(getattr(getattr(importlib.import_module(module), name), "continues_mid_window", False))
 
 
-def _ctranslate2_device() -> str:
+def ctranslate2_device() -> str:
+    """The device the faster_whisper backend loads its models on: ``cuda`` when CTranslate2 sees a GPU."""
     try:
         import ctranslate2
 
@@ -73,4 +74,4 @@ def _ctranslate2_device() -> str:
 
 
 __all__ = ["BACKENDS", "BackendUnavailable", "RawSegment", "Request", "Result", "Transcriber", "continues_mid_window",
-           "load_transcriber"]
+           "ctranslate2_device", "load_transcriber"]

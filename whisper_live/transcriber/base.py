@@ -53,6 +53,8 @@ class Request:
     # where the committed text stopped ("... printing beautiful letters" / "than in the same operations", not
     # "then"), and returns only what follows; others take it as the end of the prompt (``prompt_text()``).
     prefix: Optional[Prefix] = None
+    # A final window's (its text is for good): a server may decode it with a more precise model (PerWork)
+    final: bool = False
 
     def prompt_text(self) -> Optional[str]:
         """The prompt with the prefix at its end: all the committed text the model is conditioned on."""

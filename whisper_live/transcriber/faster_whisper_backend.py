@@ -74,6 +74,7 @@ class FasterWhisperTranscriber(Transcriber):
         self.model = WhisperModel(model_dir, device=device, compute_type=compute_type,
                                   cpu_threads=cpu_threads, num_workers=num_workers)
         self.model_name = model_name or model_dir
+        self.compute_type = compute_type
         self.multilingual = self.model.model.is_multilingual
         self.max_batch_size = max_batch_size
         self.max_concurrency = num_workers
@@ -198,6 +199,16 @@ class FasterWhisperTranscriber(Transcriber):
             word_timestamps=options.word_timestamps, condition_on_previous_text=True)
         return FileTranscript(language=info.language, language_prob=float(info.language_probability),
                               duration=float(info.duration), segments=_file_segments(segments))
+
+    def decode_fixed(self, audio: np.ndarray, beam_size: int, tokens: int, continued: bool = False) -> None:
+        """Encode ``audio`` as a window of ``beam_size`` is encoded and decode exactly ``tokens`` tokens (the
+        end of text suppressed): a fixed amount of work whatever the audio says, to time (compute_types.py)."""
+        rule = self.encoder_inputs.rule(beam_size, continued=continued)
+        features = self._features(audio, int(rule.seconds(len(audio) / SAMPLE_RATE) * SAMPLE_RATE))
+        tok = self._tokenizer("transcribe", "en")
+        prompt = self.model.get_prompt(tok, [])
+        self.model.model.generate(self._encode(features[None]), [prompt], beam_size=beam_size,
+                                  max_length=len(prompt) + tokens, suppress_tokens=[-1, tok.eot])
 
     def _decode_padded(self, audio: np.ndarray, prompt: list[int], beam_size: int) -> tuple[list[int], float]:
         features = self._features(audio, FULL_INPUT_SAMPLES)

@@ -33,6 +33,9 @@ def test_cli_prints_one_json_line_and_a_table(tmp_path, capsys):
     doc = json.loads(lines[0])
     (run_,) = doc["runs"]
     assert run_["clients"] == 2 and run_["silent"] == 1 and run_["all_finished"]
+    # the machine's speed, measured in the same run (a fixed figure here: conftest.py), in the JSON and table
+    assert doc["machine"]["speed"]["speed"] == 16.6 and doc["machine"]["speed"]["beam_size"] == 5
+    assert "machine speed 16.6 (tiny.en int8 beam 5, one thread" in err
     assert run_["wer"] == 0.0
     # The fake server answers silence with words too: the benchmark must notice them.
     assert run_["silent_words"] == 3

@@ -55,6 +55,13 @@ def test_tables_render_the_figures_of_the_files_and_mark_what_is_missing(tmp_pat
     only_8 = {"speakers-8": records["speakers-8"]}
     assert "Not yet measured on the current code: speakers-16." in tables.table("speakers", only_8)
     assert "Some CPU, 2 cores, 23.4 GB" in tables.setup(records)
+    # with the machine's speed measured in the run: capacity per unit of it, and the speed in the setup
+    measured = _record("speakers-8", [_run(8, 0, 1.36)])
+    measured["result"]["machine"] = {"speed": {"speed": 16.0}}
+    assert "8 speakers: 0.50 speakers per unit of machine speed (16.0)." in tables.table(
+        "speakers", {"speakers-8": measured})
+    assert "speed 16.0 to 16.0 (tiny.en int8 beam 5" in tables.setup({"speakers-8": measured})
+    assert "speakers per unit" not in speakers  # (not measured: nothing said)
 
     document = "a\n<!-- generated: speakers -->\nold\n<!-- end generated -->\nb\n<!-- generated: mixed -->\n" \
                "<!-- end generated -->\n"

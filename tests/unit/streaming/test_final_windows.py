@@ -11,6 +11,7 @@ import pytest
 
 from tests.fakes import ScriptedTranscriber, silence, speech
 from tests.unit.session_driver import CHUNK, committed_words, make, phrases_without_an_end, serve, stream
+from whisper_live.ladder import GREEDY, SHORT_CONTEXT
 from whisper_live.protocol import SAMPLE_RATE, VadParameters
 from whisper_live.streaming import FINAL, PARTIAL
 
@@ -88,9 +89,9 @@ def test_the_clients_prompt_comes_first():
     assert all(w.request.initial_prompt == "Glossary: wN." for w, _ in updates if w.kind == PARTIAL)
 
 
-def test_an_economical_final_replays_at_most_8_s_of_context():
-    # 12 s of words, a pause, 2 s more: the second final may replay all 12 s, or 8 s when asked economically
-    for economy, most in ((False, 13.0), (True, 8.0)):
+def test_a_final_on_a_cheaper_rung_replays_at_most_8_s_of_context_and_narrows_its_beam():
+    # 12 s of words, a pause, 2 s more: the second final may replay all 12 s, or 8 s on a cheaper rung
+    for rung, most in ((None, 13.0), (SHORT_CONTEXT, 8.0), (GREEDY, 8.0)):
         model = ScriptedTranscriber()
         session, clock = make(final_context=20.0, final_beam_size=5)
         for k in range(12):  # twelve segments (the fake splits at gaps over 0.3 s), one final window
@@ -98,12 +99,13 @@ def test_an_economical_final_replays_at_most_8_s_of_context():
         audio = np.concatenate([silence(0.1), speech([100, 101, 102]), silence(1.0)])
         for i in range(0, len(audio), 4096):
             session.add_audio(audio[i:i + 4096])
-            while (window := session.take_window(economy)) is not None:
+            while (window := session.take_window(rung)) is not None:
                 session.apply(window, model.transcribe_batch([window.request])[0])
         assert committed_words(session)[-3:] == ["w100", "w101", "w102"]
         finals = [r for call in model.calls for r in call if r.decode_from]
         assert finals and max(r.decode_from for r in finals) <= most
-        assert economy or max(r.decode_from for r in finals) > 8.0
+        assert rung or max(r.decode_from for r in finals) > 8.0
+        assert {r.beam_size for r in finals} == {1 if rung is GREEDY else 5}  # greedy: still from the context
 
 
 def two_utterances_with_thorough_finals(edit):

@@ -25,7 +25,13 @@ What only this server knows, labelled by ``backend`` and ``model`` (never by cli
   ``whisperlive_inference_queue_wait_seconds`` (due to the call's start);
 * ``whisperlive_model_utilization``: share of the inference workers' time spent in model calls (30 s);
 * ``whisperlive_admission_headroom``: the share of capacity still free for new clients
-  (:meth:`whisper_live.admission.Admission.headroom`), 0 when the server would answer WAIT.
+  (:meth:`whisper_live.admission.Admission.headroom`), 0 when the server would answer WAIT;
+* ``whisperlive_final_windows_total{rung}``: final windows decoded, by the quality ladder's rung they were
+  decoded at (whisper_live/ladder.py: ``full``, ``short_context``, ``greedy``, ``slow_partials``);
+* ``whisperlive_quality_rung``: the ladder's rung now, 0 (``full``) to 3 (``slow_partials``);
+* ``whisperlive_compute_type_info{work,compute_type,reason}``: 1 for the compute type each kind of work
+  (``partial``, ``final``, ``file``) runs with, and why it was chosen
+  (whisper_live/transcriber/compute_types.py).
 
 Phone calls (``/twilio``, docs/telephony.md), once :meth:`Metrics.watch_telephony` is given the webhook
 counters: ``whisperlive_telephony_callbacks_total{outcome}`` (``delivered``; ``undelivered``: given up,
@@ -108,6 +114,13 @@ class Metrics:
                                             ["reason"], registry=registry)
         self.room_readers_rejected = Counter("whisperlive_room_readers_rejected", "Readers refused, by reason",
                                              ["reason"], registry=registry)
+        self.final_rungs = Counter("whisperlive_final_windows", "Final windows decoded, by the quality ladder's "
+                                   "rung", MODEL_LABELS + ("rung",), registry=registry)
+        self.quality_rung = Gauge("whisperlive_quality_rung", "The quality ladder's rung now (0: full quality)",
+                                  MODEL_LABELS, registry=registry)
+        self.compute_type = Gauge("whisperlive_compute_type_info", "1 for the compute type of each kind of work "
+                                  "(partial, final, file), and why it was chosen",
+                                  MODEL_LABELS + ("work", "compute_type", "reason"), registry=registry)
         # Pre-create the label sets every dashboard expects, so that they read 0 rather than nothing.
         for completed in ("true", "false"):
             self.segments.labels(completed=completed)
@@ -123,6 +136,8 @@ class Metrics:
         def observe(report) -> None:
             if report.failed:
                 self.errors.labels(type="inference").inc()
+            for rung in getattr(report, "final_rungs", ()):
+                self.final_rungs.labels(rung=rung or "none", **labels).inc()
             size.observe(report.size)
             seconds.observe(report.seconds)
             for kind, waited, latency in report.windows:
@@ -136,6 +151,16 @@ class Metrics:
     def watch_model(self, backend: str, model: str, utilization: Callable[[], float]) -> None:
         """Read ``backend``/``model``'s utilisation at each scrape."""
         self.utilization.labels(backend=backend, model=model).set_function(utilization)
+
+    def watch_ladder(self, backend: str, model: str, rung_index: Callable[[], int]) -> None:
+        """Read ``backend``/``model``'s quality ladder rung at each scrape."""
+        self.quality_rung.labels(backend=backend, model=model).set_function(rung_index)
+
+    def compute_types(self, backend: str, model: str, choices: dict) -> None:
+        """The compute type of each kind of work: ``{work: (compute_type, reason)}``."""
+        for work, (compute_type, reason) in choices.items():
+            self.compute_type.labels(backend=backend, model=model, work=work, compute_type=compute_type,
+                                     reason=reason).set(1)
 
     def watch_headroom(self, backend: str, model: str, headroom: Callable[[], float]) -> None:
         self.headroom.labels(backend=backend, model=model).set_function(headroom)

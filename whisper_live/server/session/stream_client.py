@@ -23,9 +23,9 @@ class StreamClient:
         with self.session.lock:
             return self.stream.pending() if self._has_work() else None
 
-    def take_window(self, economy: bool = False) -> Optional[Window]:
+    def take_window(self, rung=None) -> Optional[Window]:  # (the quality ladder's: Stream.take_window)
         with self.session.lock:
-            return self.stream.take_window(economy) if self._has_work() else None
+            return self.stream.take_window(rung) if self._has_work() else None
 
     def _has_work(self) -> bool:
         """Whether windows may still go to the model (lock held): not once it ended or the model gave up."""
