@@ -4,7 +4,7 @@ corrupt and truncated streams, and a resumed connection's new stream."""
 import numpy as np
 import pytest
 
-from tests.unit.audio.opus_streams import best_correlation, muxed, slices, speech_samples
+from tests.opus_streams import best_correlation, muxed, slices, speech_samples
 from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.audio.opus_encoder import OpusEncoder
 from whisper_live.protocol import ProtocolError

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.unit.audio.opus_streams import best_correlation, speech_samples
+from tests.opus_streams import best_correlation, speech_samples
 from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.audio.opus_encoder import OpusEncoder
 
