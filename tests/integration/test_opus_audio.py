@@ -55,7 +55,8 @@ def test_a_container_in_slices_is_transcribed(live_server, espeak, container):
 def test_a_corrupt_stream_gets_an_error_while_another_client_is_served(live_server, espeak):
     good = with_silence(load_audio(espeak(SENTENCES[2])))
     corrupt = bytearray(muxed(with_silence(load_audio(espeak(SENTENCES[3]))), "ogg"))
-    corrupt[corrupt.find(b"OggS", 2000) + 40] ^= 0xFF  # a byte of a later page: its checksum fails
+    page = corrupt.find(b"OggS", 2000)
+    corrupt[page + 27 + corrupt[page + 26] + 10] ^= 0xFF  # a byte of a later page's audio: its checksum fails
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         served = pool.submit(stream, live_server.url, good, language="en", audio_format="opus",
                              sample_rate=16000, uid="served")
