@@ -6,6 +6,10 @@ pair with private addresses that exist only inside them, and a 48 kbit/s rate li
 client (tests/integration/throttled_client.py) in the other. Everything is removed at the end. It needs
 root and network namespaces; it is skipped cleanly where `ip netns` is not permitted.
 
+What it asserts is the link's part: how much captured audio waits for the link (Opus: under a second, nine
+times out of ten, on one connection; PCM: more every second, until the transcript falls behind). The transcript's latency (final p90) is printed, not asserted: on
+a loaded machine the model's share of it varies; BENCHMARKS.md holds the measured figure.
+
 This is the suite's slow test: two minutes of audio at real time, then 40 s of PCM.
 """
 
@@ -129,12 +133,19 @@ def test_opus_keeps_up_on_a_48_kbit_link_and_pcm_falls_behind(throttled_link, ta
         log.close()
     latencies = sorted(opus["latencies"])
     p90 = latencies[int(0.9 * (len(latencies) - 1))]
+    opus_backlogs = sorted(opus["backlogs"])
+    backlog_p90 = opus_backlogs[int(0.9 * (len(opus_backlogs) - 1))]
     print(f"opus: {len(latencies)} segments, final p90 {p90:.2f} s, max {latencies[-1]:.2f} s, bitrates "
-          f"{sorted(set(opus['bitrates']))}, sending behind capture by {opus['send_behind_s']:.1f} s")
-    print(f"pcm (int16): after 40 s of talk, transcribed until {pcm['transcribed_until']:.1f} s, sending "
-          f"behind capture by {pcm['send_behind_s']:.1f} s, latencies {[round(x, 1) for x in pcm['latencies']]}")
+          f"{sorted(set(opus['bitrates']))}, link backlog p90 {backlog_p90:.2f} s, max {opus_backlogs[-1]:.2f} s")
+    print(f"pcm (int16): after 40 s of talk, link backlog {pcm['backlogs'][-1]:.1f} s, transcribed until "
+          f"{pcm['transcribed_until']:.1f} s, {pcm['drops']} drop(s), latencies {[round(x, 1) for x in pcm['latencies']]}")
     assert len(latencies) >= 20
-    assert p90 < 2.0
-    # PCM: int16 needs 256 kbit/s of the 48, so the link carries a fifth of the talk as it is spoken (the
-    # rest waits in the socket's buffer, which only grows): after 40 s of talk, less than half is transcribed.
+    # Opus: the link keeps up. At most a second of audio waits for it, nine times out of ten, over the whole
+    # talk; the rest of a transcript's lag is the model's (a benchmark figure, not this test's).
+    assert backlog_p90 < 1.0
+    # PCM: int16 needs 256 kbit/s of the 48, so the link carries a fifth of the talk as it is spoken and the
+    # rest waits, more each second: after 40 s of talk, most of it has not reached the server.
+    # (The backlog measured on the client stops counting once the server drops the connection, its keepalive
+    # pongs stuck behind the audio: so PCM is judged by the transcript, Opus must keep its connection.)
     assert pcm["transcribed_until"] < 20
+    assert opus["drops"] == 0
