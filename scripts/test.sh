@@ -6,13 +6,14 @@
 # published client: scripts/whisperlive_client_venv.sh).
 # firefox-esr: the page and the Firefox extension run in Firefox too (tests/browser/*_firefox.py).
 # haproxy: the cluster tests run several servers behind it (tests/cluster/).
+# iproute2: the throttled-link test builds its own network namespaces (tests/integration/test_throttled_link.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
-for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl portaudio19-dev gcc firefox-esr haproxy; do
+for pkg in espeak-ng ffmpeg sox chromium chromium-driver prometheus openssl portaudio19-dev gcc firefox-esr haproxy iproute2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)

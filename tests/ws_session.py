@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from whisper_live import protocol
-from whisper_live.audio.encoder import AudioEncoder
+from whisper_live.audio.encoder import open_encoder
 
 CHUNK = 4096
 
@@ -56,7 +56,7 @@ def stream(url: str, audio: np.ndarray, speed: float = 1.0, timeout: float = 120
     ``on_ready`` is called once the server said SERVER_READY, before the audio (to start clients together)."""
     outcome = Outcome()
     opts = protocol.ClientOptions(uid=options.pop("uid", "test"), **options)
-    encoder = AudioEncoder(opts.audio_format, opts.sample_rate)  # 16 kHz float32 audio to the options' format
+    encoder = open_encoder(opts.audio_format, opts.sample_rate)  # 16 kHz float32 audio to the options' format
     with connect(url, open_timeout=30, max_size=2 ** 22) as ws:
         ws.send(opts.to_message())
         first = protocol.parse_reply(ws.recv(timeout=30))
@@ -71,15 +71,14 @@ def stream(url: str, audio: np.ndarray, speed: float = 1.0, timeout: float = 120
         start = time.monotonic()
         try:
             for n, i in enumerate(range(0, len(audio), CHUNK)):
-                frame = encoder.encode(audio[i:i + CHUNK])
-                if frame:
+                for frame in encoder.frames(audio[i:i + CHUNK]):
                     ws.send(frame)
                 delay = start + (n + 1) * CHUNK / protocol.SAMPLE_RATE / speed - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
             if end_of_audio:
-                if tail := encoder.flush():
-                    ws.send(tail)
+                for frame in encoder.flush_frames():
+                    ws.send(frame)
                 outcome.sent_end_at = time.monotonic()
                 ws.send(protocol.END_OF_AUDIO)
         except ConnectionClosed:

@@ -10,7 +10,7 @@ A session on a WebSocket goes:
 2. server -> client: ``SERVER_READY``, or ``WAIT`` (server full: the estimated wait in minutes, then close),
    or ``ERROR`` (then close);
 3. client -> server: binary frames of mono audio (16 kHz float32 PCM by default; ``audio_format`` and
-   ``sample_rate`` choose others, G.711 mu-law and A-law included), then the bytes ``END_OF_AUDIO``;
+   ``sample_rate`` choose others, G.711 mu-law and A-law and Opus included), then the bytes ``END_OF_AUDIO``;
 4. server -> client: ``{"uid", "segments": [...]}`` updates, ``{"uid", "language", "language_prob"}`` once,
    ``WARNING`` / ``ERROR`` messages, and ``DISCONNECT`` when the server ends the session.
 """
@@ -39,6 +39,10 @@ STATUS_WARNING = "WARNING"
 TASKS = ("transcribe", "translate")
 AUDIO_FORMATS = {"float32": np.dtype("<f4"), "int16": np.dtype("<i2"), "uint8": np.dtype("u1"),
                  "mulaw": np.dtype("u1"), "alaw": np.dtype("u1")}  # mulaw, alaw: G.711, one byte a sample
+# Compressed formats (whisper_live.audio.decoder): raw Opus packets, one per binary frame, and Opus in a WebM
+# or Ogg byte stream cut into frames anywhere (MediaRecorder's slices).
+COMPRESSED_FORMATS = ("opus", "webm", "ogg")
+WIRE_FORMATS = (*AUDIO_FORMATS, *COMPRESSED_FORMATS)
 # The rates a client may send at (``sample_rate``, Hz); the server resamples to SAMPLE_RATE.
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 48000
 
@@ -148,9 +152,9 @@ class ClientOptions:
             setattr(opts, key, value or None)
         opts.word_timestamps = bool(data.get("word_timestamps", False))
         audio_format = data.get("audio_format") or "float32"
-        if audio_format not in AUDIO_FORMATS:
+        if audio_format not in WIRE_FORMATS:
             raise ProtocolError(
-                f"unknown audio_format {audio_format!r}: use one of {', '.join(AUDIO_FORMATS)}"
+                f"unknown audio_format {audio_format!r}: use one of {', '.join(WIRE_FORMATS)}"
             )
         opts.audio_format = audio_format
         opts.sample_rate = parse_sample_rate(data.get("sample_rate", SAMPLE_RATE))

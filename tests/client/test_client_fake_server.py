@@ -84,6 +84,24 @@ def test_telephone_audio_on_the_wire(wav, codec):
     assert np.abs(received[:n] - sent[:n]).max() < 0.02  # G.711's steps at this level, plus resampling
 
 
+@pytest.mark.parametrize("bitrate", [16, "auto"])
+def test_opus_on_the_wire(wav, bitrate):
+    """codec opus: the options ask for opus at 16 kHz, every binary frame is one packet of 60 ms, and the
+    server's decoder gets the tone back (delayed by the encoder's 6.5 ms lookahead), at a twentieth of
+    float32's bytes."""
+    with FakeServer() as server:
+        client = client_for(server, codec="opus", bitrate=bitrate)
+        client(wav)
+    opts = server.sessions[0]["options"]
+    assert (opts.audio_format, opts.sample_rate) == ("opus", 16000)
+    assert client.client.link is None if bitrate == 16 else client.client.link.encoder.bitrate_kbps == 24
+    sent, received = tone(3.5, 250, amplitude=0.3), server.audio()
+    assert sent.size <= received.size <= sent.size + 3 * 960
+    lookahead = 104
+    n = sent.size - 2000
+    assert np.corrcoef(sent[1000:n], received[1000 + lookahead:n + lookahead])[0, 1] > 0.8
+
+
 def test_streaming_client_sends_telephone_audio():
     audio = tone(2.0, 300, amplitude=0.3)
     with FakeServer() as server:

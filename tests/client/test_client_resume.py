@@ -36,9 +36,15 @@ def proxy(live_server):
     relay.close()
 
 
-def test_the_streaming_client_resumes_across_drops(proxy, clip, uninterrupted_wer):
+@pytest.mark.parametrize("codec", [None, "opus"])
+def test_the_streaming_client_resumes_across_drops(live_server, proxy, clip, uninterrupted_wer, codec):
+    """With Opus, the server decodes each connection afresh and says how much it holds at a packet's end:
+    the client sends the packets after it again, whole."""
+    if codec == "opus":
+        uninterrupted_wer = wer(REFERENCE, stream(live_server.url, clip, speed=1.5, uid="baseline-opus",
+                                                  language="en", audio_format="opus", sample_rate=16000).text)
     events = []
-    client = StreamingTranscriptionClient("127.0.0.1", proxy.port, lang="en",
+    client = StreamingTranscriptionClient("127.0.0.1", proxy.port, lang="en", codec=codec, bitrate=24,
                                           on_reconnecting=lambda: events.append("reconnecting"),
                                           on_resumed=lambda seconds: events.append(("resumed", seconds)))
     client.start()

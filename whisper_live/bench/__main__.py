@@ -75,9 +75,12 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "long session: a soak run; the report adds final and partial latency and server "
                         "memory per loop (default 1)")
 
-    g.add_argument("--codec", choices=("mulaw", "alaw"), default=None,
-                   help="send the audio as telephone audio: G.711 mu-law or A-law at 8 kHz (default: float32 at "
-                        "16 kHz)")
+    g.add_argument("--codec", choices=("mulaw", "alaw", "opus"), default=None,
+                   help="send the audio as telephone audio: G.711 mu-law or A-law at 8 kHz, or as Opus packets "
+                        "at --bitrate (default: float32 at 16 kHz)")
+    g.add_argument("--bitrate", default="24", metavar="auto|KBPS",
+                   help="with --codec opus: kbit/s (default 24), or auto: stepping between 32 and 8 kbit/s "
+                        "with the send backlog, as the client does")
     g = p.add_argument_group("server")
     g.add_argument("--host", default="127.0.0.1")
     g.add_argument("--port", type=int, default=9090)
@@ -206,7 +209,8 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     settings = plan.RunSettings(host=args.host, port=args.port, model=args.model,
                                 language=args.language or None, use_vad=args.use_vad,
                                 frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
-                                finish_timeout=args.finish_timeout, drop_every=args.drop_every, codec=args.codec)
+                                finish_timeout=args.finish_timeout, drop_every=args.drop_every, codec=args.codec,
+                                bitrate=args.bitrate if args.bitrate == "auto" else int(args.bitrate))
     room_readers, gate = None, None
     if args.readers or args.stalled_readers:
         settings.room, settings.gate_timeout = f"bench-{os.getpid()}-{speakers}", args.readers_timeout + 30
@@ -373,6 +377,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             "language": args.language or None,
             "use_vad": args.use_vad,
             "frame_samples": args.frame_samples,
+            "codec": args.codec or "float32",
+            "bitrate_kbps": args.bitrate if args.codec == "opus" else None,
             "silent": args.silent,
             "silence": args.silence,
             "silent_speaks_every_s": args.silent_speaks or None,

@@ -1,7 +1,7 @@
 """The benchmark's I/O: client threads that stream audio at real time, and a watcher of the server process.
 
 Each client is one thread with one WebSocket (``websockets.sync.client``): it sends the options, waits for
-``SERVER_READY`` (or ``WAIT`` / ``ERROR``), then sends fixed-size frames (float32, or G.711 at 8 kHz with ``--codec``) paced by a clock
+``SERVER_READY`` (or ``WAIT`` / ``ERROR``), then sends fixed-size frames (float32, G.711 at 8 kHz or Opus packets with ``--codec``) paced by a clock
 (frame ``k``, counting from 1, leaves at ``start + k * frame_seconds``, so the audio is never ahead of real
 time and pacing does not drift), then ``END_OF_AUDIO``, and waits for ``DISCONNECT``. A second thread per
 client receives the server's messages and time-stamps them. With ``drop_every`` (``--drop-every``) a client
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
 from whisper_live import protocol
-from whisper_live.audio.encoder import AudioEncoder
+from whisper_live.audio.encoder import open_encoder
+from whisper_live.client.link import DEFAULT_KBPS, AdaptiveBitrate, unsent_bytes
 from whisper_live.bench.metrics import ClientLog, Update
 from whisper_live.bench.plan import ClientPlan, RunSettings
 from whisper_live.bench.server_process import Sample, ServerWatch, cpu_percent, rss_at
@@ -52,7 +53,21 @@ class Client:
         self._resume_token: Optional[str] = None
         self._resumed = threading.Event()  # SERVER_READY of a resume arrived
         self._audio_received = 0.0  # ... and the audio the server held then (s)
-        self._encoder = AudioEncoder(settings.codec) if settings.codec else None  # G.711 at 8 kHz
+        self._encoder = self._link = None
+        self._new_encoder()
+
+    def _new_encoder(self) -> None:
+        """G.711 at 8 kHz, or Opus at the bitrate asked for (``auto``: following the send backlog)."""
+        s = self.settings
+        if not s.codec:
+            return
+        auto = s.bitrate == "auto"
+        self._encoder = open_encoder(s.codec, None, DEFAULT_KBPS if auto else int(s.bitrate))
+        self._link = AdaptiveBitrate(self._encoder) if auto and s.codec == "opus" else None
+
+    def unsent_bytes(self):
+        """The connection's send backlog, for the adaptive bitrate."""
+        return unsent_bytes(getattr(self._conn, "socket", None))
 
     def _report_admission(self) -> None:
         if not self._admission_reported:
@@ -216,9 +231,11 @@ class Client:
             if self._closed.is_set():
                 log.failure = "the server ended the session before the audio was over"
                 return
-            frame = self._encoder.encode(chunk) if s.codec else protocol.encode_audio_frame(chunk)
-            if frame:
+            if self._link is not None:
+                self._link.adapt(self, len(chunk) / protocol.SAMPLE_RATE)
+            for frame in self._encoder.frames(chunk) if s.codec else [protocol.encode_audio_frame(chunk)]:
                 self._conn.send(frame)
+                log.bytes_sent += len(frame)
             offset += len(chunk)
             log.record_frame(offset / protocol.SAMPLE_RATE, clock())
 
@@ -257,13 +274,15 @@ class Client:
             log.failure = f"the session was not resumed ({'; '.join(log.messages[-1:]) or 'no answer'})"
             return None
         log.resumes += 1
+        if s.codec == "opus":  # the server decodes the resumed connection afresh: so is it encoded
+            self._new_encoder()
         return int(round(self._audio_received * protocol.SAMPLE_RATE))
 
     def _finish(self, conn) -> None:
         log, s = self.log, self.settings
-        tail = self._encoder.flush() if s.codec else b""
-        if tail:
-            conn.send(tail)
+        for frame in self._encoder.flush_frames() if s.codec else []:
+            conn.send(frame)
+            log.bytes_sent += len(frame)
         conn.send(protocol.END_OF_AUDIO)
         log.t_end_of_audio = clock()
         deadline = log.t_end_of_audio + s.finish_timeout

@@ -66,6 +66,7 @@ class ClientLog:
     failure: Optional[str] = None  # why the client did not finish, in words
     drops: int = 0  # connections it dropped on purpose (bench --drop-every)
     resumes: int = 0  # ... and the session resumed after them
+    bytes_sent: int = 0  # of audio frames, sent again after a resume included
 
     def record_frame(self, audio_end: float, t: float) -> None:
         if self.frame_audio_end and audio_end <= self.frame_audio_end[-1]:
@@ -232,6 +233,7 @@ def client_figures(log: ClientLog) -> dict:
         "messages": log.messages[:5],
         "drops": log.drops,
         "resumes": log.resumes,
+        "bytes_per_audio_s": round(log.bytes_sent / log.audio_sent, 1) if log.audio_sent else None,
     }
 
 
@@ -278,6 +280,9 @@ def aggregate(logs: Iterable[ClientLog]) -> dict:
         "silent_words": sum(len(wer_mod.normalize(transcript(log)).split()) for log in silent),
         # (silent clients that say a phrase now and then: bench --silent-speaks)
         "silent_final_latency_s": summary(silent_final),
+        # what the audio costs on the link: bytes of audio frames per second of audio, over all clients
+        "bytes_per_audio_s": (round(sum(log.bytes_sent for log in logs) / sum(log.audio_sent for log in logs), 1)
+                              if any(log.audio_sent for log in logs) else None),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import numpy as np
 
@@ -39,7 +39,8 @@ class RunSettings:
     ready_timeout: float = 30.0  # for SERVER_READY / WAIT / ERROR after the options
     finish_timeout: float = 60.0  # for DISCONNECT after END_OF_AUDIO
     drop_every: float = 0.0  # seconds of audio between dropped connections (0: none)
-    codec: Optional[str] = None  # "mulaw" / "alaw": sent as G.711 at 8 kHz; None: float32 at 16 kHz
+    codec: Optional[str] = None  # "mulaw" / "alaw": sent as G.711 at 8 kHz; "opus": Opus; None: float32 at 16 kHz
+    bitrate: Union[int, str] = 24  # with "opus": kbit/s, or "auto" (following the socket's send backlog)
     room: Optional[str] = None  # speakers publish into this public room (named after the client), readers follow it
     gate_timeout: float = 0.0  # with a gate: seconds an admitted speaker waits for it before streaming
 

@@ -93,6 +93,11 @@ def table(doc: dict, per_client: bool = True) -> str:
                 f"{_f(srv['rss_connected_mb'], 1)} MB, peak {_f(srv['rss_peak_mb'], 1)} MB; bench itself "
                 f"{_f(run.get('bench_cpu_percent'), 1)}% CPU"
             )
+        if run.get("bytes_per_audio_s"):
+            lines.append(f"N={run['clients']}+{run['silent']} audio on the wire ({cfg.get('codec') or 'float32'}"
+                         f"{', %s kbit/s' % cfg['bitrate_kbps'] if cfg.get('bitrate_kbps') else ''}): "
+                         f"{run['bytes_per_audio_s']:.0f} bytes per second of audio "
+                         f"(float32 PCM: 64000)")
         if run.get("by_loop"):
             lines.append(f"N={run['clients']}+{run['silent']} by loop (final p50 / p90 / max, segments; partial "
                          f"p50 / p90; server RSS as the loop ends):")

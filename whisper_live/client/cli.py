@@ -65,9 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("--hotwords", default=None, help="words to make more likely")
     asr.add_argument("--audio_format", choices=("float32", "int16"), default="float32",
                      help="sample format on the wire (int16 halves the bandwidth)")
-    asr.add_argument("--codec", choices=("mulaw", "alaw"), default=None,
-                     help="send telephone audio instead: G.711 mu-law or A-law at 8 kHz (a quarter of "
-                          "float32's bandwidth at half the rate; the server resamples)")
+    asr.add_argument("--codec", choices=("pcm", "opus", "mulaw", "alaw"), default=None,
+                     help="pcm (default): --audio_format as is; opus: Opus packets at --bitrate (1/20 of "
+                          "float32's bandwidth at 24 kbit/s); mulaw or alaw: telephone audio, G.711 at 8 kHz "
+                          "(a quarter of float32's bandwidth at half the rate; the server resamples)")
+    asr.add_argument("--bitrate", type=_bitrate, default="auto", metavar="auto|KBPS",
+                     help="with --codec opus: kbit/s (6 to 256), or auto (default): start at 24 and step "
+                          "between 32 and 8 as the link's send backlog grows or drains")
     out = p.add_argument_group("output")
     out.add_argument("--output_file", "-o", metavar="PATH",
                      help="transcript file of a single input; with several inputs, a directory")
@@ -88,6 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--speed", type=float, default=1.0,
                      help="file pacing: 1 = real time (default), 4 = four times faster, 0 = as fast as possible")
     return p
+
+
+def _bitrate(value: str):
+    if value == "auto":
+        return value
+    try:
+        kbps = int(value)
+    except ValueError:
+        kbps = 0
+    if not 6 <= kbps <= 256:
+        raise argparse.ArgumentTypeError(f"'auto' or kbit/s from 6 to 256, not {value!r}")
+    return kbps
 
 
 def transcript_paths(inputs: list[str], output: Optional[str], fmt: Optional[str],
@@ -144,7 +160,8 @@ def _run(args) -> int:
         mute_audio_playback=args.mute_audio_playback, word_timestamps=args.word_timestamps,
         initial_prompt=args.initial_prompt, hotwords=args.hotwords, use_wss=args.use_wss,
         api_key=args.api_key, ca_file=args.ca_file,
-        max_retries=args.max_retries, speed=args.speed, audio_format=args.audio_format, codec=args.codec, view=view,
+        max_retries=args.max_retries, speed=args.speed, audio_format=args.audio_format, view=view,
+        codec=None if args.codec == "pcm" else args.codec, bitrate=args.bitrate,
         show_progress=not args.quiet, log_transcription=not args.quiet,
         room=args.room, speaker_name=args.speaker_name, room_public=args.room_public,
         stream_options={"max_reconnects": args.max_reconnects, "reconnect_delay": args.reconnect_delay,

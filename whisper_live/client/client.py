@@ -11,16 +11,18 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from whisper_live.audio.encoder import CODEC_RATES, AudioEncoder
+from whisper_live.audio.encoder import CODEC_RATES, open_encoder
 from whisper_live.protocol import SAMPLE_RATE, ClientOptions, Reply, Segment, VadParameters
 
 from .console import ConsoleView
 from .errors import ClientError, ServerBusy, ServerRejected
+from .link import DEFAULT_KBPS, AdaptiveBitrate
 from .output import write_transcript
+from .pacing import Pacer
 from .recording import Recorder
 from .session import Session, SessionHandler, server_url
 from .transcript import Transcript
@@ -35,7 +37,8 @@ class Client(SessionHandler):
 
     ``transcription_callback(text, segments)`` is called on every update with the whole transcript so far
     (completed and in-progress text) and the segments of that update. ``codec`` ("mulaw" or "alaw") sends
-    the audio as telephone audio, G.711 at 8 kHz, in place of ``audio_format``.
+    the audio as telephone audio, G.711 at 8 kHz, in place of ``audio_format``; ``"opus"`` as Opus packets
+    at ``bitrate`` kbit/s, or ``"auto"``: following the link (:mod:`whisper_live.client.link`).
     """
 
     def __init__(self, host: str = "localhost", port: int = 9090, lang: Optional[str] = None,
@@ -49,8 +52,8 @@ class Client(SessionHandler):
                  audio_format: str = "float32", vad_parameters: Optional[dict] = None,
                  open_timeout: float = 10.0, finish_timeout: float = 60.0, name: Optional[str] = None,
                  log_transcription: bool = True, api_key: Optional[str] = None, ca_file: Optional[str] = None,
-                 codec: Optional[str] = None, room: Optional[str] = None, speaker_name: str = "",
-                 room_public: bool = False):
+                 codec: Optional[str] = None, bitrate: Union[int, str, None] = None, room: Optional[str] = None,
+                 speaker_name: str = "", room_public: bool = False):
         if codec is not None and codec not in CODEC_RATES:
             raise ValueError(f"codec must be one of {', '.join(CODEC_RATES)}, not {codec!r}")
         self.url = server_url(host, port, use_wss)
@@ -65,7 +68,8 @@ class Client(SessionHandler):
             sample_rate=CODEC_RATES.get(codec, SAMPLE_RATE), vad_parameters=VadParameters.from_wire(vad_parameters),
             room=room or None, speaker_name=speaker_name, room_public=room_public,
         )
-        self._encoder = AudioEncoder(self.options.audio_format, self.options.sample_rate)
+        self.bitrate = bitrate  # Opus: kbit/s, or "auto" (default)
+        self._new_encoder()
         self.max_retries = max_retries
         self.retry_interval = retry_interval
         self.transcription_callback = transcription_callback
@@ -89,7 +93,7 @@ class Client(SessionHandler):
         self.transcript = Transcript()
         self.error = None
         self.source_name = source_name
-        self._encoder = AudioEncoder(self.options.audio_format, self.options.sample_rate)
+        self._new_encoder()
         attempt = 0
         while True:
             session = Session(self.url, self.options, self, self.open_timeout, self.api_key, self.ca_file)
@@ -114,6 +118,12 @@ class Client(SessionHandler):
         if session.room.get("room_page"):  # publishing into a room: where its readers follow it
             self.notice(f"{self.name}: room {session.room['room']}: captions at {session.room['room_page']}")
 
+    def _new_encoder(self) -> None:
+        auto = self.bitrate in (None, "auto")
+        self._encoder = open_encoder(self.options.audio_format, self.options.sample_rate,
+                                     DEFAULT_KBPS if auto else int(self.bitrate))
+        self.link = AdaptiveBitrate(self._encoder) if auto and self.options.audio_format == "opus" else None
+
     @property
     def active(self) -> bool:
         return self.session is not None and not self.session.closed
@@ -122,10 +132,10 @@ class Client(SessionHandler):
         """Send float32 16 kHz mono samples, split into frames the server accepts."""
         if not self.active:
             return False
-        step = SAMPLE_RATE * 5
-        for i in range(0, chunk.size, step):
-            frame = self._encoder.encode(chunk[i:i + step])
-            if frame and not self.session.send(frame):
+        if self.link is not None:
+            self.link.adapt(self.session, chunk.size / SAMPLE_RATE)
+        for frame in self._encoder.frames(chunk):
+            if not self.session.send(frame, self._encoder.samples_in(frame)):
                 return False
         return True
 
@@ -136,9 +146,8 @@ class Client(SessionHandler):
         timeout = self.finish_timeout if timeout is None else timeout
         session = self.session
         if not session.closed:
-            tail = self._encoder.flush()
-            if tail:
-                session.send(tail)
+            for frame in self._encoder.flush_frames():
+                session.send(frame, self._encoder.samples_in(frame))
             session.finish(timeout=0)
             self._last_message = time.monotonic()
             while not session.wait_closed(0.2):
@@ -171,6 +180,8 @@ class Client(SessionHandler):
         self._last_message = time.monotonic()
         if reply.kind == "segments":
             committed = self.transcript.update(reply.segments)
+            if self.link is not None:
+                self.link.heard(reply.segments)
             if self.transcript.only_repeats(reply.segments):
                 return  # nothing new to show or tell: the server's repeat for WhisperLive's own client
             if self.view is not None and self.log_transcription:
@@ -200,22 +211,6 @@ def _busy_with_hint(busy: ServerBusy, hint: str) -> ServerBusy:
     err = ServerBusy(busy.wait_minutes)
     err.args = (str(err) + hint,)
     return err
-
-
-class _Pacer:
-    """Keeps file audio at ``speed`` times real time (speed <= 0: as fast as possible)."""
-
-    def __init__(self, speed: float):
-        self.speed = speed
-        self.start = time.monotonic()
-        self.seconds = 0.0
-
-    def after(self, samples: int) -> None:
-        self.seconds += samples / SAMPLE_RATE
-        if self.speed > 0:
-            ahead = self.start + self.seconds / self.speed - time.monotonic()
-            if ahead > 0:
-                time.sleep(ahead)
 
 
 class TranscriptionTeeClient:
@@ -308,7 +303,7 @@ class TranscriptionTeeClient:
             from .playback import open_player
             player = open_player(self.notice)
         recorder = Recorder(recording_path) if recording_path else None
-        pacer = _Pacer(self.speed if not live else 0)
+        pacer = Pacer(self.speed if not live else 0)
         total = getattr(source, "duration", None)
         label = name if live else Path(name).name
         try:

@@ -9,7 +9,7 @@ resume timeout.
 from __future__ import annotations
 
 import collections
-from typing import Iterator
+from typing import Iterator, Optional
 
 from whisper_live.protocol import SAMPLE_RATE
 
@@ -20,23 +20,24 @@ LONGEST_RETRY = 4.0
 
 class AudioHistory:
     """The encoded frames sent (or to be sent) of the last ``seconds``, by sample position (at the rate
-    they are sent at)."""
+    they are sent at). PCM frames (``itemsize`` bytes a sample) may be cut anywhere; compressed ones
+    (``itemsize`` None, e.g. Opus packets, added with their number of samples) only sent whole."""
 
-    def __init__(self, seconds: float, itemsize: int, sample_rate: int = SAMPLE_RATE):
+    def __init__(self, seconds: float, itemsize: Optional[int], sample_rate: int = SAMPLE_RATE):
         self.limit = int(seconds * sample_rate)
         self.itemsize = itemsize
-        self._frames: collections.deque = collections.deque()  # (first sample, frame bytes)
+        self._frames: collections.deque = collections.deque()  # (first sample, frame bytes, samples)
         self.end = 0  # samples in every frame added so far
         self._held = 0
 
-    def add(self, frame: bytes) -> None:
-        samples = len(frame) // self.itemsize
-        self._frames.append((self.end, frame))
+    def add(self, frame: bytes, samples: Optional[int] = None) -> None:
+        if samples is None:
+            samples = len(frame) // self.itemsize
+        self._frames.append((self.end, frame, samples))
         self.end += samples
         self._held += samples
-        while self._frames and self._held - len(self._frames[0][1]) // self.itemsize >= self.limit:
-            _, old = self._frames.popleft()
-            self._held -= len(old) // self.itemsize
+        while self._frames and self._held - self._frames[0][2] >= self.limit:
+            self._held -= self._frames.popleft()[2]
 
     @property
     def start(self) -> int:
@@ -44,13 +45,15 @@ class AudioHistory:
         return self._frames[0][0] if self._frames else self.end
 
     def since(self, sample: int) -> Iterator[bytes]:
-        """The frames from ``sample`` on (the first one cut to start there)."""
-        for first, frame in list(self._frames):
-            last = first + len(frame) // self.itemsize
-            if last <= sample:
+        """The frames from ``sample`` on: a PCM frame cut to start there, a compressed one whole (the server
+        reports a position between two of them)."""
+        for first, frame, samples in list(self._frames):
+            if first + samples <= sample:
                 continue
-            skip = max(0, sample - first) * self.itemsize
-            yield frame[skip:]
+            if self.itemsize is None or sample <= first:
+                yield frame
+            else:
+                yield frame[(sample - first) * self.itemsize:]
 
 
 def retry_delays(window: float) -> Iterator[float]:

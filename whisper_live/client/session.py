@@ -26,6 +26,7 @@ from websockets.sync.client import ClientConnection, connect
 from whisper_live.protocol import AUDIO_FORMATS, END_OF_AUDIO, ClientOptions, Reply, parse_reply
 
 from .errors import ClientError, ServerBusy, ServerRejected, ServerUnreachable
+from .link import unsent_bytes
 from .reconnect import AudioHistory, retry_delays
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,8 @@ class Session:
         if self.resume and reply.resume_token:
             self.resume_token = reply.resume_token
             self.resume_window = reply.resume_window
-            self._history = AudioHistory(reply.resume_window, AUDIO_FORMATS[self.options.audio_format].itemsize,
+            dtype = AUDIO_FORMATS.get(self.options.audio_format)  # None: compressed, frames sent whole
+            self._history = AudioHistory(reply.resume_window, dtype.itemsize if dtype else None,
                                          self.options.sample_rate)
         self._connected = True
         self._reader = threading.Thread(target=self._read, name="whisper-live-reader", daemon=True)
@@ -168,14 +170,14 @@ class Session:
     def closed(self) -> bool:
         return self._closed.is_set()
 
-    def send(self, frame: bytes) -> bool:
-        """Send one binary audio frame; False when the session is over. While the session is being resumed
-        the frame is kept and sent once it is."""
+    def send(self, frame: bytes, samples: Optional[int] = None) -> bool:
+        """Send one binary audio frame (a compressed one with its number of samples); False when the session
+        is over. While the session is being resumed the frame is kept and sent once it is."""
         if self._ws is None or self.closed:
             return False
         with self._send_lock:
             if self._history is not None:
-                self._history.add(frame)
+                self._history.add(frame, samples)
             if not self._connected:
                 return True
             try:
@@ -183,6 +185,14 @@ class Session:
                 return True
             except (ConnectionClosed, OSError):
                 return self._history is not None  # the reader notices the drop and resumes
+
+    def unsent_bytes(self) -> Optional[int]:
+        """Bytes this client wrote to its connection that the server has not acknowledged yet (the socket's
+        send backlog); None where the system does not say (see whisper_live.client.link)."""
+        ws = self._ws
+        if ws is None or not self._connected:
+            return None
+        return unsent_bytes(ws.socket)
 
     def finish(self, timeout: float = 60.0) -> bool:
         """Send END_OF_AUDIO and wait until the server has sent its last segments and closed.

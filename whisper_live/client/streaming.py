@@ -19,7 +19,8 @@ from whisper_live.protocol import (AUDIO_FORMATS, SAMPLE_RATE, ClientOptions, Re
                                    encode_audio_frame)
 
 from .errors import ClientError
-from whisper_live.audio.encoder import CODEC_RATES, AudioEncoder
+from .link import DEFAULT_KBPS, AdaptiveBitrate
+from whisper_live.audio.encoder import CODEC_RATES, open_encoder
 from whisper_live.audio.resample import Resampler, to_float32
 from .session import Session, SessionHandler, server_url
 from .transcript import Transcript
@@ -37,8 +38,9 @@ class StreamingTranscriptionClient(SessionHandler):
     are read. numpy chunks of int16 or float dtype are converted as needed, 2-D ``(frames, channels)``
     arrays are mixed down, and a ``sample_rate`` other than 16000 is resampled here. Chunks may have any
     size, bytes chunks even a partial sample: the remainder waits for the next chunk. ``codec`` ("mulaw" or
-    "alaw") sends the audio to the server as G.711 at 8 kHz instead (chunks are still read as
-    ``audio_format`` at ``sample_rate``).
+    "alaw") sends the audio to the server as G.711 at 8 kHz instead, ``"opus"`` as Opus packets at
+    ``bitrate`` kbit/s or ``"auto"`` (following the link); chunks are still read as ``audio_format`` at
+    ``sample_rate``.
     """
 
     def __init__(self, host: str = "localhost", port: int = 9090, audio_format: str = "float32",
@@ -55,7 +57,8 @@ class StreamingTranscriptionClient(SessionHandler):
                  on_error: Optional[Callable[[str], None]] = None,
                  on_close: Optional[Callable[[], None]] = None,
                  on_reconnecting: Optional[Callable[[], None]] = None,
-                 on_resumed: Optional[Callable[[float], None]] = None, codec: Optional[str] = None):
+                 on_resumed: Optional[Callable[[float], None]] = None, codec: Optional[str] = None,
+                 bitrate: Union[int, str, None] = None):
         if audio_format not in ("int16", "float32"):
             raise ValueError(f"audio_format must be 'int16' or 'float32', not {audio_format!r}")
         if codec is not None and codec not in CODEC_RATES:
@@ -70,7 +73,9 @@ class StreamingTranscriptionClient(SessionHandler):
             initial_prompt=initial_prompt, hotwords=hotwords, word_timestamps=word_timestamps,
             audio_format=codec or audio_format, sample_rate=CODEC_RATES.get(codec, SAMPLE_RATE),
             vad_parameters=VadParameters.from_wire(vad_parameters))
-        self._encoder = AudioEncoder(codec) if codec else None  # 16 kHz -> G.711 at 8 kHz
+        auto = bitrate in (None, "auto")  # 16 kHz -> G.711 at 8 kHz, or Opus at a bitrate
+        self._encoder = open_encoder(codec, None, DEFAULT_KBPS if auto else int(bitrate)) if codec else None
+        self.link = AdaptiveBitrate(self._encoder) if auto and codec == "opus" else None
         self.open_timeout = open_timeout
         self.on_session_started = on_session_started
         self.on_partial = on_partial
@@ -127,7 +132,10 @@ class StreamingTranscriptionClient(SessionHandler):
         if self._resampler is not None:
             samples = self._resampler(samples)
         if self._encoder is not None:
-            return self._send_bytes(self._encoder.encode(to_float32(samples)))
+            samples = to_float32(samples)
+            if self.link is not None:
+                self.link.adapt(self.session, len(samples) / SAMPLE_RATE)
+            return self._send_frames(self._encoder.frames(samples))
         if samples.dtype == np.int16 and self.audio_format == "int16":
             return self._send_bytes(samples.astype("<i2", copy=False).tobytes())
         samples = to_float32(samples)
@@ -140,16 +148,21 @@ class StreamingTranscriptionClient(SessionHandler):
                 return False
         return True
 
+    def _send_frames(self, frames: list[bytes]) -> bool:
+        return all([self.session.send(frame, self._encoder.samples_in(frame)) for frame in frames])
+
     def finish(self, timeout: float = 60.0) -> list[Segment]:
         """End the audio, wait for the final segments (up to ``timeout`` s), close; the completed segments."""
         if self.session is not None and not self.session.closed:
             if self._resampler is not None:
                 tail = self._resampler.flush()
                 if tail.size:
-                    self._send_bytes(self._encoder.encode(tail) if self._encoder is not None
-                                     else encode_audio_frame(tail, self.audio_format))
+                    if self._encoder is not None:
+                        self._send_frames(self._encoder.frames(tail))
+                    else:
+                        self._send_bytes(encode_audio_frame(tail, self.audio_format))
             if self._encoder is not None:
-                self._send_bytes(self._encoder.flush())
+                self._send_frames(self._encoder.flush_frames())
             self.session.finish(timeout)
         self.close()
         return list(self.transcript.completed)
@@ -172,6 +185,8 @@ class StreamingTranscriptionClient(SessionHandler):
     def on_reply(self, reply: Reply) -> None:
         self._started.wait(self.open_timeout)  # on_session_started always comes first
         if reply.kind == "segments":
+            if self.link is not None:
+                self.link.heard(reply.segments)
             for seg in self.transcript.update(reply.segments):
                 self._emit(self.on_committed, seg)
             pending = self.transcript.pending

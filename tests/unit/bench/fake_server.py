@@ -88,9 +88,10 @@ def noise(seconds: float) -> np.ndarray:
     return (np.random.default_rng(1).standard_normal(int(seconds * 16000)) * 0.01).astype(np.float32)
 
 
-def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, watch=None, codec=None):
+def run(server_port: int, n: int, seconds: float, finish_timeout: float = 10.0, watch=None, codec=None,
+        bitrate=24):
     settings = plan.RunSettings(port=server_port, frame_samples=4096, ready_timeout=5.0,
-                                finish_timeout=finish_timeout, codec=codec)
+                                finish_timeout=finish_timeout, codec=codec, bitrate=bitrate)
     reference = " ".join(WORDS[: int(seconds)])
     plans = plan.plan_clients([Speech(noise(seconds), reference, "noise")], n, 0, lambda i: noise(seconds), 0.3,
                               seed=3)

@@ -45,6 +45,20 @@ def test_the_codec_option_sends_telephone_audio():
     assert figures["wer"] == 0.0  # every whole second arrived: the fake server committed all three words
 
 
+@pytest.mark.parametrize("bitrate", [24, "auto"])
+def test_the_opus_codec_sends_packets_and_the_report_counts_their_bytes(bitrate):
+    """--codec opus: the options ask for opus, every second arrives, and the audio costs at most 1/15 of
+    float32's 64000 bytes a second."""
+    with FakeServer() as server:
+        result = run(server.port, 1, 3.0, codec="opus", bitrate=bitrate)
+    assert server.formats == [("opus", 16000)]
+    figures = metrics.aggregate(result.logs)
+    assert figures["all_finished"], [log.failure for log in result.logs]
+    assert figures["wer"] == 0.0
+    assert 1000 < figures["bytes_per_audio_s"] < 64000 / 15
+    assert metrics.client_figures(result.logs[0])["bytes_per_audio_s"] == figures["bytes_per_audio_s"]
+
+
 def test_a_refused_client_is_counted_and_not_finished():
     with FakeServer(mode="one-client") as server:
         result = run(server.port, 2, 2.0)

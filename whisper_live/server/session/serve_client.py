@@ -129,6 +129,8 @@ class ServeClient(StreamClient):
             if old is not None:
                 old.replaced = True
                 self._sent_until = max(self._sent_until, old.completed_sent_until)
+            if resumed:  # Opus: a new connection sends a new stream, read by a new decoder
+                self.stream.add_audio(self._audio.restart())
             conn.send(ready(self.stream.received / protocol.SAMPLE_RATE))
             if self._unsent_language is not None:
                 conn.send(self._unsent_language)
@@ -231,10 +233,15 @@ class ServeClient(StreamClient):
 
     def _end_of_audio(self, conn: Connection, cause: EndCause = EndCause.END_OF_AUDIO) -> None:
         """No more audio: transcribe what is left, deliver it, then DISCONNECT and close."""
+        try:
+            tail = self._audio.flush(complete=cause is EndCause.END_OF_AUDIO)  # what the resampler held back
+        except protocol.ProtocolError as exc:  # a compressed stream cut short
+            self._refuse(conn, str(exc))
+            return
         if not self.session.begin_ending(cause):
             return
         with self._lock:
-            self.stream.add_audio(self._audio.flush())  # what the resampler held back
+            self.stream.add_audio(tail)
             self.stream.end_of_audio()
         self.session.notify(self)
         self.session.wait_for(lambda: self.stream.finished or self.failed,
