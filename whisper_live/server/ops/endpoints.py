@@ -60,7 +60,11 @@ def response(status: int, body: bytes = b"", content_type: str = TEXT, headers: 
 
 
 def client_address(connection) -> str:
-    address = getattr(connection, "remote_address", None)
+    """The peer's IP address; "" when unknown (a socket the peer closed before it was served has none)."""
+    try:
+        address = getattr(connection, "remote_address", None)
+    except OSError:
+        return ""
     return str(address[0]) if address else ""
 
 
