@@ -71,6 +71,7 @@ def export(target: Path) -> Path:
             torch.onnx.export(model, (torch.randn(2, 300, 80),), tmp, dynamo=False,
                               input_names=["features"], output_names=["embeddings"], opset_version=17,
                               dynamic_axes={"features": {0: "batch", 1: "frames"}, "embeddings": {0: "batch"}})
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is shared like the models'
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -36,7 +36,7 @@ def default_label(index: int) -> str:
 class SpeakerLabeler:
     def __init__(self, embedder, speakers: Optional[Speakers] = None, names: Sequence[str] = ()):
         self.embedder = embedder
-        self.speakers = speakers or Speakers()
+        self.speakers = speakers if speakers is not None else Speakers()  # (an empty one is falsy)
         self.names = list(names)
         self._known: list[str] = []
         self._last: Optional[int] = None

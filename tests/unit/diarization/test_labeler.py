@@ -96,3 +96,12 @@ def test_audio_that_starts_later_in_the_stream():
     audio = _audio((A, 2), (B, 2))
     out = _labeler().label(audio, 10.0, [_segment(10, 12), _segment(12, 14)])
     assert [s.speaker for s in out] == ["SPEAKER_00", "SPEAKER_01"]
+
+
+def test_the_clients_threshold_and_max_speakers_are_kept():
+    speakers = Speakers(threshold=0.99, max_speakers=1)
+    labeler = SpeakerLabeler(FakeEmbedder(), speakers)
+    assert labeler.speakers is speakers
+    audio = _audio((A, 2), (0, 1), (B, 2))
+    out = labeler.label(audio, 0.0, [_segment(0, 2), _segment(3, 5)])
+    assert [s.speaker for s in out] == ["SPEAKER_00", "SPEAKER_00"]
