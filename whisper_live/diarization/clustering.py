@@ -20,7 +20,7 @@ from typing import Optional
 
 import numpy as np
 
-DEFAULT_THRESHOLD = 0.5  # CAM++ cosine similarity; measured in whisper_live/bench/diarization.py
+DEFAULT_THRESHOLD = 0.55  # CAM++ cosine similarity; tuned with whisper_live/bench/diarization.py
 DEFAULT_MAX_SPEAKERS = 10
 MIN_NEW_SECONDS = 1.0
 

@@ -60,3 +60,8 @@ def test_start_up_sets_omp_num_threads_before_the_model_loads(monkeypatch):
     monkeypatch.setattr(app, "TranscriptionServer", Recorder)
     assert cli.main(["--omp_num_threads", "3", "--inference_workers", "2", "--port", "0"]) == 2
     assert seen == {"threads": 3, "workers": 2, "omp": "3"}
+
+
+def test_diarization_is_offered_unless_turned_off():
+    assert config().diarization is True
+    assert config("--diarization", "off").diarization is False

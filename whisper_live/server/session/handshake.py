@@ -16,6 +16,7 @@ from typing import Optional
 from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
+from whisper_live.diarization import live as diarization
 from whisper_live.fit import settle_options
 from whisper_live.models import ModelNotFound
 from whisper_live.server.session.serve_client import ServeClient
@@ -78,7 +79,8 @@ def choose_runner(server, options: protocol.ClientOptions) -> Choice:
     except (ModelNotFound, BackendUnavailable, ValueError, RuntimeError) as exc:
         raise Refused(protocol.error(options.uid, f"model {options.model!r} cannot be loaded: {exc}"), 1011,
                       "model unavailable", "model") from None
-    warnings += settle_options(runner.transcriber, options)
+    warnings += settle_options(runner.transcriber, options,
+                               diarization=server.config.diarization and diarization.available())
     return Choice(runner, warnings)
 
 
@@ -95,7 +97,8 @@ def build_client(server, options: protocol.ClientOptions, runner) -> ServeClient
                      refine_agreed_within=config.refine_agreed_within),
         vad=server.vad().new_stream() if options.use_vad else None, has_room=runner.meter.has_room)
     return ServeClient(options, stream, runner, max_connection_time=config.max_connection_time,
-                       resume_timeout=config.resume_timeout, on_end=server.forget, metrics=server.metrics)
+                       resume_timeout=config.resume_timeout, on_end=server.forget, metrics=server.metrics,
+                       labeler=diarization.session_labeler(options) if options.enable_diarization else None)
 
 
 def admit(server, client: ServeClient) -> None:
