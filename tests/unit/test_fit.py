@@ -78,6 +78,21 @@ def test_diarization_is_unavailable():
     assert "speaker labels" in result.findings[0].warning
 
 
+def test_diarization_is_offered_where_the_server_labels_speakers():
+    assert fit.check(MULTILINGUAL, "en", enable_diarization=True, diarization=True).findings == ()
+
+
+def test_settle_options_keeps_diarization_only_where_the_server_labels_speakers():
+    message = '{"enable_diarization": true, "max_speakers": 3}'
+    options = protocol.ClientOptions.from_message(message)
+    assert fit.settle_options(MULTILINGUAL, options, diarization=True) == []
+    assert options.enable_diarization
+    options = protocol.ClientOptions.from_message(message)
+    warnings = fit.settle_options(MULTILINGUAL, options, diarization=False)
+    assert len(warnings) == 1 and "--diarization off" in warnings[0]
+    assert not options.enable_diarization
+
+
 def test_settle_options_sets_what_the_session_uses_and_returns_the_warnings():
     options = protocol.ClientOptions.from_message(
         '{"language": "fr", "task": "translate", "enable_translation": true, "target_language": "de",'

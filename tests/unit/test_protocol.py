@@ -103,3 +103,27 @@ def test_server_ready_carries_the_room_addresses_and_the_client_reads_them():
     reply = protocol.parse_reply(ready)
     assert reply.kind == "ready" and reply.room == {"room": "talk", "room_events": "http://h/v1/rooms/talk/events"}
     assert protocol.parse_reply(protocol.server_ready("u", "fw")).room == {}
+
+
+def test_a_segment_carries_its_speaker_across_the_wire_and_only_when_labelled():
+    labelled = Segment(1.0, 2.5, "hello", completed=True, speaker="SPEAKER_01")
+    assert protocol.Segment.from_wire(json.loads(json.dumps(labelled.to_wire()))) == labelled
+    assert labelled.shifted(1.0).speaker == "SPEAKER_01"
+    assert "speaker" not in Segment(0.0, 1.0, "hi").to_wire()
+
+
+def test_diarization_options_as_whisperlive_names_them():
+    options = protocol.ClientOptions.from_message(json.dumps({
+        "enable_diarization": True, "max_speakers": 3, "diarization_threshold": 0.6,
+        "known_speaker_names": ["Ann", "Bob"]}))
+    assert (options.max_speakers, options.diarization_threshold, options.speaker_names) == (3, 0.6, ["Ann", "Bob"])
+    again = protocol.ClientOptions.from_message(options.to_message())
+    assert (again.enable_diarization, again.max_speakers, again.speaker_names) == (True, 3, ["Ann", "Bob"])
+    assert protocol.ClientOptions.from_message('{"speaker_names": ["Ann"]}').enable_diarization
+
+
+@pytest.mark.parametrize("message", ['{"max_speakers": 0}', '{"diarization_threshold": 2}',
+                                     '{"speaker_names": "Ann"}', '{"speaker_names": [""]}'])
+def test_bad_diarization_options_are_refused(message):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.ClientOptions.from_message(message)

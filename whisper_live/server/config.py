@@ -44,6 +44,8 @@ class ServerConfig:
     agent_port: Optional[int] = None
     # Seconds a session whose connection dropped is kept for its client to resume it (0: not kept)
     resume_timeout: float = 30.0
+    # Speaker labels for the clients that ask (enable_diarization); False (--diarization off): refused, WARNING
+    diarization: bool = True
     # Who may connect, TLS and the metrics port (whisper_live/server/ops/auth.py, endpoints.py, tls.py)
     api_keys: tuple = ()
     cors_origins: Optional[tuple] = None  # None: this server's host, localhost, browser extensions

@@ -62,6 +62,11 @@ def test_start_up_sets_omp_num_threads_before_the_model_loads(monkeypatch):
     assert seen == {"threads": 3, "workers": 2, "omp": "3"}
 
 
+def test_diarization_is_offered_unless_turned_off():
+    assert config().diarization is True
+    assert config("--diarization", "off").diarization is False
+
+
 def test_telephony_flags_reach_the_configuration_and_a_bad_pattern_stops_the_start():
     import pytest
 

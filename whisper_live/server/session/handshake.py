@@ -16,6 +16,7 @@ from typing import Optional
 from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
+from whisper_live.diarization import live as diarization
 from whisper_live.fit import settle_options
 from whisper_live.models import ModelNotFound
 from whisper_live.server.session.serve_client import ServeClient
@@ -78,7 +79,8 @@ def choose_runner(server, options: protocol.ClientOptions) -> Choice:
     except (ModelNotFound, BackendUnavailable, ValueError, RuntimeError) as exc:
         raise Refused(protocol.error(options.uid, f"model {options.model!r} cannot be loaded: {exc}"), 1011,
                       "model unavailable", "model") from None
-    warnings += settle_options(runner.transcriber, options)
+    warnings += settle_options(runner.transcriber, options,
+                               diarization=server.config.diarization and diarization.available())
     return Choice(runner, warnings)
 
 
@@ -87,7 +89,8 @@ def build_client(server, options: protocol.ClientOptions, runner) -> ServeClient
     config = server.config
     return ServeClient(options, build_stream(server, options, runner), runner,
                        max_connection_time=config.max_connection_time, resume_timeout=config.resume_timeout,
-                       on_end=server.forget, metrics=server.metrics)
+                       on_end=server.forget, metrics=server.metrics,
+                       labeler=diarization.session_labeler(options) if options.enable_diarization else None)
 
 
 def build_stream(server, options: protocol.ClientOptions, runner) -> Stream:

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
 from whisper_live.audio.decoder import AudioDecoder
+from whisper_live.diarization.live import label_commits
 from whisper_live.server.session.connection import Connection
 from whisper_live.server.session.lifecycle import FLUSH_TIMEOUT, EndCause, LiveSession
 from whisper_live.server.session.stream_client import StreamClient
@@ -45,7 +46,7 @@ class ServeClient(StreamClient):
 
     def __init__(self, options: protocol.ClientOptions, stream: Stream, runner, *, max_connection_time: float,
                  on_end: Callable[["ServeClient"], None], resume_timeout: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic, metrics=None):
+                 clock: Callable[[], float] = time.monotonic, metrics=None, labeler=None):
         self.options = options
         self.uid = options.uid
         self.stream = stream
@@ -60,6 +61,7 @@ class ServeClient(StreamClient):
         self._metrics = metrics  # whisper_live.server.ops.metrics.Metrics, or None
         self._audio = AudioDecoder(options.audio_format, options.sample_rate)  # frames -> 16 kHz, across resumes
         self.room = None  # whisper_live.rooms.registry.RoomPublisher: the room its transcript goes to, if any
+        self._labeler = labeler  # speaker labels (whisper_live/diarization/live.py), if the client asked
 
     # --- the runner's side (worker threads) --------------------------------------------------------------------
 
@@ -74,6 +76,8 @@ class ServeClient(StreamClient):
             else:
                 self.session.model_errors.succeeded()
                 update = self.stream.apply(window, result)
+                if self._labeler is not None:
+                    label_commits(self._labeler, self.stream.completed, update, window.request.audio, window.offset)
                 if update.language:
                     messages.append((protocol.language(self.uid, *update.language), None))
                     if self._conn is None:

@@ -1,0 +1,52 @@
+"""A live session's speaker labels: its labeler follows the client's options; commits get labelled in place."""
+
+import numpy as np
+
+from whisper_live.diarization import live
+from whisper_live.protocol import ClientOptions, SAMPLE_RATE, Segment, Word
+from whisper_live.streaming.windows import Update
+
+
+class LevelEmbedder:
+    """A clip's "voice" is its loudest level: 0.1 and 0.3 are two speakers."""
+
+    def embed(self, clip):
+        return None if len(clip) < SAMPLE_RATE // 2 else self.embed_batch([clip])[0]
+
+    def embed_batch(self, clips):
+        return np.array([[1.0, 0.0] if np.max(np.abs(c)) < 0.2 else [0.0, 1.0] for c in clips])
+
+
+def _segment(start, end):
+    words = [Word(t, t + 0.5, f" w{i}") for i, t in enumerate(np.arange(start, end - 1e-6, 0.5))]
+    return Segment(start, end, "".join(w.word for w in words).strip(), True, words)
+
+
+def _options(**fields):
+    return ClientOptions.from_message(ClientOptions(uid="u", enable_diarization=True, **fields).to_message())
+
+
+def test_the_labeler_follows_the_clients_options():
+    labeler = live.session_labeler(_options(max_speakers=2, diarization_threshold=0.7,
+                                            speaker_names=["Ann", "Bob"]), LevelEmbedder())
+    assert (labeler.speakers.threshold, labeler.speakers.max_speakers, labeler.names) == (0.7, 2, ["Ann", "Bob"])
+
+
+def test_commits_are_labelled_and_split_in_the_streams_list():
+    labeler = live.session_labeler(_options(speaker_names=["Ann", "Bob"]), LevelEmbedder())
+    earlier = _segment(0.0, 2.0)
+    new = _segment(10.0, 16.0)  # Ann for 3 s, then Bob without a pause
+    completed = [earlier, new]
+    update = Update(completed=[new])
+    audio = np.concatenate([np.full(3 * SAMPLE_RATE, 0.1), np.full(3 * SAMPLE_RATE, 0.3)]).astype(np.float32)
+    live.label_commits(labeler, completed, update, audio, 10.0)
+    assert completed[0] is earlier and earlier.speaker is None
+    assert [s.speaker for s in completed[1:]] == ["Ann", "Bob"] and completed[1:] == update.completed
+    assert abs(completed[1].end - 13.0) <= 0.5
+
+
+def test_nothing_committed_changes_nothing():
+    completed = [_segment(0.0, 2.0)]
+    update = Update()
+    live.label_commits(live.session_labeler(_options(), LevelEmbedder()), completed, update, np.zeros(1), 0.0)
+    assert len(completed) == 1 and update.completed == []

@@ -1,0 +1,150 @@
+"""A session's speaker labels: each completed segment gets one, split first where the voice changes in it.
+
+:class:`SpeakerLabeler` is per session (its :class:`~whisper_live.diarization.clustering.Speakers` are the
+voices heard so far); the :class:`~whisper_live.diarization.embedder.SpeakerEmbedder` is shared. For a
+segment of at least ``2 * window`` seconds it embeds overlapping windows in one batch and looks for the
+boundary where the windows before and after it sound least alike; when those two sides would not match each
+other as one speaker, the segment is split there, at the nearest word boundary (word times are needed for
+that), and each side is looked at again. Each resulting piece is then embedded whole and assigned.
+
+Labels are ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance, or the client's ``names`` in
+that order. Audio quieter than ``QUIET_RMS`` (silence, faint noise) gets no label; a piece too short to embed
+takes the label of the speaker heard just before it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from whisper_live.diarization.clustering import Speakers
+from whisper_live.diarization.embedder import MIN_SAMPLES
+from whisper_live.protocol import SAMPLE_RATE, Segment, Word
+
+WINDOW = 1.5
+HOP = 0.75
+MIN_PIECE = 0.5
+QUIET_RMS = 10 ** (-55 / 20)
+MAX_SPLITS = 2  # depth of splitting one segment
+
+
+def default_label(index: int) -> str:
+    return f"SPEAKER_{index:02d}"
+
+
+class SpeakerLabeler:
+    def __init__(self, embedder, speakers: Optional[Speakers] = None, names: Sequence[str] = ()):
+        self.embedder = embedder
+        self.speakers = speakers if speakers is not None else Speakers()  # (an empty one is falsy)
+        self.names = list(names)
+        self._known: list[str] = []
+        self._last: Optional[int] = None
+
+    def name(self, index: Optional[int]) -> Optional[str]:
+        """Known speakers by their name; the others by ``names`` in order of appearance, else SPEAKER_NN."""
+        if index is None:
+            return None
+        if index < len(self._known):
+            return self._known[index]
+        order = index - len(self._known)
+        return self.names[order] if order < len(self.names) else default_label(index)
+
+    def enroll(self, name: str, audio: np.ndarray) -> None:
+        """A known speaker by voice: ``audio`` (16 kHz) is a reference sample of ``name``. Enroll every known
+        speaker before labelling anything."""
+        embedding = self.embedder.embed(audio)
+        if embedding is None:
+            raise ValueError(f"the voice reference of {name!r} is shorter than {MIN_SAMPLES / SAMPLE_RATE} s")
+        self.speakers.enroll(embedding)
+        self._known.append(name)
+
+    def label(self, audio: np.ndarray, audio_start: float, segments: Sequence[Segment]) -> list[Segment]:
+        """``segments`` (completed; times in seconds of the stream) with ``speaker`` set, split where the
+        speaker changes inside one. ``audio`` holds the stream's samples from ``audio_start`` seconds on."""
+        out: list[Segment] = []
+        for segment in segments:
+            for piece in self._split(audio, audio_start, segment, MAX_SPLITS):
+                clip = _clip(audio, audio_start, piece.start, piece.end)
+                index = self._assign(clip)
+                out.append(_with_speaker(piece, self.name(index)))
+        return out
+
+    def provisional(self, audio: np.ndarray, audio_start: float, segment: Segment) -> Optional[str]:
+        """A label for partial text: the speaker it sounds like now, changing nothing (None if unsure)."""
+        clip = _clip(audio, audio_start, segment.start, segment.end)
+        if _quiet(clip):
+            return None
+        embedding = self.embedder.embed(clip)
+        if embedding is None:
+            return self.name(self._last)
+        return self.name(self.speakers.peek(embedding))
+
+    def _assign(self, clip: np.ndarray) -> Optional[int]:
+        if _quiet(clip):
+            return None
+        embedding = self.embedder.embed(clip)
+        if embedding is None:
+            return self._last
+        self._last = self.speakers.assign(embedding, len(clip) / SAMPLE_RATE)
+        return self._last
+
+    def _split(self, audio, audio_start, segment: Segment, depth: int) -> list[Segment]:
+        if depth == 0 or not segment.words or segment.end - segment.start < 2 * WINDOW:
+            return [segment]
+        change = self._change(_clip(audio, audio_start, segment.start, segment.end), segment.start)
+        if change is None:
+            return [segment]
+        pieces = _split_at(segment, change)
+        if pieces is None:
+            return [segment]
+        return [p for piece in pieces for p in self._split(audio, audio_start, piece, depth - 1)]
+
+    def _change(self, clip: np.ndarray, start: float) -> Optional[float]:
+        """The time where the voice most likely changes in ``clip``, if the two sides are two speakers."""
+        size, hop = int(WINDOW * SAMPLE_RATE), int(HOP * SAMPLE_RATE)
+        starts = list(range(0, len(clip) - size + 1, hop))
+        if len(starts) < 2:
+            return None
+        vectors = self.embedder.embed_batch([clip[s:s + size] for s in starts])
+        best_k, best_sim = None, 1.0
+        for k in range(1, len(starts)):
+            left, right = vectors[:k].mean(axis=0), vectors[k:].mean(axis=0)
+            sim = float(left @ right / max(np.linalg.norm(left) * np.linalg.norm(right), 1e-9))
+            if sim < best_sim:
+                best_k, best_sim = k, sim
+        if best_k is None or best_sim >= self.speakers.threshold:
+            return None
+        return start + (starts[best_k] + (size - hop) / 2) / SAMPLE_RATE
+
+
+def _split_at(segment: Segment, change: float) -> Optional[list[Segment]]:
+    """``segment`` cut in two at the word boundary nearest ``change``; None if a side would be too short."""
+    words = segment.words
+    cut = min(range(1, len(words)), key=lambda i: abs(words[i].start - change), default=None)
+    if cut is None:
+        return None
+    boundary = (words[cut - 1].end + words[cut].start) / 2
+    if boundary - segment.start < MIN_PIECE or segment.end - boundary < MIN_PIECE:
+        return None
+    left, right = words[:cut], words[cut:]
+    return [Segment(segment.start, boundary, _text(left), segment.completed, left),
+            Segment(boundary, segment.end, _text(right), segment.completed, right)]
+
+
+def _text(words: list[Word]) -> str:
+    return "".join(w.word for w in words).strip() if words else ""
+
+
+def _with_speaker(segment: Segment, speaker: Optional[str]) -> Segment:
+    return Segment(segment.start, segment.end, segment.text, segment.completed, segment.words, speaker)
+
+
+def _clip(audio: np.ndarray, audio_start: float, start: float, end: float) -> np.ndarray:
+    first = max(0, int(round((start - audio_start) * SAMPLE_RATE)))
+    last = max(first, int(round((end - audio_start) * SAMPLE_RATE)))
+    return audio[first:last]
+
+
+def _quiet(clip: np.ndarray) -> bool:
+    return len(clip) == 0 or float(np.sqrt(np.mean(np.square(clip, dtype=np.float64)))) < QUIET_RMS

