@@ -13,6 +13,7 @@ from whisper_live.admission import Admission
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.model_pool import ModelPool
 from whisper_live.server.ops.auth import ApiKeys, ConnectionLimiter, OriginPolicy
+from whisper_live.server.ops.balancer import UpgradeAdmission
 from whisper_live.server.session import handshake
 from whisper_live.server.session.client_manager import ClientManager
 from whisper_live.server.session.connection import Connection
@@ -67,11 +68,11 @@ class TranscriptionServer:
 
     def state(self) -> ServerState:
         """What /health and /ready answer from (whisper_live/server/ops/health.py)."""
-        connected = self.manager.connected()
+        connected, counted = self.manager.connected(), self.manager.counted()  # counted: with places held
         admission = self.manager.admission
         return ServerState(loaded=True, draining=self.draining, clients=len(connected),
-                           max_clients=admission.max_clients, headroom=admission.headroom(connected),
-                           refusal=admission.refuse_reason(connected))
+                           max_clients=admission.max_clients, headroom=admission.headroom(counted),
+                           refusal=admission.refuse_reason(counted))
 
     def vad(self):
         with self._vad_lock:
@@ -92,17 +93,19 @@ class TranscriptionServer:
         try:
             self._handle(websocket)
         finally:
+            self.manager.let_go(websocket)  # the place held before the upgrade, unless its session took it
             self.access.per_ip.release(address)
 
     def _handle(self, websocket) -> None:
         try:
             options = handshake.read_options(websocket, self.draining)
             if options.resume:
+                self.manager.let_go(websocket)
                 self._resume(websocket, options)
                 return
             choice = handshake.choose_runner(self, options)
             client = handshake.build_client(self, options, choice.runner)
-            handshake.admit(self, client)
+            handshake.admit(self, client, websocket)
         except handshake.Refused as refused:
             if refused.metric:
                 self.metrics.reject(refused.metric)
@@ -166,7 +169,9 @@ class TranscriptionServer:
             from whisper_live.web.http import static_response
         except ImportError:
             static_response = None
-        return Endpoints(self.state, self.metrics, self.access, static_response).process_request
+        upgrades = UpgradeAdmission(self.manager, lambda: self.draining, self.resumable.holds, lambda: self.agent,
+                                    self.metrics)
+        return Endpoints(self.state, self.metrics, self.access, static_response, upgrades.check).process_request
 
     def serve_forever(self, ready: Optional[threading.Event] = None) -> None:
         if self.config.agent_port is not None:
