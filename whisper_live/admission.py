@@ -1,7 +1,7 @@
 """How loaded the shared model is, and whether one more client fits.
 
-A :class:`LoadMeter` measures, over a sliding window, the workers' busy time and how quickly final windows
-were served. The scheduler records every model call in it; it tells the streaming sessions whether the
+A :class:`LoadMeter` measures, over a sliding horizon, the workers' busy time and how quickly final windows
+were served. The scheduler records every model call in it; it tells the streams whether the
 model has room for work that only improves accuracy (:meth:`LoadMeter.has_room`: decoding agreed text
 again as a final), judged by how quickly recent finals were served, and the scheduler whether a file's
 next step may run.
@@ -50,7 +50,7 @@ class _Stretch:
 
 
 class LoadMeter:
-    """Busy time and service times over a sliding window, for admission and for the status figures."""
+    """Busy time and service times over a sliding horizon, for admission and for the status figures."""
 
     def __init__(self, workers: int, horizon: float = 30.0, clock: Callable[[], float] = time.monotonic):
         self.workers = max(1, workers)

@@ -27,7 +27,7 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
   a worker free or waits for one file window at most.
 
 Every model call is recorded in the scheduler's :class:`~whisper_live.admission.LoadMeter` (``meter``),
-which the streaming sessions and admission control read.
+which the streams and admission control read.
 
 A client has at most one window in flight, silence produces no work at all (the streaming core asks for
 a window only when new speech arrived), and committed audio is never transcribed again.

@@ -23,12 +23,11 @@ from starlette.responses import JSONResponse, Response
 
 from whisper_live.api.errors import error_body
 from whisper_live.server.ops.auth import RateLimiter
-from whisper_live.server.ops.health import liveness, readiness
+from whisper_live.server.ops.endpoints import STATUS_PATHS, status_answer
 
-STATUS = ("/health", "/ready", "/metrics")
 # Route templates for the metric's endpoint label (never the raw path, whose ids are unbounded).
 _TEMPLATES = ((re.compile(r"^/v1/models/.+"), "/v1/models/{model_id}"),)
-_ROUTES = ("/v1/audio/transcriptions", "/v1/audio/translations", "/v1/models", "/v1/realtime") + STATUS
+_ROUTES = ("/v1/audio/transcriptions", "/v1/audio/translations", "/v1/models", "/v1/realtime") + STATUS_PATHS
 
 
 def endpoint_label(path: str) -> str:
@@ -58,34 +57,26 @@ def install(app, server) -> tuple[list, Callable[[str, int], None]]:
     def key_ok(request) -> bool:
         return access.keys.allows(request.headers.get("authorization"), query_token=False)
 
-    @app.get("/health")
-    async def health():
-        status, body = liveness(server.state())
-        return Response(body, status_code=status, media_type="application/json")
+    def status_route(path: str):
+        async def status(request: Request):
+            if access.status_needs_key(path) and not key_ok(request):
+                return _key_refusal()
+            code, body, content_type = status_answer(path, server.state, metrics)
+            return Response(body, status_code=code, media_type=content_type)
+        return status
 
-    @app.get("/ready")
-    async def ready(request: Request):
-        if access.status_requires_key and not key_ok(request):
-            return _key_refusal()
-        status, body = readiness(server.state())
-        return Response(body, status_code=status, media_type="application/json")
-
-    @app.get("/metrics")
-    async def exposition(request: Request):
-        if access.status_requires_key and not key_ok(request):
-            return _key_refusal()
-        body, content_type = metrics.exposition()
-        return Response(body, media_type=content_type)
+    for path in STATUS_PATHS:
+        app.add_api_route(path, status_route(path), methods=["GET"])
 
     def origin(request):
-        if request.url.path in STATUS or access.origins.allows(request.headers.get("origin"),
-                                                               request.headers.get("host")):
+        if request.url.path in STATUS_PATHS or access.origins.allows(request.headers.get("origin"),
+                                                                     request.headers.get("host")):
             return None
         return _refusal(403, f"origin {request.headers.get('origin')!r} is not allowed (--cors-origins)",
                         "origin_not_allowed")
 
     def rate(request):
-        if request.url.path in STATUS:
+        if request.url.path in STATUS_PATHS:
             return None
         allowed, retry = limiter.check(request.client.host if request.client else "")
         return None if allowed else _refusal(429, "too many requests from this address (--rate_limit_rpm)",
@@ -93,7 +84,7 @@ def install(app, server) -> tuple[list, Callable[[str, int], None]]:
 
     def key(request):
         preflight = request.scope["method"] == "OPTIONS" and "access-control-request-method" in request.headers
-        return None if request.url.path in STATUS or preflight or key_ok(request) else _key_refusal()
+        return None if request.url.path in STATUS_PATHS or preflight or key_ok(request) else _key_refusal()
 
     def count(path: str, status: int) -> None:
         metrics.rest_requests.labels(endpoint=endpoint_label(path), status=str(status)).inc()

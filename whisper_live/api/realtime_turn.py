@@ -47,7 +47,7 @@ class Item:
 
 
 class RealtimeTurn:
-    """A turn's streaming session as an inference client; ``emit(event)`` receives its events."""
+    """A turn's stream as an inference client; ``emit(event)`` receives its events."""
 
     def __init__(self, stream: Stream, emit: Callable[[dict], None], session: LiveSession, *, with_vad: bool,
                  previous_item: Callable[[Optional[str]], Optional[str]] = lambda item_id: None):

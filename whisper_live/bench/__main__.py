@@ -17,6 +17,7 @@ from whisper_live.bench import audio as audio_mod
 from whisper_live.bench import clients, drops, metrics, plan, report, server_process
 from whisper_live.bench import offline as offline_mod
 from whisper_live.bench import uploads as bench_uploads
+from whisper_live.cli_exit import error_exit, interrupted_exit
 
 MAX_CONNECTIONS = 256
 
@@ -104,9 +105,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="reference transcript of each --upload (the text or a file holding it), in order")
     g.add_argument("--api-url", help="the API's base URL (default http://HOST:8000/v1)")
 
-    g = p.add_argument_group("target and output")
+    g = p.add_argument_group("target")
     g.add_argument("--target-p90", type=float, default=2.0, help="final-latency p90 target, s (default 2.0)")
     g.add_argument("--target-max", type=float, help="also require final-latency max <= this, s (off by default)")
+
+    g = p.add_argument_group("offline WER (the same audio transcribed in one go, for comparison)")
     g.add_argument("--offline-model",
                    help="model for the offline WER (default: --model, else tiny.en); a name or a CT2 directory")
     g.add_argument("--offline-compute-type", default="int8",
@@ -115,6 +118,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "'default' keeps the saved type (float32 on CPU for tiny.en)")
     g.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription of the audio")
+
+    g = p.add_argument_group("output")
     g.add_argument("--json-out", help="also append the JSON line to this file")
     g.add_argument("--transcripts", metavar="DIR",
                    help="write each speaking client's completed transcript to DIR/N<clients>-<name>.txt, its "
@@ -267,11 +272,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 _say(args, "  target missed: ramp stops here (--ramp-all to go on)")
                 break
     except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return error_exit(exc, 2)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return interrupted_exit()
     finally:
         if spawned is not None:
             spawned.stop()

@@ -32,27 +32,31 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+# Every option takes one value: (flag, type, default, help).
+OPTIONS = (
+    ("--model", str, "tiny.en",
+     "model name or CTranslate2 directory, as for the server's --model (default tiny.en)"),
+    ("--audio", str, None,
+     "speech file or ../shared/audio folder (default: the LJ passage from ../shared/audio, "
+     "else an espeak-ng or pytest-audioeval clip)"),
+    ("--window", float, 3.0, "seconds of audio per window (default 3)"),
+    ("--windows", int, 16, "windows transcribed per batch size and round (default 16)"),
+    ("--sizes", _sizes, "1,2,4,8",
+     "batch sizes to measure, comma-separated; speed-ups are against the first (default 1,2,4,8)"),
+    ("--rounds", int, 3, "rounds per batch size; the median is reported (default 3)"),
+    ("--beam_size", int, 1,
+     "decode with this beam width: 1 (default) as partial windows are, 5 as final windows are"),
+    ("--cpu_threads", int, 1, "threads of the one inference worker (default 1, as each of the server's workers)"),
+)
+
+
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m whisper_live.bench.batching",
         description="What batching several clients' windows into one model call pays: model time per window "
                     "for each batch size, through the server's faster_whisper backend code.")
-    p.add_argument("--model", default="tiny.en",
-                   help="model name or CTranslate2 directory, as for the server's --model (default tiny.en)")
-    p.add_argument("--audio", default=None,
-                   help="speech file or ../shared/audio folder (default: the LJ passage from ../shared/audio, "
-                        "else an espeak-ng or pytest-audioeval clip)")
-    p.add_argument("--window", type=float, default=3.0, help="seconds of audio per window (default 3)")
-    p.add_argument("--windows", type=int, default=16,
-                   help="windows transcribed per batch size and round (default 16)")
-    p.add_argument("--sizes", type=_sizes, default="1,2,4,8",
-                   help="batch sizes to measure, comma-separated; speed-ups are against the first (default 1,2,4,8)")
-    p.add_argument("--rounds", type=int, default=3,
-                   help="rounds per batch size; the median is reported (default 3)")
-    p.add_argument("--beam_size", type=int, default=1,
-                   help="decode with this beam width: 1 (default) as partial windows are, 5 as final windows are")
-    p.add_argument("--cpu_threads", type=int, default=1,
-                   help="threads of the one inference worker (default 1, as each of the server's workers)")
+    for flag, kind, default, text in OPTIONS:
+        p.add_argument(flag, type=kind, default=default, help=text)
     args = p.parse_args(argv)
     if args.window <= 0 or min(args.windows, args.rounds, args.cpu_threads, args.beam_size) < 1:
         p.error("--window must be above 0, and --windows, --rounds, --cpu_threads and --beam_size at least 1")

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from whisper_live.cli_exit import error_exit, interrupted_exit
+
 from .errors import ClientError
 from .output import FORMATS, format_from_path
 
@@ -101,19 +103,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     if sum(bool(x) for x in (args.files, args.rtsp_url, args.hls_url)) > 1:
-        print("error: give one kind of input: --files, --rtsp_url or --hls_url", file=sys.stderr)
-        return 2
+        return error_exit("give one kind of input: --files, --rtsp_url or --hls_url", 2)
     if args.speed < 0:
-        print("error: --speed must be 0 (as fast as possible) or more", file=sys.stderr)
-        return 2
+        return error_exit("--speed must be 0 (as fast as possible) or more", 2)
     try:
         return _run(args)
     except ClientError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return error_exit(exc, 1)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return interrupted_exit()
 
 
 def _run(args) -> int:

@@ -3,7 +3,7 @@ when to try again.
 
 The server reports on a resume how much audio it holds (``audio_received``); the client sends again
 from there, so it keeps what it sent (and what it captures while reconnecting) for up to the server's
-resume window.
+resume timeout.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ server says is handed to a :class:`SessionHandler` from that thread.
 
 When the server offers a resume (a ``resume_token`` in SERVER_READY) and the connection drops before the
 session ended, that thread reconnects and resumes the session (bounded retries with backoff, within the
-server's resume window); audio sent meanwhile is kept and sent once the server says how much it holds.
+server's resume timeout); audio sent meanwhile is kept and sent once the server says how much it holds.
 """
 
 from __future__ import annotations

@@ -16,15 +16,15 @@ and the resolved file must still lie inside the static folder (symlinks pointing
 
 from __future__ import annotations
 
-import email.utils
 import http
 import mimetypes
 from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote
 
-from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
+
+from whisper_live.server.ops.plain_http import closing_response, is_websocket_upgrade
 
 from . import STATIC_DIR
 
@@ -54,12 +54,6 @@ CONTENT_SECURITY_POLICY = (
     "media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; worker-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
 )
-
-
-def is_websocket_upgrade(request: Request) -> bool:
-    """True when the request asks for a WebSocket (the handshake should go on)."""
-    upgrade = ",".join(request.headers.get_all("Upgrade"))
-    return any(token.strip().lower() == "websocket" for token in upgrade.split(","))
 
 
 def resolve_static(path: str, root: Path = STATIC_DIR) -> Optional[Path]:
@@ -92,18 +86,8 @@ def content_type(file: Path) -> str:
 
 
 def _response(status: http.HTTPStatus, body: bytes, ctype: str, extra: tuple = ()) -> Response:
-    headers = Headers(
-        [
-            ("Date", email.utils.formatdate(usegmt=True)),
-            ("Connection", "close"),
-            ("Content-Length", str(len(body))),
-            ("Content-Type", ctype),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Cache-Control", "no-cache"),
-            *extra,
-        ]
-    )
-    return Response(status.value, status.phrase, headers, body)
+    # the page's files may be kept, but are checked again before each use (a new version shows at once)
+    return closing_response(status.value, body, ctype, extra, cache_control="no-cache")
 
 
 def static_response(path: str, root: Path = STATIC_DIR) -> Response:

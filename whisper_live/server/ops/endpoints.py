@@ -14,18 +14,17 @@ Headers too large get websockets' own 431; a request it cannot parse is closed. 
 
 from __future__ import annotations
 
-import email.utils
 import http
 import logging
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from whisper_live.server.ops.auth import ApiKeys, ConnectionLimiter, OriginPolicy
 from whisper_live.server.ops.health import ServerState, liveness, readiness
 from whisper_live.server.ops.metrics import Metrics
+from whisper_live.server.ops.plain_http import closing_response, is_websocket_upgrade
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +42,31 @@ class AccessPolicy:
     per_ip: ConnectionLimiter = field(default_factory=ConnectionLimiter)
     status_requires_key: bool = False  # /ready and /metrics need the key too (/health never does)
 
+    def status_needs_key(self, path: str) -> bool:
+        return self.status_requires_key and path != "/health"
+
 
 def response(status: int, body: bytes = b"", content_type: str = TEXT, headers: tuple = ()) -> Response:
-    """A complete HTTP response that closes the connection."""
-    phrase = http.HTTPStatus(status).phrase
-    if not body:
-        body = f"{status} {phrase}\n".encode()
-    return Response(status, phrase, Headers([
-        ("Date", email.utils.formatdate(usegmt=True)),
-        ("Connection", "close"),
-        ("Content-Length", str(len(body))),
-        ("Content-Type", content_type),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Cache-Control", "no-store"),
-        *headers,
-    ]), body)
+    """A complete HTTP response that closes the connection (no body: the status line's words)."""
+    return closing_response(status, body or f"{status} {http.HTTPStatus(status).phrase}\n".encode(), content_type,
+                            headers)
+
+
+def status_answer(path: str, state: Callable[[], ServerState], metrics: Metrics) -> tuple[int, bytes, str]:
+    """(HTTP status, body, content type) of a status path, the same on every port (the key is checked before)."""
+    if path == "/metrics":
+        body, content_type = metrics.exposition()
+        return 200, body, content_type
+    status, body = (liveness if path == "/health" else readiness)(state())
+    return status, body, JSON
 
 
 def client_address(connection) -> str:
-    address = getattr(connection, "remote_address", None)
+    """The peer's IP address; "" when unknown (a socket the peer closed before it was served has none)."""
+    try:
+        address = getattr(connection, "remote_address", None)
+    except OSError:
+        return ""
     return str(address[0]) if address else ""
 
 
@@ -79,7 +84,7 @@ class Endpoints:
 
     def process_request(self, connection, request: Request) -> Optional[Response]:
         path = request.path.split("?", 1)[0]
-        upgrade = _is_upgrade(request)
+        upgrade = is_websocket_upgrade(request)
         if request.method != "GET":
             if upgrade or path in STATUS_PATHS or (self.static and self.static(path).status_code == 200):
                 self.metrics.errors.labels(type="http").inc()
@@ -109,16 +114,9 @@ class Endpoints:
     # --- status ---------------------------------------------------------------------------------------------
 
     def _status(self, path: str, request: Request) -> Response:
-        if path == "/health":
-            status, body = liveness(self.state())
-            return response(status, body, JSON)
-        if self.access.status_requires_key and not self._has_key(request, query_token=False):
+        if self.access.status_needs_key(path) and not self._has_key(request, query_token=False):
             return _unauthorized()
-        if path == "/ready":
-            status, body = readiness(self.state())
-            return response(status, body, JSON)
-        body, content_type = self.metrics.exposition()
-        return response(200, body, content_type)
+        return response(*status_answer(path, self.state, self.metrics))
 
     # --- WebSocket upgrades ---------------------------------------------------------------------------------
 
@@ -150,8 +148,3 @@ class Endpoints:
 def _unauthorized() -> Response:
     return response(401, b"401 Unauthorized: a valid API key is needed (Authorization: Bearer KEY, "
                          b"or ?token=KEY on a WebSocket)\n", headers=(("WWW-Authenticate", "Bearer"),))
-
-
-def _is_upgrade(request: Request) -> bool:
-    upgrade = ",".join(request.headers.get_all("Upgrade"))
-    return any(token.strip().lower() == "websocket" for token in upgrade.split(","))

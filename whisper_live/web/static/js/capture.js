@@ -35,25 +35,16 @@ async function workletCapture(context, source, { onAudio, chunkSamples, targetRa
     if (msg.type === 'audio') onAudio(msg.samples, msg.peak);
     else if (msg.type === 'flushed' && flushed) flushed();
   };
-  source.connect(node);
-  // The node writes silence; connecting it keeps it pulled by the graph in every browser.
-  node.connect(context.destination);
-  return {
-    kind: 'worklet',
-    node,
-    async stop() {
-      const done = new Promise((resolve) => {
-        flushed = resolve;
-        setTimeout(resolve, 500);
-      });
-      node.port.postMessage('flush');
-      await done;
-      node.port.postMessage('stop');
-      try { source.disconnect(node); } catch (err) { /* already gone */ }
-      node.disconnect();
-      node.port.onmessage = null;
-    },
-  };
+  return inGraph(context, source, node, 'worklet', async () => {
+    const done = new Promise((resolve) => {
+      flushed = resolve;
+      setTimeout(resolve, 500);
+    });
+    node.port.postMessage('flush');
+    await done;
+    node.port.postMessage('stop');
+    node.port.onmessage = null;
+  });
 }
 
 function scriptProcessorCapture(context, source, { onAudio, chunkSamples, targetRate }) {
@@ -65,14 +56,23 @@ function scriptProcessorCapture(context, source, { onAudio, chunkSamples, target
     for (let c = 0; c < input.numberOfChannels; c++) channels.push(input.getChannelData(c));
     chunker.push(channels);
   };
+  return inGraph(context, source, node, 'script-processor', async () => {
+    node.onaudioprocess = null;
+    chunker.flush();
+  });
+}
+
+// Hang `node` between `source` and the destination and return the capture: its stop() runs `finish` (hand over
+// what the node still holds), then takes the node out of the graph. The node writes silence; connecting it to the
+// destination keeps it pulled by the graph in every browser.
+function inGraph(context, source, node, kind, finish) {
   source.connect(node);
   node.connect(context.destination);
   return {
-    kind: 'script-processor',
+    kind,
     node,
     async stop() {
-      node.onaudioprocess = null;
-      chunker.flush();
+      await finish();
       try { source.disconnect(node); } catch (err) { /* already gone */ }
       node.disconnect();
     },

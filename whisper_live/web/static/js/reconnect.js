@@ -1,14 +1,14 @@
 // What a session needs to resume after its connection dropped (docs/protocol.md, "Resuming a session"):
 // the audio captured lately, and when to try again. The server says on a resume how much audio it holds
 // (audio_received); the session sends again from there, so it keeps what it captured for up to the
-// server's resume window.
+// server's resume timeout.
 import { SAMPLE_RATE } from './protocol.js';
 
 // Waits between reconnection attempts: doubling from the first, never above the longest.
 export const FIRST_RETRY_MS = 250;
 export const LONGEST_RETRY_MS = 4000;
 
-// The waits before each attempt, until they add up to the resume window.
+// The waits before each attempt, until they add up to the resume timeout.
 export function retryDelays(windowSeconds) {
   const delays = [];
   let delay = FIRST_RETRY_MS;

@@ -14,7 +14,7 @@
 //
 // When the server offers a resume (a resume_token in SERVER_READY) and the connection drops before the
 // session ended, the session reconnects on its own (onReconnecting, bounded retries with backoff within
-// the server's resume window) and resumes (onResumed); audio given to sendAudio() meanwhile is kept and sent
+// the server's resume timeout) and resumes (onResumed); audio given to sendAudio() meanwhile is kept and sent
 // once the server says how much it holds. Only when that fails does onEnd report 'lost'.
 import {
   SAMPLE_RATE, buildOptions, describeClose, describeConnectFailure, describeWait, encodeAudio, endOfAudioFrame,
