@@ -88,6 +88,7 @@ class TranscriptionServer:
         address = client_address(websocket)
         if not self.access.per_ip.acquire(address):
             self.metrics.reject("per_ip_limit")
+            self.manager.let_go(websocket)
             websocket.close(1013, "too many connections from this address")
             return
         try:
