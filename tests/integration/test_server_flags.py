@@ -16,7 +16,7 @@ from websockets.sync.client import connect
 from tests.server_process import ROOT
 from tests.ws_session import load_audio, options_message, raw_session, stream
 from whisper_live import protocol
-from whisper_live.server import app
+from whisper_live.server.session import handshake
 from whisper_live.wer import normalize
 
 SENTENCES = ["Good morning everyone.", "The train leaves at noon.", "Please close the door.",
@@ -103,11 +103,11 @@ def test_a_connection_that_sends_no_options_is_closed(live_server, espeak):
     started = time.monotonic()
     with connect(live_server.url, open_timeout=30) as ws:
         with pytest.raises(ConnectionClosed):
-            ws.recv(timeout=app.OPTIONS_TIMEOUT + 20)
+            ws.recv(timeout=handshake.OPTIONS_TIMEOUT + 20)
         close = ws.protocol.close_rcvd
     waited = time.monotonic() - started
     assert (close.code, close.reason) == (1008, "no options received")
-    assert waited >= app.OPTIONS_TIMEOUT - 0.5
+    assert waited >= handshake.OPTIONS_TIMEOUT - 0.5
     audio = np.concatenate([load_audio(espeak("Good morning everyone.")), np.zeros(16000, np.float32)])
     assert "morning" in normalize(stream(live_server.url, audio, speed=2.0).text)
 

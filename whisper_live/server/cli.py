@@ -211,6 +211,7 @@ def main(argv=None) -> int:
     from whisper_live.models import ModelNotFound
     from whisper_live.server.app import TranscriptionServer
     from whisper_live.server.ops.tls import TlsConfigError, server_ssl_context
+    from whisper_live.server.session.memory import return_freed_memory_promptly
     from whisper_live.transcriber import BackendUnavailable
 
     try:
@@ -220,6 +221,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     os.environ["OMP_NUM_THREADS"] = str(config.cpu_threads)
+    return_freed_memory_promptly()  # before the model's allocations: see server/session/memory.py
     try:
         server = TranscriptionServer(config)
     except (ModelNotFound, BackendUnavailable) as exc:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import collections
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
-import numpy as np
-
 from whisper_live.protocol import SAMPLE_RATE, Segment
 from whisper_live.streaming import final_context
+from whisper_live.streaming.buffer import AudioBuffer
 from whisper_live.streaming.config import StreamConfig
 from whisper_live.streaming.endpointing import Utterances
 from whisper_live.streaming.final_windows import PendingFinal, Retry, Step, step_at
@@ -49,8 +48,7 @@ class WindowPlanning:
     committed_until: int
     _vad: Optional[object]  # the stream's SpeechDetector
     _clock: Callable[[], float]
-    _buffer: np.ndarray
-    _buffer_start: int
+    _buffer: AudioBuffer
     _arrivals: collections.deque
     _utterances: Utterances
     _final: Optional[PendingFinal]
@@ -67,9 +65,9 @@ class WindowPlanning:
         start = self.committed_until
         if self._vad is not None:
             if self._final_due:
-                return max(start, self._buffer_start)
+                return max(start, self._buffer.start)
             start = max(start, self._utterances.start)
-        return max(start, self._buffer_start)
+        return max(start, self._buffer.start)
 
     def pending(self) -> Optional[Pending]:
         """(kind, waiting since, seconds of audio) when the model has work for this client, else None.
@@ -112,7 +110,7 @@ class WindowPlanning:
         kind, start, end, context = plan.kind, plan.start, plan.end, plan.context
         lead = self._silent_lead(start) if kind == FINAL and not context and not self._after_cut_in_speech(start) \
             else 0
-        audio = self._buffer[start - context - lead - self._buffer_start: end - self._buffer_start].copy()
+        audio = self._buffer.samples(start - context - lead, end)
         request = window_request(self.config, kind, audio, self.language, context / SAMPLE_RATE, self.completed,
                                  start / SAMPLE_RATE, go_on=step_at(self._retry, start) == Step.GO_ON)
         self.in_flight = Window(kind=kind, start=start, end=end, request=request, forced=plan.forced,
@@ -140,14 +138,14 @@ class WindowPlanning:
         if kind == FINAL and not forced and step_at(self._retry, start) < Step.NO_CONTEXT:
             seconds = final_context.context_budget(self._context_seconds, (end - start) / SAMPLE_RATE,
                                                    continued=self.config.final_beam_size > 1, economy=economy)
-            return final_context.context_for(self.completed, start, self._buffer_start, seconds)
+            return final_context.context_for(self.completed, start, self._buffer.start, seconds)
         return 0, ""
 
     def _silent_lead(self, start: int) -> int:
         """Samples of quiet audio just before ``start`` to include in a window (cuts.py)."""
         if self._vad is None:
             return 0
-        return self._utterances.quiet_lead(start, min(self._pad, start - self._buffer_start))
+        return self._utterances.quiet_lead(start, min(self._pad, start - self._buffer.start))
 
     def cancel(self, window: Window) -> None:
         """The window could not be transcribed (model error): forget it so the work is asked for again."""

@@ -50,6 +50,7 @@ import numpy as np
 from whisper_live.protocol import SAMPLE_RATE, Segment
 from whisper_live.streaming import final_context
 from whisper_live.streaming.answers import AnswerHandling
+from whisper_live.streaming.buffer import AudioBuffer
 from whisper_live.streaming.commit import CommitRules, Cut
 from whisper_live.streaming.config import StreamConfig
 from whisper_live.streaming.endpointing import ONSET, Utterances
@@ -83,8 +84,7 @@ class Stream(WindowPlanning, AnswerHandling):
         self._has_room = has_room
         self._vad = vad
         self._clock = clock
-        self._buffer = np.zeros(0, dtype=np.float32)
-        self._buffer_start = 0  # sample index of _buffer[0]
+        self._buffer = AudioBuffer()  # the audio still needed, from _buffer.start on
         self.received = 0  # samples received so far
         self._committed_until = 0  # see committed_until; only _advance_committed writes it
         self.language = config.language
@@ -128,7 +128,7 @@ class Stream(WindowPlanning, AnswerHandling):
         samples = np.asarray(samples, dtype=np.float32)
         if not len(samples) or self.ended:
             return
-        self._buffer = np.concatenate([self._buffer, samples])
+        self._buffer.append(samples)
         self.received += len(samples)
         self._arrivals.append((self.received, self._clock()))
         if self._vad is not None:
@@ -181,7 +181,7 @@ class Stream(WindowPlanning, AnswerHandling):
             self._advance_committed(keep_from)
         limit = self.received - int(self.config.max_buffer * SAMPLE_RATE)
         if keep_from < limit:
-            skipped = (limit - max(keep_from, self._buffer_start)) / SAMPLE_RATE
+            skipped = (limit - max(keep_from, self._buffer.start)) / SAMPLE_RATE
             if skipped > 0:
                 self.warnings.append(
                     f"server is behind: skipped {skipped:.1f} s of audio that could not be transcribed in time")
@@ -191,10 +191,7 @@ class Stream(WindowPlanning, AnswerHandling):
             self._served_until = max(self._served_until, limit)
         keep_from = max(final_context.replay_from(self.completed, keep_from, self._context_seconds) - self._pad,
                         limit)
-        if keep_from > self._buffer_start:
-            cut = min(keep_from, self.received) - self._buffer_start
-            self._buffer = self._buffer[cut:]
-            self._buffer_start += cut
+        self._buffer.drop_before(min(keep_from, self.received))
 
     # --- work for the model ----------------------------------------------------------------------------------
 

@@ -271,8 +271,13 @@ class LiveSession:
         for thing in owned:
             thing.stop()
         _stop_timer(timer)
-        self._on_end(self)
+        on_end, self._on_end, self._on_drain = self._on_end, _ignore, _ignore
+        on_end(self)  # (its front end refers to the session and back: no cycle outlives the end)
         return True
+
+
+def _ignore(*args) -> None:
+    pass
 
 
 def _stop_timer(timer: Optional[threading.Timer]) -> None:
