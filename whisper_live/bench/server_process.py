@@ -211,3 +211,14 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def command_port(command: str) -> Optional[int]:
+    """The port a server command names (``--port N`` or ``--port=N``); None when it names none."""
+    words = shlex.split(command)
+    for i, word in enumerate(words):
+        if word == "--port" and i + 1 < len(words) and words[i + 1].isdigit():
+            return int(words[i + 1])
+        if word.startswith("--port=") and word[7:].isdigit():
+            return int(word[7:])
+    return None

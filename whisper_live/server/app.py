@@ -18,6 +18,7 @@ from whisper_live.server.session import handshake
 from whisper_live.server.session.client_manager import ClientManager
 from whisper_live.server.session.connection import Connection
 from whisper_live.server.session.drain import Drain
+from whisper_live.server.session.phone_calls import PhoneCalls, is_call
 from whisper_live.server.session.resume import ResumeRegistry
 from whisper_live.server.ops.endpoints import AccessPolicy, Endpoints, client_address
 from whisper_live.server.ops.health import ServerState
@@ -33,7 +34,8 @@ class TranscriptionServer:
         self.metrics = Metrics()
         self.access = access or AccessPolicy(
             ApiKeys(config.api_keys), OriginPolicy(config.cors_origins),
-            ConnectionLimiter(config.max_connections_per_ip), config.status_requires_key)
+            ConnectionLimiter(config.max_connections_per_ip), config.status_requires_key,
+            config.twilio_auth_token)
         self.models = ModelPool(config, self.metrics)
         # The first client must not pay for loading: the default model and the VAD load now.
         self.default_runner = self.models.get(None)
@@ -55,6 +57,7 @@ class TranscriptionServer:
         # the process finish their requests in flight there (whisper_live/server/session/drain.py).
         self.drain_hooks: list = []
         self._drain = Drain(self)
+        self.phone_calls = PhoneCalls(self)  # /twilio
 
     @property
     def draining(self) -> bool:
@@ -98,6 +101,9 @@ class TranscriptionServer:
             self.access.per_ip.release(address)
 
     def _handle(self, websocket) -> None:
+        if is_call(websocket):
+            self.phone_calls.serve(websocket)
+            return
         try:
             options = handshake.read_options(websocket, self.draining)
             if options.resume:

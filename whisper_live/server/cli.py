@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from whisper_live.server.ops.environment import with_environment
+from whisper_live.server.ops.environment import ReplaceDefault, with_environment
 from whisper_live.server.ops.operation_flags import add_operation_flags, operation_config
 from whisper_live.streaming.config import StreamConfig
 from whisper_live.transcriber import BACKENDS
@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how much the server logs; DEBUG: a line per model call (each window's client, "
                              "kind, span, context, wait) and why a final's answer was decoded again")
     add_operation_flags(parser)
+    add_telephony_flags(parser)
     # last: every flag above, whoever added it, also reads WHISPER_LIVE_<NAME> (environment.py)
     return with_environment(parser)
 
@@ -126,6 +127,34 @@ def add_api_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rest_port", type=int, default=8000, help="TCP port of the API (with --enable_rest)")
     parser.add_argument("--max_upload_mb", type=float, default=100,
                         help="largest file the API accepts, in MB; a larger one is refused while it streams in")
+
+
+def add_telephony_flags(parser: argparse.ArgumentParser) -> None:
+    """Phone calls on /twilio (docs/telephony.md)."""
+    group = parser.add_argument_group("phone calls (Twilio Media Streams on /twilio, docs/telephony.md)")
+    group.add_argument("--telephony_callback_url", metavar="URL", default=None,
+                       help="webhook that gets the transcripts of calls whose stream names no "
+                            "statusCallbackUrl parameter (Twilio's Real-Time Transcription status callbacks). "
+                            "Its host is allowed without --telephony_callback_allow. Default: none (such "
+                            "calls are refused)")
+    group.add_argument("--telephony_callback_allow", action=ReplaceDefault, metavar="HOSTS", default=None,
+                       help="hosts a call's own statusCallbackUrl may be on, comma-separated or repeated: "
+                            "names (hooks.example.com), *.example.com, addresses or networks (10.1.0.0/16). "
+                            "Internal addresses are reachable only through an address or network listed "
+                            "here. Default: only the --telephony_callback_url host")
+    group.add_argument("--twilio_auth_token", metavar="TOKEN", default=None,
+                       help="your Twilio account's auth token: /twilio streams must carry a valid "
+                            "X-Twilio-Signature (or, with API keys on, ?token=KEY). Prefer the environment "
+                            "variable. Default: not checked")
+
+
+def telephony_allow(values) -> tuple:
+    """The --telephony_callback_allow patterns; ValueError names one that is not a host, address or network."""
+    from whisper_live.telephony.callback_policy import CallbackPolicy
+
+    allow = tuple(h.strip() for v in values or () for h in v.split(",") if h.strip())
+    CallbackPolicy(allow)
+    return allow
 
 
 def start_api(server, args):
@@ -169,6 +198,9 @@ def config_from_args(args):
         refine_agreed_within=max(0.0, args.refine_agreed_within),
         agent_port=args.agent_port,
         resume_timeout=max(0.0, args.resume_timeout),
+        telephony_callback_url=args.telephony_callback_url or None,
+        telephony_callback_allow=telephony_allow(args.telephony_callback_allow),
+        twilio_auth_token=args.twilio_auth_token or None,
         **operation_config(args))
 
 
@@ -217,7 +249,7 @@ def main(argv=None) -> int:
     try:
         config = config_from_args(args)
         server_ssl_context(config.ssl_certfile, config.ssl_keyfile)  # a bad certificate stops the start now
-    except (OSError, TlsConfigError) as exc:
+    except (OSError, TlsConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     os.environ["OMP_NUM_THREADS"] = str(config.cpu_threads)

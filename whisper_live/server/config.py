@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from whisper_live.streaming import StreamConfig
@@ -50,6 +50,11 @@ class ServerConfig:
     ssl_certfile: Optional[str] = None
     ssl_keyfile: Optional[str] = None
     metrics_port: Optional[int] = None
+    # Phone calls on /twilio (whisper_live/server/session/twilio_call.py, docs/telephony.md): the webhook of
+    # calls that name none, the hosts a call's own webhook may be on, Twilio's key for X-Twilio-Signature
+    telephony_callback_url: Optional[str] = None
+    telephony_callback_allow: tuple = ()
+    twilio_auth_token: Optional[str] = field(default=None, repr=False)
 
     def __post_init__(self):
         self.final_beam_size, self.final_context = default_finals(continues_mid_window(self.backend),

@@ -19,6 +19,7 @@ ENCODINGS = {"audio/x-mulaw": "mulaw", "audio/pcmu": "mulaw", "pcmu": "mulaw",
              "audio/x-alaw": "alaw", "audio/pcma": "alaw", "pcma": "alaw",
              "audio/x-l16": "int16", "audio/l16": "int16", "l16": "int16"}
 TRACKS = ("inbound", "outbound")
+STREAM_PATH = "/twilio"  # where the server takes Media Streams (the <Stream url> of the TwiML)
 MAX_MEDIA_BYTES = 64000  # a media payload holds at most this much audio (8 s of 8 kHz G.711)
 
 

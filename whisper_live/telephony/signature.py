@@ -32,6 +32,13 @@ def is_valid(auth_token: str, header: Optional[str], url: str, params: Optional[
                for candidate in _spellings(url))
 
 
+def is_valid_stream(auth_token: str, header: Optional[str], host: str, target: str) -> bool:
+    """True when ``header`` signs a Media Streams upgrade to ``target`` (path and query) on ``host`` (the
+    request's Host header). Twilio signs the ``wss://`` URL it called; behind a proxy that ends TLS the
+    server sees ``ws://``, so both schemes are tried."""
+    return bool(host) and any(is_valid(auth_token, header, f"{scheme}://{host}{target}") for scheme in ("wss", "ws"))
+
+
 def _spellings(url: str) -> list[str]:
     """The URL as given, and with its scheme's default port added or removed."""
     parts = urllib.parse.urlsplit(url)

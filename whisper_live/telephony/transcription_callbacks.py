@@ -53,14 +53,18 @@ class TranscriptionCallbacks:
                             PartialResults="true" if partial_results else "false")
 
     def content(self, track: str, transcript: str, confidence: float, final: bool,
-                stability: Optional[float] = None) -> dict[str, str]:
-        """One result of ``track`` (``inbound`` or ``outbound``); ``final`` False: a partial result."""
+                stability: Optional[float] = None, span: Optional[tuple[float, float]] = None) -> dict[str, str]:
+        """One result of ``track`` (``inbound`` or ``outbound``); ``final`` False: a partial result. ``span``:
+        (start, end) of its audio, seconds since the track began, sent as ``SegmentStart``/``SegmentEnd``
+        (this server's addition to Twilio's fields)."""
         data = json.dumps({"transcript": transcript, "confidence": round(float(confidence), 4)},
                           ensure_ascii=False)
         extra = {"LanguageCode": self.language_code, "Track": _track(track), "TranscriptionData": data,
                  "Final": "true" if final else "false"}
         if not final and stability is not None:
             extra["Stability"] = f"{stability:.2f}"
+        if span is not None:
+            extra["SegmentStart"], extra["SegmentEnd"] = f"{span[0]:.3f}", f"{span[1]:.3f}"
         return self._fields("transcription-content", **extra)
 
     def stopped(self) -> dict[str, str]:

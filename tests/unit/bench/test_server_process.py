@@ -58,3 +58,9 @@ def test_server_watch_measures_cpu_and_memory():
     assert srv["rss_connected_mb"] is not None and srv["rss_per_client_mb"] is not None
     assert srv["cpu_percent"] is not None and 0.0 <= srv["cpu_percent"] < 400
     assert srv["cpu_percent_per_client"] == pytest.approx(srv["cpu_percent"] - srv["idle_cpu_percent"], abs=0.02)
+
+
+def test_the_port_a_server_command_names():
+    assert server_process.command_port("python run_server.py --host 127.0.0.1 --port 9390 --max_clients 16") == 9390
+    assert server_process.command_port("python run_server.py --port=9391") == 9391
+    assert server_process.command_port("python run_server.py --max_clients 16") is None

@@ -60,3 +60,18 @@ def test_start_up_sets_omp_num_threads_before_the_model_loads(monkeypatch):
     monkeypatch.setattr(app, "TranscriptionServer", Recorder)
     assert cli.main(["--omp_num_threads", "3", "--inference_workers", "2", "--port", "0"]) == 2
     assert seen == {"threads": 3, "workers": 2, "omp": "3"}
+
+
+def test_telephony_flags_reach_the_configuration_and_a_bad_pattern_stops_the_start():
+    import pytest
+
+    from whisper_live.server.cli import build_parser, config_from_args
+
+    config = config_from_args(build_parser().parse_args([
+        "--telephony_callback_url", "https://hooks.example.com/t", "--telephony_callback_allow",
+        "*.example.com,10.0.0.0/8", "--telephony_callback_allow", "203.0.113.7", "--twilio_auth_token", "s3cret"]))
+    assert config.telephony_callback_url == "https://hooks.example.com/t"
+    assert config.telephony_callback_allow == ("*.example.com", "10.0.0.0/8", "203.0.113.7")
+    assert config.twilio_auth_token == "s3cret" and "s3cret" not in repr(config)
+    with pytest.raises(ValueError):
+        config_from_args(build_parser().parse_args(["--telephony_callback_allow", "not a host!"]))

@@ -50,3 +50,11 @@ def test_nothing_is_allowed_by_default_and_bad_patterns_are_refused():
         CallbackPolicy().check("https://hooks.example.com/")
     with pytest.raises(ValueError, match="neither a host name"):
         CallbackPolicy(["https://hooks.example.com/"])
+
+
+def test_a_trusting_policy_reaches_the_operators_host_wherever_it_resolves():
+    from whisper_live.telephony.callback_policy import CallbackPolicy
+
+    policy = CallbackPolicy.trusting("http://hooks.internal:8080/x", resolve=lambda host, port: ["10.9.8.7"])
+    assert policy.check("http://hooks.internal:8080/x").address == "10.9.8.7"
+    assert CallbackPolicy.trusting("http://127.0.0.1:9/x").check("http://127.0.0.1:9/x").port == 9

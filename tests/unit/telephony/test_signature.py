@@ -28,3 +28,12 @@ def test_forgeries_and_missing_parts_fail():
     assert not is_valid(TOKEN, None, URL, PARAMS)
     assert not is_valid("", header, URL, PARAMS)
     assert not is_valid(TOKEN, header[:-2], URL, PARAMS)
+
+
+def test_a_stream_upgrade_is_checked_against_the_wss_and_ws_urls_of_its_host():
+    from whisper_live.telephony.signature import is_valid_stream, signature
+
+    for url in ("wss://h.example.com/twilio?x=1", "ws://h.example.com/twilio?x=1"):
+        assert is_valid_stream("tok", signature("tok", url), "h.example.com", "/twilio?x=1")
+    assert not is_valid_stream("tok", signature("tok", "wss://h.example.com/twilio"), "h.example.com", "/other")
+    assert not is_valid_stream("tok", signature("tok", "wss://h.example.com/twilio"), "", "/twilio")

@@ -29,3 +29,11 @@ def test_fields_match_twilios_callbacks_with_increasing_sequence_ids():
 def test_timestamps_are_iso8601_utc():
     stamp = timestamp()
     assert stamp.endswith("Z") and stamp[10] == "T" and len(stamp) == len("2024-06-13T18:53:09.214417Z")
+
+
+def test_content_carries_its_audio_span_when_given():
+    from whisper_live.telephony.transcription_callbacks import TranscriptionCallbacks
+
+    fields = TranscriptionCallbacks("CA1").content("inbound", "hi", 0.5, True, span=(1.25, 2.5))
+    assert (fields["SegmentStart"], fields["SegmentEnd"]) == ("1.250", "2.500")
+    assert "SegmentStart" not in TranscriptionCallbacks("CA1").content("inbound", "hi", 0.5, True)

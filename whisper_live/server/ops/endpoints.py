@@ -3,9 +3,10 @@
 ``websockets`` parses every request on the port and hands it to :meth:`Endpoints.process_request`, which
 
 * answers ``/health``, ``/ready`` and ``/metrics`` (``whisper_live.server.ops.health``, ``.metrics``);
-* checks a WebSocket upgrade: its ``Origin`` (403), its API key (401, before the upgrade), the connections
-  already open from its address (429), then whether it is taken (``upgrades``: a place held, or a 503 that
-  sends a load balancer elsewhere, whisper_live/server/ops/balancer.py); None lets the handshake go on;
+* checks a WebSocket upgrade: its ``Origin`` (403), its API key (401, before the upgrade; on ``/twilio`` with
+  ``--twilio_auth_token``, Twilio's ``X-Twilio-Signature`` or a key, else 403), the connections already open
+  from its address (429), then whether it is taken (``upgrades``: a place held, or a 503 that sends a load
+  balancer elsewhere, whisper_live/server/ops/balancer.py); None lets the handshake go on;
 * serves the web page for any other GET (``whisper_live.web.http``: a file or 404);
 * answers 405 to other methods on those paths, 404 elsewhere.
 
@@ -25,6 +26,8 @@ from whisper_live.server.ops.auth import ApiKeys, ConnectionLimiter, OriginPolic
 from whisper_live.server.ops.health import ServerState, liveness, readiness
 from whisper_live.server.ops.metrics import Metrics
 from whisper_live.server.ops.plain_http import closing_response, is_websocket_upgrade
+from whisper_live.telephony import signature
+from whisper_live.telephony.media_stream import STREAM_PATH
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ class AccessPolicy:
     origins: OriginPolicy = field(default_factory=OriginPolicy)
     per_ip: ConnectionLimiter = field(default_factory=ConnectionLimiter)
     status_requires_key: bool = False  # /ready and /metrics need the key too (/health never does)
+    # --twilio_auth_token: a /twilio upgrade needs Twilio's X-Twilio-Signature (or a key, when keys are on)
+    twilio_auth_token: Optional[str] = field(default=None, repr=False)
 
     def status_needs_key(self, path: str) -> bool:
         return self.status_requires_key and path != "/health"
@@ -127,7 +132,12 @@ class Endpoints:
             log.info("refused a WebSocket from origin %r (allowed: %s)", request.headers.get("Origin"),
                      access.origins.describe())
             return response(403, b"403 Forbidden: this origin may not connect (see --cors-origins)\n")
-        if not self._has_key(request, query_token=True):
+        if _is_twilio(request) and self.access.twilio_auth_token:
+            if not self._twilio_signed(request) and not (access.keys.required and self._has_key(request, True)):
+                self.metrics.reject("twilio_signature")
+                log.info("refused a /twilio stream: no valid X-Twilio-Signature")
+                return response(403, b"403 Forbidden: X-Twilio-Signature does not match (--twilio_auth_token)\n")
+        elif not self._has_key(request, query_token=True):
             self.metrics.reject("auth")
             return _unauthorized()
         address = client_address(connection)
@@ -136,6 +146,10 @@ class Endpoints:
             return response(429, f"429 Too Many Requests: at most {access.per_ip.limit} connections from "
                                  f"one address\n".encode())
         return self.upgrades(connection, request) if self.upgrades is not None else None
+
+    def _twilio_signed(self, request: Request) -> bool:
+        return signature.is_valid_stream(self.access.twilio_auth_token, request.headers.get(signature.HEADER),
+                                         request.headers.get("Host", ""), request.path)
 
     def _has_key(self, request: Request, query_token: bool) -> bool:
         return self.access.keys.allows(request.headers.get("Authorization"), request.path, query_token)
@@ -148,3 +162,7 @@ class Endpoints:
 def _unauthorized() -> Response:
     return response(401, b"401 Unauthorized: a valid API key is needed (Authorization: Bearer KEY, "
                          b"or ?token=KEY on a WebSocket)\n", headers=(("WWW-Authenticate", "Bearer"),))
+
+
+def _is_twilio(request: Request) -> bool:
+    return request.path.split("?", 1)[0].rstrip("/") == STREAM_PATH

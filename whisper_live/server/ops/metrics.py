@@ -25,6 +25,13 @@ What only this server knows, labelled by ``backend`` and ``model`` (never by cli
 * ``whisperlive_admission_headroom``: the share of capacity still free for new clients
   (:meth:`whisper_live.admission.Admission.headroom`), 0 when the server would answer WAIT.
 
+Phone calls (``/twilio``, docs/telephony.md), once :meth:`Metrics.watch_telephony` is given the webhook
+counters: ``whisperlive_telephony_callbacks_total{outcome}`` (``delivered``; ``undelivered``: given up,
+each logged with its text), ``whisperlive_telephony_callback_retries_total`` and
+``whisperlive_telephony_callback_urls_refused_total`` (calls whose webhook the allow-list refused). Calls
+turned away are counted in ``whisperlive_connections_rejected_total`` (``full``, ``draining``,
+``twilio_signature``, ``callback_url``, ``bad_call``).
+
 The process collector adds ``process_resident_memory_bytes`` and CPU time; on a machine with an NVIDIA GPU
 and ``nvidia-ml-py``, ``whisper_live.server.ops.gpu_metrics`` adds GPU memory and utilisation.
 """
@@ -124,6 +131,10 @@ class Metrics:
     def watch_headroom(self, backend: str, model: str, headroom: Callable[[], float]) -> None:
         self.headroom.labels(backend=backend, model=model).set_function(headroom)
 
+    def watch_telephony(self, counters) -> None:
+        """Export ``counters`` (a :class:`whisper_live.telephony.webhook.WebhookCounters`) at each scrape."""
+        self.registry.register(_TelephonyCollector(counters))
+
     def reject(self, reason: str) -> None:
         self.rejected.labels(reason=reason).inc()
 
@@ -138,3 +149,27 @@ class Metrics:
     def exposition(self) -> tuple[bytes, str]:
         """(body, content type) of a scrape in Prometheus text format."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class _TelephonyCollector:
+    """The webhook counters of phone calls, read at each scrape."""
+
+    def __init__(self, counters) -> None:
+        self.counters = counters
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily
+
+        totals = self.counters.snapshot()
+        callbacks = CounterMetricFamily("whisperlive_telephony_callbacks",
+                                        "Transcription callbacks of phone calls, by outcome (undelivered: given "
+                                        "up and logged)", labels=["outcome"])
+        for outcome in ("delivered", "undelivered"):
+            callbacks.add_metric([outcome], totals[outcome])
+        yield callbacks
+        yield CounterMetricFamily("whisperlive_telephony_callback_retries",
+                                  "Callback deliveries tried again (5xx, 408, 429, timeouts, refused connections)",
+                                  value=totals["retries"])
+        yield CounterMetricFamily("whisperlive_telephony_callback_urls_refused",
+                                  "Calls whose callback URL --telephony_callback_allow refused",
+                                  value=totals["refused"])

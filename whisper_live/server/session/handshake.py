@@ -83,10 +83,17 @@ def choose_runner(server, options: protocol.ClientOptions) -> Choice:
 
 
 def build_client(server, options: protocol.ClientOptions, runner) -> ServeClient:
-    """The client's stream (the streaming core, configured from its options and the server's defaults) and
-    the live session around it."""
+    """The client's stream (:func:`build_stream`) and the live session around it."""
     config = server.config
-    stream = Stream(
+    return ServeClient(options, build_stream(server, options, runner), runner,
+                       max_connection_time=config.max_connection_time, resume_timeout=config.resume_timeout,
+                       on_end=server.forget, metrics=server.metrics)
+
+
+def build_stream(server, options: protocol.ClientOptions, runner) -> Stream:
+    """A session's stream: the streaming core, configured from its options and the server's defaults."""
+    config = server.config
+    return Stream(
         StreamConfig(language=options.language, task=options.task, initial_prompt=options.initial_prompt,
                      hotwords=options.hotwords, word_timestamps=options.word_timestamps,
                      no_speech_thresh=options.no_speech_thresh,
@@ -94,8 +101,6 @@ def build_client(server, options: protocol.ClientOptions, runner) -> ServeClient
                      final_context=config.final_context, final_beam_size=config.final_beam_size,
                      refine_agreed_within=config.refine_agreed_within),
         vad=server.vad().new_stream() if options.use_vad else None, has_room=runner.meter.has_room)
-    return ServeClient(options, stream, runner, max_connection_time=config.max_connection_time,
-                       resume_timeout=config.resume_timeout, on_end=server.forget, metrics=server.metrics)
 
 
 def admit(server, client: ServeClient, connection=None) -> None:
