@@ -102,6 +102,7 @@ class TranscriptionServer:
 
     def _handle(self, websocket) -> None:
         if is_call(websocket):
+            self.manager.let_go(websocket)  # a call admits its tracks itself, all or none (twilio_call.py)
             self.phone_calls.serve(websocket)
             return
         try:
