@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from whisper_live.server.ops.environment import ReplaceDefault, with_environment
+from whisper_live.server.ops.environment import add_list_flag, with_environment
 from whisper_live.server.ops.operation_flags import add_operation_flags, operation_config
 from whisper_live.streaming.config import StreamConfig
 from whisper_live.transcriber import BACKENDS
@@ -137,11 +137,10 @@ def add_telephony_flags(parser: argparse.ArgumentParser) -> None:
                             "statusCallbackUrl parameter (Twilio's Real-Time Transcription status callbacks). "
                             "Its host is allowed without --telephony_callback_allow. Default: none (such "
                             "calls are refused)")
-    group.add_argument("--telephony_callback_allow", action=ReplaceDefault, metavar="HOSTS", default=None,
-                       help="hosts a call's own statusCallbackUrl may be on, comma-separated or repeated: "
-                            "names (hooks.example.com), *.example.com, addresses or networks (10.1.0.0/16). "
-                            "Internal addresses are reachable only through an address or network listed "
-                            "here. Default: only the --telephony_callback_url host")
+    add_list_flag(group, "--telephony_callback_allow", metavar="HOSTS",
+                  help="hosts a call's own statusCallbackUrl may be on, comma-separated or repeated: names, "
+                       "*.example.com, addresses or networks (10.1.0.0/16); an internal address only when "
+                       "listed as one. Default: only the --telephony_callback_url host")
     group.add_argument("--twilio_auth_token", metavar="TOKEN", default=None,
                        help="your Twilio account's auth token: /twilio streams must carry a valid "
                             "X-Twilio-Signature (or, with API keys on, ?token=KEY). Prefer the environment "

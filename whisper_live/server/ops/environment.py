@@ -58,6 +58,11 @@ class ReplaceDefault(argparse._AppendAction):
         super().__call__(parser, namespace, values, option_string)
 
 
+def add_list_flag(group, *names: str, metavar: str, help: str, **options) -> None:
+    """A repeatable flag that takes a list (comma-separated in its environment variable), None by default."""
+    group.add_argument(*names, action=ReplaceDefault, metavar=metavar, default=None, help=help, **options)
+
+
 def _value(parser: argparse.ArgumentParser, action: argparse.Action, name: str, text: str):
     if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
         word = text.strip().lower()

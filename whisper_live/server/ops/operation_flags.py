@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import argparse
 
-from whisper_live.server.ops.environment import ReplaceDefault
+from whisper_live.server.ops.environment import add_list_flag
 
 
 def add_operation_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("operating it (access, TLS, metrics, logs)")
-    group.add_argument("--api_key", action=ReplaceDefault, metavar="KEY", default=None,
-                       help="a key clients must present: WebSocket clients as 'Authorization: Bearer KEY' or "
-                            "'?token=KEY', REST clients as the Bearer header; others get HTTP 401. Repeat it "
-                            "for several keys (the environment variable takes a comma-separated list). "
-                            "Default: no key needed")
+    add_list_flag(group, "--api_key", metavar="KEY",
+                  help="a key clients must present: WebSocket clients as 'Authorization: Bearer KEY' or "
+                       "'?token=KEY', REST clients as the Bearer header; others get HTTP 401. Repeat it "
+                       "for several keys (the environment variable takes a comma-separated list). "
+                       "Default: no key needed")
     group.add_argument("--api_keys_file", metavar="FILE", default=None,
                        help="a file of keys, one a line ('#' comments), beside any --api_key")
     group.add_argument("--status_requires_key", action="store_true",
                        help="/ready and /metrics need the API key too (/health never does)")
-    group.add_argument("--cors-origins", "--cors_origins", dest="cors_origins", action=ReplaceDefault,
-                       metavar="ORIGINS", default=None,
-                       help="browser origins allowed to connect (WebSocket upgrades and REST), comma-separated "
-                            "or repeated, e.g. https://app.example.com; '*' allows any. Clients that send no "
-                            "Origin (non-browsers) are not affected. Default: this server's own host, "
-                            "localhost and browser extensions")
+    add_list_flag(group, "--cors-origins", "--cors_origins", dest="cors_origins", metavar="ORIGINS",
+                  help="browser origins allowed to connect (WebSocket upgrades and REST), comma-separated "
+                       "or repeated, e.g. https://app.example.com; '*' allows any. Clients that send no "
+                       "Origin (non-browsers) are not affected. Default: this server's own host, "
+                       "localhost and browser extensions")
     group.add_argument("--max_connections_per_ip", type=int, default=0, metavar="N",
                        help="most WebSocket connections open at once from one client address (0: no limit)")
     group.add_argument("--rate_limit_rpm", type=int, default=0, metavar="N",

@@ -17,6 +17,7 @@ from typing import Callable, Optional
 from whisper_live import protocol
 from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.server.session.lifecycle import EndCause, LiveSession
+from whisper_live.server.session.stream_client import StreamClient
 from whisper_live.streaming import Stream
 from whisper_live.streaming.windows import Window
 from whisper_live.transcriber.base import Result
@@ -34,7 +35,7 @@ class Transcript:
     end: float
 
 
-class CallTrack:
+class CallTrack(StreamClient):
     """One track's live session and stream; ``emit(transcript)`` is called from the runner's workers."""
 
     def __init__(self, track: str, uid: str, stream: Stream, runner, decoder: AudioDecoder, *,
@@ -45,7 +46,6 @@ class CallTrack:
         self.session = LiveSession(uid, runner, max_connection_time=max_connection_time,
                                    on_end=lambda _: on_end(self))
         self.partial_results = partial_results
-        self.failed = False  # the model failed MAX_MODEL_ERRORS times in a row
         self.finals = 0  # final transcripts emitted
         self._lock = self.session.lock
         self._decoder = decoder
@@ -84,17 +84,6 @@ class CallTrack:
             return self.failed or self.stream.finished or self.session.ended
 
     # --- the runner's side (worker threads) ---------------------------------------------------------------------
-
-    def pending(self):
-        with self._lock:
-            return self.stream.pending() if self._has_work() else None
-
-    def take_window(self, economy: bool = False) -> Optional[Window]:
-        with self._lock:
-            return self.stream.take_window(economy) if self._has_work() else None
-
-    def _has_work(self) -> bool:
-        return not self.session.ended and not self.failed
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None:
         transcripts = []

@@ -25,6 +25,7 @@ from whisper_live import protocol
 from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.server.session.connection import Connection
 from whisper_live.server.session.lifecycle import FLUSH_TIMEOUT, EndCause, LiveSession
+from whisper_live.server.session.stream_client import StreamClient
 from whisper_live.streaming import Stream
 from whisper_live.streaming.windows import Window
 from whisper_live.transcriber.base import Result
@@ -39,7 +40,7 @@ GOING_AWAY = 1001
 POLL_INTERVAL = 0.5
 
 
-class ServeClient:
+class ServeClient(StreamClient):
     """One WhisperLive-protocol client: the adapter between its connections and its live session."""
 
     def __init__(self, options: protocol.ClientOptions, stream: Stream, runner, *, max_connection_time: float,
@@ -56,30 +57,17 @@ class ServeClient:
         self._conn: Optional[Connection] = None
         self._sent_until = -1.0  # end of the last completed segment a former connection wrote
         self._unsent_language: Optional[str] = None  # detected while detached: sent on resume
-        self._failed = False  # the model failed MAX_MODEL_ERRORS times in a row
         self._metrics = metrics  # whisper_live.server.ops.metrics.Metrics, or None
         self._audio = AudioDecoder(options.audio_format, options.sample_rate)  # frames -> 16 kHz, across resumes
 
     # --- the runner's side (worker threads) --------------------------------------------------------------------
-
-    def pending(self):
-        with self._lock:
-            return self.stream.pending() if self._has_work() else None
-
-    def take_window(self, economy: bool = False) -> Optional[Window]:
-        with self._lock:
-            return self.stream.take_window(economy) if self._has_work() else None
-
-    def _has_work(self) -> bool:
-        """Whether windows may still go to the model (lock held): not once it ended or the model gave up."""
-        return not self.session.ended and not self._failed
 
     def deliver(self, window: Window, result: Optional[Result], error: Optional[BaseException]) -> None:
         messages, failed = [], False
         with self._lock:
             if error is not None or result is None:
                 self.stream.cancel(window)
-                failed = self._failed = self.session.model_errors.failed()
+                failed = self.failed = self.session.model_errors.failed()
                 if failed:
                     messages.append((protocol.error(self.uid, f"transcription failed: {error}"), None))
             else:
@@ -246,7 +234,7 @@ class ServeClient:
             self.stream.add_audio(self._audio.flush())  # what the resampler held back
             self.stream.end_of_audio()
         self.session.notify(self)
-        self.session.wait_for(lambda: self.stream.finished or self._failed,
+        self.session.wait_for(lambda: self.stream.finished or self.failed,
                               min(FLUSH_TIMEOUT, max(1.0, self.session.remaining())))
         self._end(cause)
 
