@@ -147,8 +147,10 @@ print(" ".join(str(s.getsockname()[1]) for s in held))' $((each * n))))
     apis+="    server rest$i 127.0.0.1:$r check port $p agent-port $a"$'\n'
   done <"$list"
   # the API's part only with --enable_rest
-  awk -v lines="$servers$wait" -v apis="$apis" -v rest="$rest" '
+  # "retries": one attempt per server that may send the request back, then the last resort (a "wait" line)
+  awk -v lines="$servers$wait" -v apis="$apis" -v rest="$rest" -v retries=$((n + 1)) '
     /# servers begin/ { print; printf "%s", lines; skip = 1; next }
+    /^    retries [0-9]+$/ && !drop { print "    retries " retries; next }
     /# servers end/ { skip = 0 }
     /^# rest begin/ && rest == "" { drop = 1 }
     /^# rest end/ && drop { drop = 0; next }

@@ -78,16 +78,20 @@ class Cluster:
                 return found[0]
             time.sleep(0.05)
 
-    def servers(self) -> dict[str, dict]:
-        """HAProxy's ``show stat`` of each server of the backend, by name (node1, wait1, ...)."""
+    def command(self, line: str) -> str:
+        """HAProxy's answer to one command on its runtime API (e.g. ``show stat``)."""
         with socket.socket(socket.AF_UNIX) as s:
             s.settimeout(5)
             s.connect(str(self.folder / "haproxy.sock"))
-            s.sendall(b"show stat\n")
+            s.sendall(line.encode() + b"\n")
             data = b""
             while chunk := s.recv(65536):
                 data += chunk
-        lines = data.decode().splitlines()
+        return data.decode()
+
+    def servers(self) -> dict[str, dict]:
+        """HAProxy's ``show stat`` of each server of the backend, by name (node1, wait1, ...)."""
+        lines = self.command("show stat").splitlines()
         header = lines[0].lstrip("# ").split(",")
         rows = (dict(zip(header, line.split(","))) for line in lines[1:] if line)
         return {r["svname"]: r for r in rows if r["svname"] not in ("FRONTEND", "BACKEND")}

@@ -116,6 +116,22 @@ def test_haproxy_checks_health_on_health_and_asks_each_server_s_agent():
     assert re.search(r"^\s*server-template wait .* backup no-agent-check\b", cfg, re.M)
 
 
+def test_haproxy_retries_what_a_full_server_sends_back_on_another_one_once_per_server():
+    from whisper_live.server.ops.balancer import BALANCER_HEADER, LAST_RESORT_PREFIX
+
+    cfg = HAPROXY_CFG.read_text()
+    backend = cfg[cfg.index("backend whisper_live\n"):cfg.index("# rest begin")]
+    assert re.search(rf"^\s*http-send-name-header {BALANCER_HEADER}$", backend, re.M)
+    assert re.search(r"^\s*retry-on .*\b503\b", backend, re.M)
+    assert re.search(r"^\s*retry-on .*\bconn-failure\b", backend, re.M)
+    assert re.search(r"^\s*option redispatch 1$", backend, re.M), "another server on every retry"
+    servers = int(re.search(r"server-template node 1-(\d+) ", backend).group(1))
+    assert int(re.search(r"^\s*retries (\d+)$", backend, re.M).group(1)) == servers + 1
+    # the last-resort lines are the ones a server never sends back
+    assert re.search(rf"^\s*server-template {LAST_RESORT_PREFIX} .* backup ", backend, re.M)
+    assert not re.search(rf"^\s*server-template node .* backup", backend, re.M)
+
+
 def test_the_api_port_is_balanced_by_the_same_health_and_agents():
     cfg = HAPROXY_CFG.read_text()
     rest = cfg[cfg.index("# rest begin"):cfg.index("# rest end")]

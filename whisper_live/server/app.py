@@ -14,6 +14,7 @@ from whisper_live.rooms import RoomRegistry, publishing
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.model_pool import ModelPool
 from whisper_live.server.ops.auth import ApiKeys, ConnectionLimiter, OriginPolicy
+from whisper_live.server.ops.balancer import UpgradeAdmission
 from whisper_live.server.session import handshake
 from whisper_live.server.session.client_manager import ClientManager
 from whisper_live.server.session.connection import Connection
@@ -72,11 +73,11 @@ class TranscriptionServer:
 
     def state(self) -> ServerState:
         """What /health and /ready answer from (whisper_live/server/ops/health.py)."""
-        connected = self.manager.connected()
+        connected, counted = self.manager.connected(), self.manager.counted()  # counted: with places held
         admission = self.manager.admission
         return ServerState(loaded=True, draining=self.draining, clients=len(connected),
-                           max_clients=admission.max_clients, headroom=admission.headroom(connected),
-                           refusal=admission.refuse_reason(connected))
+                           max_clients=admission.max_clients, headroom=admission.headroom(counted),
+                           refusal=admission.refuse_reason(counted))
 
     def vad(self):
         with self._vad_lock:
@@ -92,25 +93,29 @@ class TranscriptionServer:
         address = client_address(websocket)
         if not self.access.per_ip.acquire(address):
             self.metrics.reject("per_ip_limit")
+            self.manager.let_go(websocket)
             websocket.close(1013, "too many connections from this address")
             return
         try:
             self._handle(websocket)
         finally:
+            self.manager.let_go(websocket)  # the place held before the upgrade, unless its session took it
             self.access.per_ip.release(address)
 
     def _handle(self, websocket) -> None:
         if is_call(websocket):
+            self.manager.let_go(websocket)  # a call admits its tracks itself, all or none (twilio_call.py)
             self.phone_calls.serve(websocket)
             return
         try:
             options = handshake.read_options(websocket, self.draining)
             if options.resume:
+                self.manager.let_go(websocket)
                 self._resume(websocket, options)
                 return
             choice = handshake.choose_runner(self, options)
             client = handshake.build_client(self, options, choice.runner)
-            handshake.admit(self, client)
+            handshake.admit(self, client, websocket)
         except handshake.Refused as refused:
             if refused.metric:
                 self.metrics.reject(refused.metric)
@@ -177,7 +182,9 @@ class TranscriptionServer:
             from whisper_live.web.http import static_response
         except ImportError:
             static_response = None
-        return Endpoints(self.state, self.metrics, self.access, static_response).process_request
+        upgrades = UpgradeAdmission(self.manager, lambda: self.draining, self.resumable.holds, lambda: self.agent,
+                                    self.metrics)
+        return Endpoints(self.state, self.metrics, self.access, static_response, upgrades.check).process_request
 
     def serve_forever(self, ready: Optional[threading.Event] = None) -> None:
         if self.config.agent_port is not None:

@@ -16,6 +16,10 @@ answers three words and closes:
   server is full.
 
 HAProxy keeps a state the agent set until the agent says otherwise, so every reply states all three.
+
+:meth:`Agent.wait_for_answer` waits for the next answer given from the capacity of that moment on: a server
+that refuses a balancer's request (whisper_live/server/ops/balancer.py) first lets HAProxy learn that it is
+full, so that HAProxy's retry goes to another server.
 """
 
 from __future__ import annotations
@@ -54,12 +58,14 @@ def agent_reply(capacity: Capacity) -> str:
 
 class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
+        ticket = self.server.answering()
         try:
             line = agent_reply(self.server.capacity())
         except Exception:  # the agent must never take the server down; HAProxy keeps the last state
             log.exception("agent: cannot tell the server's capacity")
             return
         self.request.sendall(line.encode("ascii"))
+        self.server.answered(ticket)
 
 
 class _TCPServer(socketserver.ThreadingTCPServer):
@@ -68,7 +74,25 @@ class _TCPServer(socketserver.ThreadingTCPServer):
 
     def __init__(self, address, capacity: Callable[[], Capacity]):
         self.capacity = capacity
+        self._begun = 0  # answers begun (each reads the capacity after it begins)
+        self._answered = 0  # the latest answer sent, by the order it began in
+        self._sent = threading.Condition()
         super().__init__(address, _Handler)
+
+    def answering(self) -> int:
+        with self._sent:
+            self._begun += 1
+            return self._begun
+
+    def answered(self, ticket: int) -> None:
+        with self._sent:
+            self._answered = max(self._answered, ticket)
+            self._sent.notify_all()
+
+    def wait_for_answer(self, timeout: float) -> bool:
+        with self._sent:
+            begun = self._begun
+            return self._sent.wait_for(lambda: self._answered > begun, timeout)
 
 
 class Agent:
@@ -81,6 +105,11 @@ class Agent:
     @property
     def port(self) -> int:
         return self._server.server_address[1]
+
+    def wait_for_answer(self, timeout: float) -> bool:
+        """Wait until the agent has sent an answer read from the capacity after this call began (the
+        balancer's next check), at most ``timeout`` s; whether one was sent."""
+        return self._server.wait_for_answer(timeout)
 
     def start(self) -> "Agent":
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},

@@ -5,7 +5,8 @@
 * answers ``/health``, ``/ready`` and ``/metrics`` (``whisper_live.server.ops.health``, ``.metrics``);
 * checks a WebSocket upgrade: its ``Origin`` (403), its API key (401, before the upgrade; on ``/twilio`` with
   ``--twilio_auth_token``, Twilio's ``X-Twilio-Signature`` or a key, else 403), the connections already open
-  from its address (429); None lets the handshake go on;
+  from its address (429), then whether it is taken (``upgrades``: a place held, or a 503 that sends a load
+  balancer elsewhere, whisper_live/server/ops/balancer.py); None lets the handshake go on;
 * serves the web page for any other GET (``whisper_live.web.http``: a file or 404);
 * answers 405 to other methods on those paths, 404 elsewhere.
 
@@ -78,11 +79,13 @@ class Endpoints:
     """The ``process_request`` hook of the WebSocket port."""
 
     def __init__(self, state: Callable[[], ServerState], metrics: Metrics, access: AccessPolicy,
-                 static: Optional[Callable[[str], Response]] = None):
+                 static: Optional[Callable[[str], Response]] = None,
+                 upgrades: Optional[Callable[[object, Request], Optional[Response]]] = None):
         self.state = state
         self.metrics = metrics
         self.access = access
         self.static = static
+        self.upgrades = upgrades
 
     def process_request(self, connection, request: Request) -> Optional[Response]:
         path = request.path.split("?", 1)[0]
@@ -142,7 +145,7 @@ class Endpoints:
             self.metrics.reject("per_ip_limit")
             return response(429, f"429 Too Many Requests: at most {access.per_ip.limit} connections from "
                                  f"one address\n".encode())
-        return None
+        return self.upgrades(connection, request) if self.upgrades is not None else None
 
     def _twilio_signed(self, request: Request) -> bool:
         return signature.is_valid_stream(self.access.twilio_auth_token, request.headers.get(signature.HEADER),

@@ -5,7 +5,8 @@ Names shared with collabora's WhisperLive keep its users' dashboards working (sa
 * ``whisperlive_connections_total``: WebSocket sessions admitted;
 * ``whisperlive_connections_active``: sessions connected now;
 * ``whisperlive_connections_rejected_total{reason}``: connections turned away (``auth``, ``origin``,
-  ``per_ip_limit``, ``full``, ``draining``, ``bad_options``, ``model``);
+  ``per_ip_limit``, ``full``, ``draining``, ``bad_options``, ``model``; ``balancer_full``,
+  ``balancer_draining``: sent back to the load balancer to try another server);
 * ``whisperlive_transcription_latency_seconds``: from the moment a window's audio was due to its transcript,
   every window (partial and final);
 * ``whisperlive_audio_processed_seconds_total``: seconds of audio received from clients;

@@ -106,9 +106,11 @@ def build_stream(server, options: protocol.ClientOptions, runner) -> Stream:
         vad=server.vad().new_stream() if options.use_vad else None, has_room=runner.meter.has_room)
 
 
-def admit(server, client: ServeClient) -> None:
-    """Register the session with the server (it counts against its capacity from now on); WAIT when full."""
-    refused = server.manager.try_add(client.session)
+def admit(server, client: ServeClient, connection=None) -> None:
+    """Register the session with the server (it counts against its capacity from now on); WAIT when full.
+    The session takes the place its ``connection`` held before the upgrade, if any
+    (whisper_live/server/ops/balancer.py): that place was its admission."""
+    refused = server.manager.try_add(client.session, key=connection)
     if refused is not None:
         reason, minutes = refused
         log.info("client %s waits: %s", client.uid, reason)

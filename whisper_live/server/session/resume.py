@@ -36,6 +36,11 @@ class ResumeRegistry:
             if not sessions:
                 self._sessions.pop(session.uid, None)
 
+    def holds(self, uid: str) -> bool:
+        """Whether a session of ``uid`` is here (connected, or waiting for its resume)."""
+        with self._lock:
+            return bool(self._sessions.get(uid))
+
     def find(self, uid: str, token: Optional[str]) -> tuple[Optional[object], str]:
         """(session, "") for a matching uid and token; else (None, why not, for the client)."""
         given = (token or "").encode()

@@ -60,3 +60,23 @@ def test_an_agent_that_cannot_tell_the_capacity_closes_without_a_word_and_keeps_
         assert ask(agent.port) == "up ready 100%\n"
     finally:
         agent.stop()
+
+
+def test_wait_for_answer_returns_once_an_answer_read_after_it_was_sent():
+    import threading
+
+    agent = Agent("127.0.0.1", 0, capacity).start()
+    try:
+        assert not agent.wait_for_answer(0.2), "nobody asked"
+        waited = {}
+        waiter = threading.Thread(target=lambda: waited.setdefault("answered", agent.wait_for_answer(10)))
+        ask(agent.port)  # an answer before the wait began does not count
+        waiter.start()
+        for _ in range(50):  # HAProxy's checks, until the waiter saw one
+            ask(agent.port)
+            waiter.join(0.1)
+            if not waiter.is_alive():
+                break
+        assert waited == {"answered": True}
+    finally:
+        agent.stop()

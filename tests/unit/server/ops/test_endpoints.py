@@ -40,6 +40,29 @@ def test_status_paths_need_the_key_only_when_asked():
     assert answer(open_status, "/metrics").status_code == 200 and answer(open_status, "/ready").status_code == 503
 
 
+def test_an_upgrade_that_passed_every_check_is_decided_by_the_upgrades_hook_last():
+    from websockets.datastructures import Headers
+    from websockets.http11 import Request
+
+    from whisper_live.server.ops.endpoints import AccessPolicy, Endpoints, response
+
+    state = ServerState(loaded=True, draining=False, clients=0, max_clients=4, headroom=1.0)
+    asked = []
+
+    def upgrades(connection, request):
+        asked.append(request.path)
+        return response(503) if "full" in request.path else None
+
+    endpoints = Endpoints(lambda: state, Metrics(gpu=False), AccessPolicy(ApiKeys(["k"])), upgrades=upgrades)
+    connection = type("Connection", (), {"remote_address": ("10.0.0.9", 5000)})()
+    upgrade = Headers([("Upgrade", "websocket"), ("Connection", "Upgrade")])
+    assert endpoints.process_request(connection, Request("/", upgrade)).status_code == 401
+    assert endpoints.process_request(connection, Request("/?token=k", upgrade)) is None
+    assert endpoints.process_request(connection, Request("/?token=k&full", upgrade)).status_code == 503
+    assert endpoints.process_request(connection, Request("/health", Headers())).status_code == 200
+    assert asked == ["/?token=k", "/?token=k&full"], "only upgrades with a key reach it"
+
+
 def test_a_twilio_stream_needs_twilios_signature_or_a_key():
     from websockets.datastructures import Headers
     from websockets.http11 import Request

@@ -30,3 +30,13 @@ def test_a_resume_finds_only_the_session_with_that_uid_and_token():
 def test_no_window_no_resume():
     assert not ResumeRegistry(0).enabled
     assert ResumeRegistry(30).enabled
+
+
+def test_holds_says_whether_a_session_of_a_uid_is_here():
+    registry = ResumeRegistry(30)
+    session = FakeSession("u1", "t")
+    assert not registry.holds("u1")
+    registry.add(session)
+    assert registry.holds("u1") and not registry.holds("u2")
+    registry.remove(session)
+    assert not registry.holds("u1")
