@@ -1,1 +1,1 @@
-"""The WebSocket server: admission, per-client threads and the model pool."""
+"""The transcription server: its live sessions (session/), operating it (ops/), its configuration, models and command line."""
