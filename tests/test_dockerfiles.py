@@ -26,4 +26,4 @@ def test_dockerfile_passes_hadolint_runs_unprivileged_and_checks_health(dockerfi
     text = dockerfile.read_text()
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0"), "the server must not run as root"
-    assert re.search(r"^HEALTHCHECK .*\n?.*whisper_live\.server\.healthcheck", text, re.M)
+    assert re.search(r"^HEALTHCHECK .*\n?.*whisper_live\.server\.ops\.healthcheck", text, re.M)

@@ -159,9 +159,9 @@ class Admission:
     for a whole horizon (a silent one) no longer counts. Only final windows count as necessary work
     (partials fill whatever capacity is left, so they always look busy).
     The server refuses (WAIT) when the projected final-window utilization would pass
-    ``max_final_utilization``, or when finals decoded on the cheapest rung already take longer than
-    ``latency_target`` at p90 from the moment the end of an utterance was confirmed to the moment its
-    transcript was ready: the server then refuses only what even the cheapest rung cannot serve.
+    ``max_final_utilization`` (each speaker counted at what its finals would cost on the quality ladder's
+    cheapest rung), or when finals already take longer than ``latency_target`` at p90 from the moment the end
+    of an utterance was confirmed to the moment its transcript was ready, on whatever rung.
     """
 
     def __init__(self, meter: LoadMeter, max_clients: int, latency_target: float = 2.0,
@@ -179,7 +179,7 @@ class Admission:
         load = self._measured_load(connected)
         if room <= 0 or load is None:
             return max(0, room)
-        if self._behind_at_floor(load):
+        if self._behind(load):
             return 0
         fits = 0
         while fits < room and self._projected_final_utilization(load, fits + 1) <= self.max_final_utilization:
@@ -198,10 +198,10 @@ class Admission:
         quality ladder's cheapest rung."""
         return load.final_floor_rate * (load.speakers + more) / self.meter.workers
 
-    def _behind_at_floor(self, load: Load) -> bool:
-        """Whether finals decoded on the ladder's cheapest rung take longer than the latency target at p90
-        (finals late on a richer rung only move the ladder down)."""
-        return load.floor_finals >= 3 and load.floor_delay_p90 > self.latency_target
+    def _behind(self, load: Load) -> bool:
+        """Whether final transcripts already take longer than ``--latency_target`` at p90, whatever rung of the
+        quality ladder they were decoded on: a server that is late now takes no one more."""
+        return load.final_delay_p90 > self.latency_target
 
     def refuse_reason(self, connected: list) -> Optional[str]:
         """None to admit one more client beside ``connected``; else the reason to make it wait."""
@@ -213,9 +213,9 @@ class Admission:
             if projected > self.max_final_utilization:
                 return (f"one more speaker would push the model past its real-time capacity "
                         f"({projected:.0%} of it for final transcripts)")
-            if self._behind_at_floor(load):
+            if self._behind(load):
                 return (f"the server is already behind: final transcripts take "
-                        f"{load.floor_delay_p90:.1f} s (target {self.latency_target:.1f} s)")
+                        f"{load.final_delay_p90:.1f} s (target {self.latency_target:.1f} s)")
         return None
 
     def headroom(self, connected: list) -> float:

@@ -103,7 +103,17 @@ def warm_threads(server, clips):
         assert hook.wait_stopped("CAwarm1", 30) and hook.wait_stopped("CAwarm2", 30)
     finally:
         hook.close()
-    return threads(server.pid)
+    return settled_threads(server.pid)
+
+
+def settled_threads(pid: int) -> int:
+    """The thread count once it has stopped changing (the calls' connection threads have wound down)."""
+    last, still, give_up = threads(pid), 0, time.monotonic() + 30
+    while still < 4 and time.monotonic() < give_up:
+        time.sleep(0.5)
+        now = threads(pid)
+        still, last = (still + 1, last) if now == last else (0, now)
+    return last
 
 
 def test_a_call_with_both_tracks_is_transcribed_and_delivered_in_order(server, clips, warm_threads):
@@ -225,6 +235,6 @@ def test_a_full_server_refuses_a_call_cleanly(server, clips):
 
 def test_threads_come_back_once_the_calls_ended(server, warm_threads):
     give_up = time.monotonic() + 60  # (the dead webhook's call may still be giving its callbacks up)
-    while threads(server.pid) != warm_threads and time.monotonic() < give_up:
+    while threads(server.pid) > warm_threads and time.monotonic() < give_up:
         time.sleep(0.5)
-    assert threads(server.pid) == warm_threads
+    assert threads(server.pid) <= warm_threads

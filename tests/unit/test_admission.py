@@ -61,24 +61,24 @@ def test_admission_refuses_when_finals_are_already_late():
     assert Admission(meter, max_clients=8, enabled=False).refuse_reason([a]) is None
 
 
-def test_admission_refuses_only_what_the_quality_ladders_cheapest_rung_cannot_serve():
+def test_admission_projects_the_cheapest_rungs_cost_and_refuses_while_finals_are_late():
     clock = Clock()
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     a, b = object(), object()
     admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
     meter.record(0.0, 0.0, [a, b], [])
     clock.now += 30
-    # finals at the top rung took 48% of the workers (one more speaker: 72%), late ones at that: but on the
-    # cheapest rung they would have taken a third of that, and the ladder still has rungs to step down
+    # finals at the top rung took 48% of the workers (one more speaker: 72%), in time: on the cheapest rung
+    # they would have taken a third of that, which is what one more speaker is projected to cost
     for _ in range(8):
-        meter.record(3.6, 3.6, [a, b], [3.5], floor_share=1 / 3, at_floor=False)
+        meter.record(3.6, 3.6, [a, b], [0.5], floor_share=1 / 3, at_floor=False)
     load = meter.snapshot([a, b])
     assert load.final_rate == pytest.approx(28.8 / 60) and load.final_floor_rate == pytest.approx(9.6 / 60)
     assert (load.floor_finals, load.finals) == (0, 8)
     assert admission.refuse_reason([a, b]) is None and admission.spare_clients([a, b]) > 0
-    # finals late on the cheapest rung itself: refused
-    for _ in range(3):
-        meter.record(1.0, 1.0, [a, b], [3.5], floor_share=1.0, at_floor=True)
+    # finals late now (on whatever rung): refused
+    for _ in range(8):
+        meter.record(1.0, 1.0, [a, b], [3.5], floor_share=1.0, at_floor=False)
     reason = admission.refuse_reason([a, b])
     assert reason and "behind" in reason and admission.spare_clients([a, b]) == 0
 
