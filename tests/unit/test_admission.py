@@ -27,13 +27,19 @@ def test_admission_respects_max_clients():
     assert "limit of 2" in admission.refuse_reason([object(), object()])
 
 
-def test_admission_refuses_when_one_more_speaker_would_exceed_the_headroom():
+def two_speakers_for_a_horizon():
+    """A meter of 2 workers whose two speakers have been there for its whole 30 s horizon, and its admission
+    (at most 60% of the workers for finals): (clock, meter, admission, speaker a, speaker b)."""
     clock = Clock()
     meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
     a, b = object(), object()
-    admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
-    meter.record(0.0, 0.0, [a, b], [])  # both speaking for the whole horizon
+    meter.record(0.0, 0.0, [a, b], [])
     clock.now += 30
+    return clock, meter, Admission(meter, max_clients=16, max_final_utilization=0.6), a, b
+
+
+def test_admission_refuses_when_one_more_speaker_would_exceed_the_headroom():
+    clock, meter, admission, a, b = two_speakers_for_a_horizon()
     # two speakers whose finals used 30% of the 60 worker-seconds: a third would bring it to 45%
     for _ in range(6):
         meter.record(3.0, 3.0, [a, b], [0.4])
@@ -62,12 +68,7 @@ def test_admission_refuses_when_finals_are_already_late():
 
 
 def test_admission_projects_the_cheapest_rungs_cost_and_refuses_while_finals_are_late():
-    clock = Clock()
-    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
-    a, b = object(), object()
-    admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
-    meter.record(0.0, 0.0, [a, b], [])
-    clock.now += 30
+    clock, meter, admission, a, b = two_speakers_for_a_horizon()
     # finals at the top rung took 48% of the workers (one more speaker: 72%), in time: on the cheapest rung
     # they would have taken a third of that, which is what one more speaker is projected to cost
     for _ in range(8):
@@ -119,12 +120,7 @@ def test_spare_clients_is_zero_exactly_when_admission_refuses_the_next_client():
 
 
 def test_spare_clients_counts_how_many_more_speakers_fit_by_the_measured_load():
-    clock = Clock()
-    meter = LoadMeter(workers=2, horizon=30.0, clock=clock)
-    a, b = object(), object()
-    admission = Admission(meter, max_clients=16, max_final_utilization=0.6)
-    meter.record(0.0, 0.0, [a, b], [])  # both speaking for the whole horizon
-    clock.now += 30
+    clock, meter, admission, a, b = two_speakers_for_a_horizon()
     # two speakers used 18% of the 60 worker-seconds for finals, 9% each: 4 more make 54%, 5 more 63%
     for _ in range(4):
         meter.record(2.7, 2.7, [a, b], [0.4])

@@ -94,6 +94,16 @@ def serve_in_thread(client, conn):
     return thread, outcome
 
 
+def attach_and_drop(client):
+    """A first connection reads the session until it drops (no close frame); its reader loop has returned."""
+    socket = FakeSocket()
+    conn = Connection(socket, "u")
+    client.attach(conn, lambda seconds: protocol.server_ready("u", "fake"), resumed=False)
+    thread, _ = serve_in_thread(client, conn)
+    socket.incoming.put(None)
+    thread.join(5)
+
+
 def test_a_drop_detaches_and_a_resume_sends_what_was_missed_with_original_times():
     client, runner, freed = make_client(last_n=2)
     first = FakeSocket()
@@ -157,12 +167,7 @@ def test_a_resume_takes_over_a_connection_whose_drop_was_not_noticed():
 
 def test_an_expired_session_is_freed_and_cannot_be_resumed():
     client, runner, freed = make_client(resume_timeout=0.2)
-    socket = FakeSocket()
-    conn = Connection(socket, "u")
-    client.attach(conn, lambda seconds: protocol.server_ready("u", "fake"), resumed=False)
-    thread, _ = serve_in_thread(client, conn)
-    socket.incoming.put(None)
-    thread.join(5)
+    attach_and_drop(client)
     assert client.session.state is State.DETACHED and not freed
     for _ in range(100):
         if freed:
@@ -175,12 +180,7 @@ def test_an_expired_session_is_freed_and_cannot_be_resumed():
 def test_the_language_detected_while_detached_is_sent_on_resume():
     client, runner, freed = make_client()
     client.stream.apply = lambda window, result: Update(language=("de", 0.9))
-    socket = FakeSocket()
-    conn = Connection(socket, "u")
-    client.attach(conn, lambda seconds: protocol.server_ready("u", "fake"), resumed=False)
-    thread, _ = serve_in_thread(client, conn)
-    socket.incoming.put(None)
-    thread.join(5)
+    attach_and_drop(client)
     client.deliver(None, "answer", None)
     second = FakeSocket()
     conn2 = Connection(second, "u")
