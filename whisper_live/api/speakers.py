@@ -54,14 +54,14 @@ def _texts(form, name: str) -> list[str]:
     """The values of a list field, sent as ``name[]`` (OpenAI's clients) or ``name``."""
     values = [v for key in (f"{name}[]", name) for v in form.getlist(key)]
     if not all(isinstance(v, str) for v in values):
-        raise ApiError(400, f"{name}[] must be text fields, not files", param=f"{name}[]")
+        raise ApiError(400, f"{name}[] must be text fields, not files", param=f"{name}[]", code="invalid_value")
     return [v.strip() for v in values if v.strip()]
 
 
 def _one(form, name: str) -> Optional[str]:
     value = form.get(name)
     if value is not None and not isinstance(value, str):
-        raise ApiError(400, f"{name} must be a text field, not a file", param=name)
+        raise ApiError(400, f"{name} must be a text field, not a file", param=name, code="invalid_value")
     return value.strip() if value is not None and value.strip() else None
 
 
@@ -81,7 +81,7 @@ class SpeakerRequest:
         names, references = _texts(form, "known_speaker_names"), _texts(form, "known_speaker_references")
         diarize = (_one(form, "diarize") or "").lower()
         if diarize not in TRUE + FALSE:
-            raise ApiError(400, "diarize must be true or false", param="diarize")
+            raise ApiError(400, "diarize must be true or false", param="diarize", code="invalid_value")
         asked = [param for param, yes in (("response_format", response_format == DIARIZED), (NAMES, names),
                                           (REFERENCES, references), ("diarize", diarize in TRUE)) if yes]
         if not asked:
@@ -89,18 +89,18 @@ class SpeakerRequest:
         param = asked[0]
         if response_format not in SPEAKER_FORMATS:
             raise ApiError(400, f"speakers ({param}) come back only in response_format diarized_json or "
-                                f"verbose_json, not {response_format}", param="response_format")
+                                f"verbose_json, not {response_format}", param="response_format", code="invalid_value")
         if len(references) > len(names):
             raise ApiError(400, f"each of {REFERENCES} needs its name at the same place in {NAMES}",
-                           param=NAMES)
+                           param=NAMES, code="invalid_value")
         if len(set(names)) < len(names) or any(len(n) > MAX_NAME for n in names):
-            raise ApiError(400, f"{NAMES} must be different names of at most {MAX_NAME} characters", param=NAMES)
+            raise ApiError(400, f"{NAMES} must be different names of at most {MAX_NAME} characters", param=NAMES, code="invalid_value")
         request = cls(param, tuple(names), tuple(references))
         request.max_speakers = _number(form, "max_speakers", 1, MAX_SPEAKERS, int)
         request.threshold = _number(form, "diarization_threshold", -1.0, 1.0, float)
         if request.max_speakers is not None and len(references) > request.max_speakers:
             raise ApiError(400, f"{len(references)} voice references are more than max_speakers "
-                                f"{request.max_speakers}", param="max_speakers")
+                                f"{request.max_speakers}", param="max_speakers", code="invalid_value")
         return request
 
 
