@@ -94,7 +94,8 @@ class SpeakerRequest:
             raise ApiError(400, f"each of {REFERENCES} needs its name at the same place in {NAMES}",
                            param=NAMES, code="invalid_value")
         if len(set(names)) < len(names) or any(len(n) > MAX_NAME for n in names):
-            raise ApiError(400, f"{NAMES} must be different names of at most {MAX_NAME} characters", param=NAMES, code="invalid_value")
+            raise ApiError(400, f"{NAMES} must be different names of at most {MAX_NAME} characters", param=NAMES,
+                           code="invalid_value")
         request = cls(param, tuple(names), tuple(references))
         request.max_speakers = _number(form, "max_speakers", 1, MAX_SPEAKERS, int)
         request.threshold = _number(form, "diarization_threshold", -1.0, 1.0, float)

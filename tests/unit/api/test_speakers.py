@@ -100,7 +100,8 @@ def test_a_bad_voice_reference_is_refused(url, code):
     with pytest.raises(ApiError) as refused:
         reference_audio(url, 0)
     assert refused.value.status == 400 and refused.value.code == code
-    assert refused.value.param == "known_speaker_references[]" and "known_speaker_references[] 0" in refused.value.message
+    assert refused.value.param == "known_speaker_references[]"
+    assert "known_speaker_references[] 0" in refused.value.message
 
 
 def test_a_voice_reference_decodes_to_16_khz_samples():
