@@ -16,6 +16,7 @@ import pytest
 
 from tests.api.conftest import ApiServerProcess, openai_client
 from whisper_live.bench.audio import load_audio, shared_audio_dir
+from whisper_live.bench.diarization import labelled_share
 from whisper_live.diarization import conversations, live
 from whisper_live.protocol import SAMPLE_RATE
 
@@ -61,11 +62,15 @@ def test_four_speakers_through_diarized_json(client):
     assert result.segments and all(s.type == "transcript.text.segment" for s in result.segments)
     assert len({s.id for s in result.segments}) == len(result.segments)
     accuracy, mapping = conversations.attributed(talk.turns, _spans(result.segments))
+    labelled, coverage = labelled_share(talk.turns, _spans(result.segments), mapping)
     labels = {s.speaker for s in result.segments} - {None}
-    print(f"\n4 speakers through REST: {accuracy:.1%} of speech time attributed right, {len(labels)} labels "
+    print(f"\n4 speakers through REST: {accuracy:.1%} of the turns' time attributed right; {labelled:.1%} of "
+          f"the labelled time right, {coverage:.1%} of the turns' time in segments; {len(labels)} labels "
           f"{sorted(labels)}, {len(result.segments)} segments, {talk.duration:.0f} s")
-    assert labels <= {"A", "B", "C", "D", "E", "F"}
-    assert accuracy >= 0.9 and len(labels) == 4, (accuracy, mapping)
+    assert labels == {"A", "B", "C", "D"}, mapping
+    # Whisper's segments leave a clip's silent ends and some gaps between them out: the labels are judged on
+    # the time they cover, and the whole on the turns' time
+    assert labelled >= 0.97 and accuracy >= 0.85, (labelled, accuracy, coverage, mapping)
 
 
 def _held_out_reference(talk, speaker: str, seconds: float = 8.0) -> np.ndarray:
@@ -92,9 +97,10 @@ def test_known_speakers_by_voice_reference_get_their_names(client):
         known_speaker_references=[_data_url(_held_out_reference(talk, second)),
                                   _data_url(_held_out_reference(talk, first))])
     accuracy, mapping = conversations.attributed(talk.turns, _spans(result.segments))
-    print(f"\nreferences: {accuracy:.1%} right, labels {mapping}")
+    labelled, _ = labelled_share(talk.turns, _spans(result.segments), mapping)
+    print(f"\nreferences: {labelled:.1%} of the labelled time right ({accuracy:.1%} of the turns'), {mapping}")
     assert mapping == {"Grace": second, "Henry": first, "A": unknown}, mapping
-    assert accuracy >= 0.9
+    assert labelled >= 0.97
 
 
 def test_verbose_json_with_names_and_a_diarized_stream(client, server):

@@ -25,3 +25,11 @@ def test_rest_mode_scores_the_servers_diarized_segments(monkeypatch):
     assert sent["file"][1][:4] == b"RIFF"
     assert run["labels"] == 2 and run["speakers"] == 2 and run["segments"] == 3
     assert abs(run["accuracy"] - 6 / 9) < 0.01  # of 9 s of speech, bob's last 3 s went to ann's label
+    assert abs(run["labelled"] - 6 / 9) < 0.01 and abs(run["coverage"] - 1.0) < 0.01
+
+
+def test_labelled_share_leaves_unlabelled_time_out():
+    turns = [Turn("ann", 0.0, 4.0), Turn("bob", 5.0, 10.0)]
+    spans = [(0.5, 4.0, "A"), (5.0, 6.0, "B"), (6.0, 8.0, None), (8.0, 10.0, "A"), (10.0, 12.0, "C")]
+    labelled, coverage = diarization.labelled_share(turns, spans, {"A": "ann", "B": "bob"})
+    assert abs(labelled - 4.5 / 6.5) < 0.01 and abs(coverage - 6.5 / 9) < 0.01
