@@ -23,6 +23,7 @@ import pytest
 
 from .conftest import BASE_FLAGS, KEY_WORDS, REPO, SENTENCE, _missing
 from .fake_server import FakeServer
+from .page_waits import until
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>A page that talks</title></head>
 <body style="font: 18px sans-serif; margin: 2rem; min-height: 500px">
@@ -184,10 +185,10 @@ def test_speakers_in_colours_renamed_in_the_popup_shown_over_the_page_and_export
         popup.click("#segments .speaker[data-speaker=SPEAKER_00]")
         popup.fill(".speaker-rename", "Ann")
         popup.press(".speaker-rename", "Enter")
-        popup.wait_for_function(f"JSON.stringify({chips}) === '[\"Ann\",\"SPEAKER_01\"]'")
+        until(popup, f"{chips}.join() === 'Ann,SPEAKER_01'")  # an extension page: no eval for wait_for_function
         control.evaluate("id => chrome.runtime.sendMessage({type: 'stop', tabId: id})", tab_id)
         wait_state(control, lambda s: s["status"] == "ended")
-        popup.wait_for_function(f"{chips}.length === 3")
+        until(popup, f"{chips}.length === 3")
         assert popup.evaluate(chips) == ["Ann", "SPEAKER_01", "Ann"]
         # The overlay names the speakers too, the renamed one by its name.
         page.wait_for_function("document.querySelector('whisper-live-captions')?.dataset.status === 'ended'")
