@@ -52,7 +52,8 @@ def _side(side: dict) -> str:
 
 def file_row(record: dict) -> str:
     r = record["result"]
-    wers = " / ".join("-" if side.get("wer") is None else f"{side['wer']:.4f}" for side in (r["api"], r["faster_whisper"]))
+    wers = " / ".join("-" if side.get("wer") is None else f"{side['wer']:.4f}"
+                      for side in (r["api"], r["faster_whisper"]))
     return (f"| {record['title']} | {r['audio_s']:.0f} s | {_side(r['api'])} | {_side(r['faster_whisper'])} "
             f"({r['speed_vs_faster_whisper']:.0%} of its speed) | {wers} |")
 

@@ -119,7 +119,8 @@ def record_notes(record: dict) -> list:
         config = result.get("config") or {}
         capacity = result.get("max_clients_meeting_target")
         speed = machine_speed(record)
-        per_unit = f" ({per_unit_of_speed(capacity, speed):.2f} per unit of machine speed)" if capacity and speed else ""
+        per_unit = (f" ({per_unit_of_speed(capacity, speed):.2f} per unit of machine speed)"
+                    if capacity and speed else "")
         lines.append(f"{record['workload']}: {capacity or 'no'} speakers the most that meet final p90 ≤ "
                      f"{config.get('target_p90')} s, max ≤ {config.get('target_max')} s{per_unit}.")
     rungs = (record.get("server_metrics") or {}).get("final_windows_by_rung")

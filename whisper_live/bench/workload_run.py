@@ -204,8 +204,8 @@ def listing(workload: Workload) -> str:
     """A workload's commands, for ``--list``."""
     if workload.times_capacity:
         name, k = workload.times_capacity
-        workload = dataclasses.replace(workload, bench=("--clients", f"<{k} x the capacity of {name}>", *workload.bench),
-                                       times_capacity=None)
+        clients = ("--clients", f"<{k} x the capacity of {name}>")
+        workload = dataclasses.replace(workload, bench=(*clients, *workload.bench), times_capacity=None)
     bound = workload.bind(9090, 8000)
     server = server_command(bound, 9090, "python")
     text = shlex.join(bound.bench_argv(9090, server if MODULES[bound.module].spawn_flag else None, "python"))
