@@ -247,7 +247,7 @@ TARGETS = (
            "tests/integration/test_throttled_link.py"),
     Target("speakers", "live, 3 speakers: ≥ 95% of speech time to the right speaker, exactly 3 labels", live_labels),
     Target("speakers", "a file through REST, 4 speakers: ≥ 97%, 4 labels", None,
-           "needs bench.diarization --rest, not merged yet"),
+           "no workload yet"),
     Target("speakers", "8 clients with speaker labels: final p90 at most 10% above without, WER unchanged", None,
            "the load bench has no option for speaker labels or conversations"),
     Target("ladder", "at capacity (admission on): streaming WER no worse than offline beam 5", capacity_wer),
