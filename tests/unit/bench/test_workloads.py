@@ -25,7 +25,7 @@ def test_each_workload_is_a_valid_command_of_its_bench_full_and_cut_short(worklo
         parse_bench_args(bound, extra)  # (SystemExit when not valid)
     smoke = parse_bench_args(*_as_run(workload.smoke()))
     if workload.module == workloads.API_FILE:
-        assert smoke.repeat == 1 and smoke.audio == SMOKE_CLIP
+        assert smoke.repeat == 1 and smoke.audio == SMOKE_CLIP and smoke.reference is None
     elif workload.module == workloads.DIARIZATION:
         assert smoke.seeds == "0" and smoke.turns == 2
     elif workload.module == workloads.TELEPHONY:
