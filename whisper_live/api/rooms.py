@@ -139,10 +139,9 @@ def install(app, state) -> None:
 
     @app.get("/v1/rooms/{room}/qr.svg")
     async def room_qr(room: str, request: Request):
-        hosts = {request.headers.get("host", "").lower()}
         public_url = getattr(getattr(state.server, "config", None), "public_url", None)
-        if public_url:
-            hosts.add(urlsplit(public_url).netloc.lower())
+        hosts = {host for host in (request.headers.get("host", "").lower(),
+                                   urlsplit(public_url).netloc.lower() if public_url else "") if host}
         link = request.query_params.get("url", "")
         query = qr.caption_link(link, room, hosts)
         if query is None:
