@@ -35,7 +35,7 @@ class Reader(threading.Thread):
         self.url = f"{base}/v1/rooms/{room}/{'events' if kind == 'sse' else 'watch'}"
         self.kind, self.seqs, self.speakers = kind, set(), set()
         self.opened = threading.Event()
-        self._stop = threading.Event()
+        self._closing = threading.Event()
         self._close = None
         self.failure = None
 
@@ -64,13 +64,13 @@ class Reader(threading.Thread):
                     for message in ws:
                         self._event(message)
         except Exception as exc:  # noqa: BLE001 (closed by the test at its end, or a failure to report)
-            if not self._stop.is_set():
+            if not self._closing.is_set():
                 self.failure = f"{type(exc).__name__}: {exc}"
         finally:
             self.opened.set()
 
     def close(self) -> None:
-        self._stop.set()
+        self._closing.set()
         if self._close is not None:
             self._close()
         self.join(10)
@@ -110,12 +110,13 @@ def wait_for_room(base: str, room: str) -> None:
 def test_a_room_s_publishers_and_readers_meet_on_the_server_that_holds_it(cluster, espeak):
     base = f"http://127.0.0.1:{cluster.rest_port}"
     outcomes, notices = {}, []
+    speech = {text: espeak(text) for text in (ANN, BOB, CY)}  # (here: the fixture is not for threads)
 
     def publish(name, room, text):
         client = TranscriptionClient("127.0.0.1", cluster.port, lang="en", log_transcription=False,
                                      show_progress=False, speed=1.0, room=room, speaker_name=name,
                                      room_public=True, notice=notices.append)
-        outcomes[name] = client(str(espeak(text)))
+        outcomes[name] = client(str(speech[text]))
 
     ann = threading.Thread(target=publish, args=("Ann", "hall", ANN))
     ann.start()
