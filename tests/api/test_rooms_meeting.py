@@ -57,7 +57,7 @@ def test_four_named_publishers_one_room_transcript_in_time_order(api_server, tmp
     links = [notice.split("captions at ", 1)[1] for notice in notices if "captions at " in notice]
     assert len(links) == len(PEOPLE) and "?token=" in links[0], notices
     token = links[0].split("?token=", 1)[1]
-    lines = httpx.get(f"{base}?format=json", params={"token": token}).json()["lines"]
+    lines = httpx.get(base, params={"format": "json", "token": token}).json()["lines"]
 
     assert {line["speaker"] for line in lines} == set(PEOPLE)
     starts = [line["start"] for line in lines]
@@ -70,5 +70,5 @@ def test_four_named_publishers_one_room_transcript_in_time_order(api_server, tmp
         said = " ".join(theirs)
         errors = {other: wer(reference, said) for other, reference in references.items()}
         assert min(errors, key=errors.get) == name and errors[name] <= 0.35, (name, errors)
-    text = httpx.get(f"{base}?format=txt", params={"token": token}).text
+    text = httpx.get(base, params={"format": "txt", "token": token}).text
     assert text.splitlines() == [f"{line['speaker']}: {line['text']}" for line in lines]
