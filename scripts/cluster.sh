@@ -142,9 +142,10 @@ print(" ".join(str(s.getsockname()[1]) for s in held))' $((each * n))))
   i=0
   while read -r k pid p a r; do
     i=$((i + 1))
-    servers+="    server node$i 127.0.0.1:$p agent-port $a"$'\n'
-    wait+="    server wait$i 127.0.0.1:$p backup no-agent-check"$'\n'
-    apis+="    server rest$i 127.0.0.1:$r check port $p agent-port $a"$'\n'
+    # a server's id: the same for its "node" and "rest" lines (the table "rooms" records servers by id)
+    servers+="    server node$i 127.0.0.1:$p agent-port $a id $i"$'\n'
+    wait+="    server wait$i 127.0.0.1:$p backup no-agent-check id $((1000 + i))"$'\n'
+    apis+="    server rest$i 127.0.0.1:$r check port $p agent-port $a id $i"$'\n'
   done <"$list"
   # the API's part only with --enable_rest
   # "retries": one attempt per server that may send the request back, then the last resort (a "wait" line)

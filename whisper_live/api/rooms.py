@@ -5,7 +5,8 @@
   ``Last-Event-ID``) or ``?after=SEQ`` gets every line it missed;
 * ``/v1/rooms/{room}/watch``: the same events as WebSocket text messages; the reader only reads;
 * ``GET /v1/rooms/{room}/transcript?format=txt|srt|vtt|json``: the room's transcript in time order;
-* ``GET /captions/{room}``: a page of large captions (whisper_live/rooms/page/).
+* ``GET /captions/{room}``: a page of large captions (whisper_live/rooms/page/);
+* ``GET /v1/rooms/{room}/qr.svg?url=LINK``: a QR code of the room's caption page LINK (only that: rooms/qr.py).
 
 A private room needs its reader token (``?token=``), never an API key: these paths pass the API's key check
 (whisper_live/api/operations.py) and check the room's token instead. Readers count against ``--max_readers``.
@@ -15,13 +16,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import Request, WebSocket
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocketDisconnect
 
 from whisper_live.api.room_readers import LiveReader, after_seq
-from whisper_live.rooms import RoomError
+from whisper_live.rooms import RoomError, qr
 from whisper_live.rooms.formats import FORMATS, transcript
 from whisper_live.rooms.reader import ROOM_ENDED, SERVER_STOPPING, TOO_FAR_BEHIND
 
@@ -134,6 +136,24 @@ def install(app, state) -> None:
             return _refusal(error)
         return Response(transcript(room, found.transcript(), fmt), media_type=FORMATS[fmt],
                         headers={"Cache-Control": "no-store"})
+
+    @app.get("/v1/rooms/{room}/qr.svg")
+    async def room_qr(room: str, request: Request):
+        public_url = getattr(getattr(state.server, "config", None), "public_url", None)
+        hosts = {host for host in (request.headers.get("host", "").lower(),
+                                   urlsplit(public_url).netloc.lower() if public_url else "") if host}
+        link = request.query_params.get("url", "")
+        query = qr.caption_link(link, room, hosts)
+        if query is None:
+            return JSONResponse({"error": {"message": "url must be the caption page of this room on this server",
+                                           "type": "invalid_request_error", "code": "bad_url"}}, status_code=400)
+        try:
+            rooms().find(room, query.get("token"))
+        except RoomError as error:
+            return _refusal(error)
+        return Response(qr.svg(link), media_type="image/svg+xml",
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                                 "Content-Security-Policy": "default-src 'none'"})
 
     @app.get("/captions/assets/{name}")
     async def caption_asset(name: str):

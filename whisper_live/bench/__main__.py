@@ -14,7 +14,7 @@ import time
 from typing import Optional
 
 from whisper_live.bench import audio as audio_mod
-from whisper_live.bench import clients, drops, metrics, plan, readers, report, room_figures, server_process
+from whisper_live.bench import clients, drops, metrics, plan, report, room_run, server_process
 from whisper_live.bench import machine_speed
 from whisper_live.bench import offline as offline_mod
 from whisper_live.bench import uploads as bench_uploads
@@ -109,16 +109,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="reference transcript of each --upload (the text or a file holding it), in order")
     g.add_argument("--api-url", help="the API's base URL (default http://HOST:8000/v1)")
 
-    g = p.add_argument_group("room readers (server with --enable_rest; see docs/rooms.md)")
-    g.add_argument("--readers", type=int, default=0,
-                   help="the speakers publish into one room and this many readers follow it, SSE and WebSocket "
-                        "in turn; reports whether every reader got every completed segment and its delay after "
-                        "the speaker's own client (p50/p99); the speakers stream once the readers are in")
-    g.add_argument("--stalled-readers", type=int, default=0, metavar="K",
-                   help="K more readers that never read (a small SO_RCVBUF, so that they fill up fast); reports "
-                        "whether the server dropped them")
-    g.add_argument("--readers-timeout", type=float, default=120.0,
-                   help="seconds for every reader to connect (default 120)")
+    room_run.add_arguments(p)
 
     g = p.add_argument_group("target")
     g.add_argument("--target-p90", type=float, default=2.0, help="final-latency p90 target, s (default 2.0)")
@@ -166,10 +157,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error(f"at most {MAX_CONNECTIONS} connections in all")
     if max(args.steps) + args.silent == 0:
         p.error("nothing to do: no speaking and no silent clients")
-    if args.readers < 0 or args.stalled_readers < 0:
-        p.error("reader counts must be >= 0")
-    if (args.readers or args.stalled_readers) and max(args.steps) == 0:
-        p.error("readers follow the speakers' room: give at least one speaking client")
+    room_run.check_arguments(p, args)
     if args.loops < 1:
         p.error("--loops must be at least 1")
     if args.starts < 1:
@@ -211,14 +199,7 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
                                 frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
                                 finish_timeout=args.finish_timeout, drop_every=args.drop_every, codec=args.codec,
                                 bitrate=args.bitrate if args.bitrate == "auto" else int(args.bitrate))
-    room_readers, gate = None, None
-    if args.readers or args.stalled_readers:
-        settings.room, settings.gate_timeout = f"bench-{os.getpid()}-{speakers}", args.readers_timeout + 30
-        api = (args.api_url or f"http://{args.host}:8000/v1").rstrip("/")
-        room_readers = readers.ReaderRun(f"{api}/rooms/{settings.room}/events",
-                                         f"ws{api[4:]}/rooms/{settings.room}/watch", args.readers,
-                                         args.stalled_readers, args.readers_timeout)
-        gate = room_readers.connect_in_background()
+    room_readers, gate = room_run.start(args, settings, speakers)
     longest = max(speech.duration for speech in speeches)
     phrase = audio_mod.phrase_of(speeches[0])
 
@@ -244,9 +225,7 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
     finally:
         uploaded = uploader.stop(wait=600) if uploader is not None else None  # (the upload in progress ends)
     figures = metrics.aggregate(result.logs)
-    if room_readers is not None:
-        figures["room"] = room_figures.reader_figures(result.logs, room_readers.finish(), args.per_client)
-        _say(args, room_figures.summary_line(figures["room"]))
+    figures.update(room_run.figures(args, settings, result.logs, room_readers, lambda text: _say(args, text)))
     if uploaded is not None:
         figures["uploads"] = uploaded
     figures["meets_target"] = metrics.meets_target(figures, args.target_p90, args.target_max)
@@ -391,6 +370,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "uploads": args.upload,
             "readers": args.readers,
             "stalled_readers": args.stalled_readers,
+            "room": args.room,
         },
         "offline": offline,
         "runs": runs,

@@ -146,7 +146,7 @@ class Client:
         try:
             # No keepalive pings (a busy server must not be cut off by the bench), no compression (as
             # WhisperLive's own client), no proxy (127.0.0.1 only).
-            with connect(s.uri, open_timeout=s.ready_timeout, ping_interval=None, compression=None,
+            with connect(s.connect_uri(), open_timeout=s.ready_timeout, ping_interval=None, compression=None,
                          proxy=None, close_timeout=5) as conn:
                 connected = True
                 self._session(conn)
@@ -256,7 +256,7 @@ class Client:
         self._closed.clear()
         self._resumed.clear()
         try:
-            conn = connect(f"{s.uri}?uid=bench-{log.name}", open_timeout=s.ready_timeout, ping_interval=None,
+            conn = connect(s.connect_uri(f"bench-{log.name}"), open_timeout=s.ready_timeout, ping_interval=None,
                            compression=None, proxy=None, close_timeout=5).__enter__()
         except Exception as exc:
             log.failure = f"reconnecting failed: {type(exc).__name__}: {exc}"

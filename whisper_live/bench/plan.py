@@ -48,6 +48,13 @@ class RunSettings:
     def uri(self) -> str:
         return f"ws://{self.host}:{self.port}"
 
+    def connect_uri(self, uid: Optional[str] = None) -> str:
+        """Where a client connects: with its room as ``?room=`` (HAProxy sends a room's publishers to the server
+        that holds it, docs/scaling.md) and, for a session that resumes, its ``uid``."""
+        query = [f"room={self.room}"] if self.room else []
+        query += [f"uid={uid}"] if uid else []
+        return f"{self.uri}/?{'&'.join(query)}" if query else self.uri
+
     @property
     def frame_seconds(self) -> float:
         return self.frame_samples / protocol.SAMPLE_RATE

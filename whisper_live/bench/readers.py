@@ -139,6 +139,7 @@ class ReaderRun:
         self._thread = threading.Thread(target=self._loop.run_forever, name="bench-readers", daemon=True)
         self._tasks: list[asyncio.Future] = []
         self._sockets: dict[str, tuple] = {}  # stalled readers: name -> (reader, writer)
+        self._connecting: Optional[threading.Thread] = None  # connect_in_background's thread
 
     def connect(self, gate: Optional[threading.Event] = None) -> None:
         """Connect every reader (trying again while the room does not exist); returns once all are in (or
@@ -153,12 +154,16 @@ class ReaderRun:
     def connect_in_background(self) -> threading.Event:
         """:meth:`connect` on a thread of its own; the gate it sets."""
         gate = threading.Event()
-        threading.Thread(target=self.connect, args=(gate,), name="bench-readers-connect", daemon=True).start()
+        self._connecting = threading.Thread(target=self.connect, args=(gate,), name="bench-readers-connect",
+                                            daemon=True)
+        self._connecting.start()
         return gate
 
     def finish(self, settle: float = 2.0, drain: float = 10.0) -> list[ReaderLog]:
         """After ``settle`` s for the last lines: stalled readers drained, every reader closed; the logs."""
         time.sleep(settle)
+        if self._connecting is not None:  # (it returns once every reader is in or failed)
+            self._connecting.join(self.connect_timeout + 30)
         try:
             asyncio.run_coroutine_threadsafe(self._finish(drain), self._loop).result(drain + 30)
         finally:

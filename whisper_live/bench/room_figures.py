@@ -5,10 +5,15 @@ A speaker's completed segments are those its own client saw (:func:`whisper_live
 blank ones left out as the room leaves them out), in order. A reader's lines from that speaker (its
 ``speaker_name`` is the bench client's name) are matched to them in order by text; the delay of a line is
 when the reader received it minus when the speaker's client did (one clock: both run in the bench).
+
+With ``--room``, the room's transcript (fetched from the API at the end) is checked the same way: every
+speaker's completed segments in it, in order, with the speaker's name, and its lines in time order.
 """
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from typing import Iterable, Optional
 
 from whisper_live.bench.metrics import ClientLog, completed_segments, percentile
@@ -97,3 +102,57 @@ def summary_line(figures: dict) -> str:
     if stalled:
         text += f"; stalled readers dropped {stalled['dropped']}/{stalled['readers']}"
     return text
+
+
+def fetch_transcript(api: str, room: str, timeout: float = 30.0) -> Optional[list[dict]]:
+    """The room's transcript lines (``GET {api}/rooms/ROOM/transcript?format=json``), or None when the API
+    does not answer with it."""
+    try:
+        with urllib.request.urlopen(f"{api}/rooms/{room}/transcript?format=json", timeout=timeout) as answer:
+            return json.load(answer)["lines"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def transcript_figures(speakers: Iterable[ClientLog], lines: Optional[list[dict]]) -> dict:
+    """Whether the room's transcript ``lines`` hold every completed segment each speaker's own client saw,
+    in that speaker's order and labelled with its name (the bench names speakers after their clients), and
+    whether the lines are in time order."""
+    if lines is None:
+        return {"fetched": False, "complete": False}
+    per_speaker, missing = {}, 0
+    for log in speakers:
+        if not log.speaking:
+            continue
+        own = [text for text, _ in speaker_lines(log)]
+        theirs = [line["text"] for line in lines if line.get("speaker") == log.name]
+        lost = len(own) - sum(1 for _ in _in_order(own, theirs))
+        missing += lost
+        per_speaker[log.name] = {"segments": len(own), "in_transcript": len(theirs), "missing": lost}
+    starts = [line["start"] for line in lines]
+    names = set(per_speaker)
+    return {"fetched": True, "lines": len(lines), "speakers": per_speaker, "missing_segments": missing,
+            "time_ordered": starts == sorted(starts),
+            "labelled": all(line.get("speaker") in names for line in lines),
+            "complete": missing == 0 and bool(per_speaker)}
+
+
+def _in_order(expected: list[str], got: list[str]):
+    """The expected texts found in ``got`` in the same order."""
+    j = 0
+    for text in expected:
+        k = j
+        while k < len(got) and got[k] != text:
+            k += 1
+        if k < len(got):
+            j = k + 1
+            yield text
+
+
+def transcript_line(figures: dict) -> str:
+    """The room transcript's check in one line, for the progress on stderr."""
+    if not figures["fetched"]:
+        return "  room transcript: could not be fetched from the API"
+    counts = ", ".join(f"{name} {s['in_transcript']}/{s['segments']}" for name, s in figures["speakers"].items())
+    return (f"  room transcript: {figures['lines']} lines ({counts}); every segment of each: {figures['complete']}; "
+            f"time order: {figures['time_ordered']}; names: {figures['labelled']}")

@@ -99,7 +99,7 @@ class Session:
 
     def open(self) -> Reply:
         """Connect and wait for SERVER_READY. Raises ServerUnreachable, ServerBusy or ServerRejected."""
-        self._ws, reply = self._handshake(self._sticky_url() if self.resume else self.url, self.options)
+        self._ws, reply = self._handshake(self._sticky_url() if self.resume else self._room_url(), self.options)
         self.room = reply.room
         if self.resume and reply.resume_token:
             self.resume_token = reply.resume_token
@@ -273,8 +273,18 @@ class Session:
         """The server's URL with this session's uid as a parameter, on its first connection and on each
         resume: a load balancer in front of several servers sends a resume to the server that holds the
         session by it (deploy/haproxy/haproxy.cfg: a stick table on ``uid``)."""
+        url = self._room_url()
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}uid={urllib.parse.quote(self.options.uid)}"
+
+    def _room_url(self) -> str:
+        """The server's URL with the room this session publishes into as ``?room=`` (when it asks for one): a
+        load balancer sends every publisher and reader of a room to the server that holds it by it
+        (deploy/haproxy/haproxy.cfg: a stick table on the room; docs/scaling.md)."""
+        if not self.options.room:
+            return self.url
         separator = "&" if "?" in self.url else "?"
-        return f"{self.url}{separator}uid={urllib.parse.quote(self.options.uid)}"
+        return f"{self.url}{separator}room={urllib.parse.quote(self.options.room)}"
 
     def _resume(self) -> bool:
         """Reconnect and resume the session (on the reader thread); False when it cannot be resumed."""

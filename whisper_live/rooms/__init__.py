@@ -5,7 +5,8 @@
 * :mod:`.room`: a room: its publishers, its transcript in time order, its readers;
 * :mod:`.registry`: every room of the server, its limits and access, and the fan-out thread;
 * :mod:`.options`: the ``room`` / ``speaker_name`` / ``room_public`` options of a publishing client;
-* :mod:`.formats`: a room's transcript as txt, srt, vtt or json.
+* :mod:`.formats`: a room's transcript as txt, srt, vtt or json;
+* :mod:`.qr`: a QR code of a room's caption page (only that: never a link someone else chose).
 
 The API (whisper_live/api/rooms.py) serves readers; docs/rooms.md describes it for users.
 """

@@ -48,9 +48,9 @@ CONTENT_TYPES = {
 
 # The page only talks to its own origin: scripts, styles and the worklet from here, the WebSocket back to the
 # same host (CSP's 'self' does not cover ws: in every browser, hence the schemes), media from files the user
-# picked (blob:).
+# picked (blob:). Images may come from the API's port too: a room's QR code (/v1/rooms/ROOM/qr.svg).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
     "media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; worker-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
 )

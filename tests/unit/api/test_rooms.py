@@ -171,3 +171,21 @@ def test_the_caption_page_and_its_script(api):
     script = httpx.get(f"{api.base}/captions/assets/captions.js")
     assert script.status_code == 200 and "EventSource" in script.text
     assert httpx.get(f"{api.base}/captions/assets/secret.py").status_code == 404
+
+
+def test_a_qr_code_of_the_room_s_caption_page_and_of_nothing_else(api):
+    import segno  # noqa: F401 (the API's requirement that draws it)
+
+    ann = api.rooms.join("board", "Ann", public=False)
+    page = f"{api.base}/captions/board?token={ann.reader_token}&size=60"
+    qr = lambda link, room="board": httpx.get(f"{api.base}/v1/rooms/{room}/qr.svg", params={"url": link})  # noqa: E731
+    answer = qr(page)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/svg+xml"
+    assert answer.text.lstrip().startswith("<?xml") and "<svg" in answer.text
+    assert qr(f"{api.base}/captions/board?token=wrong").status_code == 404  # not the room's token
+    assert qr(f"{api.base}/captions/board").status_code == 404  # a private room's link carries its token
+    assert qr(page, room="other").status_code == 400  # another room's page
+    for link in ("https://evil.example/captions/board", f"{api.base}/v1/audio/transcriptions",
+                 f"http://evil.example:{api.port}/captions/board?token={ann.reader_token}",
+                 f"{page}&next=https://evil.example", f"{api.base}/captions/board/../x", "javascript:alert(1)", ""):
+        assert qr(link).status_code == 400, link

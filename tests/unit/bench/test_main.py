@@ -173,3 +173,12 @@ def test_cli_readers_need_a_speaker_and_counts_of_zero_or_more():
         bench_main.parse_args(["--readers", "-1"])
     args = bench_main.parse_args(["--readers", "50", "--stalled-readers", "5"])
     assert (args.readers, args.stalled_readers) == (50, 5)
+
+
+def test_cli_room_names_the_speakers_room_and_needs_a_speaker_and_a_valid_name():
+    args = bench_main.parse_args(["--clients", "4", "--room", "meeting"])
+    assert (args.clients, args.room, args.readers) == (4, "meeting", 0)
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--clients", "4", "--room", "no spaces"])
+    with pytest.raises(SystemExit):
+        bench_main.parse_args(["--clients", "0", "--silent", "1", "--room", "meeting"])

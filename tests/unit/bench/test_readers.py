@@ -1,4 +1,4 @@
-"""The bench readers' parsing of what the server sends (no sockets)."""
+"""The bench readers: parsing what the server sends (no sockets), and how a run ends (a local HTTP server)."""
 
 from whisper_live.bench import readers
 from whisper_live.bench.readers import ReaderLog
@@ -76,3 +76,37 @@ def test_more_readers_than_connect_at_once_all_get_in(monkeypatch):
             conn.close()
     assert [log.failure for log in logs] == [None] * 10
     assert all(log.connected for log in logs)
+
+
+def test_finish_waits_for_the_readers_still_connecting_and_leaves_no_thread():
+    """Readers of a room that never appears (every request answered 404) are still connecting when the run
+    finishes: finish() waits for their connect thread, which ends at the connect timeout."""
+    import http.server
+    import threading
+
+    from whisper_live.bench.readers import ReaderRun
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        base = f"127.0.0.1:{server.server_address[1]}/v1/rooms/nowhere"
+        run = ReaderRun(f"http://{base}/events", f"ws://{base}/watch", 2, 0, connect_timeout=1.0)
+        gate = run.connect_in_background()
+        logs = run.finish(settle=0.0, drain=0.1)
+    finally:
+        server.shutdown()
+        server.server_close()
+        serving.join(5)
+    assert gate.is_set()
+    assert not any(t.name in ("bench-readers-connect", "bench-readers") for t in threading.enumerate())
+    assert [log.failure is not None for log in logs] == [True, True]

@@ -84,3 +84,26 @@ def test_the_summary_line_says_who_got_everything_and_the_delays():
                                                   ReaderLog("x0", "sse", stalled=True, connected=True, dropped=True)])
     line = room_figures.summary_line(figures)
     assert "1/1 got all 1 lines" in line and "p99 0.02 s" in line and "dropped 1/1" in line
+
+
+def line(seq, who, text, start):
+    return {"seq": seq, "publisher": 1, "speaker": who, "start": start, "end": start + 1, "text": text}
+
+
+def test_a_meeting_transcript_with_every_segment_of_each_speaker_in_time_order_is_complete():
+    ann, bob = speaker("s0", [("one", 10.0), ("two", 12.0)]), speaker("s1", [("three", 11.0)])
+    lines = [line(1, "s0", "one", 0.5), line(3, "s1", "three", 1.0), line(2, "s0", "two", 2.0)]
+    figures = room_figures.transcript_figures([ann, bob], lines)
+    assert figures["complete"] and figures["time_ordered"] and figures["labelled"]
+    assert figures["speakers"] == {"s0": {"segments": 2, "in_transcript": 2, "missing": 0},
+                                   "s1": {"segments": 1, "in_transcript": 1, "missing": 0}}
+    assert "every segment of each: True" in room_figures.transcript_line(figures)
+
+
+def test_a_transcript_missing_a_segment_out_of_order_or_unnamed_says_so():
+    ann, bob = speaker("s0", [("one", 10.0), ("two", 12.0)]), speaker("s1", [("three", 11.0)])
+    figures = room_figures.transcript_figures(
+        [ann, bob], [line(2, "s0", "two", 2.0), line(1, "s0", "one", 0.5), line(3, "", "three", 1.0)])
+    assert figures["missing_segments"] == 2  # s0's "one" after "two"; s1's "three" not under its name
+    assert not figures["complete"] and not figures["time_ordered"] and not figures["labelled"]
+    assert room_figures.transcript_figures([ann], None) == {"fetched": False, "complete": False}

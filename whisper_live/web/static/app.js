@@ -4,6 +4,7 @@ import { TranscriptionSession } from './js/session.js';
 import { createCapture } from './js/capture.js';
 import { download, formatClock } from './js/transcript.js';
 import { relabelChips, renamed, speakerChip, speakerColor } from './js/speakers.js';
+import { ROOM_NAME, clearRoom, lockRoom, readRoom, showRoom, withRoom } from './js/room.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -101,6 +102,7 @@ function showError(text) {
 
 function setBusy(value) {
   busy = value;
+  lockRoom(value);
   ui.start.disabled = value;
   ui.stop.disabled = !value;
   document.querySelectorAll('input[name=source], #file').forEach((el) => { el.disabled = value; });
@@ -149,6 +151,7 @@ function showLanguage(code, probability) {
 }
 
 function clearTranscript() {
+  clearRoom();
   ui.segments.replaceChildren();
   ui.partial.textContent = '';
   ui.placeholder.hidden = false;
@@ -253,11 +256,15 @@ async function start() {
     showError('Choose an audio or video file first.');
     return;
   }
+  const settings = { ...readSettings(), ...readRoom() };
+  if (settings.room && !ROOM_NAME.test(settings.room)) {
+    showError('A room name is 1 to 64 letters, digits, "-", "_" or ".", starting with a letter or digit.');
+    return;
+  }
   setBusy(true);
-  const settings = readSettings();
   let url;
   try {
-    url = serverUrl(settings.server, location);
+    url = withRoom(serverUrl(settings.server, location), settings.room);
   } catch (err) {
     showError(`The server address "${settings.server}" is not valid.`);
     setBusy(false);
@@ -293,6 +300,7 @@ async function start() {
 
   setStatus(`Connecting to ${url}…`);
   session = new TranscriptionSession(url, settings, {
+    onReady: (ready) => showRoom(ready.room),
     onSegments: (transcript) => render(transcript),
     onLanguage: (code, p) => showLanguage(code, p),
     onWarning: (text) => setStatus(`Server: ${text}`),

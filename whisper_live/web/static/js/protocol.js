@@ -68,6 +68,7 @@ export function buildOptions(settings = {}, uid = makeUid()) {
   };
 
   if (s.speakers === true) options.enable_diarization = true;
+  if (s.room) Object.assign(options, { room: s.room, speaker_name: s.speakerName || '', room_public: s.roomPublic === true });
   return JSON.stringify(options);
 }
 
@@ -177,6 +178,8 @@ export function parseServerMessage(data) {
       type: 'ready', uid, backend: msg.backend ?? null, resumeToken: msg.resume_token ?? null,
       resumeWindow: Number(msg.resume_window) || 0, resumed: msg.resumed === true,
       audioReceived: Number(msg.audio_received) || 0,
+      // a publisher's room (docs/rooms.md): its caption page's link, with a private room's reader token
+      ...(msg.room_page ? { room: { name: msg.room, page: msg.room_page, public: msg.room_public === true } } : {}),
     };
   }
   if (msg.message === 'DISCONNECT') return { type: 'disconnect', uid };
