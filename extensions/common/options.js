@@ -17,6 +17,7 @@ function read() {
     model: $('model').value.trim(),
     useVad: $('vad').checked,
     overlay: $('overlay').checked,
+    codec: $('codec').value,
   };
 }
 
@@ -28,6 +29,7 @@ function show(settings) {
   $('model').value = settings.model;
   $('vad').checked = settings.useVad;
   $('overlay').checked = settings.overlay;
+  $('codec').value = settings.codec === 'pcm' ? 'pcm' : 'auto';
 }
 
 function validUrl(settings) {

@@ -43,6 +43,9 @@ function render(state) {
   const lang = mine && state.language;
   $('language').hidden = !lang;
   if (lang) $('language').textContent = languageName(lang);
+  const codec = active && state.codec;
+  $('codec').hidden = !codec;
+  if (codec) $('codec').textContent = codec;
   for (const id of ['copy', 'download-txt', 'download-srt']) $(id).disabled = transcript.isEmpty;
   const box = $('transcript');
   box.scrollTop = box.scrollHeight;

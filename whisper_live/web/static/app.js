@@ -2,6 +2,7 @@
 import { DEFAULT_SETTINGS, LANGUAGES, describeMediaError, languageName, serverUrl } from './js/protocol.js';
 import { TranscriptionSession } from './js/session.js';
 import { createCapture } from './js/capture.js';
+import { chooseSender } from './js/sender.js';
 import { download, formatClock } from './js/transcript.js';
 
 const $ = (id) => document.getElementById(id);
@@ -11,7 +12,7 @@ const ui = {
   placeholder: $('placeholder'), transcript: $('transcript'), languageInfo: $('language-info'),
   copy: $('copy'), txt: $('download-txt'), srt: $('download-srt'), clear: $('clear'),
   language: $('language'), task: $('task'), model: $('model'), vad: $('vad'), server: $('server'),
-  apiKey: $('apiKey'),
+  apiKey: $('apiKey'), codec: $('codec'), codecInfo: $('codec-info'),
 };
 
 const STORAGE_KEY = 'whisper-live.settings';
@@ -20,6 +21,7 @@ let capture = null;     // {stop()} of the audio graph
 let micStream = null;
 let audioContext = null;
 let mediaSource = null; // MediaElementAudioSourceNode of the player (one per element, kept)
+let fileTap = null;     // MediaStreamAudioDestinationNode of the player, for MediaRecorder (made when needed)
 let lastTranscript = null;
 let busy = false;
 
@@ -38,6 +40,7 @@ function loadSettings() {
   ui.vad.checked = s.useVad !== false;
   ui.server.value = s.server || '';
   ui.apiKey.value = s.apiKey || '';
+  ui.codec.value = s.codec === 'pcm' ? 'pcm' : 'auto';
 }
 
 function readSettings() {
@@ -48,10 +51,11 @@ function readSettings() {
     useVad: ui.vad.checked,
     server: ui.server.value.trim(),
     apiKey: ui.apiKey.value.trim(),
+    codec: ui.codec.value,
   };
 }
 
-for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server, ui.apiKey]) {
+for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server, ui.apiKey, ui.codec]) {
   el.addEventListener('change', () => {
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify(readSettings())); } catch (err) { /* private mode */ }
   });
@@ -87,6 +91,12 @@ ui.file.addEventListener('change', () => {
 // ---- status and errors --------------------------------------------------------------------------------------
 function setStatus(text) {
   ui.status.textContent = text;
+}
+
+// How the audio goes to the server: "opus 24 kbit/s" (the bitrate as it follows the link), or "pcm".
+function showCodec(label) {
+  ui.codecInfo.textContent = label;
+  ui.codecInfo.hidden = !label;
 }
 
 function showError(text) {
@@ -253,6 +263,17 @@ async function start() {
     return;
   }
 
+  // MediaRecorder (where WebCodecs has no Opus encoder) records the source's own stream.
+  const sourceStream = () => {
+    if (mode === 'mic') return micStream;
+    if (!fileTap || fileTap.context !== ctx) {
+      fileTap = ctx.createMediaStreamDestination();
+      mediaSource.connect(fileTap);
+    }
+    return fileTap.stream;
+  };
+  const sender = await chooseSender(settings.codec, { stream: sourceStream });
+  showCodec('');
   setStatus(`Connecting to ${url}…`);
   session = new TranscriptionSession(url, settings, {
     onSegments: (transcript) => render(transcript),
@@ -261,7 +282,8 @@ async function start() {
     onReconnecting: ({ attempt }) => setStatus(`Connection lost: reconnecting… (attempt ${attempt})`),
     onResumed: () => setStatus('Resumed: the session goes on, nothing was lost.'),
     onEnd: (end) => onSessionEnd(end),
-  });
+    onCodec: (label) => showCodec(label),
+  }, { sender });
   const current = session;
   try {
     await session.connect();
