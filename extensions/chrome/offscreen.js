@@ -1,9 +1,11 @@
 // Offscreen document (Chrome): turns the tab-capture stream id into audio, plays it back so the tab stays
-// audible, resamples it to 16 kHz in the AudioWorklet and streams it to the server; reports every change of
-// the session to the service worker as {type: 'session-update', state}.
+// audible, resamples it to 16 kHz in the AudioWorklet and streams it to the server (Opus where the browser
+// encodes it: lib/sender.js); reports every change of the session to the service worker as
+// {type: 'session-update', state}.
 import { serverUrl } from './lib/protocol.js';
 import { TranscriptionSession } from './lib/session.js';
 import { createCapture } from './lib/capture.js';
+import { chooseSender } from './lib/sender.js';
 
 let current = null; // {tabId, session, capture, stream, context}
 
@@ -17,6 +19,7 @@ function report(tabId, session, status, message, error = false) {
     transcript: t ? t.toJSON() : null,
     language: t ? t.language : null,
     languageProbability: t ? t.languageProbability : null,
+    codec: session ? session.sender.label : null,
   };
   return chrome.runtime.sendMessage({ type: 'session-update', state }).catch(() => {});
 }
@@ -49,6 +52,7 @@ async function start({ tabId, streamId, settings }) {
     await report(tabId, null, 'ended', `"${settings.server}" is not a server address: fix it in the extension's settings.`, true);
     return;
   }
+  const sender = await chooseSender(settings.codec, { stream });
   const session = new TranscriptionSession(url, settings, {
     onSegments: () => report(tabId, session, 'running', 'Captioning this tab.'),
     onLanguage: () => report(tabId, session, 'running', 'Captioning this tab.'),
@@ -61,7 +65,7 @@ async function start({ tabId, streamId, settings }) {
       const error = !['finished', 'closed', 'disconnect'].includes(reason);
       await report(tabId, session, 'ended', message, error);
     },
-  });
+  }, { sender });
   entry.session = session;
   await report(tabId, session, 'connecting', `Connecting to ${url}…`);
   try {

@@ -18,6 +18,7 @@ function read() {
     useVad: $('vad').checked,
     speakers: $('speakers').checked,
     overlay: $('overlay').checked,
+    codec: $('codec').value,
   };
 }
 
@@ -30,6 +31,7 @@ function show(settings) {
   $('vad').checked = settings.useVad;
   $('speakers').checked = settings.speakers === true;
   $('overlay').checked = settings.overlay;
+  $('codec').value = settings.codec === 'pcm' ? 'pcm' : 'auto';
 }
 
 function validUrl(settings) {

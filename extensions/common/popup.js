@@ -47,6 +47,9 @@ function render(state) {
   const lang = mine && state.language;
   $('language').hidden = !lang;
   if (lang) $('language').textContent = languageName(lang);
+  const codec = active && state.codec;
+  $('codec').hidden = !codec;
+  if (codec) $('codec').textContent = codec;
   for (const id of ['copy', 'download-txt', 'download-srt', 'download-vtt', 'download-json']) {
     $(id).disabled = transcript.isEmpty;
   }

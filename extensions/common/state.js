@@ -1,6 +1,6 @@
 // The captioning session's state, shared by the background, the popup and the overlay:
 //   {tabId, status: 'connecting'|'running'|'finishing'|'ended', message, error, transcript (Transcript JSON),
-//    language, languageProbability, updatedAt}
+//    language, languageProbability, codec ("opus 24 kbit/s", "pcm"), updatedAt}
 // kept in storage.session under "session" (one captioned tab at a time), and pushed to the tab's overlay.
 // The names the user gave the session's speakers (popup: click a name) are kept beside it under
 // "speakerNames" ({label: name}), and cleared when a new session starts.

@@ -1,11 +1,13 @@
 // Firefox background: Firefox has neither tabCapture nor offscreen documents, so a content script
 // (content-capture.js) takes the audio of the page's <audio>/<video> elements, resamples it to 16 kHz and sends
-// it here over a runtime port; this script owns the WebSocket session and publishes its state.
+// it here over a runtime port; this script owns the WebSocket session (Opus where the browser encodes it:
+// lib/sender.js) and publishes its state.
 import { ext } from './api.js';
 import { loadSettings } from './settings.js';
 import { injectOverlay, publish, readState } from './state.js';
 import { serverUrl } from './lib/protocol.js';
 import { TranscriptionSession } from './lib/session.js';
+import { chooseSender } from './lib/sender.js';
 
 let current = null; // {tabId, session, port, settings}
 
@@ -16,6 +18,7 @@ function state(entry, status, message, error = false) {
     transcript: t ? t.toJSON() : null,
     language: t ? t.language : null,
     languageProbability: t ? t.languageProbability : null,
+    codec: entry.session ? entry.session.sender.label : null,
   };
 }
 
@@ -36,6 +39,7 @@ async function start(tabId) {
     await report(entry, 'ended', 'Firefox does not let extensions into this page (built-in and add-on store pages cannot be captioned).', true);
     return;
   }
+  const sender = await chooseSender(settings.codec); // PCM from the content script: WebCodecs, or PCM
   const session = new TranscriptionSession(url, settings, {
     onSegments: () => report(entry, 'running', 'Captioning this tab.'),
     onLanguage: () => report(entry, 'running', 'Captioning this tab.'),
@@ -50,7 +54,7 @@ async function start(tabId) {
       }
       report(entry, 'ended', message, !['finished', 'closed', 'disconnect'].includes(reason));
     },
-  });
+  }, { sender });
   entry.session = session;
   await report(entry, 'connecting', `Connecting to ${url}…`);
   try {

@@ -13,7 +13,9 @@ page's Model field:
 - anything else: ``SERVER_READY``, then for every 0.5 s of audio received a partial segment saying how many
   samples arrived; ``END_OF_AUDIO`` commits it and ends with ``DISCONNECT``.
 
-Every session's options and received audio are recorded in ``sessions`` for the test to inspect.
+Audio is decoded as the real server decodes it (:class:`whisper_live.audio.decoder.AudioDecoder`: PCM, or
+Opus packets and containers), so "samples" are 16 kHz samples whatever the format. Every session's options,
+received audio and the bytes it took on the wire are recorded in ``sessions`` for the test to inspect.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from websockets.sync.server import serve
 
+from whisper_live.audio.decoder import AudioDecoder
 from whisper_live.web.http import process_request
 
 
@@ -49,6 +52,7 @@ class FakeSession:
     options: dict
     chunks: list = field(default_factory=list)
     ended: bool = False
+    wire_bytes: int = 0  # audio bytes received
 
     @property
     def audio(self) -> np.ndarray:
@@ -90,6 +94,7 @@ class FakeServer:
             ws.send(json.dumps({"uid": uid, "status": "ERROR", "message": "model fake-error cannot be loaded"}))
             ws.close()
             return
+        decoder = AudioDecoder(options.get("audio_format", "float32"), options.get("sample_rate", 16000))
         ws.send(json.dumps({"uid": uid, "message": "SERVER_READY", "backend": "fake"}))
         ws.send(json.dumps({"uid": uid, "language": "en", "language_prob": 0.91}))
         received = 0
@@ -97,6 +102,9 @@ class FakeServer:
         for frame in ws:
             if frame in (b"END_OF_AUDIO", "END_OF_AUDIO"):
                 session.ended = True
+                tail = decoder.flush(complete=True)
+                session.chunks.append(tail)
+                received += tail.size
                 if mode == "fake-speakers":
                     ws.send(json.dumps({"uid": uid, "segments": conversation(options, done=True)}))
                     ws.send(json.dumps({"uid": uid, "message": "DISCONNECT"}))
@@ -109,7 +117,8 @@ class FakeServer:
                 ws.send(json.dumps({"uid": uid, "message": "DISCONNECT"}))
                 ws.close()
                 return
-            samples = np.frombuffer(frame, dtype="<f4")
+            session.wire_bytes += len(frame)
+            samples = decoder.decode(frame)
             session.chunks.append(samples.copy())
             received += samples.size
             if mode == "fake-drop" and received >= 8000:

@@ -153,6 +153,7 @@ def test_tab_audio_streams_through_the_offscreen_document(chrome, speech_site):
         assert 13000 < rate < 19000, rate
         assert abs(session.audio).max() > 0.05
         assert session.ended and session.options["language"] == "fr" and session.options["model"] == "fake"
+        assert session.options["audio_format"] == "opus" and st["codec"].startswith("opus "), st["codec"]
         assert texts(st) == [f" received {session.audio.size} samples."]
         assert st["error"] is False
         page.wait_for_function("document.querySelector('whisper-live-captions').shadowRoot.textContent"
@@ -242,6 +243,7 @@ def test_live_captions_of_a_playing_tab(chrome, speech_site, transcription_serve
     found = [w for w in KEY_WORDS if w in text]
     assert len(found) >= 4, f"expected the words of {SENTENCE!r}, got {text!r}"
     assert st["error"] is False
+    assert st["codec"].startswith("opus "), f"the tab's audio goes as Opus (WebCodecs), not {st['codec']}"
     page.wait_for_function("document.querySelector('whisper-live-captions')?.dataset.status === 'ended'")
     status, shown = overlay(page)
     assert status == "ended" and "morning" in shown.lower(), shown

@@ -214,6 +214,7 @@ def test_settings_reach_the_server_with_the_page_audio(firefox, speech_site):
         state = stop_captions(ff, page)
         assert session.ended, "END_OF_AUDIO was not sent"
         assert (session.options["language"], session.options["model"]) == ("fr", "fake")
+        assert session.options["audio_format"] == "opus" and state["codec"].startswith("opus "), state["codec"]
         assert state["error"] is False and state["tabId"] == tab_id
         assert completed(state) == f"received {session.audio.size} samples."
         assert popup_js(ff, "return popup.document.getElementById('segments').textContent") \
@@ -248,6 +249,7 @@ def test_live_captions_of_recorded_speech(firefox, speech_site, speech, transcri
     reference = speech[1]
     text = completed(state)
     assert state["error"] is False, state["message"]
+    assert state["codec"].startswith("opus "), f"the page's audio goes as Opus (WebCodecs), not {state['codec']}"
     # measured: WER 0.00 (tiny.en, this clip, headless firefox-esr 153)
     assert wer(reference, text) <= 0.2, text
     shown_in_popup = popup_js(ff, "return [...popup.document.querySelectorAll('#segments p')]"

@@ -26,7 +26,7 @@ def fake_server():
 def open_settings(page, **fields):
     page.click("#settings summary")
     for name, value in fields.items():
-        if name in ("language", "task"):
+        if name in ("language", "task", "codec"):
             page.select_option(f"#{name}", value)
         elif name == "vad":
             page.set_checked("#vad", value)
@@ -50,8 +50,11 @@ def test_microphone_streams_to_server_with_settings_and_exports(page, fake_serve
     assert session.ended, "END_OF_AUDIO was not sent"
     opts = session.options
     assert (opts["language"], opts["task"], opts["model"], opts["use_vad"]) == ("de", "translate", "small", False)
-    assert opts["audio_format"] == "float32" and opts["uid"]
+    # Opus by default (WebCodecs), at the policy's starting bitrate on this fast link: under 1/15 of float32.
+    assert opts["audio_format"] == "opus" and opts["uid"] and "sample_rate" not in opts
+    assert page.inner_text("#codec-info") == "opus 24 kbit/s"
     audio = session.audio
+    assert session.wire_bytes / (audio.size / 16000) < 64000 / 15, session.wire_bytes
     # At least 2 s were streamed (a partial at 0.5 s, then 1.5 s more), 16 kHz, and it is the speech: not silent.
     assert audio.size >= 2 * 16000 * 0.9, audio.size
     assert np.abs(audio).max() > 0.05
@@ -94,12 +97,15 @@ def test_file_is_downmixed_and_resampled_to_16k(page, fake_server, media_dir):
     subprocess.run(["sox", "-m", str(wav), str(hf), str(mixed)], check=True)
 
     page.goto(fake_server.url)
+    open_settings(page, codec="pcm")  # the resampler's own output, not Opus's
     page.check("input[name=source][value=file]")
     page.set_input_files("#file", str(mixed))
     page.wait_for_selector("#player:not([hidden])")
     page.click("#start")
     ended(page, "finished")  # the file's end stops the session by itself
 
+    assert fake_server.sessions[-1].options["audio_format"] == "float32"
+    assert page.inner_text("#codec-info") == "pcm"
     audio = fake_server.sessions[-1].audio
     assert 0.9 * 32000 <= audio.size <= 1.15 * 32000, audio.size
     steady = audio[2000:-2000] if audio.size > 8000 else audio
@@ -173,6 +179,7 @@ def test_live_transcript_of_the_fake_microphone(page, transcription_server, arti
     # Partial text shows while the sentence is spoken, then it is committed (the fake microphone loops it).
     page.wait_for_selector("#partial:not(:empty)", timeout=60000)
     page.wait_for_selector("#segments li:has-text('morning')", timeout=60000)
+    assert page.inner_text("#codec-info").startswith("opus "), "the speech goes as Opus (WebCodecs)"
     page.screenshot(path=str(artifacts / "page-live-transcript.png"), full_page=True)
     page.click("#stop")
     ended(page, "finished", timeout=60000)

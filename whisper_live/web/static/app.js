@@ -2,6 +2,7 @@
 import { DEFAULT_SETTINGS, LANGUAGES, describeMediaError, languageName, serverUrl } from './js/protocol.js';
 import { TranscriptionSession } from './js/session.js';
 import { createCapture } from './js/capture.js';
+import { chooseSender } from './js/sender.js';
 import { download, formatClock } from './js/transcript.js';
 import { relabelChips, renamed, speakerChip, speakerColor } from './js/speakers.js';
 import { ROOM_NAME, clearRoom, lockRoom, readRoom, showRoom, withRoom } from './js/room.js';
@@ -14,7 +15,7 @@ const ui = {
   copy: $('copy'), txt: $('download-txt'), srt: $('download-srt'), clear: $('clear'),
   language: $('language'), task: $('task'), model: $('model'), vad: $('vad'), server: $('server'),
   apiKey: $('apiKey'), speakers: $('speakers'), vtt: $('download-vtt'), json: $('download-json'),
-  speakersHint: $('speakers-hint'),
+  speakersHint: $('speakers-hint'), codec: $('codec'), codecInfo: $('codec-info'),
 };
 
 const STORAGE_KEY = 'whisper-live.settings';
@@ -23,6 +24,7 @@ let capture = null;     // {stop()} of the audio graph
 let micStream = null;
 let audioContext = null;
 let mediaSource = null; // MediaElementAudioSourceNode of the player (one per element, kept)
+let fileTap = null;     // MediaStreamAudioDestinationNode of the player, for MediaRecorder (made when needed)
 let lastTranscript = null;
 let speakerNames = {};  // speaker label -> the name the user gave it (click a name to rename)
 let busy = false;
@@ -43,6 +45,7 @@ function loadSettings() {
   ui.speakers.checked = s.speakers === true;
   ui.server.value = s.server || '';
   ui.apiKey.value = s.apiKey || '';
+  ui.codec.value = s.codec === 'pcm' ? 'pcm' : 'auto';
 }
 
 function readSettings() {
@@ -54,10 +57,11 @@ function readSettings() {
     speakers: ui.speakers.checked,
     server: ui.server.value.trim(),
     apiKey: ui.apiKey.value.trim(),
+    codec: ui.codec.value,
   };
 }
 
-for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server, ui.apiKey, ui.speakers]) {
+for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server, ui.apiKey, ui.speakers, ui.codec]) {
   el.addEventListener('change', () => {
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify(readSettings())); } catch (err) { /* private mode */ }
   });
@@ -93,6 +97,12 @@ ui.file.addEventListener('change', () => {
 // ---- status and errors --------------------------------------------------------------------------------------
 function setStatus(text) {
   ui.status.textContent = text;
+}
+
+// How the audio goes to the server: "opus 24 kbit/s" (the bitrate as it follows the link), or "pcm".
+function showCodec(label) {
+  ui.codecInfo.textContent = label;
+  ui.codecInfo.hidden = !label;
 }
 
 function showError(text) {
@@ -298,6 +308,17 @@ async function start() {
     return;
   }
 
+  // MediaRecorder (where WebCodecs has no Opus encoder) records the source's own stream.
+  const sourceStream = () => {
+    if (mode === 'mic') return micStream;
+    if (!fileTap || fileTap.context !== ctx) {
+      fileTap = ctx.createMediaStreamDestination();
+      mediaSource.connect(fileTap);
+    }
+    return fileTap.stream;
+  };
+  const sender = await chooseSender(settings.codec, { stream: sourceStream });
+  showCodec('');
   setStatus(`Connecting to ${url}…`);
   session = new TranscriptionSession(url, settings, {
     onReady: (ready) => showRoom(ready.room),
@@ -307,7 +328,8 @@ async function start() {
     onReconnecting: ({ attempt }) => setStatus(`Connection lost: reconnecting… (attempt ${attempt})`),
     onResumed: () => setStatus('Resumed: the session goes on, nothing was lost.'),
     onEnd: (end) => onSessionEnd(end),
-  });
+    onCodec: (label) => showCodec(label),
+  }, { sender });
   const current = session;
   try {
     await session.connect();

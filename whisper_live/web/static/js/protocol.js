@@ -17,6 +17,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   model: '',             // '' = the server's default
   useVad: true,
   apiKey: '',            // the server's API key ('' = none), sent as ?token= (browsers cannot set headers)
+  codec: 'auto',         // 'auto': Opus where the browser encodes it (sender.js), else PCM; 'pcm': always PCM
 });
 
 // Whisper's languages, code -> English name.
@@ -53,8 +54,9 @@ function blankToNull(value) {
   return text === '' || text === 'auto' ? null : text;
 }
 
-// The first frame of a session (a JSON string), from the settings above.
-export function buildOptions(settings = {}, uid = makeUid()) {
+// The first frame of a session (a JSON string), from the settings above; `audio` is how the audio frames are
+// encoded ({format, sampleRate}: the session's sender, sender.js).
+export function buildOptions(settings = {}, uid = makeUid(), audio = { format: 'float32', sampleRate: SAMPLE_RATE }) {
   const s = { ...DEFAULT_SETTINGS, ...settings };
   const task = TASKS.includes(s.task) ? s.task : 'transcribe';
   const options = {
@@ -64,8 +66,9 @@ export function buildOptions(settings = {}, uid = makeUid()) {
     model: blankToNull(s.model),
     use_vad: s.useVad !== false,
     send_last_n_segments: 10,
-    audio_format: 'float32',
+    audio_format: audio.format,
   };
+  if (audio.sampleRate !== SAMPLE_RATE) options.sample_rate = audio.sampleRate;
 
   if (s.speakers === true) options.enable_diarization = true;
   if (s.room) Object.assign(options, { room: s.room, speaker_name: s.speakerName || '', room_public: s.roomPublic === true });

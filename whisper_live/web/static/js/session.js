@@ -5,7 +5,7 @@
 //     onReconnecting({attempt, delayMs}), onResumed({audioReceived}),
 //   });
 //   await session.connect();          // resolves on SERVER_READY; rejects with a SessionError otherwise
-//   session.sendAudio(float32Chunk);  // 16 kHz mono
+//   session.sendAudio(float32Chunk);  // 16 kHz mono, encoded by the session's sender (sender.js; PCM by default)
 //   await session.finish();           // END_OF_AUDIO, final segments, DISCONNECT
 //
 // onEnd reports how the session ended, once: reason is 'finished' (after finish()), 'disconnect' (the server
@@ -16,12 +16,18 @@
 // session ended, the session reconnects on its own (onReconnecting, bounded retries with backoff within
 // the server's resume timeout) and resumes (onResumed); audio given to sendAudio() meanwhile is kept and sent
 // once the server says how much it holds. Only when that fails does onEnd report 'lost'.
+//
+// The sender picks the audio_format of the options frame; before each chunk it is told the socket's backlog
+// (bufferedAmount) and how far the transcript lags behind the audio sent, and may change its bitrate:
+// onCodec(label) reports the codec and bitrate at the start and on each change ("opus 24 kbit/s", "pcm").
 import {
-  SAMPLE_RATE, buildOptions, describeClose, describeConnectFailure, describeWait, encodeAudio, endOfAudioFrame,
+  SAMPLE_RATE, buildOptions, describeClose, describeConnectFailure, describeWait, endOfAudioFrame,
   makeUid, parseServerMessage, withToken,
 } from './protocol.js';
 import { AudioHistory, resumeUrl, retryDelays } from './reconnect.js';
 import { Transcript } from './transcript.js';
+import { transcriptLag } from './bitrate.js';
+import { PcmSender } from './sender.js';
 
 export class SessionError extends Error {
   constructor(reason, message, extra = {}) {
@@ -32,21 +38,22 @@ export class SessionError extends Error {
   }
 }
 
-// Audio queued in the socket beyond this many bytes (about 30 s of float32) is dropped, not buffered forever.
-const MAX_BUFFERED_BYTES = 16000 * 4 * 30;
-
 export class TranscriptionSession {
-  constructor(url, settings = {}, handlers = {}, { WebSocketImpl = globalThis.WebSocket, finishTimeoutMs = 60000 } = {}) {
+  constructor(url, settings = {}, handlers = {}, { WebSocketImpl = globalThis.WebSocket, finishTimeoutMs = 60000,
+    sender = new PcmSender() } = {}) {
     this.url = url;
     this.settings = settings;
     this.handlers = handlers;
     this.WebSocketImpl = WebSocketImpl;
     this.finishTimeoutMs = finishTimeoutMs;
+    this.sender = sender;
     this.uid = makeUid();
     this.transcript = new Transcript();
     this.state = 'idle'; // idle -> connecting -> ready (<-> reconnecting) -> finishing -> ended
     this.samplesSent = 0;
     this.droppedSamples = 0;
+    this.bytesSent = 0; // audio bytes given to the socket
+    this.lagSeconds = null; // how far the transcript lags behind the audio sent
     this.backend = null;
     this.resumes = 0;
     this._ended = false;
@@ -72,7 +79,7 @@ export class TranscriptionSession {
       this._admit = { resolve, reject };
       ws.onopen = () => {
         opened = true;
-        ws.send(buildOptions(this.settings, this.uid));
+        ws.send(this._options());
       };
       ws.onmessage = (event) => this._onMessage(event.data);
       ws.onerror = () => {};
@@ -127,7 +134,7 @@ export class TranscriptionSession {
       let settled = false;
       const settle = (outcome) => { if (!settled) { settled = true; resolve(outcome); } };
       ws.onopen = () => {
-        const options = JSON.parse(buildOptions(this.settings, this.uid));
+        const options = JSON.parse(this._options());
         ws.send(JSON.stringify({ ...options, resume: true, resume_token: this._resumeToken }));
       };
       ws.onerror = () => {};
@@ -146,10 +153,11 @@ export class TranscriptionSession {
           this.ws = ws;
           finishing = finishing || this._finishAfterResume;
           this.state = finishing ? 'finishing' : 'ready';
-          for (const chunk of this._history.since(Math.round(reply.audioReceived * SAMPLE_RATE))) {
-            ws.send(encodeAudio(chunk, 'float32'));
+          this._startSending(); // a new stream for the new connection (a fresh encoder, a new container)
+          if (this.sender.resendsAudio) {
+            for (const chunk of this._history.since(Math.round(reply.audioReceived * SAMPLE_RATE))) this.sender.push(chunk);
           }
-          if (finishing) ws.send(endOfAudioFrame());
+          if (finishing) this._sendEnd();
           this.resumes += 1;
           settle('resumed');
           if (this.handlers.onResumed) this.handlers.onResumed({ audioReceived: reply.audioReceived });
@@ -171,6 +179,7 @@ export class TranscriptionSession {
       case 'ready':
         this.state = 'ready';
         this.backend = event.backend;
+        this._startSending();
         if (event.resumeToken) {
           this._resumeToken = event.resumeToken;
           this._resumeWindow = event.resumeWindow;
@@ -191,6 +200,7 @@ export class TranscriptionSession {
         if (h.onWarning) h.onWarning(event.message);
         break;
       case 'segments': {
+        this.lagSeconds = transcriptLag(this.samplesSent / SAMPLE_RATE, event.segments) ?? this.lagSeconds;
         const added = this.transcript.update(event.segments);
         if (h.onSegments) h.onSegments(this.transcript, added);
         break;
@@ -220,11 +230,13 @@ export class TranscriptionSession {
       return true;
     }
     if (!this.isOpen || samples.length === 0) return false;
-    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+    const backlog = this.ws.bufferedAmount;
+    if (backlog > this.sender.maxBacklogBytes) {
       this.droppedSamples += samples.length;
       return false;
     }
-    this.ws.send(encodeAudio(samples, 'float32'));
+    if (this.sender.adapt(backlog, this.lagSeconds)) this._codecChanged();
+    this.sender.push(samples);
     if (this._history) this._history.add(samples);
     this.samplesSent += samples.length;
     return true;
@@ -241,7 +253,7 @@ export class TranscriptionSession {
       return Promise.resolve();
     } else {
       this.state = 'finishing';
-      this.ws.send(endOfAudioFrame());
+      this._sendEnd();
     }
     return new Promise((resolve) => {
       this._finished = resolve;
@@ -250,6 +262,37 @@ export class TranscriptionSession {
         this._close();
       }, this.finishTimeoutMs);
     });
+  }
+
+  _options() {
+    return buildOptions(this.settings, this.uid, { format: this.sender.format, sampleRate: this.sender.sampleRate });
+  }
+
+  // The sender begins on the current connection: what it encodes goes to that socket.
+  _startSending() {
+    const ws = this.ws;
+    this.sender.start((data) => {
+      if (ws !== this.ws || ws.readyState !== 1) return; // a former connection's: its stream ended with it
+      ws.send(data);
+      this.bytesSent += data.byteLength;
+    }, { onError: (err) => {
+      this._fail(new SessionError('error', `The browser's audio encoder failed: ${(err && err.message) || err}`));
+      this._close();
+    } });
+    this._codecChanged();
+  }
+
+  _codecChanged() {
+    if (this.handlers.onCodec) this.handlers.onCodec(this.sender.label);
+  }
+
+  // END_OF_AUDIO once the sender has handed over what it still holds (the encoder's last packets).
+  _sendEnd() {
+    const ws = this.ws;
+    const end = () => { if (ws === this.ws && ws.readyState === 1) ws.send(endOfAudioFrame()); };
+    const pending = this.sender.flush(); // null: nothing held back (PCM)
+    if (pending) pending.catch(() => {}).then(end);
+    else end();
   }
 
   // Drop the session now, without waiting for the last words.
@@ -269,6 +312,7 @@ export class TranscriptionSession {
     this._ended = true;
     this._resumeToken = null;
     this.state = 'ended';
+    this.sender.close();
     if (this._finishTimer) clearTimeout(this._finishTimer);
     if (this._finished) this._finished();
     if (this._admit) {
