@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from whisper_live.bench import workloads
-from whisper_live.bench.__main__ import parse_args
+from whisper_live.bench.command_line import parse_args
 
 
 @pytest.mark.parametrize("workload", workloads.WORKLOADS, ids=lambda w: w.name)

@@ -79,7 +79,8 @@ def test_bad_diarization_options_are_refused(message):
 @pytest.mark.parametrize("audio_format", ["mulaw", "alaw", "int16", "float32", "uint8"])
 @pytest.mark.parametrize("rate", [8000, 16000, 44100, 48000])
 def test_audio_format_and_sample_rate_are_read_and_written(audio_format, rate):
-    opts = protocol.ClientOptions.from_message(json.dumps({"uid": "u", "audio_format": audio_format, "sample_rate": rate}))
+    options = {"uid": "u", "audio_format": audio_format, "sample_rate": rate}
+    opts = protocol.ClientOptions.from_message(json.dumps(options))
     assert (opts.audio_format, opts.sample_rate) == (audio_format, rate)
     again = protocol.ClientOptions.from_message(opts.to_message())
     assert (again.audio_format, again.sample_rate) == (audio_format, rate)
