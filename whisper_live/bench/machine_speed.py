@@ -48,6 +48,16 @@ def measure(speech: Optional[audio_mod.Speech] = None, runs: int = RUNS) -> dict
             "audio_s": round(speech.duration, 2), "seconds": round(min(seconds), 3)}
 
 
+def measure_or_why(enabled: bool = True) -> dict:
+    """The machine's speed, or ``{"skipped": why}`` when not asked for or not measurable (model or audio missing)."""
+    if not enabled:
+        return {"skipped": "--no-machine-speed"}
+    try:
+        return measure()
+    except Exception as exc:  # the rest of a report stands without it
+        return {"skipped": f"{type(exc).__name__}: {exc}"}
+
+
 def describe(speed: Optional[dict]) -> str:
     """For the bench's table: "machine speed 16.6 (tiny.en int8 beam 5, one thread: audio s per s)"."""
     if not speed:

@@ -32,7 +32,7 @@ import numpy as np
 from whisper_live import wer as wer_mod
 from whisper_live.audio.encoder import AudioEncoder
 from whisper_live.bench import audio as audio_mod
-from whisper_live.bench import server_process
+from whisper_live.bench import machine_speed, server_process
 from whisper_live.bench.metrics import summary
 from whisper_live.protocol import SAMPLE_RATE
 
@@ -264,6 +264,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--spawn-server", metavar="CMD", help="start this server command (it must allow callbacks to "
                    "127.0.0.1: --telephony_callback_allow 127.0.0.1), measure, stop it")
     p.add_argument("--spawn-timeout", type=float, default=180.0)
+    p.add_argument("--no-machine-speed", dest="machine_speed", action="store_false",
+                   help="skip measuring the machine's model speed before the calls (bench/machine_speed.py)")
     p.add_argument("--json-out", help="also append the JSON line to this file")
     args = p.parse_args(argv)
     spawned_port = server_process.command_port(args.spawn_server) if args.spawn_server else None
@@ -286,11 +288,15 @@ def main(argv=None) -> int:
     headers = None
     if args.twilio_auth_token:
         headers = {"X-Twilio-Signature": signature(args.twilio_auth_token, f"wss://{args.host}:{args.port}/twilio")}
-    spawned = None
+    speed = machine_speed.measure_or_why(args.machine_speed)
+    spawned = watch = None
     if args.spawn_server:
         spawned = server_process.SpawnedServer(args.spawn_server, args.host, args.port, args.spawn_timeout)
         spawned.__enter__()
+        watch = server_process.ServerWatch(spawned.pid)
+        watch.start()
     webhook = Webhook()
+    server = {}
     try:
         logs: list[Optional[CallLog]] = [None] * args.calls
         rng = np.random.default_rng(0)
@@ -304,25 +310,32 @@ def main(argv=None) -> int:
                                headers=headers)
 
         threads = [threading.Thread(target=one, args=(i,)) for i in range(args.calls)]
+        first = watch.sample() if watch else None
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        if watch:
+            server = {"cpu_percent": server_process.cpu_percent(first, watch.sample()),
+                      "rss_peak_mb": round(watch.peak_rss / 2**20, 1)}
         for log in logs:
             webhook.wait_stopped(log.call, 30)
         calls = [call_figures(log, webhook.of(log.call), speech.reference) for log in logs]
     finally:
         webhook.close()
+        if watch is not None:
+            watch.stop()
         if spawned is not None:
             spawned.stop()
     figures = aggregate(calls)
     for c in calls:
         c.pop("latencies")
         c.pop("text")
-    doc = {"bench": "whisper_live.bench.telephony", "date": report.utc_now(), "machine": report.machine(),
+    doc = {"bench": "whisper_live.bench.telephony", "date": report.utc_now(),
+           "machine": {**report.machine(), "speed": speed},
            "config": {"calls": args.calls, "tracks": args.tracks, "audio": speech.source,
                       "audio_s": round(speech.duration, 3), "codec": "mulaw 8 kHz", "spawned": args.spawn_server},
-           **figures, "per_call": calls}
+           **figures, "server": server, "per_call": calls}
     line = json.dumps(doc)
     if args.json_out:
         with open(args.json_out, "a", encoding="utf-8") as f:
@@ -330,7 +343,8 @@ def main(argv=None) -> int:
     fin = figures["final_latency_s"]
     print(f"{args.calls} call(s), {args.tracks} track(s): every final delivered {figures['all_delivered']}, in order "
           f"{figures['in_order']}, {figures['finals']} finals, final p50 {fin.get('p50')} p90 {fin.get('p90')} "
-          f"max {fin.get('max')} s, WER {figures['wer']}", file=sys.stderr)
+          f"max {fin.get('max')} s, WER {figures['wer']}, server CPU {server.get('cpu_percent')} %; "
+          f"{machine_speed.describe(speed)}", file=sys.stderr)
     print(line, flush=True)
     return 0
 
