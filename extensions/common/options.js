@@ -16,6 +16,7 @@ function read() {
     task: $('task').value,
     model: $('model').value.trim(),
     useVad: $('vad').checked,
+    speakers: $('speakers').checked,
     overlay: $('overlay').checked,
   };
 }
@@ -27,6 +28,7 @@ function show(settings) {
   $('task').value = settings.task;
   $('model').value = settings.model;
   $('vad').checked = settings.useVad;
+  $('speakers').checked = settings.speakers === true;
   $('overlay').checked = settings.overlay;
 }
 

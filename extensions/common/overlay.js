@@ -1,5 +1,6 @@
 // Content script: captions over the page, in a shadow root so the page's styles do not reach it.
-// Fed by {type: 'wl-overlay', status, message, lines, partial} messages from the background.
+// Fed by {type: 'wl-overlay', status, message, lines: [{text, speaker, color}], partial} messages from the
+// background (state.js overlayView); a line with a speaker starts with its name in its colour.
 (() => {
   const ext = globalThis.browser ?? globalThis.chrome;
   if (globalThis.__whisperLiveOverlay) return;
@@ -18,6 +19,7 @@
       .box { font: 500 20px/1.35 system-ui, sans-serif; color: #fff; background: rgba(12, 14, 18, .82);
              padding: .5em .8em; border-radius: .4em; box-shadow: 0 2px 12px rgba(0,0,0,.35); }
       .line { margin: 0; }
+      .who { font-weight: 700; margin-right: .35em; }
       .partial { margin: 0; color: #c9d1dc; font-style: italic; }
       .message { margin: 0; color: #ffb4b4; font-size: 16px; }
       .bar { display: flex; justify-content: flex-end; }
@@ -41,10 +43,20 @@
     close.addEventListener('click', () => host.remove());
     bar.append(close);
     const parts = [bar];
-    for (const text of view.lines || []) {
+    for (const line of view.lines || []) {
       const p = document.createElement('p');
       p.className = 'line';
-      p.textContent = text;
+      const { text, speaker, color } = typeof line === 'string' ? { text: line } : line;
+      if (speaker) {
+        const who = document.createElement('span');
+        who.className = 'who';
+        who.textContent = `${speaker}:`;
+        // The speaker's colour, lightened to read on the dark box.
+        if (color) who.style.color = `color-mix(in srgb, ${color} 55%, white)`;
+        p.dataset.speaker = speaker;
+        p.append(who);
+      }
+      p.append(text);
       parts.push(p);
     }
     if (view.partial) {

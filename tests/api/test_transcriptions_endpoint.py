@@ -13,6 +13,7 @@ import pytest
 
 from tests.api.conftest import MAX_UPLOAD_MB
 from tests.api.encoded_speech import LONG_TEXT, encoded
+from whisper_live.api.uploads import FIELDS_ROOM
 from whisper_live.wer import wer
 
 SENTENCE = ("Please call Stella and ask her to bring these things with her from the store. "
@@ -146,7 +147,7 @@ def test_file_over_the_limit_is_refused_while_it_streams_in(client, api_server):
             b"Content-Type: multipart/form-data; boundary=b\r\n")
     part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
     announced = head + f"Content-Length: {100 * 1024 * 1024}\r\n\r\n".encode() + part
-    payload = b"\0" * (2 * MAX_UPLOAD_MB * 1024 * 1024)
+    payload = b"\0" * (MAX_UPLOAD_MB * 1024 * 1024 + FIELDS_ROOM + 64 * 1024)  # past the file and the fields' room
     chunked = head + b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n" % (len(part + payload), part + payload)
     for request in (announced, chunked):
         with socket.create_connection((api_server.host, api_server.rest_port), timeout=60) as sock:

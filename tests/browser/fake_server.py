@@ -7,6 +7,9 @@ page's Model field:
 - ``fake-wait``: answers ``WAIT`` (server full, 3.5 minutes) and closes;
 - ``fake-error``: answers ``ERROR`` and closes;
 - ``fake-drop``: ``SERVER_READY``, then drops the TCP connection (no close frame) after 0.5 s of audio;
+- ``fake-speakers``: a conversation (:data:`CONVERSATION`): after 0.5 s of audio, two completed segments of
+  two speakers and a partial one, and at ``END_OF_AUDIO`` the partial one completed; the segments carry
+  ``speaker`` labels only when the client asked for ``enable_diarization``;
 - anything else: ``SERVER_READY``, then for every 0.5 s of audio received a partial segment saying how many
   samples arrived; ``END_OF_AUDIO`` commits it and ends with ``DISCONNECT``.
 
@@ -23,6 +26,22 @@ import numpy as np
 from websockets.sync.server import serve
 
 from whisper_live.web.http import process_request
+
+
+# fake-speakers: (start, end, text, speaker); the last one is in progress until END_OF_AUDIO.
+CONVERSATION = [(0.0, 1.0, " Hello there.", "SPEAKER_00"), (1.0, 2.0, " Hi, how are you?", "SPEAKER_01"),
+                (2.0, 3.0, " Fine, thanks.", "SPEAKER_00")]
+
+
+def conversation(options: dict, done: bool) -> list:
+    segments = []
+    for i, (start, end, text, speaker) in enumerate(CONVERSATION):
+        segment = {"start": f"{start:.3f}", "end": f"{end:.3f}", "text": text,
+                   "completed": done or i < len(CONVERSATION) - 1}
+        if options.get("enable_diarization"):
+            segment["speaker"] = speaker
+        segments.append(segment)
+    return segments
 
 
 @dataclass
@@ -78,6 +97,11 @@ class FakeServer:
         for frame in ws:
             if frame in (b"END_OF_AUDIO", "END_OF_AUDIO"):
                 session.ended = True
+                if mode == "fake-speakers":
+                    ws.send(json.dumps({"uid": uid, "segments": conversation(options, done=True)}))
+                    ws.send(json.dumps({"uid": uid, "message": "DISCONNECT"}))
+                    ws.close()
+                    return
                 seconds = received / 16000
                 segment = {"start": "0.000", "end": f"{seconds:.3f}", "text": f" received {received} samples.",
                            "completed": True}
@@ -92,6 +116,11 @@ class FakeServer:
                 ws.socket.shutdown(2)  # no close frame: the browser sees 1006
                 ws.socket.close()
                 return
+            if mode == "fake-speakers":
+                if not reported and received >= 8000:
+                    reported = received
+                    ws.send(json.dumps({"uid": uid, "segments": conversation(options, done=False)}))
+                continue
             if received - reported >= 8000:
                 reported = received
                 seconds = received / 16000

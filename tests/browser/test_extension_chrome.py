@@ -23,6 +23,7 @@ import pytest
 
 from .conftest import BASE_FLAGS, KEY_WORDS, REPO, SENTENCE, _missing
 from .fake_server import FakeServer
+from .page_waits import until
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>A page that talks</title></head>
 <body style="font: 18px sans-serif; margin: 2rem; min-height: 500px">
@@ -162,6 +163,46 @@ def test_tab_audio_streams_through_the_offscreen_document(chrome, speech_site):
                 time.monotonic() < wait:
             time.sleep(0.2)
         assert control.evaluate("chrome.runtime.getContexts({contextTypes: ['OFFSCREEN_DOCUMENT']})") == []
+        page.close()
+
+
+def test_speakers_in_colours_renamed_in_the_popup_shown_over_the_page_and_exported(chrome, speech_site):
+    context, control, ext_id = chrome
+    chips = "[...document.querySelectorAll('#segments .speaker')].map((e) => e.textContent)"
+    with FakeServer() as fake:  # its fake-speakers mode: two speakers, then the first again at the end
+        configure(control, server=f"127.0.0.1:{fake.port}", model="fake-speakers", speakers=True)
+        page, tab_id = open_speech_tab(context, control, speech_site)
+        popup = context.new_page()
+        popup.goto(f"chrome-extension://{ext_id}/popup.html?tab={tab_id}")
+        popup.wait_for_selector("body[data-ready=true]")
+        assert control.evaluate("id => chrome.runtime.sendMessage({type: 'start', tabId: id})", tab_id) == {"ok": True}
+        popup.wait_for_selector("#segments p:nth-child(2)")
+        assert fake.sessions[-1].options["enable_diarization"] is True
+        assert popup.evaluate(chips) == ["SPEAKER_00", "SPEAKER_01"]
+        colours = popup.eval_on_selector_all("#segments p",
+                                             "els => els.map((e) => getComputedStyle(e).borderLeftColor)")
+        assert colours[0] != colours[1], colours
+        popup.click("#segments .speaker[data-speaker=SPEAKER_00]")
+        popup.fill(".speaker-rename", "Ann")
+        popup.press(".speaker-rename", "Enter")
+        until(popup, f"{chips}.join() === 'Ann,SPEAKER_01'")  # an extension page: no eval for wait_for_function
+        control.evaluate("id => chrome.runtime.sendMessage({type: 'stop', tabId: id})", tab_id)
+        wait_state(control, lambda s: s["status"] == "ended")
+        until(popup, f"{chips}.length === 3")
+        assert popup.evaluate(chips) == ["Ann", "SPEAKER_01", "Ann"]
+        # The overlay names the speakers too, the renamed one by its name.
+        page.wait_for_function("document.querySelector('whisper-live-captions')?.dataset.status === 'ended'")
+        status, shown = overlay(page)
+        assert "SPEAKER_01:" in shown and "Ann:" in shown and "SPEAKER_00" not in shown, shown
+        with popup.expect_download() as dl:
+            popup.click("#download-vtt")
+        vtt = open(dl.value.path(), encoding="utf-8").read()
+        assert vtt.count("<v Ann>") == 2 and "<v SPEAKER_01>Hi, how are you?" in vtt, vtt
+        with popup.expect_download() as dl:
+            popup.click("#download-txt")
+        assert open(dl.value.path(), encoding="utf-8").read() == \
+            "Ann: Hello there.\nSPEAKER_01: Hi, how are you?\nAnn: Fine, thanks.\n"
+        popup.close()
         page.close()
 
 

@@ -3,13 +3,14 @@
 The upload is read as it streams in (whisper_live/api/uploads.py), decoded by PyAV off the event loop, and
 handed to the model's scheduler as a :class:`whisper_live.file_work.FileJob`, which runs only on the
 capacity live clients leave. The answer is rendered in the asked ``response_format`` once the last window
-is decoded, or streamed as Server-Sent Events (``stream=true``) segment by segment.
+is decoded, or streamed as Server-Sent Events (``stream=true``, whisper_live/api/file_events.py) segment by
+segment. A request that asks for speakers (whisper_live/api/speakers.py) has each segment labelled as it
+comes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -19,12 +20,13 @@ import numpy as np
 
 from whisper_live import fit
 from whisper_live.api import catalog
-from whisper_live.api.errors import ApiError, error_body
+from whisper_live.api.errors import ApiError
 from whisper_live.api.formats import FORMATS, GRANULARITIES, render
+from whisper_live.api.speakers import FileSpeakers, SpeakerRequest, labelled, refuse_unless_served
 from whisper_live.api.uploads import read_form
 from whisper_live.file_work import FileJob, FileProgress
 from whisper_live.protocol import SAMPLE_RATE
-from whisper_live.transcriber.files import FileOptions, FileSegment
+from whisper_live.transcriber.files import FileOptions
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class TranscriptionParams:
     temperature: float = 0.0
     granularities: tuple = ()
     stream: bool = False
+    speakers: Optional[SpeakerRequest] = None  # when the request asks for speaker labels
 
     @classmethod
     def from_form(cls, form, task: str) -> "TranscriptionParams":
@@ -85,25 +88,32 @@ class TranscriptionParams:
         if stream not in TRUE + FALSE:
             raise ApiError(400, "stream must be true or false", param="stream")
         params.stream = stream in TRUE
-        if params.stream and params.response_format not in ("json", "text"):
-            raise ApiError(400, "stream=true sends text events; use it with response_format json or text",
-                           param="stream")
+        if params.stream and params.response_format not in ("json", "text", "diarized_json"):
+            raise ApiError(400, "stream=true sends text events; use it with response_format json, text or "
+                                "diarized_json", param="stream")
+        params.speakers = SpeakerRequest.from_form(form, params.response_format)
         return params
 
     def file_options(self) -> FileOptions:
+        """What the model is asked; with speakers, word times too (a segment splits where the voice does)."""
         return FileOptions(language=self.language, task=self.task, initial_prompt=self.prompt,
-                           hotwords=self.hotwords, word_timestamps="word" in self.granularities,
+                           hotwords=self.hotwords,
+                           word_timestamps="word" in self.granularities or self.speakers is not None,
                            temperature=self.temperature)
 
 
-def check_model_fits(params: TranscriptionParams, transcriber) -> None:
-    """Refuse what the model cannot do (whisper_live/fit.py): the first finding, as HTTP 400."""
+def check_model_fits(params: TranscriptionParams, transcriber, diarization: bool = False) -> None:
+    """Refuse what the model cannot do (whisper_live/fit.py): the first finding, as HTTP 400. ``diarization``:
+    whether this server labels speakers (a request for them is refused, with a WARNING, where it does not)."""
     from whisper_live.transcriber.base import Transcriber
 
     if type(transcriber).transcribe_file is Transcriber.transcribe_file:
         raise ApiError(501, f"the {transcriber.backend} backend cannot transcribe files; the faster_whisper "
                             f"backend can", type="server_error", code="not_implemented")
-    findings = fit.check(transcriber, params.language, params.task).findings
+    findings = fit.check(transcriber, params.language, params.task, enable_diarization=bool(params.speakers),
+                         diarization=diarization).findings
+    if findings and findings[0].code == "diarization_unavailable":
+        refuse_unless_served(findings[0], params.speakers)
     if findings:
         raise ApiError(400, findings[0].message, param=findings[0].param, code=findings[0].code)
 
@@ -161,8 +171,9 @@ async def handle(request, state, task: str):
             raise ApiError(400, "no file: send the audio in a multipart field named 'file'", param="file",
                            code="missing_file")
         runner = await catalog.runner_for(state.server, params.model)
-        check_model_fits(params, runner.transcriber)
+        check_model_fits(params, runner.transcriber, diarization=labels_speakers(state.server))
         audio = await asyncio.to_thread(decode_upload, upload)
+        speakers = await asyncio.to_thread(FileSpeakers.for_request, params.speakers, audio)
     finally:
         await form.close()
     feed = JobFeed(asyncio.get_running_loop())
@@ -172,17 +183,24 @@ async def handle(request, state, task: str):
     if params.stream:
         from starlette.responses import StreamingResponse
 
+        from whisper_live.api.file_events import events
+
+        def end() -> None:
+            _release(job, runner)
+            state.leave()
+
         state.enter()  # until the stream ends (the route's count ends when this returns)
-        return StreamingResponse(_events(job, feed, runner, request, state), media_type="text/event-stream",
+        return StreamingResponse(events(feed, request, speakers, end), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
     from starlette.responses import JSONResponse, Response
 
     try:
-        transcript, segments = await _collect(job, feed, request)
+        transcript, segments = await _collect(job, feed, request, speakers)
     finally:
         _release(job, runner)
     body, media_type = render(segments, params.response_format, task=task, language=transcript.language,
-                              duration=transcript.duration, granularities=params.granularities)
+                              duration=transcript.duration, granularities=params.granularities,
+                              speakers=speakers is not None)
     if isinstance(body, dict):
         return JSONResponse(body)
     return Response(body, media_type=media_type)
@@ -195,7 +213,14 @@ def _release(job: FileJob, runner) -> None:
     runner.remove(job)
 
 
-async def _collect(job: FileJob, feed: JobFeed, request):
+def labels_speakers(server) -> bool:
+    """Whether ``server`` labels speakers: it runs without ``--diarization off`` and has the speaker model."""
+    from whisper_live.diarization import live
+
+    return bool(getattr(server.config, "diarization", False)) and live.available()
+
+
+async def _collect(job: FileJob, feed: JobFeed, request, speakers: Optional[FileSpeakers]):
     transcript, segments = None, []
     while True:
         progress, error = await feed.next(request)
@@ -204,37 +229,6 @@ async def _collect(job: FileJob, feed: JobFeed, request):
         if progress.transcript is not None:
             transcript = progress.transcript
         if progress.segment is not None:
-            segments.append(progress.segment)
+            segments += await labelled(speakers, progress.segment)
         if progress.done:
             return transcript, segments
-
-
-def _sse(event: dict) -> str:
-    return f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
-
-
-async def _events(job: FileJob, feed: JobFeed, runner, request, state):
-    """OpenAI's streamed transcription: ``transcript.text.delta`` per segment, then ``transcript.text.done``."""
-    segments: list[FileSegment] = []
-    sent = []  # the deltas, whose concatenation is the done event's text
-    try:
-        while True:
-            progress, error = await feed.next(request)
-            if error is not None:
-                yield _sse({"type": "error", **error_body(f"transcription failed: {error}", "server_error",
-                                                          code="model_error")})
-                return
-            if progress.segment is not None:
-                delta = progress.segment.text if segments else progress.segment.text.lstrip()
-                segments.append(progress.segment)
-                if delta:
-                    sent.append(delta)
-                    yield _sse({"type": "transcript.text.delta", "delta": delta})
-            if progress.done:
-                yield _sse({"type": "transcript.text.done", "text": "".join(sent)})
-                return
-    except ConnectionResetError:
-        return
-    finally:
-        _release(job, runner)
-        state.leave()

@@ -11,8 +11,12 @@ from __future__ import annotations
 from whisper_live.api.errors import ApiError
 
 MIB = 1024 * 1024
-# Room for the form's other fields (model, language, prompt, ...) and the multipart framing, over the file.
-FIELDS_ROOM = 256 * 1024
+# One text field's largest size: room for a voice reference (known_speaker_references[], a base64 data URL
+# of up to 30 s of audio; 30 s of 16 kHz 16-bit mono WAV is 1.3 MB as base64).
+FIELD_BYTES = 2 * MIB
+# Room for the form's other fields (model, language, prompt, four references, ...) and the multipart framing,
+# over the file: a body larger than the file's limit and this is refused as it streams in.
+FIELDS_ROOM = 8 * MIB
 MAX_FIELDS = 32
 
 
@@ -50,7 +54,7 @@ async def read_form(request, max_bytes: int):
             yield chunk
 
     parser = MultiPartParser(request.headers, capped(), max_files=1, max_fields=MAX_FIELDS,
-                             max_part_size=FIELDS_ROOM)
+                             max_part_size=FIELD_BYTES)
     try:
         form = await parser.parse()
     except _TooLarge:

@@ -182,8 +182,11 @@ class ReaderRun:
                     except asyncio.TimeoutError:
                         log.failure = "the room never opened"
                         return
-                async with gate:
-                    await self._open_reader(log, deadline, ready)
+                async with gate:  # (only the opening: a reader in reads without holding it)
+                    opened = await self._open_reader(log, deadline)
+                ready.set()
+                if opened is not None:
+                    await self._read(log, *opened)
             except Exception as exc:
                 log.failure = log.failure or f"{type(exc).__name__}: {exc}"
             finally:
@@ -193,7 +196,9 @@ class ReaderRun:
             self._tasks.append(asyncio.ensure_future(one(log, ready)))
         await asyncio.gather(*(ready.wait() for ready in started))
 
-    async def _open_reader(self, log: ReaderLog, deadline: float, ready: asyncio.Event) -> None:
+    async def _open_reader(self, log: ReaderLog, deadline: float) -> Optional[tuple]:
+        """Connect ``log``'s reader (trying again while the room does not exist): (reader, writer, head) of a
+        reader that will read, None for a stalled one (kept open) or one refused (its ``failure`` set)."""
         while True:
             reader, writer, head = await _open(log.kind, self.urls[log.kind], STALLED_RCVBUF if log.stalled else None)
             status = head.split(" ", 2)[1] if head.count(" ") >= 2 else "?"
@@ -202,18 +207,20 @@ class ReaderRun:
             writer.close()
             if status != "404" or clock() > deadline:
                 log.failure = f"refused: {head.splitlines()[0] if head else 'no answer'}"
-                return
+                return None
             await asyncio.sleep(RETRY)
         log.connected = True
         if log.kind == "sse":
             self._room_open.set()
         if log.stalled:
             self._sockets[log.name] = (reader, writer)
-            ready.set()
-            return
-        chunked = "transfer-encoding: chunked" in head.lower()
-        ready.set()
+            return None
+        return reader, writer, head
+
+    async def _read(self, log: ReaderLog, reader, writer, head: str) -> None:
+        """Read a connected reader's lines until the run ends it."""
         if log.kind == "sse":
+            chunked = "transfer-encoding: chunked" in head.lower()
             await self._read_sse(log, reader, _Dechunk() if chunked else None)
         else:
             await self._read_ws(log, reader, writer)

@@ -1,11 +1,15 @@
 """BENCHMARKS.md's tables, from the JSON files that ``python -m whisper_live.bench.workloads`` writes.
 
-Each run that finished all its clients also gives its capacity per unit of the machine's speed (the bundled
-model's offline real-time factor, measured by the bench in the same run: bench/machine_speed.py), so
-that figures from different machines compare. ``python -m whisper_live.bench.tables benchmarks/results``
-prints the markdown; ``--update BENCHMARKS.md``
-replaces each block between ``<!-- generated: NAME -->`` and ``<!-- end generated -->`` in that file
-with its table (a table whose runs are missing says so), so that every figure there comes from a file.
+Each machine's results are a folder: ``benchmarks/results`` itself (the AVX-512 guest's) and one folder
+per other CPU family in it (``benchmarks/results/avx2``). A block renders each machine's table apart,
+under a line naming the machine, its model speed (measured in the same runs: bench/machine_speed.py)
+and the runs' dates, so that no figure is compared across machines; each run that finished all its
+clients also gives its capacity per unit of that speed, which does compare. The targets table
+(bench/targets.py) says per machine which target holds, and the phone-call, speaker-label and file
+tables are bench/area_tables.py's. ``python -m whisper_live.bench.tables benchmarks/results`` prints
+the markdown; ``--update BENCHMARKS.md`` replaces each block between ``<!-- generated: NAME -->`` and
+``<!-- end generated -->`` in that file with its table (a table whose runs are missing says so), so
+that every figure there comes from a file.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from whisper_live.bench import area_tables, targets
+from whisper_live.bench.table_rows import HEADER, machine_speed, notes, record_notes, row  # noqa: F401
+from whisper_live.bench.workload_run import FAMILIES, PRIMARY_FAMILY
 from whisper_live.bench.workloads import BY_NAME
 
 NOT_MEASURED = "*Not yet measured on the current code.*"
@@ -33,11 +40,14 @@ TABLES = {
     "whisperlive": ("whisperlive",),
     "haproxy": ("haproxy-2",),
     "api": ("upload-8",),
+    "rooms": ("room-0", "room-1000", "room-stalled", "meeting-4"),
+    "opus": ("opus-pcm", "opus-24", "opus-12"),
+    "opus-decode": ("opus-16-pcm", "opus-16"),
+    "ladder": ("capacity", "capacity-3x"),
 }
+# Blocks rendered otherwise: their name and the workloads they show
+SPECIAL = {"phones": area_tables.PHONES, "diarization": area_tables.DIARIZATION, "files": area_tables.FILES}
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
-HEADER = ("| run | finished | final p50 / p90 / max | partial p50 / p90 | WER (offline) | "
-          "server CPU (per connection) | RSS peak (per client) |\n"
-          "| --- | --- | --- | --- | --- | --- | --- |")
 
 
 def load(folder: Path) -> dict:
@@ -50,90 +60,18 @@ def load(folder: Path) -> dict:
     return records
 
 
-def _s(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def _latency(lat: dict, keys=("p50", "p90", "max")) -> str:
-    if not lat or not lat.get("n"):
-        return "-"
-    return " / ".join(_s(lat[k]) for k in keys) + " s"
-
-
-def _wer(run: dict) -> str:
-    if run.get("wer") is None:
-        return "-"
-    text = f"{run['wer']:.4f}"
-    if run.get("wer_offline") is not None:
-        text += f" ({run['wer_offline']:.4f}"
-        if run.get("wer_vs_offline") is not None:
-            text += f", {run['wer_vs_offline'] * 100:+.1f}%"
-        text += ")"
-    return text
-
-
-def _server(run: dict) -> tuple:
-    srv = run.get("server") or {}
-
-    def figure(key: str, form: str, unit: str) -> str:
-        return "?" if srv.get(key) is None else f"{srv[key]:{form}}{unit}"
-    if not srv:
-        return "-", "-"
-    cpu = f"{figure('cpu_percent', '.0f', '%')} ({figure('cpu_percent_per_client', '.2f', '%')})"
-    rss = f"{figure('rss_peak_mb', '.0f', ' MB')} ({figure('rss_per_client_mb', '.1f', ' MB')})"
-    return cpu, rss
-
-
-def run_label(record: dict, run: dict) -> str:
-    known = BY_NAME.get(record["workload"])
-    n = run["clients"]
-    return (known.title if known else record["title"]).format(n=n, speakers=f"{n} speaker{'' if n == 1 else 's'}")
-
-
-def row(record: dict, run: dict) -> str:
-    total = run["clients"] + run["silent"]
-    finished = f"{run['finished']}/{total}"
-    replies = run.get("replies") or {}
-    if replies.get("wait") or replies.get("error"):
-        finished += f", {replies.get('wait', 0)} WAIT, {replies.get('error', 0)} ERROR"
-    cpu, rss = _server(run)
-    return (f"| {run_label(record, run)} | {finished} | {_latency(run['final_latency_s'])} | "
-            f"{_latency(run['partial_latency_s'], ('p50', 'p90'))} | {_wer(run)} | {cpu} | {rss} |")
-
-
-def notes(record: dict, run: dict) -> list:
-    """Lines under a table: what its columns cannot hold."""
-    lines = []
-    silent = run.get("silent_final_latency_s") or {}
-    if silent.get("n"):
-        lines.append(f"{run_label(record, run)}: the silent clients' phrases, final latency "
-                     f"{_latency(silent)} over {silent['n']} segments.")
-    if run["silent"] and run.get("silent_words") and not record["result"]["config"].get("silent_speaks_every_s"):
-        lines.append(f"{run_label(record, run)}: {run['silent_words']} words for silent clients.")
-    drops = run.get("drops")
-    if drops:
-        lines.append(f"{run_label(record, run)}: {drops['drops']} drops, {drops['resumes']} resumed; of "
-                     f"{drops['reference_words']} reference words {drops['words_lost']} lost and "
-                     f"{drops['words_duplicated']} duplicated.")
-    speed = machine_speed(record)
-    if speed and run["clients"] and run["finished"] == run["clients"] + run["silent"]:
-        lines.append(f"{run_label(record, run)}: {per_unit_of_speed(run['clients'], speed):.2f} speakers per unit "
-                     f"of machine speed ({speed:.1f}).")
-    for upload in run.get("uploads") or []:
-        lines.append(f"{run_label(record, run)}: the file ({upload['audio_s']:.0f} s) transcribed in "
-                     f"{upload['seconds']:.0f} s (real-time factor {upload['rtf']:.2f}), WER {upload['wer']:.3f}.")
-    return lines
-
-
-def machine_speed(record: dict) -> Optional[float]:
-    """The speed of the machine a record was measured on (bench/machine_speed.py), when the bench measured it."""
-    speed = ((record.get("result") or {}).get("machine") or {}).get("speed") or {}
-    return speed.get("speed")
-
-
-def per_unit_of_speed(speakers: int, speed: float) -> float:
-    """A capacity in speakers per unit of machine speed: comparable across machines."""
-    return speakers / speed
+def load_machines(root: Path) -> dict:
+    """Each machine's records by its family: ``root``'s own files (the AVX-512 guest's), then each folder in
+    it that holds records (its name: the family)."""
+    machines = {}
+    own = load(root)
+    if own:
+        machines[PRIMARY_FAMILY] = own
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        records = load(folder)
+        if records:
+            machines.setdefault(folder.name, {}).update(records)
+    return machines
 
 
 def api_file(records: dict) -> str:
@@ -159,6 +97,7 @@ def table(name: str, records: dict) -> str:
         for run in record["result"]["runs"]:
             rows.append(row(record, run))
             below += notes(record, run)
+        below += record_notes(record)
     text = HEADER + "\n" + "\n".join(rows) + "\n"
     if below:
         text += "\n" + "\n".join(below) + "\n"
@@ -177,6 +116,7 @@ def setup(records: dict) -> str:
     lines = [f"- **Runs** (code): {runs}; {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "")]
     machines: dict = {}
     versions: dict = {}
+    speeds: dict = {}
     for record in records.values():
         m = record["machine"]
         key = (m.get("cpu", "?"), m.get("cpus"), m.get("memory_gb"), m.get("python"))
@@ -186,12 +126,8 @@ def setup(records: dict) -> str:
         for package, version in record["software"].items():
             if version not in versions.setdefault(package, []):
                 versions[package].append(version)
-    speeds: dict = {}
-    for record in records.values():
-        m = record["machine"]
         if machine_speed(record):
-            speeds.setdefault((m.get("cpu", "?"), m.get("cpus"), m.get("memory_gb"), m.get("python")), []).append(
-                machine_speed(record))
+            speeds.setdefault(key, []).append(machine_speed(record))
     for key, platforms in machines.items():
         cpu, cpus, mem, py = key
         speed = f"; speed {min(speeds[key]):.1f} to {max(speeds[key]):.1f} (tiny.en int8 beam 5, one thread: " \
@@ -202,39 +138,75 @@ def setup(records: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(name: str, records: dict) -> str:
-    if name == "setup":
-        return setup(records)
+def machine_line(family: str, records: dict) -> str:
+    """The line above a machine's table: its CPU and family, its model speed in these runs, their dates."""
+    machine = next(iter(records.values()))["machine"]
+    speeds = sorted(s for s in map(machine_speed, records.values()) if s)
+    speed = ("speed not measured" if not speeds else f"speed {speeds[0]:.1f}" if speeds[0] == speeds[-1]
+             else f"speed {speeds[0]:.1f} to {speeds[-1]:.1f}")
+    dates = sorted(r["started"][:10] for r in records.values())
+    when = dates[0] + (f" to {dates[-1]}" if dates[-1] != dates[0] else "")
+    return (f"*{machine.get('cpu', '?')}, {machine.get('cpus', '?')} cores ({FAMILIES.get(family, family)}), "
+            f"{speed}; {when}:*")
+
+
+def blocks() -> dict:
+    """Each generated block's name and the workloads whose records it shows."""
+    return {**TABLES, **SPECIAL}
+
+
+def render_one(name: str, records: dict) -> str:
+    """One machine's block (its records: that machine's)."""
+    if name in SPECIAL:
+        return area_tables.render(name, records)
     if name == "api":
         return table(name, records) + api_file(records)
     return table(name, records)
 
 
-def update(document: str, records: dict) -> str:
+def render(name: str, machines: dict) -> str:
+    """A block: each machine with records for it under its own line (setup: each machine's setup)."""
+    if name == "targets":
+        return targets.table(machines)
+    parts = []
+    for family, records in machines.items():
+        if name == "setup":
+            if records:
+                parts.append(f"{machine_line(family, records)}\n\n{setup(records)}")
+            continue
+        shown = {w: records[w] for w in [*blocks()[name], *(("api-file",) if name == "api" else ())] if w in records}
+        if shown:
+            parts.append(f"{machine_line(family, shown)}\n\n{render_one(name, records)}")
+    return "\n".join(parts) if parts else NOT_MEASURED + "\n"
+
+
+def update(document: str, machines: dict) -> str:
     def replace(match: re.Match) -> str:
         name = match.group(2)
-        if name not in TABLES and name != "setup":
+        if name not in blocks() and name not in ("setup", "targets"):
             raise SystemExit(f"unknown generated block {name!r}")
-        return match.group(1) + render(name, records) + match.group(4)
+        return match.group(1) + render(name, machines) + match.group(4)
     return BLOCK.sub(replace, document)
 
 
 def main(argv: Optional[list] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m whisper_live.bench.tables",
                                 description="Markdown tables from the workloads' JSON files.")
-    p.add_argument("folder", help="the folder of <workload>.json files (benchmarks/results)")
+    p.add_argument("folder", help="the folder of <workload>.json files (benchmarks/results), with a folder of "
+                                  "them per other machine")
     p.add_argument("--update", metavar="FILE", help="rewrite the generated blocks of FILE (BENCHMARKS.md)")
     args = p.parse_args(argv)
-    records = load(Path(args.folder))
-    unknown = sorted(set(records) - set(BY_NAME) - {"api-file"})
-    if unknown:
-        print(f"ignored, not a workload: {', '.join(unknown)}", file=sys.stderr)
+    machines = load_machines(Path(args.folder))
+    for family, records in machines.items():
+        unknown = sorted(set(records) - set(BY_NAME))
+        if unknown:
+            print(f"ignored ({family}), not a workload: {', '.join(unknown)}", file=sys.stderr)
     if args.update:
         path = Path(args.update)
-        path.write_text(update(path.read_text(), records))
+        path.write_text(update(path.read_text(), machines))
         return 0
-    for name in ("setup", *TABLES):
-        print(f"### {name}\n\n{render(name, records)}")
+    for name in ("targets", "setup", *blocks()):
+        print(f"### {name}\n\n{render(name, machines)}")
     return 0
 
 

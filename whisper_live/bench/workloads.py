@@ -1,79 +1,44 @@
-"""The workloads of BENCHMARKS.md, each one command of the load bench against a server it starts.
+"""The workloads of BENCHMARKS.md, each one bench command against a server it starts.
 
-``python -m whisper_live.bench.workloads`` runs them all (or the ones named) and writes each run's JSON
-to ``OUT/<workload>.json``: the bench's JSON line with the exact commands, the code's commit, the machine
-and the software versions beside it. ``python -m whisper_live.bench.tables OUT`` turns those files into
-BENCHMARKS.md's tables, so no figure is typed by hand. ``--smoke`` runs the same shapes cut down to a
-few seconds and at most two clients of each kind, to check that everything starts (its figures mean
-nothing).
+``python -m whisper_live.bench.workloads`` runs them all (or the ones or groups named) and writes each
+run's record to ``OUT/<workload>.json`` (bench/workload_run.py): the bench's JSON line with the exact
+commands, the code's commit, the machine (with its model speed, measured in the same run) and the
+software versions beside it. OUT is ``benchmarks/results`` on an AVX-512 machine and
+``benchmarks/results/<family>`` on others, so that one machine's results never overwrite another's.
+``python -m whisper_live.bench.tables benchmarks/results`` turns those files into BENCHMARKS.md's
+tables, so no figure is typed by hand. ``--smoke`` runs the same shapes cut down to a few seconds and at
+most two clients of each kind, to check that everything starts (its figures mean nothing).
+
+Most workloads run the load bench (``python -m whisper_live.bench``); the others run a bench of their
+own (``module``): phone calls (bench.telephony), a file through the API (bench.api_file), speaker
+labels (bench.diarization). A comparison is two workloads run one after the other on one machine
+(``phone-1`` and ``phone-1-pcm``); a group (``phones``) names them together.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import os
-import platform
-import shlex
-import socket
-import subprocess
 import sys
-import time
-from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
-REPO = Path(__file__).resolve().parents[2]
-WHISPERLIVE_SCRIPT = REPO / "benchmarks" / "whisperlive.sh"
-# The server as every workload runs it: admission off and room for every client, so that the bench
-# measures the scheduler under the whole load rather than the WAITs that admission would answer.
-SERVER_FLAGS = ("--max_clients", "64", "--no_admission_control")
-SERVER = ("run_server.py", "--host", "127.0.0.1") + SERVER_FLAGS
-SOFTWARE = ("faster-whisper", "ctranslate2", "onnxruntime", "websockets", "numpy",
-            "openvino", "openvino-genai")
-SMOKE = ("--duration", "12", "--no-offline")
+from whisper_live.bench.workload import Workload, server_command  # noqa: F401  (server_command: the cluster test)
+from whisper_live.bench.workload_run import (UPLOAD_FILE, UPLOAD_REFERENCE, family, listing, machine,
+                                             results_folder, run)
 
-
-@dataclasses.dataclass(frozen=True)
-class Workload:
-    name: str
-    title: str                      # a run's row in BENCHMARKS.md ({speakers}: e.g. "8 speakers", in a ramp)
-    bench: tuple                    # the load bench's arguments
-    server: tuple = ()              # flags added to SERVER
-    model: str = "tiny.en"
-    kind: str = "whisper-live"      # whisper-live (this server) | openvino | whisperlive (collabora's)
-    nodes: int = 1                  # above 1: that many servers behind HAProxy (scripts/cluster.sh run)
-
-    def smoke(self) -> "Workload":
-        """The same shape, a few seconds long, at most two clients of each kind."""
-        args = list(self.bench)
-        for flag in ("--duration", "--no-offline"):
-            if flag in args:
-                i = args.index(flag)
-                del args[i:i + (1 if flag == "--no-offline" else 2)]
-        for flag, most in (("--clients", 2), ("--silent", 2), ("--starts", 2)):
-            if flag in args:
-                i = args.index(flag) + 1
-                args[i] = str(min(int(args[i]), most))
-        if "--ramp" in args:
-            args[args.index("--ramp") + 1] = "1,2"
-        if "--silent-speaks" in args:
-            args[args.index("--silent-speaks") + 1] = "5"
-        if "--drop-every" in args:
-            args[args.index("--drop-every") + 1] = "5"
-        return dataclasses.replace(self, bench=tuple(args) + SMOKE)
+TELEPHONY = "whisper_live.bench.telephony"
+API_FILE = "whisper_live.bench.api_file"
+DIARIZATION = "whisper_live.bench.diarization"
+REST = ("--enable_rest", "--rest_port", "REST_PORT")
+API = ("--api-url", "http://127.0.0.1:REST_PORT/v1")
+LJ_PASSAGE = "../shared/audio/en/long/ljspeech_LJ001-0001_to_0032_concat.flac"
 
 
 # The load bench's figures on the LJ passage use each speaker's own start (--starts), so that a run
 # samples where the windows fall instead of repeating one start 8 times (docs/benchmark.md).
 TARGET = ("--target-max", "4")
-# upload-8's file: three sets of ../shared/audio joined (bench.joined), made once by prepare()
-UPLOAD_SETS = ("en/hifitts_6097", "en/librispeech", "en/cathy_arctic")
-UPLOAD_FILE = str(Path.home() / ".cache" / "whisper-live" / "bench" / "ten_min.flac")
-UPLOAD_REFERENCE = UPLOAD_FILE[:-len(".flac")] + ".txt"
 RAMP = ("--ramp-all", "--duration", "90", "--seed", "1") + TARGET
-WORKLOADS = (
+LOAD = (
     Workload("speakers-8", "8 speakers", ("--clients", "8", "--starts", "8", "--seed", "2") + TARGET),
     Workload("speakers-16", "{speakers}, 90 s", ("--ramp", "8,12,16") + RAMP),
     Workload("silent-12", "4 speaking + 12 silent",
@@ -105,157 +70,118 @@ WORKLOADS = (
     # the 8 speakers while a 10-minute file of three other sets is transcribed through the OpenAI API
     Workload("upload-8", "8 speakers, a 10-minute file through the API",
              ("--clients", "8", "--starts", "8", "--seed", "2", "--upload", UPLOAD_FILE, "--upload-reference",
-              UPLOAD_REFERENCE, "--api-url", "http://127.0.0.1:REST_PORT/v1") + TARGET,
-             server=("--enable_rest", "--rest_port", "REST_PORT"), kind="upload"),
+              UPLOAD_REFERENCE) + API + TARGET, server=REST),
     Workload("haproxy-2", "{speakers}, 2 servers behind HAProxy, 90 s", ("--ramp", "8,12,16") + RAMP,
              server=("--inference_workers", "1", "--omp_num_threads", "1"), nodes=2),
 )
+
+PHONE_SERVER = ("--telephony_callback_allow", "127.0.0.1")  # the bench's webhook is on loopback
+OPUS_SETS = ("--clients", "4", "--mixed", "--duration", "150")  # one speaker on each set of --mixed
+ROOM = ("--duration", "90", "--no-offline") + API
+LADDER = ("--mixed", "--duration", "90")
+
+
+def _file(name: str, title: str, server_type: str, offline_type: str, audio: str = UPLOAD_FILE,
+          repeat: str = "2") -> Workload:
+    """A file alone through the API (the server at ``server_type``) against faster-whisper's own transcribe
+    (at ``offline_type``)."""
+    reference = ("--reference", UPLOAD_REFERENCE) if audio == UPLOAD_FILE else ()
+    return Workload(name, title, ("--audio", audio, *reference, *API, "--ws-port", "PORT", "--repeat", repeat,
+                                  "--compute-type", offline_type),
+                    server=REST + (("--compute_type", server_type) if server_type else ()), module=API_FILE)
+
+
+# The targets of BENCHMARKS.md's issue areas, each figure beside the one it compares with
+AREAS = (
+    # phone calls through /twilio against WhisperLive-protocol clients streaming the same audio
+    Workload("phone-1", "1 call, mu-law 8 kHz", ("--calls", "1", "--tracks", "inbound"), server=PHONE_SERVER,
+             module=TELEPHONY),
+    Workload("phone-1-pcm", "1 client, float32 16 kHz", ("--clients", "1"), server=PHONE_SERVER),
+    Workload("phone-8", "8 calls, both tracks", ("--calls", "8", "--tracks", "both"), server=PHONE_SERVER,
+             module=TELEPHONY),
+    Workload("phone-8-pcm", "8 clients, float32 16 kHz", ("--clients", "8"), server=PHONE_SERVER),
+    # room readers (docs/rooms.md) against the same speaker alone
+    Workload("room-0", "1 speaker, no readers, 90 s", ("--clients", "1") + ROOM, server=REST),
+    Workload("room-1000", "1 speaker, 1000 readers, 90 s", ("--clients", "1", "--readers", "1000") + ROOM,
+             server=REST),
+    Workload("room-stalled", "1 speaker, 90 readers and 10 that never read, 90 s",
+             ("--clients", "1", "--readers", "90", "--stalled-readers", "10") + ROOM, server=REST),
+    Workload("meeting-4", "4 publishers in one room, 10 readers, 90 s",
+             ("--clients", "4", "--mixed", "--readers", "10") + ROOM, server=REST),
+    # Opus against float32 PCM: bytes, WER on the four sets; the server's CPU with 16 clients sending noise
+    Workload("opus-pcm", "4 speakers, mixed sets, float32", OPUS_SETS),
+    Workload("opus-24", "4 speakers, mixed sets, Opus 24 kbit/s", OPUS_SETS + ("--codec", "opus", "--bitrate", "24")),
+    Workload("opus-12", "4 speakers, mixed sets, Opus 12 kbit/s", OPUS_SETS + ("--codec", "opus", "--bitrate", "12")),
+    Workload("opus-16-pcm", "16 silent, float32, 60 s",
+             ("--clients", "0", "--silent", "16", "--duration", "60", "--no-offline")),
+    Workload("opus-16", "16 silent, Opus 24 kbit/s, 60 s",
+             ("--clients", "0", "--silent", "16", "--duration", "60", "--no-offline", "--codec", "opus")),
+    # speaker labels, online, on conversations of real speakers (no server: the labeller alone)
+    Workload("diar-3", "3 speakers taking turns, 3 conversations", ("--conversation", "3"), server=None,
+             module=DIARIZATION),
+    # the quality ladder: the capacity at full quality (admission on), then 3 times as many speakers
+    Workload("capacity", "{speakers}, mixed sets, 90 s", ("--ramp", "2,4,5,6,8,10,12,16,20,24", "--target-max", "4")
+             + LADDER, admission=True),
+    Workload("capacity-3x", "{speakers} (3 x capacity), admission off, 90 s",
+             LADDER + ("--target-p90", "2.5", "--target-max", "5"), times_capacity=("capacity", 3)),
+    # compute types: a file through the API against faster-whisper's own transcribe of it
+    _file("file-int8", "the joined file, int8", "int8", "int8"),
+    _file("file-float32", "the joined file, float32", "float32", "float32"),
+    _file("file-auto", "the joined file, --compute_type auto against faster-whisper's default", "auto", "default"),
+    _file("api-file", "a file alone through the API", "", "int8", audio=LJ_PASSAGE, repeat="3"),
+)
+WORKLOADS = LOAD + AREAS
 BY_NAME = {w.name: w for w in WORKLOADS}
+GROUPS = {
+    "load": tuple(w.name for w in LOAD),
+    "phones": ("phone-1", "phone-1-pcm", "phone-8", "phone-8-pcm"),
+    "rooms": ("room-0", "room-1000", "room-stalled", "meeting-4"),
+    "opus": ("opus-pcm", "opus-24", "opus-12", "opus-16-pcm", "opus-16"),
+    "diarization": ("diar-3",),
+    "ladder": ("capacity", "capacity-3x", "file-int8", "file-float32", "file-auto"),
+}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_command(workload: Workload, port: int, python: str = sys.executable,
-                   openvino_dir: Optional[str] = None) -> str:
-    if workload.kind == "whisperlive":
-        return f"bash benchmarks/whisperlive.sh serve --port {port} --model {workload.model}"
-    if workload.nodes > 1:
-        # cluster.sh gives each server its host and port, and HAProxy the port the bench connects to
-        return shlex.join(["bash", "scripts/cluster.sh", "run", str(workload.nodes), str(port),
-                           *SERVER_FLAGS, *workload.server])
-    flags = list(SERVER) + ["--port", str(port)] + list(workload.server)
-    if workload.kind == "openvino":
-        flags += ["--backend", "openvino", "--openvino_model_path", openvino_dir or "DIR"]
-    return shlex.join([python] + flags)
-
-
-def openvino_model(model: str) -> Path:
-    """The bundled model converted to OpenVINO int8, converted once and cached (whisper_live.convert)."""
-    from whisper_live.convert.openvino import convert_cached
-    return convert_cached(model, "int8", log=lambda line: print(line, file=sys.stderr))
-
-
-def prepare(workload: Workload) -> Optional[str]:
-    """What a workload needs before its server starts: WhisperLive's venv, or the OpenVINO model's folder."""
-    if workload.kind == "whisperlive":
-        subprocess.run(["bash", str(WHISPERLIVE_SCRIPT), "setup"], check=True)
-    if workload.kind == "openvino":
-        return str(openvino_model(workload.model))
-    if workload.kind == "upload" and not Path(UPLOAD_FILE).exists():
-        upload_file()
-    return None
-
-
-def upload_file() -> None:
-    """upload-8's file: the sets of UPLOAD_SETS joined one after the other, and its reference beside it."""
-    import numpy as np
-    import soundfile
-
-    from whisper_live.bench.audio import join_folder, shared_audio_dir
-    from whisper_live.protocol import SAMPLE_RATE
-
-    shared = shared_audio_dir()
-    if shared is None:
-        raise SystemExit("upload-8 needs ../shared/audio beside the checkout")
-    sets = [join_folder(shared, folder, 0.3) for folder in UPLOAD_SETS]
-    Path(UPLOAD_FILE).parent.mkdir(parents=True, exist_ok=True)
-    soundfile.write(UPLOAD_FILE, np.concatenate([s.audio for s in sets]), SAMPLE_RATE)
-    Path(UPLOAD_REFERENCE).write_text(" ".join(s.reference for s in sets) + "\n", encoding="utf-8")
-
-
-def machine() -> dict:
-    info = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                info["memory_gb"] = round(int(line.split()[1]) / 2**20, 1)
-                break
-        info["load_before"] = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        pass
-    return info
-
-
-def software(workload: Workload) -> dict:
-    versions = {}
-    for name in SOFTWARE:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    if workload.kind == "whisperlive":
-        versions["whisper-live (collabora)"] = os.environ.get("WHISPERLIVE_VERSION", "0.10.0")
-    return versions
-
-
-def commit() -> Optional[str]:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return sha + ("-dirty" if dirty else "")
-
-
-def run(workload: Workload, out: Path) -> dict:
-    """One workload: the bench against a server it starts and stops; the record is written to OUT."""
-    openvino_dir = prepare(workload)
-    port = free_port()
-    if workload.kind == "upload":
-        rest_port = str(free_port())
-        workload = dataclasses.replace(workload, bench=tuple(a.replace("REST_PORT", rest_port) for a in workload.bench),
-                                       server=tuple(a.replace("REST_PORT", rest_port) for a in workload.server))
-    server = server_command(workload, port, openvino_dir=openvino_dir)
-    bench = [sys.executable, "-m", "whisper_live.bench", *workload.bench, "--port", str(port),
-             "--spawn-server", server]
-    print(f"== {workload.name}: {shlex.join(bench)}", file=sys.stderr, flush=True)
-    record = {"workload": workload.name, "title": workload.title, "model": workload.model,
-              "kind": workload.kind, "commit": commit(), "machine": machine(), "software": software(workload),
-              "bench_command": shlex.join(["python", "-m", "whisper_live.bench", *workload.bench]),
-              "server_command": server_command(workload, port, "python", openvino_dir),
-              "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    done = subprocess.run(bench, cwd=REPO, stdout=subprocess.PIPE, text=True)
-    record["exit_code"] = done.returncode
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    record["result"] = json.loads(lines[-1]) if lines else None
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{workload.name}.json").write_text(json.dumps(record, indent=1) + "\n")
-    return record
+def chosen(names: list) -> list:
+    """The workloads named, each group by its workloads, in order and once each (none: all)."""
+    if not names:
+        return list(WORKLOADS)
+    out = []
+    for name in names:
+        for w in GROUPS.get(name, (name,)):
+            if BY_NAME[w] not in out:
+                out.append(BY_NAME[w])
+    return out
 
 
 def main(argv: Optional[list] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m whisper_live.bench.workloads",
                                 description="Run BENCHMARKS.md's workloads; each writes OUT/<workload>.json.")
-    p.add_argument("names", nargs="*", help=f"workloads to run (default: all): {', '.join(BY_NAME)}")
-    p.add_argument("--out", default=str(REPO / "benchmarks" / "results"), help="folder for the JSON files")
+    p.add_argument("names", nargs="*", help=f"workloads or groups to run (default: all); groups: "
+                                            f"{', '.join(GROUPS)}; workloads: {', '.join(BY_NAME)}")
+    p.add_argument("--out", help="folder for the JSON files (default: benchmarks/results on an AVX-512 "
+                                 "machine, else benchmarks/results/FAMILY)")
+    p.add_argument("--family", help="the machine's family for the default --out (default: from the CPU: "
+                                    "avx512, avx2, other)")
     p.add_argument("--smoke", action="store_true",
                    help="a few seconds, at most 2 clients of each kind: checks that each workload runs")
     p.add_argument("--list", action="store_true", help="print each workload's commands and exit")
     args = p.parse_args(argv)
-    unknown = [n for n in args.names if n not in BY_NAME]
+    unknown = [n for n in args.names if n not in BY_NAME and n not in GROUPS]
     if unknown:
-        p.error(f"unknown workload {', '.join(unknown)}; choose from {', '.join(BY_NAME)}")
-    chosen = [BY_NAME[n] for n in args.names] or list(WORKLOADS)
+        p.error(f"unknown workload {', '.join(unknown)}; choose from {', '.join([*GROUPS, *BY_NAME])}")
+    workloads = chosen(args.names)
     if args.smoke:
-        chosen = [w.smoke() for w in chosen]
+        workloads = [w.smoke() for w in workloads]
     if args.list:
-        for w in chosen:
-            print(f"{w.name}: python -m whisper_live.bench {shlex.join(w.bench)} --port 9090 "
-                  f"--spawn-server {shlex.quote(server_command(w, 9090, 'python'))}")
+        for w in workloads:
+            print(listing(w))
         return 0
+    out = Path(args.out) if args.out else results_folder(args.family or machine()["family"])
+    print(f"results into {out}", file=sys.stderr)
     failed = []
-    for w in chosen:
-        record = run(w, Path(args.out))
+    for w in workloads:
+        record = run(w, out)
         if record["result"] is None:
             failed.append(w.name)
     if failed:

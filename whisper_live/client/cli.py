@@ -72,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("--bitrate", type=_bitrate, default="auto", metavar="auto|KBPS",
                      help="with --codec opus: kbit/s (6 to 256), or auto (default): start at 24 and step "
                           "between 32 and 8 as the link's send backlog grows or drains")
+    spk = p.add_argument_group("speakers (diarization; transcripts and the console name who speaks)")
+    spk.add_argument("--diarize", action="store_true",
+                     help="ask the server to label speakers: SPEAKER_00, SPEAKER_01, ... in order of appearance")
+    spk.add_argument("--max_speakers", type=_positive_int, default=None, metavar="N",
+                     help="at most N speakers (default: the server's); implies --diarize")
+    spk.add_argument("--speaker_names", type=_names, default=None, metavar="A,B,...",
+                     help="names for the speakers in order of appearance, in place of SPEAKER_00, ...; "
+                          "implies --diarize")
+    spk.add_argument("--diarization_threshold", type=float, default=None, metavar="X",
+                     help="cosine similarity (-1 to 1) above which a voice is a known speaker (default: the "
+                          "server's); higher makes new speakers more readily")
     out = p.add_argument_group("output")
     out.add_argument("--output_file", "-o", metavar="PATH",
                      help="transcript file of a single input; with several inputs, a directory")
@@ -104,6 +115,23 @@ def _bitrate(value: str):
     if not 6 <= kbps <= 256:
         raise argparse.ArgumentTypeError(f"'auto' or kbit/s from 6 to 256, not {value!r}")
     return kbps
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"a whole number from 1, not {value!r}")
+    return number
+
+
+def _names(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"names separated by commas, none of them empty, not {value!r}")
+    return names
 
 
 def transcript_paths(inputs: list[str], output: Optional[str], fmt: Optional[str],
@@ -164,6 +192,8 @@ def _run(args) -> int:
         codec=None if args.codec == "pcm" else args.codec, bitrate=args.bitrate,
         show_progress=not args.quiet, log_transcription=not args.quiet,
         room=args.room, speaker_name=args.speaker_name, room_public=args.room_public,
+        enable_diarization=args.diarize, max_speakers=args.max_speakers, speaker_names=args.speaker_names or (),
+        diarization_threshold=args.diarization_threshold,
         stream_options={"max_reconnects": args.max_reconnects, "reconnect_delay": args.reconnect_delay,
                         "rtsp_transport": args.rtsp_transport})
     status = 0

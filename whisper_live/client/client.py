@@ -39,6 +39,8 @@ class Client(SessionHandler):
     (completed and in-progress text) and the segments of that update. ``codec`` ("mulaw" or "alaw") sends
     the audio as telephone audio, G.711 at 8 kHz, in place of ``audio_format``; ``"opus"`` as Opus packets
     at ``bitrate`` kbit/s, or ``"auto"``: following the link (:mod:`whisper_live.client.link`).
+    ``enable_diarization`` asks for speaker labels (implied by ``speaker_names``, names in order of appearance,
+    and by ``max_speakers``); completed segments then carry ``speaker``, and transcript files name it.
     """
 
     def __init__(self, host: str = "localhost", port: int = 9090, lang: Optional[str] = None,
@@ -53,7 +55,9 @@ class Client(SessionHandler):
                  open_timeout: float = 10.0, finish_timeout: float = 60.0, name: Optional[str] = None,
                  log_transcription: bool = True, api_key: Optional[str] = None, ca_file: Optional[str] = None,
                  codec: Optional[str] = None, bitrate: Union[int, str, None] = None, room: Optional[str] = None,
-                 speaker_name: str = "", room_public: bool = False):
+                 speaker_name: str = "", room_public: bool = False, enable_diarization: bool = False,
+                 max_speakers: Optional[int] = None, speaker_names: Sequence[str] = (),
+                 diarization_threshold: Optional[float] = None):
         if codec is not None and codec not in CODEC_RATES:
             raise ValueError(f"codec must be one of {', '.join(CODEC_RATES)}, not {codec!r}")
         self.url = server_url(host, port, use_wss)
@@ -67,6 +71,8 @@ class Client(SessionHandler):
             hotwords=hotwords, word_timestamps=word_timestamps, audio_format=codec or audio_format,
             sample_rate=CODEC_RATES.get(codec, SAMPLE_RATE), vad_parameters=VadParameters.from_wire(vad_parameters),
             room=room or None, speaker_name=speaker_name, room_public=room_public,
+            enable_diarization=enable_diarization or bool(speaker_names) or max_speakers is not None,
+            max_speakers=max_speakers, speaker_names=list(speaker_names), diarization_threshold=diarization_threshold,
         )
         self.bitrate = bitrate  # Opus: kbit/s, or "auto" (default)
         self._new_encoder()
@@ -296,7 +302,7 @@ class TranscriptionTeeClient:
                 if len(self.clients) > 1:
                     self.notice(f"{c.name}: {exc}")
         if not started:
-            _close_source(source)
+            getattr(source, "close", lambda: None)()
             raise first_error  # type: ignore[misc]
         player = None
         if not live and not self.mute_audio_playback and self.speed == 1.0:
@@ -338,7 +344,7 @@ class TranscriptionTeeClient:
                 player.close()
             if recorder is not None:
                 recorder.close()
-            _close_source(source)
+            getattr(source, "close", lambda: None)()
             self._source = None
         try:
             for c in started:
@@ -352,12 +358,6 @@ class TranscriptionTeeClient:
         if len(failed) == len(self.clients):
             raise ServerRejected(failed[0].error)
         return [c.transcript for c in self.clients]
-
-
-def _close_source(source) -> None:
-    close = getattr(source, "close", None)
-    if close is not None:
-        close()
 
 
 class TranscriptionClient(TranscriptionTeeClient):

@@ -21,7 +21,10 @@ def _stamp(seconds: float) -> str:
 
 
 def format_segment(seg: Segment, timestamps: bool) -> str:
+    """The segment as a console line: ``[start --> end] Name: text``, the parts it has."""
     text = seg.text.strip()
+    if seg.speaker:
+        text = f"{seg.speaker}: {text}"
     if timestamps:
         text = f"[{_stamp(seg.start)} --> {_stamp(seg.end)}] {text}"
     return text

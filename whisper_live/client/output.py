@@ -1,4 +1,9 @@
-"""Transcript files: SRT, WebVTT, plain text and JSON, from completed segments."""
+"""Transcript files: SRT, WebVTT, plain text and JSON, from completed segments.
+
+With speaker labels (``--diarize``) each format names the speaker: ``Name: text`` in SRT, ``<v Name>`` in WebVTT
+(whisper_live/subtitles.py), a ``Name: text`` line per change of speaker in plain text, and a ``speaker`` field
+per segment in JSON.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from whisper_live.protocol import Segment
-from whisper_live.subtitles import cues as _cues, to_srt, to_vtt  # noqa: F401 (part of this module's API)
+from whisper_live.subtitles import cues as _cues, speaker_of, to_srt, to_vtt  # noqa: F401 (this module's API)
 
 FORMATS = ("srt", "vtt", "txt", "json")
 _EXTENSIONS = {".srt": "srt", ".vtt": "vtt", ".txt": "txt", ".text": "txt", ".json": "json"}
@@ -20,7 +25,18 @@ def format_from_path(path: str | os.PathLike, default: str = "srt") -> str:
 
 
 def to_txt(segments: list[Segment]) -> str:
-    lines = [seg.text.strip() for seg in _cues(segments)]
+    """A line per segment; with speakers, a ``Name: text`` line per turn (a new line where the speaker changes)."""
+    lines: list[str] = []
+    turn: object = object()  # the speaker of the line being written (no segment has this one)
+    for seg in _cues(segments):
+        speaker = speaker_of(seg)
+        if speaker is None:
+            lines.append(seg.text.strip())
+        elif speaker == turn:
+            lines[-1] += " " + seg.text.strip()
+        else:
+            lines.append(f"{speaker}: {seg.text.strip()}")
+        turn = speaker
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -28,12 +44,17 @@ def to_json(segments: list[Segment], language: Optional[str] = None, source: Opt
     items = []
     for seg in segments:
         item = {"start": round(seg.start, 3), "end": round(seg.end, 3), "text": seg.text.strip()}
+        if seg.speaker is not None:
+            item["speaker"] = seg.speaker
         if seg.words is not None:
             item["words"] = [{"start": round(w.start, 3), "end": round(w.end, 3), "word": w.word.strip(),
                               "probability": round(w.probability, 4)} for w in seg.words]
         items.append(item)
     data = {"source": source, "language": language,
             "text": " ".join(s.text.strip() for s in segments if s.text.strip()), "segments": items}
+    speakers = list(dict.fromkeys(s.speaker for s in segments if s.speaker is not None))
+    if speakers:
+        data["speakers"] = speakers  # in order of appearance
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -7,14 +7,14 @@ boundary where the windows before and after it sound least alike; when those two
 other as one speaker, the segment is split there, at the nearest word boundary (word times are needed for
 that), and each side is looked at again. Each resulting piece is then embedded whole and assigned.
 
-Labels are ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance, or the client's ``names`` in
-that order. Audio quieter than ``QUIET_RMS`` (silence, faint noise) gets no label; a piece too short to embed
+Labels are ``SPEAKER_00``, ``SPEAKER_01``, ... (or what ``unnamed`` makes of the speaker's number) in order
+of first appearance, or the client's ``names`` in that order. Audio quieter than ``QUIET_RMS`` (silence, faint noise) gets no label; a piece too short to embed
 takes the label of the speaker heard just before it.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -34,8 +34,10 @@ def default_label(index: int) -> str:
 
 
 class SpeakerLabeler:
-    def __init__(self, embedder, speakers: Optional[Speakers] = None, names: Sequence[str] = ()):
+    def __init__(self, embedder, speakers: Optional[Speakers] = None, names: Sequence[str] = (),
+                 unnamed: Callable[[int], str] = default_label):
         self.embedder = embedder
+        self.unnamed = unnamed  # the label of speaker number N when no name is left for it
         self.speakers = speakers if speakers is not None else Speakers()  # (an empty one is falsy)
         self.names = list(names)
         self._known: list[str] = []
@@ -48,7 +50,7 @@ class SpeakerLabeler:
         if index < len(self._known):
             return self._known[index]
         order = index - len(self._known)
-        return self.names[order] if order < len(self.names) else default_label(index)
+        return self.names[order] if order < len(self.names) else self.unnamed(index)
 
     def enroll(self, name: str, audio: np.ndarray) -> None:
         """A known speaker by voice: ``audio`` (16 kHz) is a reference sample of ``name``. Enroll every known

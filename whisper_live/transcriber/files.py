@@ -52,6 +52,7 @@ class FileSegment:
     compression_ratio: float = 0.0
     no_speech_prob: float = 0.0
     words: Optional[list[Word]] = None
+    speaker: Optional[str] = None  # when the request asked for speakers (whisper_live/api/speakers.py)
 
 
 @dataclass

@@ -22,3 +22,23 @@ def test_json_text_and_verbose_json():
     body, _ = render(SEGMENTS, "verbose_json", task="transcribe", language="en", duration=3662.0)
     assert [s["id"] for s in body["segments"]] == [0, 1] and "words" not in body
     json.dumps(body)
+
+
+def test_diarized_json_in_openais_shape():
+    segments = [FileSegment(0, 0, 0.0, 2.5, " Hello there.", speaker="Ann"),
+                FileSegment(1, 0, 3.0, 4.0, " Bye.", speaker="A")]
+    body, media = render(segments, "diarized_json", task="transcribe", language="en", duration=4.5)
+    assert media == "application/json" and body["task"] == "transcribe" and body["duration"] == 4.5
+    assert body["text"] == "Hello there. Bye." and body["usage"] == {"type": "duration", "seconds": 4.5}
+    assert body["segments"] == [
+        {"type": "transcript.text.segment", "id": "seg_0", "start": 0.0, "end": 2.5, "text": "Hello there.",
+         "speaker": "Ann"},
+        {"type": "transcript.text.segment", "id": "seg_1", "start": 3.0, "end": 4.0, "text": "Bye.", "speaker": "A"}]
+
+
+def test_verbose_json_segments_carry_the_speaker_only_when_asked():
+    segments = [FileSegment(0, 0, 0.0, 2.5, " Hello.", speaker="Ann")]
+    body, _ = render(segments, "verbose_json", task="transcribe", language="en", duration=3.0, speakers=True)
+    assert body["segments"][0]["speaker"] == "Ann"
+    body, _ = render(SEGMENTS, "verbose_json", task="transcribe", language="en", duration=3662.0)
+    assert all("speaker" not in s for s in body["segments"])

@@ -32,3 +32,47 @@ def test_a_websocket_refusal_after_the_handshake_is_the_readers_failure():
     log = ReaderLog("r1", "ws", connected=True)
     readers.record(log, '{"type": "error", "message": "no room \'talk\' here", "code": "not_found"}', 1.0)
     assert not log.connected and log.failure == "refused: no room 'talk' here"
+
+
+def _holding_server():
+    """A 127.0.0.1 server that answers every request with an SSE or WebSocket head and then keeps it open."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            request = conn.recv(4096)
+            held.append(conn)
+            if b"Upgrade: websocket" in request:
+                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+            else:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, held, thread
+
+
+def test_more_readers_than_connect_at_once_all_get_in(monkeypatch):
+    monkeypatch.setattr(readers, "CONNECT_AT_ONCE", 3)  # readers that read must not keep their place
+    listener, held, thread = _holding_server()
+    port = listener.getsockname()[1]
+    run = readers.ReaderRun(f"http://127.0.0.1:{port}/v1/rooms/r/events", f"ws://127.0.0.1:{port}/v1/rooms/r/watch",
+                            count=8, stalled=2, connect_timeout=10)
+    try:
+        run.connect()
+        logs = run.finish(settle=0.0, drain=0.5)
+    finally:
+        listener.close()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+    assert [log.failure for log in logs] == [None] * 10
+    assert all(log.connected for log in logs)

@@ -3,6 +3,7 @@ import { DEFAULT_SETTINGS, LANGUAGES, describeMediaError, languageName, serverUr
 import { TranscriptionSession } from './js/session.js';
 import { createCapture } from './js/capture.js';
 import { download, formatClock } from './js/transcript.js';
+import { relabelChips, renamed, speakerChip, speakerColor } from './js/speakers.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -11,7 +12,8 @@ const ui = {
   placeholder: $('placeholder'), transcript: $('transcript'), languageInfo: $('language-info'),
   copy: $('copy'), txt: $('download-txt'), srt: $('download-srt'), clear: $('clear'),
   language: $('language'), task: $('task'), model: $('model'), vad: $('vad'), server: $('server'),
-  apiKey: $('apiKey'),
+  apiKey: $('apiKey'), speakers: $('speakers'), vtt: $('download-vtt'), json: $('download-json'),
+  speakersHint: $('speakers-hint'),
 };
 
 const STORAGE_KEY = 'whisper-live.settings';
@@ -21,6 +23,7 @@ let micStream = null;
 let audioContext = null;
 let mediaSource = null; // MediaElementAudioSourceNode of the player (one per element, kept)
 let lastTranscript = null;
+let speakerNames = {};  // speaker label -> the name the user gave it (click a name to rename)
 let busy = false;
 
 // ---- settings --------------------------------------------------------------------------------------------
@@ -36,6 +39,7 @@ function loadSettings() {
   ui.task.value = s.task;
   ui.model.value = s.model || '';
   ui.vad.checked = s.useVad !== false;
+  ui.speakers.checked = s.speakers === true;
   ui.server.value = s.server || '';
   ui.apiKey.value = s.apiKey || '';
 }
@@ -46,12 +50,13 @@ function readSettings() {
     task: ui.task.value,
     model: ui.model.value.trim(),
     useVad: ui.vad.checked,
+    speakers: ui.speakers.checked,
     server: ui.server.value.trim(),
     apiKey: ui.apiKey.value.trim(),
   };
 }
 
-for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server, ui.apiKey]) {
+for (const el of [ui.language, ui.task, ui.model, ui.vad, ui.server, ui.apiKey, ui.speakers]) {
   el.addEventListener('change', () => {
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify(readSettings())); } catch (err) { /* private mode */ }
   });
@@ -111,13 +116,27 @@ function render(transcript) {
     time.textContent = formatClock(seg.start);
     const text = document.createElement('span');
     text.textContent = seg.text.trim();
-    li.append(time, text);
+    if (seg.speaker) {
+      // A speaker's lines in its colour; its name (a chip that renames it) where its turn starts.
+      const previous = ui.segments.lastElementChild;
+      li.classList.add('has-speaker');
+      li.dataset.speaker = seg.speaker;
+      li.style.setProperty('--speaker-color', speakerColor(seg.speaker));
+      const said = document.createElement('div');
+      said.className = 'said';
+      if (!previous || previous.dataset.speaker !== seg.speaker) said.append(speakerChip(seg.speaker, speakerNames, renameSpeaker));
+      said.append(text);
+      li.append(time, said);
+    } else {
+      li.append(time, text);
+    }
     ui.segments.append(li);
   }
+  ui.speakersHint.hidden = !transcript.completed.some((seg) => seg.speaker);
   ui.partial.textContent = transcript.partial.map((s) => s.text.trim()).join(' ').trim();
   const empty = transcript.isEmpty;
   ui.placeholder.hidden = !empty;
-  for (const b of [ui.copy, ui.txt, ui.srt, ui.clear]) b.disabled = empty;
+  for (const b of exportButtons()) b.disabled = empty;
   const nearBottom = ui.transcript.scrollHeight - ui.transcript.scrollTop - ui.transcript.clientHeight < 60;
   if (nearBottom) ui.transcript.scrollTop = ui.transcript.scrollHeight;
 }
@@ -135,7 +154,19 @@ function clearTranscript() {
   ui.placeholder.hidden = false;
   ui.languageInfo.hidden = true;
   lastTranscript = null;
-  for (const b of [ui.copy, ui.txt, ui.srt, ui.clear]) b.disabled = true;
+  speakerNames = {};
+  ui.speakersHint.hidden = true;
+  for (const b of exportButtons()) b.disabled = true;
+}
+
+function exportButtons() {
+  return [ui.copy, ui.txt, ui.srt, ui.vtt, ui.json, ui.clear];
+}
+
+// A new name for a speaker: every line of theirs and every download shows it.
+function renameSpeaker(label, name) {
+  speakerNames = renamed(speakerNames, label, name);
+  relabelChips(ui.segments, speakerNames);
 }
 
 function baseName() {
@@ -146,7 +177,7 @@ function baseName() {
 ui.copy.addEventListener('click', async () => {
   if (!lastTranscript) return;
   try {
-    await navigator.clipboard.writeText(lastTranscript.toText());
+    await navigator.clipboard.writeText(lastTranscript.toText({ names: speakerNames }));
     setStatus('Transcript copied to the clipboard.');
   } catch (err) {
     // Clipboard API refused (insecure page or no permission): select the text so Ctrl+C works.
@@ -158,8 +189,15 @@ ui.copy.addEventListener('click', async () => {
     setStatus('The browser refused clipboard access; the transcript is selected, press Ctrl+C to copy it.');
   }
 });
-ui.txt.addEventListener('click', () => lastTranscript && download(`${baseName()}.txt`, lastTranscript.toText() + '\n', 'text/plain'));
-ui.srt.addEventListener('click', () => lastTranscript && download(`${baseName()}.srt`, lastTranscript.toSRT(), 'application/x-subrip'));
+const exports = {
+  txt: [(t, names) => t.toText({ names }) + '\n', 'text/plain'],
+  srt: [(t, names) => t.toSRT({ names }), 'application/x-subrip'],
+  vtt: [(t, names) => t.toVTT({ names }), 'text/vtt'],
+  json: [(t, names) => t.toJSONFile({ names }), 'application/json'],
+};
+for (const [ext, [text, type]] of Object.entries(exports)) {
+  ui[ext].addEventListener('click', () => lastTranscript && download(`${baseName()}.${ext}`, text(lastTranscript, speakerNames), type));
+}
 ui.clear.addEventListener('click', () => { if (!busy) clearTranscript(); });
 
 // ---- audio --------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   server: '',            // "host:port" or a ws:// / wss:// URL; '' means "where the page came from"
   language: '',          // '' = detect
   task: 'transcribe',
+  speakers: false,       // ask for speaker labels (enable_diarization): segments then carry `speaker`
   model: '',             // '' = the server's default
   useVad: true,
   apiKey: '',            // the server's API key ('' = none), sent as ?token= (browsers cannot set headers)
@@ -65,6 +66,8 @@ export function buildOptions(settings = {}, uid = makeUid()) {
     send_last_n_segments: 10,
     audio_format: 'float32',
   };
+
+  if (s.speakers === true) options.enable_diarization = true;
   return JSON.stringify(options);
 }
 
@@ -147,6 +150,7 @@ export function normalizeSegment(seg) {
     completed: seg.completed === true,
   };
   if (Array.isArray(seg.words)) out.words = seg.words;
+  if (seg.speaker != null && String(seg.speaker).trim() !== '') out.speaker = String(seg.speaker);
   return out;
 }
 

@@ -62,22 +62,57 @@ export class Transcript {
     return this.segments().length === 0;
   }
 
-  toText(options) {
-    return this.segments(options)
-      .map((s) => s.text.trim())
-      .filter((t) => t !== '')
-      .join('\n');
-  }
-
-  toSRT(options) {
-    const blocks = [];
+  // Exports. options: {includePartial, names: {label: name}}. Segments with a speaker (diarization) name it:
+  // a "Name: text" line per turn in text, "Name: text" cues in SRT, <v Name> voice spans in WebVTT, and a
+  // speaker per segment in JSON, as the Python client writes them (whisper_live/client/output.py).
+  toText(options = {}) {
+    const lines = [];
+    let turn;
     for (const seg of this.segments(options)) {
       const text = seg.text.trim();
       if (!text) continue;
-      const end = Math.max(seg.end, seg.start);
-      blocks.push(`${blocks.length + 1}\n${formatTimestamp(seg.start, ',')} --> ${formatTimestamp(end, ',')}\n${text}\n`);
+      const who = speakerName(seg.speaker, options.names);
+      if (who === null) lines.push(text);
+      else if (who === turn && lines.length) lines[lines.length - 1] += ` ${text}`;
+      else lines.push(`${who}: ${text}`);
+      turn = who;
     }
-    return blocks.join('\n');
+    return lines.join('\n');
+  }
+
+  toSRT(options = {}) {
+    return this._cues(options).map(({ seg, text, who }, i) => {
+      const cue = who === null ? text : `${who}: ${text}`;
+      return `${i + 1}\n${formatTimestamp(seg.start, ',')} --> ${formatTimestamp(Math.max(seg.end, seg.start), ',')}\n${cue}\n`;
+    }).join('\n');
+  }
+
+  toVTT(options = {}) {
+    const blocks = this._cues(options).map(({ seg, text, who }) => {
+      const cue = who === null ? text : `<v ${escapeVTT(who)}>${escapeVTT(text)}`;
+      return `${formatTimestamp(seg.start, '.')} --> ${formatTimestamp(Math.max(seg.end, seg.start), '.')}\n${cue}\n`;
+    });
+    return ['WEBVTT\n', ...blocks].join('\n');
+  }
+
+  // The transcript as a JSON file: {language, speakers (in order of appearance, when any), segments}.
+  toJSONFile(options = {}) {
+    const cues = this._cues(options);
+    const segments = cues.map(({ seg, text, who }) => {
+      const item = { start: round3(seg.start), end: round3(Math.max(seg.end, seg.start)), text };
+      if (who !== null) item.speaker = who;
+      return item;
+    });
+    const data = { language: this.language, text: cues.map((c) => c.text).join(' '), segments };
+    const speakers = [...new Set(segments.filter((s) => s.speaker !== undefined).map((s) => s.speaker))];
+    if (speakers.length) data.speakers = speakers;
+    return JSON.stringify(data, null, 2) + '\n';
+  }
+
+  _cues(options) {
+    return this.segments(options)
+      .map((seg) => ({ seg, text: seg.text.trim(), who: speakerName(seg.speaker, options.names) }))
+      .filter((c) => c.text !== '');
   }
 
   toJSON() {
@@ -97,6 +132,21 @@ export class Transcript {
     t.languageProbability = data.languageProbability ?? null;
     return t;
   }
+}
+
+// What a person sees for a speaker label: the name they gave it in `names`, else the label (null: no speaker).
+export function speakerName(label, names = {}) {
+  if (label == null) return null;
+  const name = names && names[label];
+  return typeof name === 'string' && name.trim() ? name.trim() : String(label);
+}
+
+function escapeVTT(text) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function round3(x) {
+  return Math.round(x * 1000) / 1000;
 }
 
 // 3723.5 -> "01:02:03,500" (SRT; pass '.' for WebVTT).

@@ -1,0 +1,77 @@
+"""BENCHMARKS.md's targets table (whisper_live/bench/targets.py): per machine, the figure of each target
+from that machine's records and whether it holds."""
+
+from __future__ import annotations
+
+from tests.unit.bench.fake_records import load_record, load_run, record
+from whisper_live.bench import targets
+
+
+def _call(calls, p90, wer=0.06, delivered=True):
+    return record(f"phone-{calls}", {"calls": calls, "all_delivered": delivered, "in_order": True, "finals": 40,
+                                     "final_latency_s": {"n": 40, "p50": 0.9, "p90": p90, "max": 2.0}, "wer": wer,
+                                     "machine": {"speed": {"speed": 9.4}}, "per_call": []})
+
+
+def _target(text):
+    return next(t for t in targets.TARGETS if t.text.startswith(text))
+
+
+def test_phone_calls_compare_with_the_clients_of_the_same_machine():
+    records = {"phone-1": _call(1, 1.0, wer=0.0650), "phone-1-pcm": load_record("phone-1-pcm", [load_run(1, wer=0.06)])}
+    assert targets.one_call(records) == ("WER 0.0650 against 0.0600", True)
+    records["phone-1"] = _call(1, 1.0, wer=0.0670)
+    assert targets.one_call(records)[1] is False
+    assert targets.one_call({"phone-1": records["phone-1"]}) is None  # the comparison alone: not measured
+    eight = {"phone-8": _call(8, 1.5), "phone-8-pcm": load_record("phone-8-pcm", [load_run(8, p90=1.6)])}
+    assert targets.eight_calls(eight) == ("all delivered in order; final p90 1.50 s against 1.60 s", True)
+    eight["phone-8"] = _call(8, 1.5, delivered=False)
+    assert targets.eight_calls(eight)[1] is False
+
+
+def test_room_readers_against_the_speaker_alone():
+    room = {"readers": 1000, "complete": 1000, "every_reader_got_every_line": True, "delay_s": {"p99": 0.05}}
+    records = {"room-0": load_record("room-0", [load_run(1, p90=1.0)]),
+               "room-1000": load_record("room-1000", [load_run(1, p90=0.98, room=room)])}
+    assert targets.thousand_readers(records)[1] is True
+    records["room-1000"] = load_record("room-1000", [load_run(1, p90=0.98, room=dict(room, delay_s={"p99": 0.2}))])
+    assert targets.thousand_readers(records)[1] is False
+    stalled = dict(room, readers=90, complete=90, stalled={"readers": 10, "dropped": 9})
+    records["room-stalled"] = load_record("room-stalled", [load_run(1, p90=0.9, room=stalled)])
+    assert targets.stalled_readers(records) == (
+        "90/90 got every line, 9/10 dropped; speaker p90 0.90 s against 1.00 s", False)
+
+
+def test_a_target_with_a_part_not_measured_is_unknown_unless_another_part_misses():
+    pcm = load_record("opus-pcm", [load_run(4, wer=0.060, bytes_per_audio_s=64000.0)])
+    records = {"opus-pcm": pcm, "opus-24": load_record("opus-24", [load_run(4, wer=0.061, bytes_per_audio_s=3000.0)])}
+    assert targets.opus_wer(records) == ("24 kbit/s 0.0610 against 0.0600", None)
+    assert targets.opus_bytes(records) == ("3000 B/s, 1/21 of PCM", True)
+    records["opus-12"] = load_record("opus-12", [load_run(4, wer=0.070)])
+    assert targets.opus_wer(records)[1] is False  # 12 kbit/s: 17% worse
+    three = {"capacity-3x": load_record("capacity-3x", [load_run(15, p90=2.4, most=4.9)])}
+    assert targets.three_times(three)[1] is None  # (offline greedy is not measured)
+    three = {"capacity-3x": load_record("capacity-3x", [load_run(15, p90=2.6, most=4.9)])}
+    assert targets.three_times(three)[1] is False
+
+
+def test_the_capacity_run_is_the_one_at_the_count_the_ramp_found():
+    runs = [load_run(4, p90=1.0, most=1.9, wer=0.05), load_run(5, p90=1.5, most=3.5, wer=0.049, offline=0.05),
+            load_run(6, p90=2.5, most=6.0)]
+    records = {"capacity": load_record("capacity", runs, speed=10.0, max_clients_meeting_target=5)}
+    assert targets.capacity_wer(records) == ("5 speakers (0.50 per unit of speed): WER 0.0490 against 0.0500", True)
+    assert targets.slowest_final(records) == ("5 speakers: max 3.50 s, p90 1.50 s", False)
+
+
+def test_the_table_has_a_column_per_machine_and_names_what_no_workload_measures():
+    intel = {"diar-3": record("diar-3", {"accuracy": 0.96, "exact_labels": 3, "runs": [{}, {}, {}]}, speed=26.0)}
+    amd = {"silent-16": load_record("silent-16", [load_run(0, 16, p90=None)], speed=9.4)}
+    text = targets.table({"avx512": intel, "avx2": amd})
+    header, _, *rows = text.splitlines()
+    assert header == "| area | target | AVX-512, speed 26.0 | AVX2 only, speed 9.4 |"
+    labels = next(r for r in rows if r.startswith("| speakers | live, 3 speakers"))
+    assert labels.endswith("| 96.0%, label count right in 3/3: **holds** | not measured yet |")
+    silent = next(r for r in rows if "a silent client costs" in r)
+    assert silent.endswith("| not measured yet | 18.75% of a core, 3.2 MB: **misses** |")
+    assert _target("a file through REST, 4 speakers").text in text.splitlines()[-1]
+    assert "not measured yet" in targets.table({})
