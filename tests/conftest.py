@@ -23,9 +23,10 @@ def live_server():
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def start_server():
-    """Factory: ``start_server(*extra_args)`` starts another server; all are stopped at the end."""
+    """Factory: ``start_server(*extra_args)`` starts another server; a test file's are stopped when its tests
+    are done (a whole suite's would otherwise hold their models and threads to its end)."""
     started = []
 
     def start(*args: str) -> ServerProcess:

@@ -6,13 +6,13 @@ starts the server itself with ``--spawn-server`` on a free port of 127.0.0.1 and
 
 import json
 import os
-import socket
 import sys
+from pathlib import Path
 
 import pytest
 import soundfile
 
-from tests.server_process import ROOT
+from tests.server_process import ROOT, free_port
 from whisper_live.bench import __main__ as bench_main
 from whisper_live.bench import audio as audio_mod
 
@@ -31,12 +31,6 @@ def short_speech() -> audio_mod.Speech:
     return speech
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def server_args(request) -> list:
     try:
         server = request.getfixturevalue("live_server")
@@ -52,15 +46,20 @@ def server_args(request) -> list:
     return args
 
 
-def test_bench_two_clients_against_the_real_server(request, tmp_path, capsys):
+def clip_with_reference(tmp_path) -> tuple[audio_mod.Speech, Path]:
+    """The short speech clip and a WAV file of it, with its reference beside it (NAME.txt: what the direct
+    bench looks for, and the file the load bench's --reference is given)."""
     speech = short_speech()
     wav = tmp_path / "speech.wav"
     soundfile.write(str(wav), speech.audio, 16000)
-    reference = tmp_path / "reference.txt"
-    reference.write_text(speech.reference, encoding="utf-8")
+    wav.with_suffix(".txt").write_text(speech.reference, encoding="utf-8")
+    return speech, wav
 
+
+def test_bench_two_clients_against_the_real_server(request, tmp_path, capsys):
+    _, wav = clip_with_reference(tmp_path)
     code = bench_main.main(server_args(request) + [
-        "--clients", "2", "--audio", str(wav), "--reference", str(reference), "--stagger", "0.5",
+        "--clients", "2", "--audio", str(wav), "--reference", str(wav.with_suffix(".txt")), "--stagger", "0.5",
         "--finish-timeout", "60", "--idle-sample", "0.5", "--starts", "2",
     ])
     out, err = capsys.readouterr()
@@ -90,9 +89,7 @@ def test_bench_two_clients_against_the_real_server(request, tmp_path, capsys):
 def test_batching_bench_measures_each_batch_size(tmp_path, capsys):
     from whisper_live.bench import batching
 
-    speech = short_speech()
-    wav = tmp_path / "speech.wav"
-    soundfile.write(str(wav), speech.audio, 16000)
+    _, wav = clip_with_reference(tmp_path)
     code = batching.main(["--audio", str(wav), "--window", "2", "--windows", "4", "--sizes", "1,2,4",
                           "--rounds", "1"])
     out, err = capsys.readouterr()
@@ -107,8 +104,7 @@ def test_batching_bench_measures_each_batch_size(tmp_path, capsys):
 def test_batching_bench_decodes_with_the_beam_asked(tmp_path, capsys):
     from whisper_live.bench import batching
 
-    wav = tmp_path / "speech.wav"
-    soundfile.write(str(wav), short_speech().audio, 16000)
+    _, wav = clip_with_reference(tmp_path)
     code = batching.main(["--audio", str(wav), "--window", "2", "--windows", "2", "--sizes", "1,2",
                           "--rounds", "1", "--beam_size", "5"])
     out, err = capsys.readouterr()
@@ -121,19 +117,10 @@ def test_batching_bench_decodes_with_the_beam_asked(tmp_path, capsys):
         batching.parse_args(["--beam_size", "0"])
 
 
-def clip_with_reference(tmp_path):
-    """The short speech clip as a WAV file with its reference beside it (NAME.txt), as the direct bench wants."""
-    speech = short_speech()
-    wav = tmp_path / "speech.wav"
-    soundfile.write(str(wav), speech.audio, 16000)
-    wav.with_suffix(".txt").write_text(speech.reference, encoding="utf-8")
-    return wav
-
-
 def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
     from whisper_live.bench import direct
 
-    wav = clip_with_reference(tmp_path)
+    _, wav = clip_with_reference(tmp_path)
     code = direct.main(["--audio", str(wav), "--show-text"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -153,7 +140,7 @@ def test_direct_bench_streams_a_clip_through_the_real_model(tmp_path, capsys):
 def test_direct_bench_streams_each_audio_once_per_start(tmp_path, capsys):
     from whisper_live.bench import direct
 
-    wav = clip_with_reference(tmp_path)
+    _, wav = clip_with_reference(tmp_path)
     code = direct.main(["--audio", str(wav), "--starts", "2", "--no-offline"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -166,15 +153,11 @@ def test_direct_bench_streams_each_audio_once_per_start(tmp_path, capsys):
 
 
 def test_bench_drop_every_resumes_and_counts_words(request, tmp_path, capsys):
-    speech = short_speech()
-    wav = tmp_path / "speech.wav"
-    soundfile.write(str(wav), speech.audio, 16000)
-    reference = tmp_path / "reference.txt"
-    reference.write_text(speech.reference, encoding="utf-8")
-
+    speech, wav = clip_with_reference(tmp_path)
     code = bench_main.main(server_args(request) + [
-        "--clients", "2", "--audio", str(wav), "--reference", str(reference), "--stagger", "0.5",
+        "--clients", "2", "--audio", str(wav), "--reference", str(wav.with_suffix(".txt")), "--stagger", "0.5",
         "--drop-every", "3", "--finish-timeout", "60", "--idle-sample", "0", "--no-offline",
+        "--no-machine-speed",
     ])
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -1,4 +1,4 @@
-"""A link throttled to 48 kbit/s: Opus with the adaptive bitrate keeps up with a 2-minute talk, PCM falls behind.
+"""A link throttled to 48 kbit/s: Opus with the adaptive bitrate keeps up with a one-minute talk, PCM falls behind.
 
 The test builds its own network: two network namespaces it creates (client and server), joined by a veth
 pair with private addresses that exist only inside them, and a 48 kbit/s rate limit on the client's side
@@ -7,10 +7,12 @@ client (tests/integration/throttled_client.py) in the other. Everything is remov
 root and network namespaces; it is skipped cleanly where `ip netns` is not permitted.
 
 What it asserts is the link's part: how much captured audio waits for the link (Opus: under a second, nine
-times out of ten, on one connection; PCM: more every second, until the transcript falls behind). The transcript's latency (final p90) is printed, not asserted: on
-a loaded machine the model's share of it varies; BENCHMARKS.md holds the measured figure.
+times out of ten, on one connection; PCM: more every second, until the transcript falls behind). The
+transcript's latency (final p90) is printed, not asserted: on a loaded machine the model's share of it
+varies; BENCHMARKS.md holds the measured figure.
 
-This is the suite's slow test: two minutes of audio at real time, then 40 s of PCM.
+It streams at real time: a minute of Opus (the adaptive bitrate steps within seconds: down at most once a
+second, up after 5 s of keeping up; whisper_live/client/link.py), then half a minute of PCM.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tests.server_process import ROOT, free_port
 
 TALK = SHARED_AUDIO / "en/long/ljspeech_LJ001-0001_to_0032_concat.flac"
 RATE = "48kbit"
+OPUS_SECONDS, PCM_SECONDS = 60, 30
 CLIENT_ADDRESS, SERVER_ADDRESS = "10.231.77.1", "10.231.77.2"  # a /30 that exists only in the test's namespaces
 NAMESPACE_PREFIX = "wl-thr-"
 
@@ -83,7 +86,8 @@ def throttled_link():
 
 @pytest.fixture
 def talk(espeak, tmp_path):
-    """Two minutes of speech and its reference (the LJ Speech passage, or espeak-ng's sentences over and over)."""
+    """A minute of speech or more and its reference (the LJ Speech passage, or espeak-ng's sentences over and
+    over)."""
     import soundfile as sf
 
     if TALK.exists():
@@ -91,7 +95,7 @@ def talk(espeak, tmp_path):
     from tests.ws_session import load_audio
 
     pieces, said = [], []
-    while sum(map(len, pieces)) < 125 * 16000:
+    while sum(map(len, pieces)) < (OPUS_SECONDS + 5) * 16000:
         for sentence in SENTENCES:
             pieces += [load_audio(espeak(sentence)), np.zeros(8000, np.float32)]
             said.append(sentence)
@@ -121,8 +125,8 @@ def test_opus_keeps_up_on_a_48_kbit_link_and_pcm_falls_behind(throttled_link, ta
     try:
         url = f"ws://{SERVER_ADDRESS}:{port}"
         path, _ = talk
-        opus = _client(client_ns, url, path, 120, "opus", "auto")
-        pcm = _client(client_ns, url, path, 40, "pcm", "0")
+        opus = _client(client_ns, url, path, OPUS_SECONDS, "opus", "auto")
+        pcm = _client(client_ns, url, path, PCM_SECONDS, "pcm", "0")
     finally:
         server.terminate()
         try:
@@ -137,15 +141,15 @@ def test_opus_keeps_up_on_a_48_kbit_link_and_pcm_falls_behind(throttled_link, ta
     backlog_p90 = opus_backlogs[int(0.9 * (len(opus_backlogs) - 1))]
     print(f"opus: {len(latencies)} segments, final p90 {p90:.2f} s, max {latencies[-1]:.2f} s, bitrates "
           f"{sorted(set(opus['bitrates']))}, link backlog p90 {backlog_p90:.2f} s, max {opus_backlogs[-1]:.2f} s")
-    print(f"pcm (int16): after 40 s of talk, link backlog {pcm['backlogs'][-1]:.1f} s, transcribed until "
+    print(f"pcm (int16): after {PCM_SECONDS} s of talk, link backlog {pcm['backlogs'][-1]:.1f} s, transcribed until "
           f"{pcm['transcribed_until']:.1f} s, {pcm['drops']} drop(s), latencies {[round(x, 1) for x in pcm['latencies']]}")
-    assert len(latencies) >= 20
+    assert len(latencies) >= 10
     # Opus: the link keeps up. At most a second of audio waits for it, nine times out of ten, over the whole
     # talk; the rest of a transcript's lag is the model's (a benchmark figure, not this test's).
     assert backlog_p90 < 1.0
     # PCM: int16 needs 256 kbit/s of the 48, so the link carries a fifth of the talk as it is spoken and the
-    # rest waits, more each second: after 40 s of talk, most of it has not reached the server.
+    # rest waits, more each second: after half a minute of talk, most of it has not reached the server.
     # (The backlog measured on the client stops counting once the server drops the connection, its keepalive
     # pongs stuck behind the audio: so PCM is judged by the transcript, Opus must keep its connection.)
-    assert pcm["transcribed_until"] < 20
+    assert pcm["transcribed_until"] < PCM_SECONDS / 2
     assert opus["drops"] == 0

@@ -58,6 +58,15 @@ def pad(audio: np.ndarray, before: float = 0.0, after: float = 1.0) -> np.ndarra
     return np.concatenate([np.zeros(int(before * 16000), np.float32), audio, np.zeros(int(after * 16000), np.float32)])
 
 
+def at_once(*jobs, timeout: float = 180.0) -> None:
+    """Run the callables together, each in a thread of its own, and wait for them all."""
+    threads_ = [threading.Thread(target=job) for job in jobs]
+    for thread in threads_:
+        thread.start()
+    for thread in threads_:
+        thread.join(timeout)
+
+
 def call(server, hook, name, tracks, **kwargs):
     return run_call(url(server), name, {t: mulaw_8k(a) for t, a in tracks.items()}, hook.url(name),
                     headers=signed(server), close_timeout=120, **kwargs)
@@ -95,11 +104,7 @@ def warm_threads(server, clips):
     hook = Webhook()
     tracks = {"inbound": pad(clips[1][0]), "outbound": pad(clips[0][0])}
     try:
-        jobs = [threading.Thread(target=call, args=(server, hook, name, tracks)) for name in ("CAwarm1", "CAwarm2")]
-        for job in jobs:
-            job.start()
-        for job in jobs:
-            job.join(180)
+        at_once(*(lambda name=name: call(server, hook, name, tracks) for name in ("CAwarm1", "CAwarm2")))
         assert hook.wait_stopped("CAwarm1", 30) and hook.wait_stopped("CAwarm2", 30)
     finally:
         hook.close()
@@ -161,12 +166,8 @@ def test_a_dead_webhook_costs_another_call_nothing(server, clips):
     dead, alive = Webhook(hang=frozenset({"CAdead"})), Webhook()
     results = {}
     try:
-        threads_ = [threading.Thread(target=lambda n, h: results.__setitem__(n, call(
-            server, h, n, {"inbound": pad(clips[1][0])})), args=(n, h)) for n, h in (("CAdead", dead), ("CAalive", alive))]
-        for t in threads_:
-            t.start()
-        for t in threads_:
-            t.join(180)
+        at_once(*(lambda n=n, h=h: results.__setitem__(n, call(server, h, n, {"inbound": pad(clips[1][0])}))
+                  for n, h in (("CAdead", dead), ("CAalive", alive))))
         assert alive.wait_stopped("CAalive", 30)
         assert results["CAdead"].close_code == 1000 and results["CAalive"].close_code == 1000
         assert len(set(clips[1][1].split()) & set(words(finals(alive, "CAalive")))) >= len(clips[1][1].split()) - 2
@@ -192,14 +193,9 @@ def test_a_malformed_event_closes_only_its_own_stream(server, clips):
     hook = Webhook()
     results = {}
     try:
-        jobs = [threading.Thread(target=lambda: results.__setitem__("bad", call(
-                    server, hook, "CAbad", {"inbound": pad(clips[1][0])}, malformed_at=20))),
-                threading.Thread(target=lambda: results.__setitem__("good", call(
-                    server, hook, "CAgood", {"inbound": pad(clips[1][0])})))]
-        for t in jobs:
-            t.start()
-        for t in jobs:
-            t.join(180)
+        at_once(lambda: results.__setitem__("bad", call(server, hook, "CAbad", {"inbound": pad(clips[1][0])},
+                                                        malformed_at=20)),
+                lambda: results.__setitem__("good", call(server, hook, "CAgood", {"inbound": pad(clips[1][0])})))
         assert hook.wait_stopped("CAgood", 30) and hook.wait_stopped("CAbad", 30)
     finally:
         hook.close()

@@ -1,4 +1,5 @@
-"""The quality streaming should approach: the same audio transcribed in one go by the same model."""
+"""The quality streaming should approach: the same audio transcribed in one go by the same model, and the
+load benchmark's runs beside it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import time
 from typing import Optional
 
 from whisper_live import wer as wer_mod
+from whisper_live.bench.report import relative_to_offline, say
 
 
 def model_dir(name: Optional[str]) -> str:
@@ -63,3 +65,34 @@ def offline_wer_for_clients(offline: dict, speeches: list, sources: list[str]) -
     texts = {entry["audio"]: entry["text"] for entry in offline["per_audio"]}
     references = {speech.source: speech.reference for speech in speeches}
     return round(wer_mod.corpus_wer([references[s] for s in sources], [texts[s] for s in sources]), 4)
+
+
+def beside_runs(args, speeches: list, runs: list[dict]) -> dict:
+    """The offline transcription of ``speeches`` as the options ask for it (or why it was skipped), and each of
+    the load benchmark's ``runs`` given the offline WER beside its own (``wer_offline``, ``wer_vs_offline``,
+    ``wer_minus_offline``, and per audio). The result's ``per_audio`` entries still hold their ``text``."""
+    offline: dict = {}
+    speakers_ran = any(run["clients"] for run in runs)
+    if not args.offline:
+        offline["skipped"] = "--no-offline"
+    elif any(speech.reference is None for speech in speeches):
+        offline["skipped"] = "no reference text"
+    elif not speakers_ran:
+        offline["skipped"] = "no speaking clients"
+    else:
+        say(args, "offline transcription of the same audio ...")
+        try:
+            offline = offline_wers(speeches, args.offline_model or args.model, args.offline_compute_type)
+        except Exception as exc:  # model missing, faster-whisper missing: the rest of the report stands
+            offline["skipped"] = f"{type(exc).__name__}: {exc}"
+    offline_by_audio = {entry["audio"]: entry["wer"] for entry in offline.get("per_audio", [])}
+    for run in runs:
+        # offline WER weighted as this run's speakers were spread over the audio (for one audio: its WER)
+        sources = [client["audio"] for client in run["per_client"] if client["speaking"]]
+        run["wer_offline"] = offline_wer_for_clients(offline, speeches, sources)
+        run["wer_vs_offline"] = relative_to_offline(run["wer"], run["wer_offline"])
+        run["wer_minus_offline"] = (round(run["wer"] - run["wer_offline"], 4)
+                                    if run["wer"] is not None and run["wer_offline"] is not None else None)
+        for row in run.get("wer_by_audio", []):
+            row["wer_offline"] = offline_by_audio.get(row["audio"])
+    return offline

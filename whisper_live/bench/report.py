@@ -1,4 +1,4 @@
-"""The benchmark's output: one JSON line for machines, a table for people."""
+"""The benchmark's output: one JSON line for machines, a table for people, progress lines and text files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,21 @@ import datetime
 import json
 import os
 import platform
+import sys
 from typing import Optional
+
+
+def say(args, text: str) -> None:
+    """A progress line on stderr, unless ``args.quiet``."""
+    if not args.quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def write_text(folder: str, name: str, text: str) -> None:
+    """``text`` and a newline into ``folder/name`` (the folder made when missing)."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+        f.write(text + "\n")
 
 
 def utc_now() -> str:

@@ -1,6 +1,6 @@
 """The options of a client that publishes into a room: ``room``, ``speaker_name`` and ``room_public``.
 
-They ride in the WhisperLive options message (whisper_live/protocol.py's ``ClientOptions``); a client that
+They ride in the WhisperLive options message (``ClientOptions`` of whisper_live/protocol/options.py); a client that
 sends no ``room`` is served exactly as without rooms.
 """
 

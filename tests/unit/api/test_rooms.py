@@ -13,17 +13,11 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.server_process import free_port
+from tests.unit.waits import wait_until
 from whisper_live.api import room_readers
 from whisper_live.api.http_thread import ApiServer
 from whisper_live.rooms import RoomRegistry
 from whisper_live.server.ops.metrics import Metrics
-
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -116,11 +116,6 @@ def test_cli_writes_each_speakers_transcript_and_the_references(tmp_path, capsys
     assert (out_dir / "reference-2.txt").read_text() == "alpha bravo echo\n"
 
 
-def test_cli_wants_one_reference_per_audio():
-    with pytest.raises(SystemExit):
-        bench_main.parse_args(["--audio", "a.wav", "--audio", "b.wav", "--reference", "x"])
-    with pytest.raises(SystemExit):
-        bench_main.parse_args(["--mixed", "--audio", "a.wav"])
 
 
 def test_cli_ramp_reports_the_largest_count_meeting_the_target(tmp_path, capsys):
@@ -139,9 +134,6 @@ def test_cli_ramp_reports_the_largest_count_meeting_the_target(tmp_path, capsys)
     assert doc["max_clients_meeting_target"] == 0
 
 
-def test_cli_refuses_a_remote_host():
-    with pytest.raises(SystemExit):
-        bench_main.parse_args(["--host", "192.0.2.1"])
 
 
 def test_spawned_server_is_started_measured_and_stopped(tmp_path, capsys):
@@ -164,21 +156,3 @@ def test_spawned_server_is_started_measured_and_stopped(tmp_path, capsys):
     assert run_["all_finished"] and run_["wer"] == 0.0
     assert run_["server"]["pid"] != os.getpid() and run_["server"]["rss_peak_mb"] > 5
     assert not server_process.port_open("127.0.0.1", port)  # it was stopped
-
-
-def test_cli_readers_need_a_speaker_and_counts_of_zero_or_more():
-    with pytest.raises(SystemExit):
-        bench_main.parse_args(["--clients", "0", "--silent", "1", "--readers", "5"])
-    with pytest.raises(SystemExit):
-        bench_main.parse_args(["--readers", "-1"])
-    args = bench_main.parse_args(["--readers", "50", "--stalled-readers", "5"])
-    assert (args.readers, args.stalled_readers) == (50, 5)
-
-
-def test_cli_room_names_the_speakers_room_and_needs_a_speaker_and_a_valid_name():
-    args = bench_main.parse_args(["--clients", "4", "--room", "meeting"])
-    assert (args.clients, args.room, args.readers) == (4, "meeting", 0)
-    with pytest.raises(SystemExit):
-        bench_main.parse_args(["--clients", "4", "--room", "no spaces"])
-    with pytest.raises(SystemExit):
-        bench_main.parse_args(["--clients", "0", "--silent", "1", "--room", "meeting"])

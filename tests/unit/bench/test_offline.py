@@ -14,3 +14,27 @@ def test_offline_wer_is_weighted_as_the_speakers_were_spread():
     assert offline_wer_for_clients(offline, speeches, ["a", "b", "a"]) == 0.1  # one error in 10 words
     assert offline_wer_for_clients(offline, speeches, []) is None
     assert offline_wer_for_clients({"skipped": "--no-offline"}, speeches, ["a"]) is None
+
+
+def test_runs_get_the_offline_wer_beside_their_own_or_none_when_it_is_skipped(monkeypatch):
+    from types import SimpleNamespace
+
+    from whisper_live.bench import offline as offline_mod
+
+    speeches = [Speech(noise(1.0), "one two three four", "a"), Speech(noise(1.0), "five six", "b")]
+
+    def runs():
+        return [{"clients": 2, "wer": 0.2, "wer_by_audio": [{"audio": "b"}],
+                 "per_client": [{"audio": "a", "speaking": True}, {"audio": "b", "speaking": True}]}]
+
+    args = SimpleNamespace(offline=True, quiet=True, offline_model=None, model=None, offline_compute_type="int8")
+    monkeypatch.setattr(offline_mod, "offline_wers", lambda *a: {"per_audio": [
+        {"audio": "a", "wer": 0.0, "text": "one two three four"}, {"audio": "b", "wer": 0.5, "text": "five"}]})
+    (run,) = done = runs()
+    assert offline_mod.beside_runs(args, speeches, done)["per_audio"][1]["text"] == "five"
+    assert run["wer_offline"] == round(1 / 6, 4) and run["wer_minus_offline"] == round(0.2 - 1 / 6, 4)
+    assert run["wer_vs_offline"] == round(0.2 / round(1 / 6, 4) - 1, 4) and run["wer_by_audio"][0]["wer_offline"] == 0.5
+    (run,) = done = runs()
+    skipped = SimpleNamespace(**{**vars(args), "offline": False})
+    assert offline_mod.beside_runs(skipped, speeches, done) == {"skipped": "--no-offline"}
+    assert run["wer_offline"] is None and run["wer_vs_offline"] is None and run["wer_minus_offline"] is None

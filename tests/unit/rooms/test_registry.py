@@ -5,6 +5,7 @@ from types import SimpleNamespace as Seg
 
 import pytest
 
+from tests.unit.waits import wait_until
 from whisper_live.rooms.reader import ROOM_ENDED
 from whisper_live.rooms.registry import RoomError, RoomRegistry
 from whisper_live.server.ops.metrics import Metrics
@@ -16,13 +17,6 @@ class Clock:
 
     def __call__(self):
         return self.now
-
-
-def wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 @pytest.fixture
