@@ -108,7 +108,7 @@ class TranscriptionServer:
             self.phone_calls.serve(websocket)
             return
         try:
-            options = handshake.read_options(websocket, self.draining)
+            options = handshake.read_options(websocket, self.draining, self.config.options_timeout)
             if options.resume:
                 self.manager.let_go(websocket)
                 self._resume(websocket, options)

@@ -193,6 +193,7 @@ def config_from_args(args):
         resume_timeout=max(0.0, args.resume_timeout), diarization=args.diarization == "on",
         telephony_callback_url=args.telephony_callback_url or None,
         telephony_callback_allow=telephony_allow(args.telephony_callback_allow),
+        telephony_callback_drain_timeout=max(0.0, args.telephony_callback_drain_timeout),
         twilio_auth_token=args.twilio_auth_token or None,
         rest_port=args.rest_port if args.enable_rest else None, public_url=args.public_url,
         room_linger=max(0.0, args.room_linger), max_readers=max(0, args.max_readers),

@@ -22,6 +22,7 @@ class ServerConfig:
     single_model: bool = True
     max_clients: int = 4
     max_connection_time: float = 600.0
+    options_timeout: float = 10.0  # seconds a new WebSocket connection has to send its options
     cache_path: Optional[str] = None
     cpu_threads: int = 1
     workers: int = 2
@@ -59,6 +60,8 @@ class ServerConfig:
     # calls that name none, the hosts a call's own webhook may be on, Twilio's key for X-Twilio-Signature
     telephony_callback_url: Optional[str] = None
     telephony_callback_allow: tuple = ()
+    # Seconds an ended call's webhook sender has left to deliver what still waits; the rest is given up
+    telephony_callback_drain_timeout: float = 10.0
     twilio_auth_token: Optional[str] = field(default=None, repr=False)
     # Rooms (whisper_live/rooms): readers follow them on the API's port (None: the API is off), or at
     # public_url (a proxy in front); a room ends room_linger s after its last publisher left.

@@ -80,3 +80,13 @@ def test_telephony_flags_reach_the_configuration_and_a_bad_pattern_stops_the_sta
     assert config.twilio_auth_token == "s3cret" and "s3cret" not in repr(config)
     with pytest.raises(ValueError):
         config_from_args(build_parser().parse_args(["--telephony_callback_allow", "not a host!"]))
+
+
+def test_the_options_timeout_and_the_callback_drain_timeout_are_settable_with_defaults():
+    assert (config().options_timeout, config().telephony_callback_drain_timeout) == (10.0, 10.0)
+    cfg = config("--options_timeout", "1.5", "--telephony_callback_drain_timeout", "2")
+    assert (cfg.options_timeout, cfg.telephony_callback_drain_timeout) == (1.5, 2.0)
+    cfg = config("--options_timeout", "0", "--telephony_callback_drain_timeout", "-1")
+    assert (cfg.options_timeout, cfg.telephony_callback_drain_timeout) == (0.1, 0.0)
+    text = " ".join(build_parser().format_help().split())
+    assert "--options_timeout SECONDS" in text and "--telephony_callback_drain_timeout SECONDS" in text

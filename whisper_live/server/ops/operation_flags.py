@@ -25,6 +25,9 @@ def add_operation_flags(parser: argparse.ArgumentParser) -> None:
                        "localhost and browser extensions")
     group.add_argument("--max_connections_per_ip", type=int, default=0, metavar="N",
                        help="most WebSocket connections open at once from one client address (0: no limit)")
+    group.add_argument("--options_timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="a WebSocket connection that sends no options within this many seconds of "
+                            "connecting is closed (1008, 'no options received')")
     group.add_argument("--rate_limit_rpm", type=int, default=0, metavar="N",
                        help="REST: most requests per minute from one client address (0: no limit)")
     group.add_argument("--ssl_certfile", metavar="PEM", default=None,
@@ -47,5 +50,6 @@ def operation_config(args) -> dict:
     origins = [o.strip() for v in args.cors_origins or () for o in v.split(",") if o.strip()]
     return dict(api_keys=tuple(keys), cors_origins=tuple(origins) or None, rate_limit_rpm=max(0, args.rate_limit_rpm),
                 max_connections_per_ip=max(0, args.max_connections_per_ip),
+                options_timeout=max(0.1, args.options_timeout),
                 status_requires_key=args.status_requires_key, ssl_certfile=args.ssl_certfile,
                 ssl_keyfile=args.ssl_keyfile, metrics_port=args.metrics_port)

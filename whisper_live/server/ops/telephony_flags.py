@@ -19,6 +19,10 @@ def add_telephony_flags(parser: argparse.ArgumentParser) -> None:
                   help="hosts a call's own statusCallbackUrl may be on, comma-separated or repeated: names, "
                        "*.example.com, addresses or networks (10.1.0.0/16); an internal address only when "
                        "listed as one. Default: only the --telephony_callback_url host")
+    group.add_argument("--telephony_callback_drain_timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="once a call has ended, its callbacks still waiting (the webhook slow, failing or "
+                            "down) are tried for at most this many more seconds, then given up (logged with "
+                            "their transcript and counted in /metrics)")
     group.add_argument("--twilio_auth_token", metavar="TOKEN", default=None,
                        help="your Twilio account's auth token: /twilio streams must carry a valid "
                             "X-Twilio-Signature (or, with API keys on, ?token=KEY). Prefer the environment "

@@ -12,7 +12,8 @@ from whisper_live.server.session.memory import release_free_memory
 RELEASE_DELAY = 2.0  # s the server stays idle before the memory of ended sessions is released
 
 # A place held for a WebSocket upgrade is given back after this long (s) if its connection neither became
-# a session nor let it go: more than a connection has to send its options (handshake.OPTIONS_TIMEOUT).
+# a session nor let it go: more than a connection has to send its options (--options_timeout,
+# 10 s by default).
 PLACE_HELD_FOR = 30.0
 
 

@@ -25,8 +25,6 @@ from whisper_live.transcriber import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
-OPTIONS_TIMEOUT = 10.0  # seconds a new connection has to send its options
-
 
 class Refused(Exception):
     """The connection is not served: ``reply`` (if any) is sent, then a close with ``code`` and ``reason``."""
@@ -44,10 +42,11 @@ class Choice:
     warnings: list = field(default_factory=list)
 
 
-def read_options(websocket, draining: bool) -> protocol.ClientOptions:
-    """The first frame as options (a uid is given when the client sent none); refused while draining."""
+def read_options(websocket, draining: bool, timeout: float) -> protocol.ClientOptions:
+    """The first frame as options (a uid is given when the client sent none), refused when none came within
+    ``timeout`` s (``--options_timeout``) and while draining."""
     try:
-        first = websocket.recv(timeout=OPTIONS_TIMEOUT)
+        first = websocket.recv(timeout=timeout)
     except TimeoutError:
         raise Refused(None, 1008, "no options received") from None
     except ConnectionClosed:

@@ -33,7 +33,7 @@ class PhoneCalls:
         host = urllib.parse.urlsplit(self.default_url).hostname if self.default_url else None
         # the default webhook's host is allowed for the calls' own URLs too (by name: public addresses only)
         self.policy = CallbackPolicy(list(config.telephony_callback_allow) + ([host] if host else []))
-        self.webhook_options = webhook_options
+        self.webhook_options = {"drain_timeout": config.telephony_callback_drain_timeout, **webhook_options}
         server.metrics.watch_telephony(self.counters)
 
     def target(self, url: Optional[str]) -> Target:

@@ -41,3 +41,9 @@ def test_the_webhook_counters_are_in_the_metrics():
     phone.counters.add("undelivered", 2)
     body = phone.server.metrics.exposition()[0].decode()
     assert 'whisperlive_telephony_callbacks_total{outcome="undelivered"} 2.0' in body
+
+
+def test_every_calls_webhook_gets_the_configured_drain_timeout():
+    server = FakeServer(ServerConfig(telephony_callback_drain_timeout=2.5))
+    assert PhoneCalls(server).webhook_options == {"drain_timeout": 2.5}
+    assert PhoneCalls(server, drain_timeout=1.0, backoff=0.1).webhook_options == {"drain_timeout": 1.0, "backoff": 0.1}
