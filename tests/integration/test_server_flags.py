@@ -1,7 +1,7 @@
 """Server flags and limits that only the real server shows: the real model, real WebSockets on 127.0.0.1.
 
 ``--no_single_model`` (the model a client asks for, an ERROR for one that cannot load), admission by load
-(``--latency_target``), the options timeout, and ``--backend tensorrt``.
+(``--latency_target``), the options timeout (``--options_timeout``), and ``--backend tensorrt``.
 """
 
 import subprocess
@@ -16,7 +16,6 @@ from websockets.sync.client import connect
 from tests.server_process import ROOT
 from tests.ws_session import load_audio, options_message, raw_session, stream
 from whisper_live import protocol
-from whisper_live.server.session import handshake
 from whisper_live.wer import normalize
 
 SENTENCES = ["Good morning everyone.", "The train leaves at noon.", "Please close the door.",
@@ -28,12 +27,18 @@ def sentences_with_pauses(espeak) -> np.ndarray:
     return np.concatenate([piece for s in SENTENCES for piece in (load_audio(espeak(s)), pause)])
 
 
+OPTIONS_TIMEOUT = 2.0  # --options_timeout of the server below (the default is 10 s)
+
+
 # --- --no_single_model --------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def per_client_models(start_server):
-    return start_server("--no_single_model", "--max_clients", "4", "--no_admission_control")
+    """A server with --no_single_model; its short --options_timeout serves the options-timeout test (one server
+    started for both)."""
+    return start_server("--no_single_model", "--max_clients", "4", "--no_admission_control",
+                        "--options_timeout", str(OPTIONS_TIMEOUT))
 
 
 def test_no_single_model_serves_the_model_a_client_asks_for(per_client_models, espeak):
@@ -99,17 +104,18 @@ def test_latency_target_refuses_a_client_when_finals_are_slower(start_server, es
 # --- the options timeout ----------------------------------------------------------------------------------
 
 
-def test_a_connection_that_sends_no_options_is_closed(live_server, espeak):
+def test_a_connection_that_sends_no_options_is_closed(per_client_models, espeak):
     started = time.monotonic()
-    with connect(live_server.url, open_timeout=30) as ws:
+    with connect(per_client_models.url, open_timeout=30) as ws:
         with pytest.raises(ConnectionClosed):
-            ws.recv(timeout=handshake.OPTIONS_TIMEOUT + 20)
+            ws.recv(timeout=OPTIONS_TIMEOUT + 20)
         close = ws.protocol.close_rcvd
     waited = time.monotonic() - started
     assert (close.code, close.reason) == (1008, "no options received")
-    assert waited >= handshake.OPTIONS_TIMEOUT - 0.5
+    # closed at the flag's timeout: not before it, and well before the default 10 s
+    assert OPTIONS_TIMEOUT - 0.5 <= waited < 8.0, waited
     audio = np.concatenate([load_audio(espeak("Good morning everyone.")), np.zeros(16000, np.float32)])
-    assert "morning" in normalize(stream(live_server.url, audio, speed=2.0).text)
+    assert "morning" in normalize(stream(per_client_models.url, audio, speed=2.0).text)
 
 
 # --- --backend tensorrt -----------------------------------------------------------------------------------

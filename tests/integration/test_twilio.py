@@ -30,8 +30,10 @@ CLIPS = (("en/librispeech/1272-128104-0000.flac", "mister quilter is the apostle
 
 @pytest.fixture(scope="module")
 def server():
+    # a call's undelivered callbacks are given up 1 s after it ends (10 s by default): the dead webhook's test
+    # waits for that
     server = ServerProcess("--max_clients", "4", "--no_admission_control", "--telephony_callback_allow",
-                           "127.0.0.1", "--twilio_auth_token", TOKEN)
+                           "127.0.0.1", "--twilio_auth_token", TOKEN, "--telephony_callback_drain_timeout", "1")
     yield server
     server.stop()
 

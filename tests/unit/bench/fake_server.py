@@ -26,7 +26,8 @@ WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 REPLY_DELAY = 0.2
 
 
-def fake_session(conn, mode: str, admitted: list, lock: threading.Lock, formats: list) -> None:
+def fake_session(conn, mode: str, admitted: list, lock: threading.Lock, formats: list,
+                 stopping: threading.Event) -> None:
     opts = protocol.ClientOptions.from_message(conn.recv())
     uid = opts.uid
     decoder = AudioDecoder(opts.audio_format, opts.sample_rate)
@@ -56,7 +57,7 @@ def fake_session(conn, mode: str, admitted: list, lock: threading.Lock, formats:
         partial = protocol.Segment(float(len(committed)), seconds, " ...", False)
         conn.send(protocol.segments(uid, committed[-3:] + [partial]))
     if mode == "hang":
-        time.sleep(30)  # never answers END_OF_AUDIO; the client must give up by itself
+        stopping.wait(30)  # never answers END_OF_AUDIO while the server runs; the client must give up by itself
         return
     conn.send(protocol.segments(uid, committed[-3:]))
     conn.send(protocol.disconnect(uid))
@@ -70,8 +71,9 @@ class FakeServer:
         self.admitted: list = []
         self.formats: list = []  # (audio_format, sample_rate) of each session
         lock = threading.Lock()
-        self.server = serve(lambda conn: fake_session(conn, mode, self.admitted, lock, self.formats), "127.0.0.1", port,
-                            compression=None, ping_interval=None)
+        self.stopping = threading.Event()
+        self.server = serve(lambda conn: fake_session(conn, mode, self.admitted, lock, self.formats, self.stopping),
+                            "127.0.0.1", port, compression=None, ping_interval=None)
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -80,6 +82,7 @@ class FakeServer:
         return self
 
     def __exit__(self, *exc):
+        self.stopping.set()
         self.server.shutdown()
         self.thread.join(10)
 
