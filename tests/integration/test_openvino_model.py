@@ -46,32 +46,36 @@ def _test_speech() -> list[tuple[np.ndarray, str]]:
     return [(_load(path), text) for path, text in clips]
 
 
-def test_converted_tiny_en_transcribes_test_speech(tiny_en_transcriber):
-    speech = _test_speech()
+@pytest.fixture(scope="module")
+def transcribed(tiny_en_transcriber) -> list[tuple[np.ndarray, str, object]]:
+    """(audio, reference, the converted model's result) of every clip of :func:`_test_speech`, transcribed once
+    for the two tests below."""
+    return [(audio, text, tiny_en_transcriber.transcribe_batch([Request(audio=audio, language="en")])[0])
+            for audio, text in _test_speech()]
+
+
+def test_converted_tiny_en_transcribes_test_speech(transcribed):
     hypotheses = []
-    for audio, _ in speech:
-        result = tiny_en_transcriber.transcribe_batch([Request(audio=audio, language="en")])[0]
+    for audio, _, result in transcribed:
         duration = len(audio) / 16000
         for segment in result.segments:
             assert 0.0 <= segment.start <= segment.end <= duration + 1e-6
         assert [s.start for s in result.segments] == sorted(s.start for s in result.segments)
         hypotheses.append("".join(s.text for s in result.segments))
-    score = corpus_wer([text for _, text in speech], hypotheses)
+    score = corpus_wer([text for _, text, _ in transcribed], hypotheses)
     # measured: 0.067 on the 15 LibriSpeech clips (faster-whisper, same weights: 0.072); 0.00 on the
     # audioeval clips
-    assert score <= 0.10, list(zip([t for _, t in speech], hypotheses))
+    assert score <= 0.10, list(zip([t for _, t, _ in transcribed], hypotheses))
 
 
-def test_converted_model_agrees_with_the_source_model(tiny_en_transcriber):
+def test_converted_model_agrees_with_the_source_model(transcribed):
     from faster_whisper import WhisperModel
 
     from whisper_live.models import resolve_model
 
     source = WhisperModel(resolve_model("tiny.en"), device="cpu", compute_type="int8", cpu_threads=1)
-    speech = _test_speech()[:6]
     ov_texts, source_texts = [], []
-    for audio, _ in speech:
-        result = tiny_en_transcriber.transcribe_batch([Request(audio=audio, language="en")])[0]
+    for audio, _, result in transcribed[:6]:
         ov_texts.append("".join(s.text for s in result.segments))
         segments, _ = source.transcribe(audio, beam_size=1, language="en", condition_on_previous_text=False)
         source_texts.append("".join(s.text for s in segments))

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -28,7 +29,6 @@ RESUME_TIMEOUT = 2.0
 TIME_LIMIT = 4.0  # --max_connection_time: the sessions that outstay it
 ROUNDS = 3  # after the warm-up round
 PER_KIND = 8  # sessions of each kind per round
-
 
 
 def proc_status(pid: int) -> tuple[int, float]:
@@ -142,35 +142,39 @@ def settled(pid: int, seconds: float) -> tuple[int, float]:
     return last
 
 
-def serve_rounds(audio: np.ndarray) -> tuple[tuple[int, float], tuple[int, float]]:
-    """(threads, RSS MB) of a server after a warm-up round, and after ROUNDS more rounds of every kind."""
+@pytest.fixture(scope="module")
+def server():
+    """One server for both tests: each measures from its own warm-up round on."""
     server = ServerProcess("--max_clients", "1000", "--no_admission_control",
                            "--resume_timeout", str(RESUME_TIMEOUT), "--max_connection_time", str(TIME_LIMIT))
-    try:
-        run_round(server.url, audio, "warm-up")
-        before = settled(server.pid, RESUME_TIMEOUT + 1)
-        for r in range(ROUNDS):
-            run_round(server.url, audio, f"round{r}")
-        after = settled(server.pid, RESUME_TIMEOUT + 1)
-    finally:
-        server.stop()
+    yield server
+    server.stop()
+
+
+def serve_rounds(server, audio: np.ndarray) -> tuple[tuple[int, float], tuple[int, float]]:
+    """(threads, RSS MB) of the server after a warm-up round, and after ROUNDS more rounds of every kind."""
+    run_round(server.url, audio, "warm-up")
+    before = settled(server.pid, RESUME_TIMEOUT + 1)
+    for r in range(ROUNDS):
+        run_round(server.url, audio, f"round{r}")
+    after = settled(server.pid, RESUME_TIMEOUT + 1)
     print(f"{ROUNDS * PER_KIND * len(KINDS)} sessions: threads {before[0]} -> {after[0]}, "
           f"RSS {before[1]:.1f} -> {after[1]:.1f} MB")
     return before, after
 
 
-def test_no_thread_outlives_its_session_however_it_ends(espeak):
+def test_no_thread_outlives_its_session_however_it_ends(server, espeak):
     """Sessions with speech, so that their streams are in the runner when they end."""
     speech = load_audio(espeak("the quick brown fox jumps over the lazy dog"))
     audio = np.concatenate([np.zeros(4000, np.float32), speech, np.zeros(8000, np.float32)])
-    (threads_before, _), (threads_after, _) = serve_rounds(audio)
+    (threads_before, _), (threads_after, _) = serve_rounds(server, audio)
     assert threads_after <= threads_before + 2
 
 
-def test_memory_returns_to_its_start_however_sessions_end():
+def test_memory_returns_to_its_start_however_sessions_end(server):
     """Sessions of room noise: every path of a session's life (connections and their threads, streams and
     their buffers, the VAD, resume timers) without model calls, whose working buffers make the RSS of a
     server at a given moment vary by tens of MB with what it decoded last, session or not."""
     noise = (np.random.default_rng(0).standard_normal(2 * 16000) * 0.001).astype(np.float32)
-    (_, rss_before), (_, rss_after) = serve_rounds(noise)
+    (_, rss_before), (_, rss_after) = serve_rounds(server, noise)
     assert rss_after <= rss_before + 5.0
