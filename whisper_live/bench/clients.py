@@ -1,7 +1,6 @@
 """The benchmark's I/O: client threads that stream audio at real time, and a watcher of the server process.
 
-Each client is one thread with one WebSocket (``websockets.sync.client``): it sends the options (with
-``enable_diarization`` where the run asks for speaker labels), waits for
+Each client is one thread with one WebSocket (``websockets.sync.client``): it sends the options, waits for
 ``SERVER_READY`` (or ``WAIT`` / ``ERROR``), then sends fixed-size frames (float32, G.711 at 8 kHz or Opus packets with ``--codec``) paced by a clock
 (frame ``k``, counting from 1, leaves at ``start + k * frame_seconds``, so the audio is never ahead of real
 time and pacing does not drift), then ``END_OF_AUDIO``, and waits for ``DISCONNECT``. A second thread per
@@ -167,10 +166,7 @@ class Client:
         receiver = threading.Thread(target=self._receive, args=(conn,), name=f"bench-recv-{log.name}",
                                     daemon=True)
         try:
-            options = protocol.ClientOptions(uid=f"bench-{log.name}", language=s.language, model=s.model,
-                                             use_vad=s.use_vad, room=s.room, speaker_name=log.name, room_public=True,
-                                             enable_diarization=s.diarize, max_speakers=s.max_speakers,
-                                             diarization_threshold=s.diarization_threshold)
+            options = s.client_options(f"bench-{log.name}", log.name)
             if s.codec:
                 options.audio_format, options.sample_rate = s.codec, self._encoder.sample_rate
             conn.send(options.to_message())
