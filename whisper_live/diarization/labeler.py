@@ -72,11 +72,6 @@ class SpeakerLabeler:
                 out.append(_with_speaker(piece, self.name(index)))
         return out
 
-    @property
-    def last_label(self) -> Optional[str]:
-        """The label of the speaker heard last (None before anyone is): no model call."""
-        return self.name(self._last)
-
     def provisional(self, audio: np.ndarray, audio_start: float, segment: Segment) -> Optional[str]:
         """A label for partial text: the speaker it sounds like now, changing nothing (None if unsure)."""
         clip = _clip(audio, audio_start, segment.start, segment.end)

@@ -8,6 +8,9 @@ loaded on first use. :func:`label_update` labels what one model answer changed: 
 committed, from that window's audio, in the stream's list of completed segments (a segment may be split where
 the voice changes), then its partial segments with the label of the speaker heard last, marked provisional
 (``speaker_provisional``): a guess that costs no model call, which the completed segment's label replaces.
+The guess is made only for speech that goes on from the last labelled segment without a pause (it starts
+within ``CONTINUES`` of its end): after a pause, someone else may be speaking, and in a conversation of
+turns the speaker heard last is then usually the wrong one, so such a partial has no label.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import threading
 
 from whisper_live.diarization.clustering import DEFAULT_THRESHOLD, Speakers
 from whisper_live.diarization.export import onnx_path
+
+# a partial segment starting at most this long (s) after the labelled speech before it goes on from it
+CONTINUES = 0.3
 
 _lock = threading.Lock()
 _embedder = None
@@ -50,14 +56,19 @@ def session_labeler(options, embedder=None):
 
 def label_update(labeler, completed: list, update, audio, audio_start: float) -> None:
     """Give ``update.completed`` (the tail of ``completed``, the stream's list) their speakers, in both lists,
-    and ``update.partial`` a provisional one; ``audio`` is the window's request audio, starting at
-    ``audio_start`` s of the stream."""
+    and ``update.partial`` a provisional one where it goes on from them; ``audio`` is the window's request
+    audio, starting at ``audio_start`` s of the stream."""
     count = len(update.completed)
     if count:
         labelled = labeler.label(audio, audio_start, update.completed)
         completed[len(completed) - count:] = labelled
         update.completed = labelled
-    label = labeler.last_label
-    if label is not None:
-        for segment in update.partial:  # (the stream's partial list holds the same segments)
-            segment.speaker, segment.speaker_provisional = label, True
+    last = next((s for s in reversed(completed) if s.speaker is not None), None)
+    if last is None:
+        return
+    end = last.end
+    for segment in update.partial:  # (the stream's partial list holds the same segments)
+        if segment.start - end > CONTINUES:
+            break  # after a pause: anyone may be speaking
+        segment.speaker, segment.speaker_provisional = last.speaker, True
+        end = segment.end

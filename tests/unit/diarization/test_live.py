@@ -53,15 +53,21 @@ def test_nothing_committed_changes_nothing():
     assert len(completed) == 1 and update.completed == []
 
 
-def test_partials_carry_the_speaker_heard_last_marked_provisional():
+def test_partials_going_on_from_labelled_speech_carry_its_speaker_marked_provisional():
     labeler = live.session_labeler(_options(speaker_names=["Ann", "Bob"]), LevelEmbedder())
     completed, partial = [], [Segment(2.0, 3.0, "so far")]
     live.label_update(labeler, completed, Update(partial=partial), np.zeros(1), 0.0)
     assert partial[0].speaker is None and not partial[0].speaker_provisional  # nobody heard yet
     new = _segment(0.0, 2.0)
     completed.append(new)
+    # the first partial goes on from Ann's segment; the second starts after a pause of 0.5 s
+    partial = [Segment(2.1, 3.0, "goes on"), Segment(3.2, 4.0, "still"), Segment(4.5, 5.0, "after a pause")]
     live.label_update(labeler, completed, Update(completed=[new], partial=partial),
                       np.full(2 * SAMPLE_RATE, 0.3, np.float32), 0.0)
     assert completed[0].speaker == "Ann" and not completed[0].speaker_provisional
-    assert (partial[0].speaker, partial[0].speaker_provisional) == ("Ann", True)
+    assert [(s.speaker, s.speaker_provisional) for s in partial] == [("Ann", True), ("Ann", True), (None, False)]
     assert partial[0].to_wire()["speaker_provisional"] is True and "speaker_provisional" not in completed[0].to_wire()
+    # a later update without commits: the partial after the pause stays unlabelled
+    later = [Segment(2.6, 3.5, "after a pause")]
+    live.label_update(labeler, completed, Update(partial=later), np.zeros(1), 0.0)
+    assert later[0].speaker is None
