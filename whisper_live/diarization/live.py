@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from dataclasses import replace
 
 from whisper_live.diarization.clustering import DEFAULT_THRESHOLD, Speakers
 from whisper_live.diarization.export import onnx_path
@@ -54,20 +55,27 @@ def session_labeler(options, embedder=None):
     return SpeakerLabeler(embedder or shared_embedder(), speakers, options.speaker_names)
 
 
-def label_update(labeler, completed: list, update, audio, audio_start: float) -> None:
+def label_update(labeler, completed: list, update, audio, audio_start: float, keep_words: bool = True) -> None:
     """Give ``update.completed`` (the tail of ``completed``, the stream's list) their speakers, in both lists,
     and ``update.partial`` a provisional one where it goes on from them; ``audio`` is the window's request
-    audio, starting at ``audio_start`` s of the stream."""
+    audio, starting at ``audio_start`` s of the stream. The labeler splits a segment at a word where the
+    voice changes, so the stream decodes with word times (``StreamConfig.word_times_for_speakers``); with
+    ``keep_words`` False (the client did not ask for word times) they are dropped once used."""
     count = len(update.completed)
     if count:
         labelled = labeler.label(audio, audio_start, update.completed)
+        if not keep_words:
+            labelled = [replace(s, words=None) for s in labelled]
         completed[len(completed) - count:] = labelled
         update.completed = labelled
+    if not keep_words:
+        for segment in update.partial:  # (the stream's partial list holds the same segments)
+            segment.words = None
     last = next((s for s in reversed(completed) if s.speaker is not None), None)
     if last is None:
         return
     end = last.end
-    for segment in update.partial:  # (the stream's partial list holds the same segments)
+    for segment in update.partial:
         if segment.start - end > CONTINUES:
             break  # after a pause: anyone may be speaking
         segment.speaker, segment.speaker_provisional = last.speaker, True

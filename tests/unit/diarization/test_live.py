@@ -71,3 +71,18 @@ def test_partials_going_on_from_labelled_speech_carry_its_speaker_marked_provisi
     later = [Segment(2.6, 3.5, "after a pause")]
     live.label_update(labeler, completed, Update(partial=later), np.zeros(1), 0.0)
     assert later[0].speaker is None
+
+
+def test_word_times_the_client_did_not_ask_for_are_dropped_once_labelled():
+    labeler = live.session_labeler(_options(speaker_names=["Ann", "Bob"]), LevelEmbedder())
+    new = _segment(10.0, 16.0)
+    partial = [Segment(16.2, 17.0, " w", False, [Word(16.2, 17.0, " w")])]
+    completed = [new]
+    update = Update(completed=[new], partial=partial)
+    audio = np.concatenate([np.full(3 * SAMPLE_RATE, 0.1), np.full(3 * SAMPLE_RATE, 0.3)]).astype(np.float32)
+    live.label_update(labeler, completed, update, audio, 10.0, keep_words=False)
+    assert [s.speaker for s in completed] == ["Ann", "Bob"]  # (split at a word: the words were there)
+    assert all(s.words is None for s in completed + update.completed + partial)
+    kept = [_segment(10.0, 16.0)]
+    live.label_update(labeler, kept, Update(completed=list(kept)), audio, 10.0)
+    assert all(s.words for s in kept)  # the client asked for them (keep_words): they stay

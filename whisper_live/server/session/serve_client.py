@@ -77,7 +77,8 @@ class ServeClient(StreamClient):
                 self.session.model_errors.succeeded()
                 update = self.stream.apply(window, result)
                 if self._labeler is not None:
-                    label_update(self._labeler, self.stream.completed, update, window.request.audio, window.offset)
+                    label_update(self._labeler, self.stream.completed, update, window.request.audio, window.offset,
+                                 keep_words=bool(self.options.word_timestamps))
                 if update.language:
                     messages.append((protocol.language(self.uid, *update.language), None))
                     if self._conn is None:
