@@ -10,6 +10,7 @@ tests/unit/server/session/test_lifecycle.py cover that ending.)
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import socket
 import threading
@@ -142,39 +143,47 @@ def settled(pid: int, seconds: float) -> tuple[int, float]:
     return last
 
 
-@pytest.fixture(scope="module")
-def server():
-    """One server for both tests: each measures from its own warm-up round on."""
+def serve_rounds(audio: np.ndarray) -> tuple[tuple[int, float], tuple[int, float]]:
+    """(threads, RSS MB) of a server of its own after a warm-up round, and after ROUNDS more rounds of every
+    kind."""
     server = ServerProcess("--max_clients", "1000", "--no_admission_control",
                            "--resume_timeout", str(RESUME_TIMEOUT), "--max_connection_time", str(TIME_LIMIT))
-    yield server
-    server.stop()
-
-
-def serve_rounds(server, audio: np.ndarray) -> tuple[tuple[int, float], tuple[int, float]]:
-    """(threads, RSS MB) of the server after a warm-up round, and after ROUNDS more rounds of every kind."""
-    run_round(server.url, audio, "warm-up")
-    before = settled(server.pid, RESUME_TIMEOUT + 1)
-    for r in range(ROUNDS):
-        run_round(server.url, audio, f"round{r}")
-    after = settled(server.pid, RESUME_TIMEOUT + 1)
+    try:
+        run_round(server.url, audio, "warm-up")
+        before = settled(server.pid, RESUME_TIMEOUT + 1)
+        for r in range(ROUNDS):
+            run_round(server.url, audio, f"round{r}")
+        after = settled(server.pid, RESUME_TIMEOUT + 1)
+    finally:
+        server.stop()
     print(f"{ROUNDS * PER_KIND * len(KINDS)} sessions: threads {before[0]} -> {after[0]}, "
           f"RSS {before[1]:.1f} -> {after[1]:.1f} MB")
     return before, after
 
 
-def test_no_thread_outlives_its_session_however_it_ends(server, espeak):
-    """Sessions with speech, so that their streams are in the runner when they end."""
+@pytest.fixture(scope="module")
+def measured(espeak) -> dict:
+    """The rounds of both tests below, each on its own server, run at the same time (each server is measured
+    alone; most of a round is waiting for time limits and resume timeouts):
+
+    * speech, so that the sessions' streams are in the runner when they end;
+    * room noise: every path of a session's life (connections and their threads, streams and their buffers,
+      the VAD, resume timers) without model calls, whose working buffers make the RSS of a server at a given
+      moment vary by tens of MB with what it decoded last, session or not.
+    """
     speech = load_audio(espeak("the quick brown fox jumps over the lazy dog"))
-    audio = np.concatenate([np.zeros(4000, np.float32), speech, np.zeros(8000, np.float32)])
-    (threads_before, _), (threads_after, _) = serve_rounds(server, audio)
+    audios = {"speech": np.concatenate([np.zeros(4000, np.float32), speech, np.zeros(8000, np.float32)]),
+              "noise": (np.random.default_rng(0).standard_normal(2 * 16000) * 0.001).astype(np.float32)}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = {name: pool.submit(serve_rounds, audio) for name, audio in audios.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_no_thread_outlives_its_session_however_it_ends(measured):
+    (threads_before, _), (threads_after, _) = measured["speech"]
     assert threads_after <= threads_before + 2
 
 
-def test_memory_returns_to_its_start_however_sessions_end(server):
-    """Sessions of room noise: every path of a session's life (connections and their threads, streams and
-    their buffers, the VAD, resume timers) without model calls, whose working buffers make the RSS of a
-    server at a given moment vary by tens of MB with what it decoded last, session or not."""
-    noise = (np.random.default_rng(0).standard_normal(2 * 16000) * 0.001).astype(np.float32)
-    (_, rss_before), (_, rss_after) = serve_rounds(server, noise)
+def test_memory_returns_to_its_start_however_sessions_end(measured):
+    (_, rss_before), (_, rss_after) = measured["noise"]
     assert rss_after <= rss_before + 5.0
