@@ -28,7 +28,7 @@ MAX_LINES = 100_000
 # Completed lines a reader who joins late is sent first.
 BACKLOG_LINES = 20
 # Seconds between two partials of one publisher to the readers (the newest waits until then).
-PARTIAL_EVERY = 0.25
+PARTIAL_EVERY = 0.5
 
 
 @dataclass
