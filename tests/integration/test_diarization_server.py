@@ -49,3 +49,18 @@ def test_with_diarization_off_the_client_is_warned_and_gets_no_speakers(start_se
     [warning] = [r.message for r in outcome.of("warning")]
     assert "does not label speakers" in warning, warning
     assert outcome.completed and all(s.speaker is None for s in outcome.completed)
+
+
+def test_a_change_of_voice_without_a_pause_splits_the_segment(live_server):
+    # every speaker change comes with no pause: a segment that runs across one is split at a word where
+    # the voice changes, so each completed segment lies (almost) inside one turn; the client did not ask
+    # for word times and gets none
+    talk = conversations.build(SHARED, ["1089", "lj"], 2, seed=3, load=load_audio, no_pause=1.0)
+    audio = np.concatenate([talk.audio, np.zeros(16000, np.float32)])
+    outcome = stream(live_server.url, audio, speed=4.0, enable_diarization=True)
+    segments = [s for s in outcome.completed if s.text.strip()]
+    assert len({s.speaker for s in segments}) == 2, segments
+    assert all(s.words is None for s in segments)
+    for s in segments:
+        inside = max(max(0.0, min(s.end, t.end) - max(s.start, t.start)) for t in talk.turns)
+        assert inside >= 0.8 * (s.end - s.start), (s, talk.turns)

@@ -2,7 +2,7 @@
 
 Phone calls (bench/telephony.py) sit beside WhisperLive-protocol clients streaming the same audio (the
 load bench's runs of the same workload group); speaker labels (bench/diarization.py) give the speech time
-attributed to the right speaker; a file through the API (bench/api_file.py) sits beside faster-whisper's
+attributed to the right speaker, and live, the final latency and WER (with labels and without); a file through the API (bench/api_file.py) sits beside faster-whisper's
 own transcribe of it at the compute type its workload names. One machine's records at a time.
 """
 
@@ -12,12 +12,12 @@ from whisper_live.bench.table_rows import _latency
 
 NOT_MEASURED = "*Not yet measured on the current code.*"
 PHONES = ("phone-1", "phone-1-pcm", "phone-8", "phone-8-pcm")
-DIARIZATION = ("diar-3",)
+DIARIZATION = ("diar-3", "diar-live-3", "diar-rest-4", "diar-8-off", "diar-8-on")
 FILES = ("file-int8", "file-float32", "file-auto")
 PHONES_HEADER = ("| run | finished | final p50 / p90 / max | WER | server CPU |\n"
                  "| --- | --- | --- | --- | --- |")
-DIARIZATION_HEADER = ("| run | speech time to the right speaker | label count right | embedding CPU per audio s |\n"
-                      "| --- | --- | --- | --- |")
+DIARIZATION_HEADER = ("| run | speech time to the right speaker | label count right | final p50 / p90 / max | WER | "
+                      "embedding CPU per audio s |\n| --- | --- | --- | --- | --- | --- |")
 FILES_HEADER = ("| run | audio | through the API | faster-whisper | WER: API / faster-whisper |\n"
                 "| --- | --- | --- | --- | --- |")
 
@@ -42,7 +42,10 @@ def diarization_row(record: dict) -> str:
     r = record["result"]
     runs = r.get("runs") or []
     cpu = [x["cpu_per_audio_s"] for x in runs if x.get("cpu_per_audio_s") is not None]
-    return (f"| {record['title']} | {r['accuracy']:.1%} | {r['exact_labels']}/{len(runs)} | "
+    labels = (f"{r['accuracy']:.1%} | {r['exact_labels']}/{len(runs)}" if "accuracy" in r else
+              "- (no labels) | -")
+    return (f"| {record['title']} | {labels} | {_latency(r.get('final_latency_s') or {})} | "
+            f"{'-' if r.get('wer') is None else format(r['wer'], '.4f')} | "
             f"{f'{sum(cpu) / len(cpu) * 1000:.1f} ms' if cpu else '-'} |")
 
 

@@ -166,8 +166,7 @@ class Client:
         receiver = threading.Thread(target=self._receive, args=(conn,), name=f"bench-recv-{log.name}",
                                     daemon=True)
         try:
-            options = protocol.ClientOptions(uid=f"bench-{log.name}", language=s.language, model=s.model,
-                                             use_vad=s.use_vad, room=s.room, speaker_name=log.name, room_public=True)
+            options = s.client_options(f"bench-{log.name}", log.name)
             if s.codec:
                 options.audio_format, options.sample_rate = s.codec, self._encoder.sample_rate
             conn.send(options.to_message())

@@ -80,6 +80,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     g.add_argument("--model", help="the model clients ask for in their options (default: none, the server's)")
     g.add_argument("--language", default="en", help="language clients ask for (default en; '' to detect)")
     g.add_argument("--no-vad", dest="use_vad", action="store_false", help="clients ask for use_vad=false")
+    g.add_argument("--diarize", action="store_true",
+                   help="clients ask for speaker labels (enable_diarization), to measure what labels cost")
     g.add_argument("--server-pid", type=int, help="PID of the server, to measure its CPU and memory")
     g.add_argument("--spawn-server", metavar="CMD",
                    help="start this server command, wait for --port, measure it, stop it at the end")
@@ -186,6 +188,7 @@ def config_of(args: argparse.Namespace, speeches: list[audio_mod.Speech]) -> dic
         "model": args.model,
         "language": args.language or None,
         "use_vad": args.use_vad,
+        "diarize": args.diarize,
         "frame_samples": args.frame_samples,
         "codec": args.codec or "float32",
         "bitrate_kbps": args.bitrate if args.codec == "opus" else None,

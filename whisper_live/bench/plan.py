@@ -2,8 +2,8 @@
 
 :func:`plan_clients` turns the speech to send and the client counts into one :class:`ClientPlan` per
 client (speakers, then silent clients, with seeded start offsets); :class:`RunSettings` holds what every
-client of a run shares: the server's address, the options sent, the frame size, the timeouts, and the
-drops. :mod:`whisper_live.bench.clients` runs the plans.
+client of a run shares: the server's address, the options sent (speaker labels among them), the frame
+size, the timeouts, and the drops. :mod:`whisper_live.bench.clients` runs the plans.
 """
 
 from __future__ import annotations
@@ -43,6 +43,16 @@ class RunSettings:
     bitrate: Union[int, str] = 24  # with "opus": kbit/s, or "auto" (following the socket's send backlog)
     room: Optional[str] = None  # speakers publish into this public room (named after the client), readers follow it
     gate_timeout: float = 0.0  # with a gate: seconds an admitted speaker waits for it before streaming
+    diarize: bool = False  # clients ask for speaker labels (enable_diarization)
+    max_speakers: Optional[int] = None  # ... with this max_speakers (None: not sent)
+    diarization_threshold: Optional[float] = None  # ... and this diarization_threshold (None: not sent)
+
+    def client_options(self, uid: str, name: str) -> protocol.ClientOptions:
+        """The options a client of this run sends first (``name``: its speaker's name in a room)."""
+        return protocol.ClientOptions(uid=uid, language=self.language, model=self.model, use_vad=self.use_vad,
+                                      room=self.room, speaker_name=name, room_public=True,
+                                      enable_diarization=self.diarize, max_speakers=self.max_speakers,
+                                      diarization_threshold=self.diarization_threshold)
 
     @property
     def uri(self) -> str:

@@ -16,7 +16,8 @@ def run_step(args, speeches: list[audio_mod.Speech], speakers: int, watch) -> di
                                 language=args.language or None, use_vad=args.use_vad,
                                 frame_samples=args.frame_samples, ready_timeout=args.ready_timeout,
                                 finish_timeout=args.finish_timeout, drop_every=args.drop_every, codec=args.codec,
-                                bitrate=args.bitrate if args.bitrate == "auto" else int(args.bitrate))
+                                bitrate=args.bitrate if args.bitrate == "auto" else int(args.bitrate),
+                                diarize=args.diarize)
     room_readers, gate = room_run.start(args, settings, speakers)
     longest = max(speech.duration for speech in speeches)
     phrase = audio_mod.phrase_of(speeches[0])

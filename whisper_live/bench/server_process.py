@@ -104,6 +104,7 @@ class SpawnedServer:
     def __enter__(self) -> "SpawnedServer":
         if port_open(self.host, self.port):
             raise RuntimeError(f"{self.host}:{self.port} is already in use; stop that server or pick --port")
+        _exit_on_sigterm()
         self.process = self._spawn()
         deadline = clock() + self.start_timeout
         while clock() < deadline:
@@ -173,6 +174,18 @@ class SpawnedServer:
         self.log_file.flush()
         with open(self.log_file.name, "rb") as f:
             return f.read()[-chars:].decode("utf-8", "replace")
+
+
+def _exit_on_sigterm() -> None:
+    """A bench that is sent SIGTERM (a runner's timeout, ``kill``) exits through its ``finally`` blocks, which
+    stop the server it spawned; by default SIGTERM would end it at once and leave that server running in its
+    own session. Only from the main thread, and only where SIGTERM still has its default action."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_exit)
+
+
+def _raise_exit(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _default_sigint() -> None:

@@ -5,8 +5,8 @@ with a JSON line of its own: telephony, api_file, diarization), its arguments, t
 how to cut it down for ``--smoke``. The commands it gives are built here; running them is
 bench/workload_run.py's job, and the list of workloads is bench/workloads.py.
 
-Placeholders in the arguments are filled when a workload runs: ``PORT`` (a whole argument) by the
-server's WebSocket port, ``REST_PORT`` (anywhere in an argument) by its API's port. ``times_capacity``
+Placeholders in the arguments are filled when a workload runs: ``PORT`` (a whole argument, or the port
+of a URL: ``ws://127.0.0.1:PORT``) by the server's WebSocket port, ``REST_PORT`` (anywhere in an argument) by its API's port. ``times_capacity``
 makes a workload's ``--clients`` a multiple of the capacity another workload measured on the same
 machine (its ``max_clients_meeting_target``).
 """
@@ -14,6 +14,7 @@ machine (its ``max_clients_meeting_target``).
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -67,8 +68,11 @@ class Workload:
             if "--reference" in args:
                 del args[args.index("--reference"):args.index("--reference") + 2]
             return dataclasses.replace(self, bench=tuple(_set(_set(args, "--repeat", "1"), "--audio", SMOKE_CLIP)))
-        if self.module == "whisper_live.bench.diarization":
-            return dataclasses.replace(self, bench=tuple(_set(_set(args, "--seeds", "0"), "--turns", "2")))
+        if self.module == "whisper_live.bench.diarization":  # one conversation (two at once with --clients)
+            seeds = ("--clients", "2", "--seeds", "0,1") if "--clients" in args else ("--seeds", "0")
+            for flag, value in zip(seeds[::2], seeds[1::2]):
+                args = _set(args, flag, value)
+            return dataclasses.replace(self, bench=tuple(_set(args, "--turns", "2")))
         for flag in ("--duration", "--no-offline"):
             if flag in args:
                 i = args.index(flag)
@@ -97,9 +101,10 @@ class Workload:
                                    times_capacity=None)
 
     def bind(self, port: int, rest_port: int) -> "Workload":
-        """The placeholders filled: ``PORT`` (a whole argument) and ``REST_PORT`` (anywhere)."""
+        """The placeholders filled: ``PORT`` (a whole argument, or a URL's port) and ``REST_PORT`` (anywhere)."""
         def fill(args):
-            return tuple(str(port) if a == "PORT" else a.replace("REST_PORT", str(rest_port)) for a in args)
+            return tuple(re.sub(r"(^|:)PORT\b", rf"\g<1>{port}", a.replace("REST_PORT", str(rest_port)))
+                         for a in args)
         return dataclasses.replace(self, bench=fill(self.bench), server=None if self.server is None
                                    else fill(self.server))
 

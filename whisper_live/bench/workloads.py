@@ -11,7 +11,7 @@ most two clients of each kind, to check that everything starts (its figures mean
 
 Most workloads run the load bench (``python -m whisper_live.bench``); the others run a bench of their
 own (``module``): phone calls (bench.telephony), a file through the API (bench.api_file), speaker
-labels (bench.diarization). A comparison is two workloads run one after the other on one machine
+labels (bench.diarization: the labeller alone, live, through REST). A comparison is two workloads run one after the other on one machine
 (``phone-1`` and ``phone-1-pcm``); a group (``phones``) names them together.
 """
 
@@ -32,6 +32,9 @@ DIARIZATION = "whisper_live.bench.diarization"
 REST = ("--enable_rest", "--rest_port", "REST_PORT")
 API = ("--api-url", "http://127.0.0.1:REST_PORT/v1")
 LJ_PASSAGE = "../shared/audio/en/long/ljspeech_LJ001-0001_to_0032_concat.flac"
+LIVE = "ws://127.0.0.1:PORT"
+# 8 conversations of 3 speakers at once, turns of whole clips (so each has a reference and a WER)
+DIAR_8 = ("--conversation", "3", "--live", LIVE, "--clients", "8", "--whole-clips")
 
 
 # The load bench's figures on the LJ passage use each speaker's own start (--starts), so that a run
@@ -116,8 +119,17 @@ AREAS = (
              ("--clients", "0", "--silent", "16", "--duration", "60", "--no-offline")),
     Workload("opus-16", "16 silent, Opus 24 kbit/s, 60 s",
              ("--clients", "0", "--silent", "16", "--duration", "60", "--no-offline", "--codec", "opus")),
-    # speaker labels, online, on conversations of real speakers (no server: the labeller alone)
-    Workload("diar-3", "3 speakers taking turns, 3 conversations", ("--conversation", "3"), server=None,
+    # speaker labels on conversations of real speakers: online by the labeller alone (no server), then live
+    # over WhisperLive's protocol, a file through REST, and 8 clients streaming with labels against without
+    Workload("diar-3", "3 speakers taking turns, 3 conversations, the labeller alone", ("--conversation", "3"),
+             server=None, module=DIARIZATION),
+    Workload("diar-live-3", "3 speakers taking turns, live, 3 conversations one at a time",
+             ("--conversation", "3", "--live", LIVE), module=DIARIZATION),
+    Workload("diar-rest-4", "4 speakers (two women alike), a file through REST, 3 conversations",
+             ("--conversation", "4", "--rest", "http://127.0.0.1:REST_PORT/v1"), server=REST, module=DIARIZATION),
+    Workload("diar-8-off", "8 clients streaming conversations, no labels", DIAR_8 + ("--diarization", "off"),
+             module=DIARIZATION),
+    Workload("diar-8-on", "8 clients streaming conversations, with labels", DIAR_8 + ("--diarization", "on"),
              module=DIARIZATION),
     # the quality ladder: the capacity at full quality (admission on), then 3 times as many speakers
     Workload("capacity", "{speakers}, mixed sets, 90 s", ("--ramp", "2,4,5,6,8,10,12,16,20,24", "--target-max", "4")
@@ -137,7 +149,7 @@ GROUPS = {
     "phones": ("phone-1", "phone-1-pcm", "phone-8", "phone-8-pcm"),
     "rooms": ("room-0", "room-1000", "room-stalled", "meeting-4"),
     "opus": ("opus-pcm", "opus-24", "opus-12", "opus-16-pcm", "opus-16"),
-    "diarization": ("diar-3",),
+    "diarization": ("diar-3", "diar-live-3", "diar-rest-4", "diar-8-off", "diar-8-on"),
     "ladder": ("capacity", "capacity-3x", "file-int8", "file-float32", "file-auto"),
 }
 

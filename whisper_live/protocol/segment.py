@@ -26,7 +26,8 @@ class Segment:
     text: str
     completed: bool = False
     words: Optional[list[Word]] = None
-    speaker: Optional[str] = None  # with diarization: "SPEAKER_00" or a name (provisional on partials)
+    speaker: Optional[str] = None  # with diarization: "SPEAKER_00" or a name
+    speaker_provisional: bool = False  # (partials) ``speaker`` is a guess: the speaker heard last
 
     def to_wire(self) -> dict:
         # WhisperLive sends start/end as strings with three decimals; its clients parse them with float().
@@ -36,6 +37,8 @@ class Segment:
             data["words"] = [w.to_wire() for w in self.words]
         if self.speaker is not None:
             data["speaker"] = self.speaker
+            if self.speaker_provisional:
+                data["speaker_provisional"] = True
         return data
 
     def shifted(self, seconds: float, keep_words: bool = True) -> "Segment":
@@ -43,7 +46,8 @@ class Segment:
         words = None if self.words is None or not keep_words else [
             Word(w.start + seconds, w.end + seconds, w.word, w.probability) for w in self.words]
         return Segment(start=self.start + seconds, end=self.end + seconds, text=self.text,
-                       completed=self.completed, words=words, speaker=self.speaker)
+                       completed=self.completed, words=words, speaker=self.speaker,
+                       speaker_provisional=self.speaker_provisional)
 
     @classmethod
     def from_wire(cls, data: dict) -> "Segment":
@@ -56,4 +60,5 @@ class Segment:
             words=[Word(float(w["start"]), float(w["end"]), str(w["word"]), float(w.get("probability", 1.0)))
                    for w in words] if words is not None else None,
             speaker=str(data["speaker"]) if data.get("speaker") is not None else None,
+            speaker_provisional=bool(data.get("speaker_provisional", False)),
         )

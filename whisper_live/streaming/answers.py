@@ -72,7 +72,7 @@ class AnswerHandling:
                 log.debug("%s: the answer does not go on from the context; again without %s", window.describe(),
                           "the prefix" if window.request.prefix else "context")
                 return update
-        segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps) for s in segments]
+        segments = [s.shifted(window.offset, keep_words=self.config.word_timestamps or self.config.word_times_for_speakers) for s in segments]
         segments = [s for s in segments if self._overlaps_speech(s)]
         if self._after_cut_in_speech(window.start) and segments and self.completed:
             segments[0] = cuts.without_repeat(segments[0], " ".join(s.text for s in self.completed[-2:]))

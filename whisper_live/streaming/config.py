@@ -29,6 +29,9 @@ class StreamConfig:
     initial_prompt: Optional[str] = None
     hotwords: Optional[str] = None
     word_timestamps: bool = False
+    # Windows are decoded with word times, kept on the committed segments, even when the client did not ask
+    # for them (``word_timestamps``): speaker labels split a segment where the voice changes, at a word.
+    word_times_for_speakers: bool = False
     no_speech_thresh: float = 0.45
     same_output_threshold: int = 10
     vad: VadParameters = field(default_factory=VadParameters)

@@ -107,7 +107,8 @@ def window_request(config: StreamConfig, kind: str, audio: np.ndarray, language:
         decode_from = context
     return Request(audio=audio, language=language, task=config.task, initial_prompt=prompt,
                    hotwords=config.hotwords, no_speech_thresh=config.no_speech_thresh,
-                   word_timestamps=config.word_timestamps or (context > 0 and not decode_from),
+                   word_timestamps=config.word_timestamps or config.word_times_for_speakers or (
+                       context > 0 and not decode_from),
                    beam_size=beam_size if thorough else 1,
                    full_window=thorough and not decode_from, decode_from=decode_from, prefix=prefix,
                    final=kind == FINAL)

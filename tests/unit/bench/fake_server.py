@@ -5,7 +5,8 @@ The fake server "transcribes" by position: after each whole second of audio it h
 REPLY_DELAY seconds and commits one segment [i, i+1] holding the i-th word of WORDS; after every frame it
 sends an in-progress segment up to the audio received so far. So the benchmark's latencies are known in
 advance: final about REPLY_DELAY (plus the 24 ms the frame holding each whole second runs past it),
-partial about 0.
+partial about 0. A client that asks for speaker labels gets them on completed segments: ``speaker_at(i)``
+for second i.
 
 Run as a script (``python fake_server.py PORT``) it serves on PORT until terminated (at most 60 s), as the
 server a bench spawns.
@@ -26,8 +27,14 @@ WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 REPLY_DELAY = 0.2
 
 
-def fake_session(conn, mode: str, admitted: list, lock: threading.Lock, formats: list) -> None:
+def speaker_at(second: int) -> str:
+    """The fake server's speaker label of second ``second``: two speakers, two seconds each in turn."""
+    return f"SPEAKER_{second // 2 % 2:02d}"
+
+
+def fake_session(conn, mode: str, admitted: list, lock: threading.Lock, formats: list, options: list) -> None:
     opts = protocol.ClientOptions.from_message(conn.recv())
+    options.append(opts)
     uid = opts.uid
     decoder = AudioDecoder(opts.audio_format, opts.sample_rate)
     with lock:
@@ -52,7 +59,8 @@ def fake_session(conn, mode: str, admitted: list, lock: threading.Lock, formats:
         while len(committed) < int(seconds) and len(committed) < len(WORDS):
             i = len(committed)
             time.sleep(REPLY_DELAY)
-            committed.append(protocol.Segment(float(i), float(i + 1), " " + WORDS[i].capitalize() + ".", True))
+            committed.append(protocol.Segment(float(i), float(i + 1), " " + WORDS[i].capitalize() + ".", True,
+                                              speaker=speaker_at(i) if opts.enable_diarization else None))
         partial = protocol.Segment(float(len(committed)), seconds, " ...", False)
         conn.send(protocol.segments(uid, committed[-3:] + [partial]))
     if mode == "hang":
@@ -69,8 +77,10 @@ class FakeServer:
 
         self.admitted: list = []
         self.formats: list = []  # (audio_format, sample_rate) of each session
+        self.options: list = []  # the ClientOptions of each session
         lock = threading.Lock()
-        self.server = serve(lambda conn: fake_session(conn, mode, self.admitted, lock, self.formats), "127.0.0.1", port,
+        self.server = serve(lambda conn: fake_session(conn, mode, self.admitted, lock, self.formats, self.options),
+                            "127.0.0.1", port,
                             compression=None, ping_interval=None)
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

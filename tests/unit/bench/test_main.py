@@ -156,3 +156,16 @@ def test_spawned_server_is_started_measured_and_stopped(tmp_path, capsys):
     assert run_["all_finished"] and run_["wer"] == 0.0
     assert run_["server"]["pid"] != os.getpid() and run_["server"]["rss_peak_mb"] > 5
     assert not server_process.port_open("127.0.0.1", port)  # it was stopped
+
+
+def test_cli_diarize_makes_the_clients_ask_for_speaker_labels(tmp_path, capsys):
+    import soundfile
+
+    wav = tmp_path / "clip.wav"
+    soundfile.write(str(wav), noise(2.0), 16000)
+    with FakeServer() as server:
+        code = bench_main.main(["--port", str(server.port), "--audio", str(wav), "--reference", "alpha bravo",
+                                "--diarize", "--stagger", "0", "--no-offline", "--finish-timeout", "10"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["config"]["diarize"] is True and doc["runs"][0]["all_finished"]
+    assert [options.enable_diarization for options in server.options] == [True]

@@ -64,3 +64,39 @@ def test_the_port_a_server_command_names():
     assert server_process.command_port("python run_server.py --host 127.0.0.1 --port 9390 --max_clients 16") == 9390
     assert server_process.command_port("python run_server.py --port=9391") == 9391
     assert server_process.command_port("python run_server.py --max_clients 16") is None
+
+
+BENCH_THAT_SPAWNS = """
+import sys, time
+from whisper_live.bench import server_process
+with server_process.SpawnedServer(sys.argv[1], "127.0.0.1", int(sys.argv[2]), 30):
+    print("listening", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_bench_sent_sigterm_stops_the_server_it_spawned(tmp_path):
+    import socket
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pid_file = tmp_path / "server.pid"
+    command = (f"{sys.executable} -c \"import os, socket, time; open('{pid_file}', 'w').write(str(os.getpid())); "
+               f"s = socket.create_server(('127.0.0.1', {port})); time.sleep(60)\"")
+    bench = subprocess.Popen([sys.executable, "-c", BENCH_THAT_SPAWNS, command, str(port)], stdout=subprocess.PIPE,
+                             text=True, cwd=os.getcwd())
+    try:
+        assert bench.stdout.readline().strip() == "listening"
+        spawned = int(pid_file.read_text())
+        assert _running(spawned)
+        bench.send_signal(signal.SIGTERM)
+        assert bench.wait(timeout=30) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while _running(spawned) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(spawned)
+    finally:
+        bench.kill()
+        bench.wait()

@@ -117,4 +117,8 @@ def test_a_record_of_another_bench_renders_its_own_table(tmp_path):
                              "runs": [{"cpu_per_audio_s": 0.01}] * 3}, machine=dict(AVX2, speed={"speed": 9.4}))
     block = tables.render("diarization", {"avx2": {"diar-3": diar}})
     assert block.startswith("*AMD EPYC, 2 cores (AVX2 only), speed 9.4; 2026-12-02:*")
-    assert "| 3 speakers taking turns, 3 conversations | 96.2% | 3/3 | 10.0 ms |" in block
+    assert f"| {diar['title']} | 96.2% | 3/3 | - | - | 10.0 ms |" in block
+    live = record("diar-8-off", {"bench": "diarization", "mode": "live", "diarization": "off", "wer": 0.0512,
+                                 "final_latency_s": {"n": 90, "p50": 0.81, "p90": 1.52, "max": 2.9}, "runs": [{}] * 8})
+    block = tables.render("diarization", {"avx2": {"diar-3": diar, "diar-8-off": live}})
+    assert f"| {live['title']} | - (no labels) | - | 0.81 / 1.52 / 2.90 s | 0.0512 | - |" in block

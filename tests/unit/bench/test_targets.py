@@ -64,7 +64,8 @@ def test_the_capacity_run_is_the_one_at_the_count_the_ramp_found():
 
 
 def test_the_table_has_a_column_per_machine_and_names_what_no_workload_measures():
-    intel = {"diar-3": record("diar-3", {"accuracy": 0.96, "exact_labels": 3, "runs": [{}, {}, {}]}, speed=26.0)}
+    intel = {"diar-live-3": record("diar-live-3", {"accuracy": 0.96, "exact_labels": 3, "runs": [{}, {}, {}]},
+                                   speed=26.0)}
     amd = {"silent-16": load_record("silent-16", [load_run(0, 16, p90=None)], speed=9.4)}
     text = targets.table({"avx512": intel, "avx2": amd})
     header, _, *rows = text.splitlines()
@@ -73,5 +74,36 @@ def test_the_table_has_a_column_per_machine_and_names_what_no_workload_measures(
     assert labels.endswith("| 96.0%, label count right in 3/3: **holds** | not measured yet |")
     silent = next(r for r in rows if "a silent client costs" in r)
     assert silent.endswith("| not measured yet | 18.75% of a core, 3.2 MB: **misses** |")
-    assert _target("a file through REST, 4 speakers").text in text.splitlines()[-1]
+    assert _target("a webhook failing 3 times").text in text.splitlines()[-1]
     assert "not measured yet" in targets.table({})
+
+
+def test_speaker_labels_live_and_through_rest_need_their_share_and_the_label_count():
+    def diar(name, accuracy, exact):
+        return {name: record(name, {"accuracy": accuracy, "exact_labels": exact, "runs": [{}, {}, {}]})}
+
+    assert targets.live_labels(diar("diar-live-3", 0.951, 3)) == ("95.1%, label count right in 3/3", True)
+    assert targets.live_labels(diar("diar-live-3", 0.99, 2))[1] is False
+    assert targets.live_labels(diar("diar-3", 0.99, 3)) is None  # the labeller alone is not live
+    assert targets.rest_labels(diar("diar-rest-4", 0.965, 3)) == ("96.5%, label count right in 3/3", False)
+    assert targets.rest_labels(diar("diar-rest-4", 0.975, 3))[1] is True
+
+
+def test_labels_cost_compares_8_clients_with_labels_against_the_same_without():
+    def live(name, p90, wer, finished=8):
+        return record(name, {"diarization": name[-2:].strip("-"), "finished": finished, "runs": [{}] * 8,
+                             "final_latency_s": {"n": 80, "p50": 0.9, "p90": p90, "max": 3.0}, "wer": wer})
+
+    records = {"diar-8-off": live("diar-8-off", 1.50, 0.0500), "diar-8-on": live("diar-8-on", 1.64, 0.0510)}
+    assert targets.labels_cost(records) == ("final p90 1.64 s against 1.50 s without, WER 0.0510 against 0.0500",
+                                            True)
+    records["diar-8-on"] = live("diar-8-on", 1.66, 0.0510)
+    assert targets.labels_cost(records)[1] is False  # 10.7% above
+    records["diar-8-on"] = live("diar-8-on", 1.60, 0.0520)
+    assert targets.labels_cost(records)[1] is False  # WER 4% above
+    records["diar-8-on"] = live("diar-8-on", 1.60, None)
+    assert targets.labels_cost(records)[1] is None
+    records["diar-8-on"] = live("diar-8-on", 1.60, 0.05, finished=7)
+    assert targets.labels_cost(records) == ("final p90 1.60 s against 1.50 s without, WER 0.0500 against 0.0500, "
+                                            "NOT all finished", False)
+    assert targets.labels_cost({"diar-8-on": records["diar-8-on"]}) is None

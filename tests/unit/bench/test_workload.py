@@ -58,5 +58,15 @@ def test_smoke_cuts_other_benches_to_seconds():
     assert phone.bench == ("--calls", "2", "--tracks", "both", "--duration", "12")
     labels = Workload("d", "t", ("--conversation", "3"), server=None, module="whisper_live.bench.diarization")
     assert labels.smoke().bench == ("--conversation", "3", "--seeds", "0", "--turns", "2")
+    live = Workload("d8", "t", ("--live", "ws://127.0.0.1:PORT", "--clients", "8"), module="whisper_live.bench.diarization")
+    assert live.smoke().bench == ("--live", "ws://127.0.0.1:PORT", "--clients", "2", "--seeds", "0,1", "--turns", "2")
     readers = Workload("r", "t", ("--clients", "1", "--readers", "1000", "--stalled-readers", "10")).smoke()
     assert readers.bench[:6] == ("--clients", "1", "--readers", "2", "--stalled-readers", "2")
+
+
+def test_the_servers_port_fills_a_whole_argument_or_a_urls_port():
+    w = Workload("w", "t", ("--port", "PORT", "--live", "ws://127.0.0.1:PORT", "--rest", "http://127.0.0.1:REST_PORT/v1"),
+                 server=("--rest_port", "REST_PORT"))
+    bound = w.bind(9000, 8000)
+    assert bound.bench == ("--port", "9000", "--live", "ws://127.0.0.1:9000", "--rest", "http://127.0.0.1:8000/v1")
+    assert bound.server == ("--rest_port", "8000")

@@ -29,3 +29,12 @@ def test_a_segment_carries_its_speaker_across_the_wire_and_only_when_labelled():
     assert Segment.from_wire(json.loads(json.dumps(labelled.to_wire()))) == labelled
     assert labelled.shifted(1.0).speaker == "SPEAKER_01"
     assert "speaker" not in Segment(0.0, 1.0, "hi").to_wire()
+
+
+def test_a_provisional_speaker_is_marked_on_the_wire_and_kept_when_moved():
+    guess = Segment(3.0, 4.0, "so far", speaker="SPEAKER_00", speaker_provisional=True)
+    wire = guess.to_wire()
+    assert wire["speaker"] == "SPEAKER_00" and wire["speaker_provisional"] is True
+    assert Segment.from_wire(json.loads(json.dumps(wire))) == guess
+    assert guess.shifted(1.0).speaker_provisional
+    assert "speaker_provisional" not in Segment(3.0, 4.0, "so far", speaker_provisional=True).to_wire()

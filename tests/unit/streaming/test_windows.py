@@ -30,3 +30,11 @@ def test_how_each_kind_of_window_is_decoded():
     assert (with_prefix.decode_from, with_prefix.prefix) == (0.6, Prefix("w1", 0.0))
     assert with_prefix.initial_prompt == "mine" and with_prefix.prompt_text() == "mine w1"
     assert window_request(thorough, FINAL, audio, "en", 0.4, completed, 0.6).prefix is None
+
+
+def test_speaker_labels_ask_for_word_times_whatever_the_client_asked():
+    audio = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    for kind in (PARTIAL, FINAL):
+        assert not window_request(StreamConfig(final_beam_size=5), kind, audio, "en", 0.0, [], 0.0).word_timestamps
+        labelled = StreamConfig(final_beam_size=5, word_times_for_speakers=True)
+        assert window_request(labelled, kind, audio, "en", 0.0, [], 0.0).word_timestamps

@@ -99,6 +99,7 @@ def build_stream(server, options: protocol.ClientOptions, runner) -> Stream:
     return Stream(
         StreamConfig(language=options.language, task=options.task, initial_prompt=options.initial_prompt,
                      hotwords=options.hotwords, word_timestamps=options.word_timestamps,
+                     word_times_for_speakers=bool(options.enable_diarization),
                      no_speech_thresh=options.no_speech_thresh,
                      same_output_threshold=options.same_output_threshold, vad=options.vad_parameters,
                      final_context=config.final_context, final_beam_size=config.final_beam_size,

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from whisper_live import protocol
 from whisper_live.audio.decoder import AudioDecoder
-from whisper_live.diarization.live import label_commits
+from whisper_live.diarization.live import label_update
 from whisper_live.server.session.connection import Connection
 from whisper_live.server.session.lifecycle import FLUSH_TIMEOUT, EndCause, LiveSession
 from whisper_live.server.session.stream_client import StreamClient
@@ -77,7 +77,8 @@ class ServeClient(StreamClient):
                 self.session.model_errors.succeeded()
                 update = self.stream.apply(window, result)
                 if self._labeler is not None:
-                    label_commits(self._labeler, self.stream.completed, update, window.request.audio, window.offset)
+                    label_update(self._labeler, self.stream.completed, update, window.request.audio, window.offset,
+                                 keep_words=bool(self.options.word_timestamps))
                 if update.language:
                     messages.append((protocol.language(self.uid, *update.language), None))
                     if self._conn is None:
