@@ -1,11 +1,14 @@
 """A room reader on the API's event loop: the reader's queue (whisper_live/rooms/reader.py) wakes the loop,
 and one coroutine sends what it holds, as Server-Sent Events or WebSocket messages.
 
-Thousands of readers are thousands of coroutines on this one loop, not threads. The fan-out thread fills
-each reader's bounded queue and calls ``loop.call_soon_threadsafe`` once per burst; nothing here can make the
-fan-out thread, a publisher or another reader wait. A reader whose socket stops taking data stops taking
-events; once its queue overflows it is closed (``too far behind``): it gets an ``end`` event if it can still
-read one within :data:`GRACE` seconds, else its connection is cut.
+Thousands of readers are thousands of coroutines on this one loop, not threads. The readers of one loop share
+a :class:`LoopReaders`: the fan-out thread fills every reader's bounded queue, and the loop is told once at the
+end of that burst (one ``call_soon_threadsafe`` for all the readers it woke, not one each: each is a write to
+the loop's self-pipe and a hand-over of the GIL while the fan-out thread still works); it then resumes each
+woken reader's coroutine. One timer sends the keep-alives of the idle ones. Nothing here can make the fan-out
+thread, a publisher or another reader wait. A reader whose socket stops taking data stops taking events;
+once its queue overflows it is closed (``too far behind``): it gets an ``end`` event if it can still read one
+within :data:`GRACE` seconds, else its connection is cut.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from typing import Awaitable, Callable, Optional
 
 from whisper_live.rooms import RoomRegistry
@@ -24,29 +28,92 @@ HEARTBEAT = 15.0  # s between keep-alives to an idle reader (proxies close silen
 GRACE = 5.0  # s a closed reader has to take its end event before its connection is cut
 
 
+class LoopReaders:
+    """The live readers of one event loop and one room registry: woken together, kept alive by one timer."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, rooms: RoomRegistry):
+        self._loop, self._rooms = loop, rooms
+        self._lock = threading.Lock()
+        self._woken: list[LiveReader] = []  # since the loop last took them
+        self._readers: set[LiveReader] = set()  # (loop only)
+        self._timer: Optional[asyncio.TimerHandle] = None
+
+    @classmethod
+    def of(cls, rooms: RoomRegistry) -> "LoopReaders":
+        """Those of the running loop (made with its first reader)."""
+        loop = asyncio.get_running_loop()
+        found = rooms.loop_readers.get(loop)
+        if found is None:
+            found = rooms.loop_readers[loop] = cls(loop, rooms)
+        return found
+
+    def wake(self, live: "LiveReader") -> None:
+        """(any thread; the reader's queue may hold its lock) ``live`` has events: the loop resumes it soon."""
+        with self._lock:
+            first = not self._woken
+            self._woken.append(live)
+        if first:  # (the others join the list the loop is about to take)
+            self._rooms.fanout.at_burst_end(self._tell_loop)
+
+    def add(self, live: "LiveReader") -> None:
+        self._readers.add(live)
+        if self._timer is None:
+            self._timer = self._loop.call_later(HEARTBEAT, self._beat)
+
+    def discard(self, live: "LiveReader") -> None:
+        self._readers.discard(live)
+        if not self._readers and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _tell_loop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has stopped: nobody to tell
+            self._loop.call_soon_threadsafe(self._resume)
+
+    def _resume(self) -> None:  # on the loop
+        with self._lock:
+            woken, self._woken = self._woken, []
+        for live in woken:
+            live.resume()
+
+    def _beat(self) -> None:  # on the loop
+        now = self._loop.time()
+        for live in self._readers:
+            if now - live.sent_at >= HEARTBEAT:
+                live.resume(keep_alive=True)
+        self._timer = self._loop.call_later(HEARTBEAT, self._beat) if self._readers else None
+
+
 class LiveReader:
     """A reader of ``room`` for a coroutine of the API's loop; :meth:`serve` runs it to its end."""
 
     def __init__(self, rooms: RoomRegistry, room: str, token: Optional[str], after_seq: Optional[int] = None):
-        loop = asyncio.get_running_loop()
-        self.ready, self.closed = asyncio.Event(), asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self.closed = asyncio.Event()
         self._rooms = rooms
+        self._group = LoopReaders.of(rooms)
+        self._due = False  # resumed since the pump last took the reader's events
+        self._keep_alive = False  # idle for a heartbeat: the pump sends a keep-alive
+        self._waiter: Optional[asyncio.Future] = None  # what the pump awaits while there is nothing to send
+        self.sent_at = self._loop.time()
+        group = self._group
+        self.reader = rooms.open_reader(room, token, lambda: group.wake(self), after_seq)  # RoomError: refused
 
-        def woken() -> None:  # on the loop
-            self.ready.set()
-            if self.reader.closed is not None:
-                self.closed.set()
-
-        def wake() -> None:  # on the fan-out thread
-            with contextlib.suppress(RuntimeError):  # the loop has stopped: nobody to tell
-                loop.call_soon_threadsafe(woken)
-
-        self.reader = rooms.open_reader(room, token, wake, after_seq)  # RoomError: refused
+    def resume(self, keep_alive: bool = False) -> None:
+        """(on the loop) The reader's queue has events, or (``keep_alive``) it has been idle a heartbeat long."""
+        if self.reader.closed is not None:
+            self.closed.set()
+        self._due = True
+        self._keep_alive = self._keep_alive or keep_alive
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def serve(self, send: Callable[[list[Event]], Awaitable[None]], keep_alive: Callable[[], Awaitable[None]],
                     disconnected: Callable[[], Awaitable[None]]) -> Optional[str]:
         """Send events until the reader is closed (returns why) or its client goes (None). ``send`` gets a
         batch: the completed lines in order, then the latest text in progress of each publisher."""
+        self._group.add(self)
+        self._due = True  # (what the reader was given when it joined)
         pump = asyncio.ensure_future(self._pump(send, keep_alive))
         gone = asyncio.ensure_future(disconnected())
         stuck = asyncio.ensure_future(self._cut_after_grace())
@@ -59,19 +126,22 @@ class LiveReader:
             for task in (pump, gone, stuck):
                 task.cancel()
             await asyncio.gather(pump, gone, stuck, return_exceptions=True)
+            self._group.discard(self)
             self._rooms.close_reader(self.reader)
 
     async def _pump(self, send, keep_alive) -> Optional[str]:
         while True:
-            try:
-                await asyncio.wait_for(self.ready.wait(), HEARTBEAT)
-            except asyncio.TimeoutError:
-                await keep_alive()
-                continue
-            self.ready.clear()
-            events = self.reader.take()
+            if not self._due:
+                self._waiter = self._loop.create_future()
+                await self._waiter
+            self._due = False
+            events, beat, self._keep_alive = self.reader.take(), self._keep_alive, False
             if events:
                 await send(events)
+            elif beat:
+                await keep_alive()
+            if events or beat:
+                self.sent_at = self._loop.time()
             if events and events[-1].kind == "end":
                 return self.reader.closed
 

@@ -14,6 +14,7 @@ A private room needs its reader token (``?token=``), never an API key: these pat
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -63,7 +64,7 @@ class EventStream(Response):
             await send({"type": "http.response.body", "body": data, "more_body": more})
 
         async def events(batch) -> None:
-            await write(b"".join(_sse(event) for event in batch))
+            await write(b"".join(event.sse for event in batch))
 
         async def disconnected() -> None:
             while (await receive())["type"] != "http.disconnect":
@@ -72,11 +73,6 @@ class EventStream(Response):
         await write(b"retry: 2000\n\n")
         if await self.live.serve(events, lambda: write(b": keep-alive\n\n"), disconnected) is not None:
             await write(b"", more=False)
-
-
-def _sse(event) -> bytes:
-    head = f"id: {event.seq}\n" if event.kind == "completed" else ""
-    return f"{head}data: {event.data}\n\n".encode()
 
 
 def install(app, state) -> None:
@@ -109,7 +105,9 @@ def install(app, state) -> None:
             return
 
         async def events(batch) -> None:
-            for event in batch:
+            for i, event in enumerate(batch):
+                if event.kind == "partial" and i and batch[i - 1].kind == "completed":
+                    await asyncio.sleep(0)  # the loop's other readers get their completed lines first
                 await websocket.send_text(event.data)
 
         async def disconnected() -> None:

@@ -67,7 +67,9 @@ def sse_lines(buffer: bytearray) -> list[str]:
 
 
 def record(log: ReaderLog, payload: str, t: float) -> None:
-    """One event a reader received."""
+    """One event a reader received (text in progress is not parsed: a thousand readers share one loop)."""
+    if payload.startswith('{"type": "partial"'):
+        return
     try:
         event = json.loads(payload)
     except ValueError:
@@ -79,6 +81,22 @@ def record(log: ReaderLog, payload: str, t: float) -> None:
     elif event.get("type") == "error":  # a WebSocket reader refused after its handshake: never a reader
         log.connected = False
         log.failure = f"refused: {event.get('message')}"
+
+
+def ws_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
+    """The complete (opcode, payload) frames a server sent (unmasked) in ``buffer``, removed from it."""
+    out = []
+    while len(buffer) >= 2:
+        size, at = buffer[1] & 0x7F, 2
+        if size == 126:
+            size, at = int.from_bytes(buffer[2:4], "big"), 4
+        elif size == 127:
+            size, at = int.from_bytes(buffer[2:10], "big"), 10
+        if len(buffer) < at + size:
+            break
+        out.append((buffer[0] & 0x0F, bytes(buffer[at:at + size])))
+        del buffer[:at + size]
+    return out
 
 
 class _Dechunk:
@@ -124,6 +142,62 @@ async def _open(kind: str, url: str, rcvbuf: Optional[int]):
     writer.write(_request(kind, url))
     head = await reader.readuntil(b"\r\n\r\n")
     return reader, writer, head.decode("latin-1")
+
+
+class _Connection(asyncio.Protocol):
+    """A reading reader's connection, without a stream or a task step per arrival (a thousand readers share the
+    bench's loop, so that its own work adds little to the delays it measures): the response head, then each
+    arrival handed to ``on_data`` with its time."""
+
+    def __init__(self):
+        loop = asyncio.get_running_loop()
+        self.head: asyncio.Future = loop.create_future()  # the response head (text)
+        self.closed: asyncio.Future = loop.create_future()
+        self.transport = None
+        self._buffer = bytearray()
+        self._on_data = None
+        self._rest: tuple[bytes, float] = (b"", 0.0)  # what came after the head before ``start``
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        t = clock()
+        if self._on_data is not None:
+            self._on_data(data, t)
+            return
+        self._buffer += data
+        end = self._buffer.find(b"\r\n\r\n")
+        if end >= 0 and not self.head.done():
+            self._rest = (bytes(self._buffer[end + 4:]), t)
+            self.head.set_result(self._buffer[:end + 4].decode("latin-1"))
+            self._buffer = bytearray()
+
+    def start(self, on_data) -> None:
+        """Hand every arrival from now on (and what came with the head) to ``on_data(data, t)``."""
+        self._on_data = on_data
+        rest, t = self._rest
+        if rest:
+            on_data(rest, t)
+
+    def connection_lost(self, exc) -> None:
+        if not self.head.done():
+            self.head.set_exception(ConnectionError("closed before its response"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+async def _connect(kind: str, url: str) -> _Connection:
+    """A reading reader's connection, its request sent and its response head read."""
+    parts = urlsplit(url)
+    _, connection = await asyncio.get_running_loop().create_connection(_Connection, parts.hostname, parts.port)
+    connection.transport.write(_request(kind, url))
+    try:
+        await connection.head
+    except BaseException:
+        connection.transport.close()
+        raise
+    return connection
 
 
 class ReaderRun:
@@ -191,7 +265,7 @@ class ReaderRun:
                     opened = await self._open_reader(log, deadline)
                 ready.set()
                 if opened is not None:
-                    await self._read(log, *opened)
+                    await self._read(log, opened)
             except Exception as exc:
                 log.failure = log.failure or f"{type(exc).__name__}: {exc}"
             finally:
@@ -201,15 +275,20 @@ class ReaderRun:
             self._tasks.append(asyncio.ensure_future(one(log, ready)))
         await asyncio.gather(*(ready.wait() for ready in started))
 
-    async def _open_reader(self, log: ReaderLog, deadline: float) -> Optional[tuple]:
-        """Connect ``log``'s reader (trying again while the room does not exist): (reader, writer, head) of a
-        reader that will read, None for a stalled one (kept open) or one refused (its ``failure`` set)."""
+    async def _open_reader(self, log: ReaderLog, deadline: float) -> Optional[_Connection]:
+        """Connect ``log``'s reader (trying again while the room does not exist): the connection of a reader
+        that will read, None for a stalled one (kept open) or one refused (its ``failure`` set)."""
         while True:
-            reader, writer, head = await _open(log.kind, self.urls[log.kind], STALLED_RCVBUF if log.stalled else None)
+            if log.stalled:
+                reader, writer, head = await _open(log.kind, self.urls[log.kind], STALLED_RCVBUF)
+                close = writer.close
+            else:
+                connection = await _connect(log.kind, self.urls[log.kind])
+                head, close = connection.head.result(), connection.transport.close
             status = head.split(" ", 2)[1] if head.count(" ") >= 2 else "?"
             if status in ("200", "101"):
                 break
-            writer.close()
+            close()
             if status != "404" or clock() > deadline:
                 log.failure = f"refused: {head.splitlines()[0] if head else 'no answer'}"
                 return None
@@ -220,48 +299,50 @@ class ReaderRun:
         if log.stalled:
             self._sockets[log.name] = (reader, writer)
             return None
-        return reader, writer, head
+        return connection
 
-    async def _read(self, log: ReaderLog, reader, writer, head: str) -> None:
-        """Read a connected reader's lines until the run ends it."""
+    async def _read(self, log: ReaderLog, connection: _Connection) -> None:
+        """Read a connected reader's lines until the run ends it (or the server closes it)."""
         if log.kind == "sse":
-            chunked = "transfer-encoding: chunked" in head.lower()
-            await self._read_sse(log, reader, _Dechunk() if chunked else None)
+            chunked = "transfer-encoding: chunked" in connection.head.result().lower()
+            connection.start(self._sse_reader(log, _Dechunk() if chunked else None))
         else:
-            await self._read_ws(log, reader, writer)
+            connection.start(self._ws_reader(log, connection.transport))
+        try:
+            await connection.closed
+        finally:
+            connection.transport.close()
 
-    async def _read_sse(self, log: ReaderLog, reader, dechunk: Optional[_Dechunk]) -> None:
+    @staticmethod
+    def _sse_reader(log: ReaderLog, dechunk: Optional[_Dechunk]):
         buffer = bytearray()
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                return
-            t = clock()
-            buffer += dechunk.feed(data) if dechunk else data
+
+        def on_data(data: bytes, t: float) -> None:
+            buffer.extend(dechunk.feed(data) if dechunk else data)
             for payload in sse_lines(buffer):
                 record(log, payload, t)
 
-    async def _read_ws(self, log: ReaderLog, reader, writer) -> None:
+        return on_data
+
+    @staticmethod
+    def _ws_reader(log: ReaderLog, transport):
         def mask(data: bytes) -> bytes:  # (a client masks what it sends)
             key = os.urandom(4)
             return key + bytes(b ^ key[i % 4] for i, b in enumerate(data))
 
-        while True:
-            b0, b1 = await reader.readexactly(2)
-            size = b1 & 0x7F
-            if size == 126:
-                size = int.from_bytes(await reader.readexactly(2), "big")
-            elif size == 127:
-                size = int.from_bytes(await reader.readexactly(8), "big")
-            payload = await reader.readexactly(size)
-            t = clock()
-            opcode = b0 & 0x0F
-            if opcode == WS_TEXT:
-                record(log, payload.decode("utf-8", "replace"), t)
-            elif opcode == WS_PING and size < 126:  # the server's keep-alive: answered, else it closes
-                writer.write(bytes([0x80 | WS_PONG, 0x80 | size]) + mask(payload))
-            elif opcode == WS_CLOSE:
-                return
+        buffer = bytearray()
+
+        def on_data(data: bytes, t: float) -> None:
+            buffer.extend(data)
+            for opcode, payload in ws_frames(buffer):
+                if opcode == WS_TEXT:
+                    record(log, payload.decode("utf-8", "replace"), t)
+                elif opcode == WS_PING and len(payload) < 126:  # the server's keep-alive: answered, else it closes
+                    transport.write(bytes([0x80 | WS_PONG, 0x80 | len(payload)]) + mask(payload))
+                elif opcode == WS_CLOSE:
+                    transport.close()
+
+        return on_data
 
     async def _finish(self, drain: float) -> None:
         await asyncio.gather(*(self._drain(log, drain) for log in self.logs if log.name in self._sockets))

@@ -1,4 +1,5 @@
-"""A room's transcript lines and the events its readers receive, each serialized to JSON once for every reader.
+"""A room's transcript lines and the events its readers receive, each serialized once for every reader (its JSON,
+and the Server-Sent Event of it).
 
 Times are seconds on the room's clock: from the room's creation, by the wall time of the audio (a publisher's
 segment at ``t`` seconds of its stream is at ``publisher.origin - room.epoch + t``), so that the segments of
@@ -8,7 +9,7 @@ publishers who joined at different moments sort together.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 
@@ -40,12 +41,18 @@ class Line:
 @dataclass(frozen=True)
 class Event:
     """What a reader is sent: ``kind`` (``completed``, ``partial``, ``end``), the JSON text, and for a partial the
-    publisher whose in-progress text it replaces. ``seq`` is the line's, for a completed event."""
+    publisher whose in-progress text it replaces. ``seq`` is the line's, for a completed event. ``sse`` is the
+    event as Server-Sent Event bytes (a completed line's ``seq`` as its ``id``), made once for every reader."""
 
     kind: str
     data: str
     publisher: int = 0
     seq: int = 0
+    sse: bytes = field(default=b"", init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        head = f"id: {self.seq}\n" if self.kind == "completed" else ""
+        object.__setattr__(self, "sse", f"{head}data: {self.data}\n\n".encode())
 
 
 def completed_event(line: Line) -> Event:

@@ -53,22 +53,16 @@ class Reader:
 
     def offer(self, event: Event) -> bool:
         """Queue ``event``; False when the reader is closed (now or before) and should be forgotten."""
+        return self.offer_all((event,))
+
+    def offer_all(self, events) -> bool:
+        """Queue ``events`` in order, under one taking of the lock; False when the reader is closed (now or
+        before) and should be forgotten."""
+        if not events:
+            return self.closed is None
         with self._lock:
-            if self.closed is not None:
-                return False
-            if self._oldest is not None and self._clock() - self._oldest > self.max_lag:
-                self._close(TOO_FAR_BEHIND)
-                return False
-            if event.kind == "partial":
-                self._partials.pop(event.publisher, None)
-                self._partials[event.publisher] = event
-            else:
-                self._partials.pop(event.publisher, None)
-                self._completed.append(event)
-                if self._oldest is None:
-                    self._oldest = self._clock()
-                if len(self._completed) > self.max_pending:
-                    self._close(TOO_FAR_BEHIND)
+            for event in events:
+                if not self._queue(event):
                     return False
             wake = self._take_signal()
         if wake is not None:
@@ -102,6 +96,26 @@ class Reader:
     def pending(self) -> int:
         with self._lock:
             return len(self._completed) + len(self._partials)
+
+    def _queue(self, event: Event) -> bool:
+        """(lock held) Queue one event; False when the reader is closed, now or before."""
+        if self.closed is not None:
+            return False
+        if self._oldest is not None and self._clock() - self._oldest > self.max_lag:
+            self._close(TOO_FAR_BEHIND)
+            return False
+        if event.kind == "partial":
+            self._partials.pop(event.publisher, None)
+            self._partials[event.publisher] = event
+        else:
+            self._partials.pop(event.publisher, None)
+            self._completed.append(event)
+            if self._oldest is None:
+                self._oldest = self._clock()
+            if len(self._completed) > self.max_pending:
+                self._close(TOO_FAR_BEHIND)
+                return False
+        return True
 
     def _close(self, reason: str) -> None:
         """(lock held) Drop what is pending: the reader gets only the reason it was closed."""

@@ -21,7 +21,7 @@ import time
 from typing import Callable, Optional
 
 from whisper_live.rooms.reader import MAX_LAG, MAX_PENDING, ROOM_ENDED, SERVER_STOPPING, TOO_FAR_BEHIND, Reader
-from whisper_live.rooms.room import Publisher, Room
+from whisper_live.rooms.room import PARTIAL_EVERY, Publisher, Room
 from whisper_live.rooms.fanout import FanOut
 
 DEFAULT_LINGER = 300.0
@@ -59,8 +59,9 @@ class RoomPublisher:
 class RoomRegistry:
     def __init__(self, *, linger: float = DEFAULT_LINGER, max_readers: int = DEFAULT_MAX_READERS,
                  max_pending: int = MAX_PENDING, max_lag: float = MAX_LAG, clock: Callable[[], float] = time.time, metrics=None,
-                 tick: float = 1.0):
+                 tick: float = 1.0, partial_every: float = PARTIAL_EVERY):
         self.linger = linger
+        self.partial_every = partial_every
         self.max_readers = max_readers
         self.max_pending = max_pending
         self.max_lag = max_lag
@@ -70,6 +71,7 @@ class RoomRegistry:
         self._rooms: dict[str, Room] = {}
         self._readers = 0
         self.fanout = FanOut(self._sweep, tick)
+        self.loop_readers: dict = {}  # the API's readers, by event loop (whisper_live/api/room_readers.py)
         if metrics is not None:
             metrics.watch_rooms(self)
 
@@ -84,12 +86,23 @@ class RoomRegistry:
             room = self._rooms.get(name)
             if room is None:
                 room = self._rooms[name] = Room(name, public=public, reader_token=secrets.token_urlsafe(18),
-                                                epoch=now)
+                                                epoch=now, partial_every=self.partial_every)
             publisher = room.join(speaker, now)
         return RoomPublisher(self, room, publisher)
 
     def _apply(self, room: Room, publisher: Publisher, completed: list, partial: list) -> None:
         self._dropped(room.apply(publisher, completed, partial))
+        self._release_later(room)
+
+    def _release(self, room: Room) -> None:
+        """(fan-out thread) The partials the room held back are due."""
+        self._dropped(room.release_partials())
+        self._release_later(room)
+
+    def _release_later(self, room: Room) -> None:
+        due = room.take_release_due()
+        if due is not None:
+            self.fanout.post_at(due, self._release, room)
 
     def _leave(self, room: Room, publisher: Publisher) -> None:
         self._dropped(room.leave(publisher, self._clock()))

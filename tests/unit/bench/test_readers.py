@@ -28,6 +28,16 @@ def test_record_keeps_the_first_arrival_of_each_line_and_the_end():
     assert log.end_reason == "the room ended"
 
 
+def test_websocket_frames_are_taken_whole_across_reads():
+    text = b'{"type": "completed", "seq": 1}'
+    big = b"x" * 300
+    buffer = bytearray(bytes([0x81, len(text)]) + text + bytes([0x81, 126]) + len(big).to_bytes(2, "big") + big[:100])
+    assert readers.ws_frames(buffer) == [(readers.WS_TEXT, text)]
+    buffer += big[100:] + bytes([0x89, 0])
+    assert readers.ws_frames(buffer) == [(readers.WS_TEXT, big), (readers.WS_PING, b"")]
+    assert buffer == bytearray()
+
+
 def test_a_websocket_refusal_after_the_handshake_is_the_readers_failure():
     log = ReaderLog("r1", "ws", connected=True)
     readers.record(log, '{"type": "error", "message": "no room \'talk\' here", "code": "not_found"}', 1.0)

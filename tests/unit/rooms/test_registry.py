@@ -119,3 +119,22 @@ def test_the_fan_out_thread_starts_with_the_first_room_and_is_joined_at_stop():
     rooms.stop()
     assert threading.active_count() == before
     assert not rooms.fanout.running
+
+
+def test_partials_coming_faster_than_partial_every_reach_a_reader_thinned_and_the_newest_last():
+    rooms = RoomRegistry(tick=0.02, partial_every=0.1)
+    try:
+        ann = rooms.join("r", "Ann", public=True)
+        reader = rooms.open_reader("r", None)
+        got = []
+        started = time.monotonic()
+        for i in range(40):  # 40 updates in about 0.2 s
+            ann.publish([], [Seg(start=0.0, end=i + 0.5, text=f"word {i}")])
+            time.sleep(0.005)
+            got += reader.take()
+        wait_until(lambda: (got.extend(reader.take()) or got) and json.loads(got[-1].data)["text"] == "word 39")
+        elapsed = time.monotonic() - started
+        assert all(e.kind == "partial" for e in got)
+        assert len(got) <= elapsed / 0.1 + 2  # (one per 0.1 s, the first at once)
+    finally:
+        rooms.stop()

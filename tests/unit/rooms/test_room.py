@@ -94,3 +94,74 @@ def test_the_room_is_empty_from_when_its_last_publisher_leaves_and_their_partial
     assert texts(reader.take())[-1] == ("partial", "Ann", "")
     room.leave(bob, now=12.0)
     assert room.empty_since == 12.0
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_reader_gets_at_most_one_partial_per_publisher_every_partial_every_the_newest_one():
+    clock = Ticks()
+    room = Room("r", public=True, reader_token="t", epoch=0.0, partial_every=0.25, monotonic=clock)
+    ann, bob = room.join("Ann", 0.0), room.join("Bob", 0.0)
+    reader = Reader(room)
+    room.add_reader(reader)
+    room.apply(ann, [], [seg(0.0, 0.5, "one")])
+    assert texts(reader.take()) == [("partial", "Ann", "one")]
+    assert room.take_release_due() is None  # nothing held
+    clock.now = 0.1
+    room.apply(ann, [], [seg(0.0, 0.7, "one two")])
+    room.apply(bob, [], [seg(0.0, 0.3, "hi")])  # another publisher's are not held for Ann's
+    clock.now = 0.2
+    room.apply(ann, [], [seg(0.0, 0.9, "one two three")])
+    assert texts(reader.take()) == [("partial", "Bob", "hi")]
+    assert room.take_release_due() == 0.25  # once
+    assert room.take_release_due() is None
+    clock.now = 0.25
+    room.release_partials()
+    assert texts(reader.take()) == [("partial", "Ann", "one two three")]  # the newest; the older never sent
+    clock.now = 0.3
+    room.apply(ann, [], [seg(0.0, 1.0, "one two three four")])
+    assert reader.take() == [] and room.take_release_due() == 0.5
+
+
+def test_a_completed_line_is_never_held_and_takes_the_newest_partial_along():
+    clock = Ticks()
+    room = Room("r", public=True, reader_token="t", epoch=0.0, partial_every=0.25, monotonic=clock)
+    ann = room.join("Ann", 0.0)
+    reader = Reader(room)
+    room.add_reader(reader)
+    room.apply(ann, [], [seg(0.0, 0.5, "hello wor")])
+    assert texts(reader.take()) == [("partial", "Ann", "hello wor")]
+    clock.now = 0.1
+    room.apply(ann, [], [seg(0.0, 0.6, "hello world and")])
+    assert reader.take() == []
+    clock.now = 0.15
+    room.apply(ann, [seg(0.0, 0.6, "hello world.")], [seg(0.6, 0.8, "and")])
+    assert texts(reader.take()) == [("completed", "Ann", "hello world."), ("partial", "Ann", "and")]
+    clock.now = 0.3
+    assert room.release_partials() == [] and reader.take() == []  # the held partial went with the line
+    late = Reader(room)
+    room.add_reader(late)
+    assert texts(late.take())[-1] == ("partial", "Ann", "and")
+
+
+def test_a_held_partial_of_a_publisher_who_leaves_is_not_sent():
+    clock = Ticks()
+    room = Room("r", public=True, reader_token="t", epoch=0.0, partial_every=0.25, monotonic=clock)
+    ann = room.join("Ann", 0.0)
+    reader = Reader(room)
+    room.add_reader(reader)
+    room.apply(ann, [], [seg(0.0, 0.5, "bye")])
+    clock.now = 0.1
+    room.apply(ann, [], [seg(0.0, 0.6, "bye now")])
+    room.leave(ann, now=1.0)
+    clock.now = 0.3
+    room.release_partials()
+    assert texts(reader.take()) == [("partial", "Ann", "")]
