@@ -76,7 +76,7 @@ def test_four_speakers_through_diarized_json(client):
 def _held_out_reference(talk, speaker: str, seconds: float = 8.0) -> np.ndarray:
     """A clip of ``speaker`` that is not in the conversation, at most ``seconds`` long."""
     used = {int(round((t.end - t.start) * SAMPLE_RATE)) for t in talk.turns if t.speaker == speaker}
-    pool = conversations.speaker_turns(SHARED, speaker, load_audio)
+    pool = [piece.audio for piece in conversations.speaker_turns(SHARED, speaker, load_audio)]
     clip = next(c for c in pool if len(c) not in used)
     return clip[:int(seconds * SAMPLE_RATE)]
 

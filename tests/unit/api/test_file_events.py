@@ -1,6 +1,7 @@
 """A file's transcript as Server-Sent Events (whisper_live/api/file_events.py), from a scripted feed."""
 
 import asyncio
+import concurrent.futures
 import json
 
 from whisper_live.api.file_events import events
@@ -34,7 +35,8 @@ def _run(feed, speakers):
     async def collect():
         return [json.loads(e[len("data: "):]) async for e in events(feed, None, speakers, lambda: ended.append(1))]
 
-    out = asyncio.run(collect())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # (a loop of its own, whatever this thread holds)
+        out = pool.submit(asyncio.run, collect()).result(timeout=30)
     assert ended == [1]
     return out
 
