@@ -1,7 +1,7 @@
 // The page: pick a source (microphone or file), stream it to the server, show the transcript as it comes.
-import { DEFAULT_SETTINGS, LANGUAGES, describeMediaError, languageName, serverUrl } from './js/protocol.js';
+import { DEFAULT_SETTINGS, LANGUAGES, languageName, serverUrl } from './js/protocol.js';
 import { TranscriptionSession } from './js/session.js';
-import { createCapture } from './js/capture.js';
+import { audioStarts, createCapture, openMicrophone } from './js/capture.js';
 import { chooseSender } from './js/sender.js';
 import { download, formatClock } from './js/transcript.js';
 import { relabelChips, renamed, speakerChip, speakerColor } from './js/speakers.js';
@@ -217,31 +217,6 @@ ui.clear.addEventListener('click', () => { if (!busy) clearTranscript(); });
 function context() {
   if (!audioContext || audioContext.state === 'closed') audioContext = new AudioContext({ latencyHint: 'interactive' });
   return audioContext;
-}
-
-// Whether the AudioContext runs within a few seconds (Firefox leaves it suspended, its resume() pending, where
-// there is no sound output device).
-async function audioStarts(ctx, waitMs = 5000) {
-  let timer;
-  const timeout = new Promise((resolve) => { timer = setTimeout(resolve, waitMs); });
-  await Promise.race([ctx.resume().catch(() => {}), timeout]);
-  clearTimeout(timer);
-  return ctx.state === 'running';
-}
-
-async function openMicrophone() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    throw new Error(window.isSecureContext
-      ? 'This browser cannot capture the microphone.'
-      : 'Browsers allow the microphone only on secure pages: open this page over https://, or as http://localhost on the server machine. You can still transcribe a file.');
-  }
-  try {
-    return await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: false },
-    });
-  } catch (err) {
-    throw new Error(describeMediaError(err, 'microphone'));
-  }
 }
 
 function releaseAudio() {

@@ -1,6 +1,7 @@
 // Capture from a Web Audio source node: 16 kHz mono Float32Array chunks go to onAudio(samples, peak).
 // Uses the AudioWorklet (capture-worklet.js) and falls back to a ScriptProcessorNode where a worklet cannot be
-// loaded (for example in a Firefox content script).
+// loaded (for example in a Firefox content script). Also: opening the microphone, and whether an AudioContext runs.
+import { describeMediaError } from './protocol.js';
 import { ChunkedResampler } from './resample.js';
 
 const WORKLET_URL = new URL('./capture-worklet.js', import.meta.url).href;
@@ -77,4 +78,29 @@ function inGraph(context, source, node, kind, finish) {
       node.disconnect();
     },
   };
+}
+
+// Whether the AudioContext runs within a few seconds (Firefox leaves it suspended, its resume() pending, where
+// there is no sound output device).
+export async function audioStarts(ctx, waitMs = 5000) {
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(resolve, waitMs); });
+  await Promise.race([ctx.resume().catch(() => {}), timeout]);
+  clearTimeout(timer);
+  return ctx.state === 'running';
+}
+
+export async function openMicrophone() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    throw new Error(window.isSecureContext
+      ? 'This browser cannot capture the microphone.'
+      : 'Browsers allow the microphone only on secure pages: open this page over https://, or as http://localhost on the server machine. You can still transcribe a file.');
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: false },
+    });
+  } catch (err) {
+    throw new Error(describeMediaError(err, 'microphone'));
+  }
 }
