@@ -1,9 +1,8 @@
 """A file's transcript as Server-Sent Events (whisper_live/api/file_events.py), from a scripted feed."""
 
-import asyncio
-import concurrent.futures
 import json
 
+from tests.unit.own_loop import run_on_own_loop
 from whisper_live.api.file_events import events
 from whisper_live.file_work import FileProgress
 from whisper_live.transcriber.files import FileSegment
@@ -35,8 +34,7 @@ def _run(feed, speakers):
     async def collect():
         return [json.loads(e[len("data: "):]) async for e in events(feed, None, speakers, lambda: ended.append(1))]
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # (a loop of its own, whatever this thread holds)
-        out = pool.submit(asyncio.run, collect()).result(timeout=30)
+    out = run_on_own_loop(collect(), timeout=30)
     assert ended == [1]
     return out
 

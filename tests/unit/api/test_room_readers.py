@@ -3,6 +3,7 @@
 import asyncio
 from types import SimpleNamespace as Seg
 
+from tests.unit.own_loop import run_on_own_loop
 from whisper_live.api import room_readers
 from whisper_live.api.room_readers import LiveReader
 from whisper_live.rooms import RoomRegistry
@@ -22,7 +23,7 @@ async def _until(condition, timeout=5.0):
 def _run(main):
     rooms = RoomRegistry(tick=0.05)
     try:
-        asyncio.run(main(rooms))
+        run_on_own_loop(main(rooms))
     finally:
         rooms.stop()
 
