@@ -3,7 +3,8 @@
 Phone calls (bench/telephony.py) sit beside WhisperLive-protocol clients streaming the same audio (the
 load bench's runs of the same workload group); speaker labels (bench/diarization.py) give the speech time
 attributed to the right speaker, and live, the final latency and WER (with labels and without); a file through the API (bench/api_file.py) sits beside faster-whisper's
-own transcribe of it at the compute type its workload names. One machine's records at a time.
+own transcribe of it at the compute type its workload names; a talk over a throttled link
+(bench/throttled_link.py), adaptive Opus beside PCM. One machine's records at a time.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ NOT_MEASURED = "*Not yet measured on the current code.*"
 PHONES = ("phone-1", "phone-1-pcm", "phone-8", "phone-8-pcm")
 DIARIZATION = ("diar-3", "diar-live-3", "diar-rest-4", "diar-8-off", "diar-8-on")
 FILES = ("file-int8", "file-float32", "file-auto")
+LINK = ("opus-link",)
 PHONES_HEADER = ("| run | finished | final p50 / p90 / max | WER | server CPU |\n"
                  "| --- | --- | --- | --- | --- |")
 DIARIZATION_HEADER = ("| run | speech time to the right speaker | label count right | final p50 / p90 / max | WER | "
                       "embedding CPU per audio s |\n| --- | --- | --- | --- | --- | --- |")
 FILES_HEADER = ("| run | audio | through the API | faster-whisper | WER: API / faster-whisper |\n"
                 "| --- | --- | --- | --- | --- |")
+
+LINK_HEADER = ("| run | codec | final p50 / p90 / max | WER | kbit/s sent | audio waiting for the link | "
+               "transcribed until | connection drops |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
 
 
 def phone_row(record: dict) -> str:
@@ -61,9 +66,24 @@ def file_row(record: dict) -> str:
             f"({r['speed_vs_faster_whisper']:.0%} of its speed) | {wers} |")
 
 
+def link_row(record: dict) -> str:
+    r = record["result"]
+    opus, pcm, config = r["opus"], r.get("pcm"), r["config"]
+    rows = [f"| {record['title']} ({config['rate']}) | Opus, adaptive, {config['opus_s']:.0f} s | "
+            f"{_latency(opus['final_latency_s'])} | {'-' if opus.get('wer') is None else format(opus['wer'], '.4f')} | "
+            f"{', '.join(map(str, opus['bitrates_kbps']))} | p90 {opus['link_backlog_s']['p90']:.2f} s, "
+            f"max {opus['link_backlog_s']['max']:.2f} s | the end | {opus['drops']} |"]
+    if pcm:
+        waiting = ", ".join(f"{b:.0f}" for b in pcm["link_backlog_s_every_30s"])
+        rows.append(f"| | PCM int16, {config['pcm_s']:.0f} s | {_latency(pcm['final_latency_s'])} | - | 256 | "
+                    f"every 30 s: {waiting} s | {pcm['transcribed_until_s']:.0f} s | {pcm['drops']} |")
+    return "\n".join(rows)
+
+
 TABLES = {"phones": (PHONES, PHONES_HEADER, phone_row),
           "diarization": (DIARIZATION, DIARIZATION_HEADER, diarization_row),
-          "files": (FILES, FILES_HEADER, file_row)}
+          "files": (FILES, FILES_HEADER, file_row),
+          "link": (LINK, LINK_HEADER, link_row)}
 
 
 def render(name: str, records: dict) -> str:

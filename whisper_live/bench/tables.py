@@ -46,7 +46,8 @@ TABLES = {
     "ladder": ("capacity", "capacity-3x"),
 }
 # Blocks rendered otherwise: their name and the workloads they show
-SPECIAL = {"phones": area_tables.PHONES, "diarization": area_tables.DIARIZATION, "files": area_tables.FILES}
+SPECIAL = {"phones": area_tables.PHONES, "diarization": area_tables.DIARIZATION, "files": area_tables.FILES,
+           "link": area_tables.LINK}
 BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 

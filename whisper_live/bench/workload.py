@@ -45,6 +45,7 @@ MODULES = {
     "whisper_live.bench.telephony": Module("--port", "--spawn-server", True),
     "whisper_live.bench.api_file": Module(None, "--spawn-server", False),  # --ws-port PORT, --api-url ...
     "whisper_live.bench.diarization": Module(None, None, False),
+    "whisper_live.bench.throttled_link": Module(None, None, True),  # its server runs in its own namespace
 }
 
 
@@ -73,6 +74,8 @@ class Workload:
             for flag, value in zip(seeds[::2], seeds[1::2]):
                 args = _set(args, flag, value)
             return dataclasses.replace(self, bench=tuple(_set(args, "--turns", "2")))
+        if self.module == "whisper_live.bench.throttled_link":
+            return dataclasses.replace(self, bench=tuple(_set(_set(args, "--seconds", "12"), "--pcm-seconds", "6")))
         for flag in ("--duration", "--no-offline"):
             if flag in args:
                 i = args.index(flag)

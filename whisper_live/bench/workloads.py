@@ -11,7 +11,8 @@ most two clients of each kind, to check that everything starts (its figures mean
 
 Most workloads run the load bench (``python -m whisper_live.bench``); the others run a bench of their
 own (``module``): phone calls (bench.telephony), a file through the API (bench.api_file), speaker
-labels (bench.diarization: the labeller alone, live, through REST). A comparison is two workloads run one after the other on one machine
+labels (bench.diarization: the labeller alone, live, through REST), a talk over a throttled link
+(bench.throttled_link). A comparison is two workloads run one after the other on one machine
 (``phone-1`` and ``phone-1-pcm``); a group (``phones``) names them together.
 """
 
@@ -29,6 +30,7 @@ from whisper_live.bench.workload_run import (UPLOAD_FILE, UPLOAD_REFERENCE, fami
 TELEPHONY = "whisper_live.bench.telephony"
 API_FILE = "whisper_live.bench.api_file"
 DIARIZATION = "whisper_live.bench.diarization"
+THROTTLED_LINK = "whisper_live.bench.throttled_link"
 REST = ("--enable_rest", "--rest_port", "REST_PORT")
 API = ("--api-url", "http://127.0.0.1:REST_PORT/v1")
 LJ_PASSAGE = "../shared/audio/en/long/ljspeech_LJ001-0001_to_0032_concat.flac"
@@ -119,6 +121,9 @@ AREAS = (
              ("--clients", "0", "--silent", "16", "--duration", "60", "--no-offline")),
     Workload("opus-16", "16 silent, Opus 24 kbit/s, 60 s",
              ("--clients", "0", "--silent", "16", "--duration", "60", "--no-offline", "--codec", "opus")),
+    # a 2-minute talk over a link throttled to 48 kbit/s (network namespaces; needs root), then PCM on it
+    Workload("opus-link", "a 2-minute talk over a 48 kbit/s link: adaptive Opus, then PCM",
+             ("--seconds", "120", "--pcm-seconds", "120"), server=None, module=THROTTLED_LINK),
     # speaker labels on conversations of real speakers: online by the labeller alone (no server), then live
     # over WhisperLive's protocol, a file through REST, and 8 clients streaming with labels against without
     Workload("diar-3", "3 speakers taking turns, 3 conversations, the labeller alone", ("--conversation", "3"),
@@ -148,7 +153,7 @@ GROUPS = {
     "load": tuple(w.name for w in LOAD),
     "phones": ("phone-1", "phone-1-pcm", "phone-8", "phone-8-pcm"),
     "rooms": ("room-0", "room-1000", "room-stalled", "meeting-4"),
-    "opus": ("opus-pcm", "opus-24", "opus-12", "opus-16-pcm", "opus-16"),
+    "opus": ("opus-pcm", "opus-24", "opus-12", "opus-16-pcm", "opus-16", "opus-link"),
     "diarization": ("diar-3", "diar-live-3", "diar-rest-4", "diar-8-off", "diar-8-on"),
     "ladder": ("capacity", "capacity-3x", "file-int8", "file-float32", "file-auto"),
 }

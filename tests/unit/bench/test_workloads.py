@@ -28,6 +28,8 @@ def test_each_workload_is_a_valid_command_of_its_bench_full_and_cut_short(worklo
         assert smoke.repeat == 1 and smoke.audio == SMOKE_CLIP and smoke.reference is None
     elif workload.module == workloads.DIARIZATION:
         assert smoke.turns == 2 and smoke.clients <= 2 and len(smoke.seeds.split(",")) == smoke.clients
+    elif workload.module == workloads.THROTTLED_LINK:
+        assert smoke.seconds == 12 and smoke.pcm_seconds == 6
     elif workload.module == workloads.TELEPHONY:
         assert smoke.duration == 12 and smoke.calls <= 2
     else:

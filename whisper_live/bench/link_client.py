@@ -1,8 +1,10 @@
-"""A live client for the throttled-link test, run inside the test's network namespace: it streams a file as
-a microphone would (audio captured at real time, queued while the link is busy) and prints, as JSON, when
-each completed segment arrived after its audio was captured, and the bitrates it sent at.
+"""A live client on a throttled link (bench/throttled_link.py), run inside the link's network namespace: it
+streams a file as a microphone would (audio captured at real time, queued while the link is busy) and
+prints, as JSON, when each completed segment arrived after its audio was captured, the bitrates it sent at
+and how much captured audio waited for the link.
 
-``python -m tests.integration.throttled_client URL FILE SECONDS CODEC BITRATE``
+``python -m whisper_live.bench.link_client URL FILE SECONDS CODEC BITRATE`` (CODEC ``opus`` or ``pcm``;
+BITRATE in kbit/s, or ``auto`` for the adaptive bitrate)
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def backlog_seconds(client, captured: float, kbps: int) -> float:
 
 
 def main(url: str, path: str, seconds: float, codec: str, bitrate: str) -> dict:
-    from tests.ws_session import load_audio
+    from whisper_live.bench.audio import load_audio
     from whisper_live.client import StreamingTranscriptionClient
 
     audio = load_audio(path)[:int(seconds * 16000)]
