@@ -2,7 +2,8 @@
 
 ``transcript.text.delta`` for each segment's text as it comes, then ``transcript.text.done`` with the whole
 text (the deltas joined). A request that asks for speakers (``response_format=diarized_json``) gets each
-segment labelled first: its delta then carries the ``segment_id``, and a ``transcript.text.segment`` event
+segment labelled first (and its times fitted to its speech once the next one is known): its delta then
+carries the ``segment_id``, and a ``transcript.text.segment`` event
 follows it with ``id``, ``start``, ``end``, ``text`` and ``speaker``. A model failure ends the stream with an
 ``error`` event.
 """
@@ -14,7 +15,7 @@ from typing import Callable, Optional
 
 from whisper_live.api.errors import error_body
 from whisper_live.api.formats import diarized_segment, segment_id
-from whisper_live.api.speakers import FileSpeakers, labelled
+from whisper_live.api.speakers import FileSpeakers, labelled, last_labelled
 
 
 def sse(event: dict) -> str:
@@ -33,7 +34,8 @@ async def events(feed, request, speakers: Optional[FileSpeakers], end: Callable[
                 yield sse({"type": "error", **error_body(f"transcription failed: {error}", "server_error",
                                                          code="model_error")})
                 return
-            for segment in (await labelled(speakers, progress.segment)) if progress.segment is not None else ():
+            ready = (await labelled(speakers, progress.segment)) if progress.segment is not None else []
+            for segment in ready + (last_labelled(speakers) if progress.done else []):
                 delta = segment.text if sent else segment.text.lstrip()
                 if delta:
                     sent.append(delta)

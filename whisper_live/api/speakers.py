@@ -10,7 +10,9 @@ appearance; the voices left get OpenAI's letters, ``A``, ``B``, ..., in order of
 
 Labelling is :class:`whisper_live.diarization.labeler.SpeakerLabeler`'s, segment after segment as the file is
 decoded, exactly as a live session labels its completed segments (a segment in which the voice changes is
-split at the word where it does, so the file is transcribed with word times).
+split at the word where it does, so the file is transcribed with word times). The labelled segments' times
+are then widened to the speech they were heard in (whisper_live/diarization/speech_spans.py), so each
+segment is given back once the next one is known, and the last by :meth:`FileSpeakers.finish`.
 """
 
 from __future__ import annotations
@@ -156,6 +158,7 @@ class FileSpeakers:
     def __init__(self, request: SpeakerRequest, audio: np.ndarray, embedder):
         from whisper_live.diarization.clustering import DEFAULT_THRESHOLD, Speakers
         from whisper_live.diarization.labeler import SpeakerLabeler
+        from whisper_live.diarization.speech_spans import SpeechSpans, speech_regions
 
         threshold = DEFAULT_THRESHOLD if request.threshold is None else request.threshold
         known = len(request.references)
@@ -163,6 +166,7 @@ class FileSpeakers:
         self.labeler = SpeakerLabeler(embedder, Speakers(threshold, request.max_speakers),
                                       request.names[known:], unnamed=lambda index: letter_label(index - named))
         self.audio = audio
+        self.spans = SpeechSpans(speech_regions(audio))
         for i, (name, url) in enumerate(zip(request.names, request.references)):
             self.labeler.enroll(name, reference_audio(url, i))
 
@@ -176,14 +180,21 @@ class FileSpeakers:
         return cls(request, audio, shared_embedder())
 
     def label(self, segment: FileSegment) -> list[FileSegment]:
-        """``segment`` with its speaker; in pieces, each with its own, where the voice changes inside it (a
+        """The labelled segments ready once ``segment`` is known: those before it, fitted to their speech.
+        ``segment`` gets its speaker, in pieces, each with its own, where the voice changes inside it (a
         piece keeps the segment's statistics, without tokens, which cannot be told apart by piece)."""
         pieces = self.labeler.label(self.audio, 0.0, [Segment(segment.start, segment.end, segment.text, True,
                                                              segment.words)])
         if len(pieces) == 1:
-            return [replace(segment, speaker=pieces[0].speaker)]
-        return [replace(segment, start=p.start, end=p.end, text=" " + p.text, words=p.words, tokens=[],
-                        speaker=p.speaker) for p in pieces]
+            pieces = [replace(segment, speaker=pieces[0].speaker)]
+        else:
+            pieces = [replace(segment, start=p.start, end=p.end, text=" " + p.text, words=p.words, tokens=[],
+                              speaker=p.speaker) for p in pieces]
+        return [ready for piece in pieces for ready in self.spans.add(piece)]
+
+    def finish(self) -> list[FileSegment]:
+        """The labelled segments still held, once the file is decoded."""
+        return self.spans.finish()
 
 
 async def labelled(speakers: Optional[FileSpeakers], segment: FileSegment) -> list[FileSegment]:
@@ -191,3 +202,8 @@ async def labelled(speakers: Optional[FileSpeakers], segment: FileSegment) -> li
     if speakers is None:
         return [segment]
     return await asyncio.to_thread(speakers.label, segment)
+
+
+def last_labelled(speakers: Optional[FileSpeakers]) -> list[FileSegment]:
+    """What ``speakers`` still holds once the file is decoded (nothing for a request without speakers)."""
+    return [] if speakers is None else speakers.finish()

@@ -22,7 +22,7 @@ from whisper_live import fit
 from whisper_live.api import catalog
 from whisper_live.api.errors import ApiError
 from whisper_live.api.formats import FORMATS, GRANULARITIES, render
-from whisper_live.api.speakers import FileSpeakers, SpeakerRequest, labelled, refuse_unless_served
+from whisper_live.api.speakers import FileSpeakers, SpeakerRequest, labelled, last_labelled, refuse_unless_served
 from whisper_live.api.uploads import read_form
 from whisper_live.file_work import FileJob, FileProgress
 from whisper_live.protocol import SAMPLE_RATE
@@ -231,4 +231,4 @@ async def _collect(job: FileJob, feed: JobFeed, request, speakers: Optional[File
         if progress.segment is not None:
             segments += await labelled(speakers, progress.segment)
         if progress.done:
-            return transcript, segments
+            return transcript, segments + last_labelled(speakers)

@@ -104,7 +104,7 @@ def test_a_voice_reference_decodes_to_16_khz_samples():
 
 def _labelled(request, audio, segments):
     speakers = FileSpeakers(request, audio, FakeEmbedder())
-    return [piece for segment in segments for piece in speakers.label(segment)]
+    return [piece for segment in segments for piece in speakers.label(segment)] + speakers.finish()
 
 
 def test_voices_get_letters_in_order_of_appearance():
