@@ -75,6 +75,8 @@ def link_row(record: dict) -> str:
             f"max {opus['link_backlog_s']['max']:.2f} s | the end | {opus['drops']} |"]
     if pcm:
         waiting = ", ".join(f"{b:.0f}" for b in pcm["link_backlog_s_every_30s"])
+        if pcm.get("first_drop_s") is not None:
+            waiting += f" s, then dropped at {pcm['first_drop_s']:.0f}"
         rows.append(f"| | PCM int16, {config['pcm_s']:.0f} s | {_latency(pcm['final_latency_s'])} | - | 256 | "
                     f"every 30 s: {waiting} s | {pcm['transcribed_until_s']:.0f} s | {pcm['drops']} |")
     return "\n".join(rows)

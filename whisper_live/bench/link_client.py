@@ -71,6 +71,7 @@ def main(url: str, path: str, seconds: float, codec: str, bitrate: str) -> dict:
         client.close()  # PCM: no point waiting for the queue to drain
     latencies = [t - (start + end) for end, t in arrivals]
     return {"codec": codec, "latencies": latencies, "send_behind_s": behind, "bitrates": bitrates, "backlogs": backlogs, "drops": len(drops),
+            "drop_times": [t - start for t in drops],
             "transcribed_until": max((end for end, _ in arrivals), default=0.0),
             "text": " ".join(s.text for s in client.transcript.completed)}
 

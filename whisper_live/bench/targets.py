@@ -172,16 +172,21 @@ def opus_decoding(records: dict) -> Cell:
 
 
 def throttled_link(records: dict) -> Cell:
+    """Opus under 2 s at p90 without a drop; PCM behind: its transcript short of half the talk at the end."""
     r = (records.get("opus-link") or {}).get("result")
     if not r:
         return None
     opus, pcm, p90 = r["opus"], r.get("pcm"), r["opus"]["final_latency_s"].get("p90")
-    behind = pcm["link_backlog_s_every_30s"] if pcm else None
-    pcm_text = "" if not pcm else (f"; PCM: audio waiting for the link every 30 s {behind} s, transcribed until "
-                                   f"{pcm['transcribed_until_s']:.0f} s of {r['config']['pcm_s']:.0f}")
-    falls_behind = bool(behind) and len(behind) >= 2 and all(b > a for a, b in zip(behind, behind[1:]))
-    return (f"Opus: final p90 {_f(p90)} s over {r['config']['opus_s']:.0f} s, {opus['drops']} drops{pcm_text}",
-            p90 is not None and p90 < 2 and opus["drops"] == 0 and (falls_behind if pcm else None))
+    text = f"Opus: final p90 {_f(p90)} s over {r['config']['opus_s']:.0f} s, {opus['drops']} drops"
+    behind = None
+    if pcm:
+        talk = r["config"]["pcm_s"]
+        behind = pcm["transcribed_until_s"] < talk / 2
+        text += (f"; PCM: audio waiting for the link every 30 s {pcm['link_backlog_s_every_30s']} s"
+                 + (f" (dropped at {pcm['first_drop_s']:.0f} s)" if pcm.get("first_drop_s") is not None else "")
+                 + f", transcribed until {pcm['transcribed_until_s']:.0f} s of {talk:.0f}")
+    holds = p90 is not None and p90 < 2 and opus["drops"] == 0
+    return text, (holds and behind) if holds and behind is not None else (None if holds else False)
 
 
 def _labels(records: dict, name: str, least: float) -> Cell:

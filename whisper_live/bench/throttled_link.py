@@ -9,7 +9,8 @@ was killed are removed at the start. It needs root (``ip netns``); without it, i
 Opus streams the talk with the adaptive bitrate (whisper_live/client/link.py), then PCM (int16, 256 kbit/s
 of audio on the 48 kbit/s link) streams it again. Figures: Opus's final latency (from when the audio was
 captured) and WER, the bitrates it settled at, and how much captured audio waited for the link; for PCM,
-how far its transcript got and how much audio waited for the link, every 30 s.
+how far its transcript got and how much audio waited for the link, every 30 s until the server dropped the
+connection.
 
 ``python -m whisper_live.bench.throttled_link [--seconds 120] [--pcm-seconds 120] [--rate 48kbit]``
 """
@@ -131,11 +132,15 @@ def opus_figures(opus: dict, reference: Optional[str]) -> dict:
 
 
 def pcm_figures(pcm: dict, every: float = 30.0) -> dict:
-    """How far PCM fell behind: the audio waiting for the link every ``every`` seconds of the talk, and how far
-    its transcript got by the end of the talk."""
+    """How far PCM fell behind: the audio waiting for the link every ``every`` seconds of the talk until the
+    server first dropped the connection (its keep-alive pongs stuck behind the audio; the client's count of
+    what waits restarts with the new connection), and how far its transcript got by the end of the talk."""
     backlogs = pcm["backlogs"]
+    first_drop = min(pcm.get("drop_times") or [], default=None)
     step = int(round(every / CHUNK_S))
-    return {"link_backlog_s_every_30s": [round(backlogs[i - 1], 1) for i in range(step, len(backlogs) + 1, step)],
+    marks = [i for i in range(step, len(backlogs) + 1, step) if first_drop is None or i * CHUNK_S <= first_drop]
+    return {"link_backlog_s_every_30s": [round(backlogs[i - 1], 1) for i in marks],
+            "first_drop_s": None if first_drop is None else round(first_drop, 1),
             "transcribed_until_s": round(pcm["transcribed_until"], 1), "segments": len(pcm["latencies"]),
             "final_latency_s": summary(pcm["latencies"]), "drops": pcm["drops"],
             "send_behind_s": round(pcm["send_behind_s"], 1)}
@@ -192,6 +197,7 @@ def main(argv=None) -> int:
     print(f"opus over {args.rate}: final p90 {o['final_latency_s']['p90']} s, max {o['final_latency_s']['max']} s, "
           f"WER {o['wer']}, bitrates {o['bitrates_kbps']}, link backlog p90 {o['link_backlog_s']['p90']} s; "
           + ("" if pcm is None else f"pcm: link backlog every 30 s {doc['pcm']['link_backlog_s_every_30s']}, "
+             f"first dropped at {doc['pcm']['first_drop_s']} s, "
              f"transcribed until {doc['pcm']['transcribed_until_s']} s of {args.pcm_seconds:g}; ")
           + machine_speed.describe(speed), file=sys.stderr)
     print(line, flush=True)

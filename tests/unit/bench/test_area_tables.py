@@ -34,7 +34,7 @@ def test_a_throttled_link_shows_opus_beside_pcm():
          "opus": {"final_latency_s": {"p50": 1.0, "p90": 1.6, "max": 2.5}, "wer": 0.05, "bitrates_kbps": [16, 24],
                   "link_backlog_s": {"p90": 0.2, "max": 0.9}, "drops": 0},
          "pcm": {"final_latency_s": {"p50": 9.0, "p90": 15.0, "max": 20.0}, "link_backlog_s_every_30s": [20.0, 45.0],
-                 "transcribed_until_s": 21.0, "drops": 1}}
+                 "first_drop_s": 75.3, "transcribed_until_s": 21.0, "drops": 1}}
     opus, pcm = area_tables.link_row(record("opus-link", r)).splitlines()
     assert "| Opus, adaptive, 120 s |" in opus and "| 0.0500 | 16, 24 | p90 0.20 s, max 0.90 s | the end | 0 |" in opus
-    assert pcm.startswith("| | PCM int16, 120 s |") and pcm.endswith("| every 30 s: 20, 45 s | 21 s | 1 |")
+    assert pcm.startswith("| | PCM int16, 120 s |") and pcm.endswith("| every 30 s: 20, 45 s, then dropped at 75 s | 21 s | 1 |")
