@@ -27,13 +27,14 @@ class ApiServer:
         import uvicorn
 
         from whisper_live.api.app import create_app
+        from whisper_live.api.reader_link import WithTransport
 
         self.app = app or create_app(server, max_upload_mb=max_upload_mb, dependencies=dependencies)
         self.state = self.app.state.api
         self.host, self.port = host, port
         factory = (lambda config, default: ssl_context) if ssl_context is not None else None
         self._server = uvicorn.Server(uvicorn.Config(
-            self.app, host=host, port=port, log_level="warning", lifespan="off", ws="websockets-sansio",
+            WithTransport(self.app), host=host, port=port, log_level="warning", lifespan="off", ws="websockets-sansio",
             ws_max_size=4 * 1024 * 1024, ssl_context_factory=factory))
         self._thread: Optional[threading.Thread] = None
 

@@ -7,8 +7,10 @@ end of that burst (one ``call_soon_threadsafe`` for all the readers it woke, not
 the loop's self-pipe and a hand-over of the GIL while the fan-out thread still works); it then resumes each
 woken reader's coroutine. One timer sends the keep-alives of the idle ones. Nothing here can make the fan-out
 thread, a publisher or another reader wait. A reader whose socket stops taking data stops taking events;
-once its queue overflows it is closed (``too far behind``): it gets an ``end`` event if it can still read one
-within :data:`GRACE` seconds, else its connection is cut.
+once its queue overflows, or its connection shows that its client stopped taking data (a
+:class:`~whisper_live.api.reader_link.LinkWatch`, checked every :data:`STALL_CHECK` seconds: bytes waiting,
+none acknowledged for the registry's ``max_lag``), it is closed (``too far behind``): it gets an ``end``
+event if it can still read one within :data:`GRACE` seconds, else its connection is cut.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import threading
 from typing import Awaitable, Callable, Optional
 
+from whisper_live.api.reader_link import LinkWatch
 from whisper_live.rooms import RoomRegistry
 from whisper_live.rooms.lines import Event
 
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT = 15.0  # s between keep-alives to an idle reader (proxies close silent connections)
 GRACE = 5.0  # s a closed reader has to take its end event before its connection is cut
+STALL_CHECK = 5.0  # s between looks at the readers' connections for clients that stopped reading
 
 
 class LoopReaders:
@@ -37,6 +41,7 @@ class LoopReaders:
         self._woken: list[LiveReader] = []  # since the loop last took them
         self._readers: set[LiveReader] = set()  # (loop only)
         self._timer: Optional[asyncio.TimerHandle] = None
+        self._check: Optional[asyncio.TimerHandle] = None  # the stall check's, while a reader has a LinkWatch
 
     @classmethod
     def of(cls, rooms: RoomRegistry) -> "LoopReaders":
@@ -59,12 +64,16 @@ class LoopReaders:
         self._readers.add(live)
         if self._timer is None:
             self._timer = self._loop.call_later(HEARTBEAT, self._beat)
+        if live.link is not None and self._check is None:
+            self._check = self._loop.call_later(STALL_CHECK, self._check_links)
 
     def discard(self, live: "LiveReader") -> None:
         self._readers.discard(live)
-        if not self._readers and self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if not self._readers:
+            for timer in (self._timer, self._check):
+                if timer is not None:
+                    timer.cancel()
+            self._timer = self._check = None
 
     def _tell_loop(self) -> None:
         with contextlib.suppress(RuntimeError):  # the loop has stopped: nobody to tell
@@ -75,6 +84,18 @@ class LoopReaders:
             woken, self._woken = self._woken, []
         for live in woken:
             live.resume()
+
+    def _check_links(self) -> None:  # on the loop
+        now, watched = self._loop.time(), False
+        for live in list(self._readers):
+            if live.link is None or live.reader.closed is not None:
+                continue
+            watched = True
+            if live.link.stalled(now, self._rooms.max_lag):
+                log.info("room %s: a reader whose client stopped reading was dropped", live.reader.room.name)
+                self._rooms.drop_reader(live.reader)
+                live.resume()  # (its grace starts now, even while its pump waits on a write)
+        self._check = self._loop.call_later(STALL_CHECK, self._check_links) if watched else None
 
     def _beat(self) -> None:  # on the loop
         now = self._loop.time()
@@ -87,8 +108,11 @@ class LoopReaders:
 class LiveReader:
     """A reader of ``room`` for a coroutine of the API's loop; :meth:`serve` runs it to its end."""
 
-    def __init__(self, rooms: RoomRegistry, room: str, token: Optional[str], after_seq: Optional[int] = None):
+    def __init__(self, rooms: RoomRegistry, room: str, token: Optional[str], after_seq: Optional[int] = None,
+                 scope: Optional[dict] = None):
         self._loop = asyncio.get_running_loop()
+        # (the request's scope) its connection, to tell a client that stopped reading
+        self.link = LinkWatch.of(scope, self._loop.time()) if scope is not None else None
         self.closed = asyncio.Event()
         self._rooms = rooms
         self._group = LoopReaders.of(rooms)
@@ -121,6 +145,8 @@ class LiveReader:
             await asyncio.wait({pump, gone, stuck}, return_when=asyncio.FIRST_COMPLETED)
             if stuck.done() and not pump.done():
                 log.info("room %s: a reader that stopped reading was cut off", self.reader.room.name)
+                if self.link is not None:
+                    self.link.cut()
             return pump.result() if pump.done() and not pump.cancelled() and pump.exception() is None else None
         finally:
             for task in (pump, gone, stuck):

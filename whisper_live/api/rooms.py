@@ -88,7 +88,8 @@ def install(app, state) -> None:
     async def room_events(room: str, request: Request):
         try:
             live = LiveReader(rooms(), room, request.query_params.get("token"),
-                              after_seq(request.headers.get("last-event-id") or request.query_params.get("after")))
+                              after_seq(request.headers.get("last-event-id") or request.query_params.get("after")),
+                              request.scope)
         except RoomError as error:
             return _refusal(error)
         return EventStream(live)
@@ -98,7 +99,7 @@ def install(app, state) -> None:
         await websocket.accept()
         try:
             live = LiveReader(rooms(), room, websocket.query_params.get("token"),
-                              after_seq(websocket.query_params.get("after")))
+                              after_seq(websocket.query_params.get("after")), websocket.scope)
         except RoomError as error:
             await websocket.send_text(json.dumps({"type": "error", "message": error.message, "code": error.reason}))
             await websocket.close(1013 if error.status == 503 else 1008, error.reason)

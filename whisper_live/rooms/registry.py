@@ -146,6 +146,12 @@ class RoomRegistry:
         with self._lock:
             self._readers -= 1
 
+    def drop_reader(self, reader: Reader) -> None:
+        """Drop a reader whose client stopped taking what is sent to it (told from its connection)."""
+        if reader.closed is None:
+            reader.close(TOO_FAR_BEHIND)
+            self._dropped([reader])
+
     @property
     def readers(self) -> int:
         with self._lock:

@@ -158,6 +158,36 @@ def test_a_reader_that_stops_reading_is_dropped_and_the_others_get_every_line(ap
     stalled.close()
 
 
+def test_a_reader_that_stops_reading_at_a_speakers_pace_is_dropped_once_its_connection_takes_nothing(api, monkeypatch):
+    # A few KB in all: no buffer on the server's side fills, so only the connection can tell (its client
+    # acknowledges nothing once its small receive buffer is full).
+    monkeypatch.setattr(room_readers, "GRACE", 0.5)
+    monkeypatch.setattr(room_readers, "STALL_CHECK", 0.2)
+    api.rooms.max_lag = 1.0
+    ann = api.rooms.join("talk", "Ann", public=True)
+    stalled = socket.create_connection(("127.0.0.1", api.port))
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(b"GET /v1/rooms/talk/events HTTP/1.1\r\nHost: x\r\n\r\n")  # and never reads
+    quick = SseReader(f"{api.base}/v1/rooms/talk/events")
+    wait_until(lambda: api.rooms.readers == 2)
+    line = "y" * 1000
+    for i in range(60):  # 60 KB: under the server's 64 KB write buffer, over the stalled client's
+        say(ann, f"{i} {line}", start=float(i))
+        time.sleep(0.02)
+    wait_until(lambda: len(quick.completed()) == 60, timeout=30)
+    dropped = api.rooms._metrics.room_readers_dropped.labels(reason="too_far_behind")
+    wait_until(lambda: dropped._value.get() == 1 and api.rooms.readers == 1, timeout=15)
+    stalled.settimeout(5)
+    received = b""
+    while b"too far behind" not in received:  # told so, after what it had not read yet
+        chunk = stalled.recv(65536)
+        assert chunk, received[-300:]
+        received += chunk
+    stalled.close()
+    say(ann, "still here", start=100.0)
+    wait_until(lambda: quick.completed()[-1:] == ["still here"])
+
+
 def test_the_caption_page_and_its_script(api):
     page = httpx.get(f"{api.base}/captions/talk?size=64&lines=2&transparent=1")
     assert page.status_code == 200 and "captions.js" in page.text
