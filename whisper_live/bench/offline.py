@@ -67,10 +67,43 @@ def offline_wer_for_clients(offline: dict, speeches: list, sources: list[str]) -
     return round(wer_mod.corpus_wer([references[s] for s in sources], [texts[s] for s in sources]), 4)
 
 
+def through_codec(audio, codec: str, kbps: int):
+    """``audio`` (float32, 16 kHz) as the server hears it from a client sending ``codec``: encoded by the
+    client's encoder (at ``kbps`` for Opus), decoded by the server's decoder."""
+    import numpy as np
+
+    from whisper_live.audio.decoder import AudioDecoder
+    from whisper_live.audio.encoder import open_encoder
+
+    encoder = open_encoder(codec, None, kbps)
+    decoder = AudioDecoder(codec, encoder.sample_rate)
+    frames = encoder.frames(audio) + encoder.flush_frames()
+    return np.concatenate([decoder.decode(frame) for frame in frames]).astype(np.float32)
+
+
+def codec_offline(args, speeches: list) -> dict:
+    """With ``--codec``: the offline WER of the same audio round-tripped through the codec (at a fixed
+    ``--bitrate``), beside the plain offline WER: what the codec alone costs the model, free of the
+    run-to-run spread of streaming (where windows fall, the quality ladder's rungs)."""
+    import dataclasses
+
+    kbps = int(args.bitrate) if args.codec == "opus" and args.bitrate != "auto" else 24
+    coded = [dataclasses.replace(s, audio=through_codec(s.audio, args.codec, kbps)) for s in speeches]
+    say(args, f"offline transcription of the same audio through {args.codec}"
+              + (f" at {kbps} kbit/s" if args.codec == "opus" else "") + " ...")
+    found = offline_wers(coded, args.offline_model or args.model, args.offline_compute_type)
+    for entry in found["per_audio"]:
+        entry.pop("text")
+    return {"codec": args.codec, "bitrate_kbps": kbps if args.codec == "opus" else None, "wer": found["wer"],
+            "per_audio": found["per_audio"]}
+
+
 def beside_runs(args, speeches: list, runs: list[dict]) -> dict:
     """The offline transcription of ``speeches`` as the options ask for it (or why it was skipped), and each of
     the load benchmark's ``runs`` given the offline WER beside its own (``wer_offline``, ``wer_vs_offline``,
-    ``wer_minus_offline``, and per audio). The result's ``per_audio`` entries still hold their ``text``."""
+    ``wer_minus_offline``, and per audio). With ``--codec``, ``through_codec`` holds the offline WER of the
+    audio round-tripped through the codec (:func:`codec_offline`). The result's ``per_audio`` entries still
+    hold their ``text``."""
     offline: dict = {}
     speakers_ran = any(run["clients"] for run in runs)
     if not args.offline:
@@ -83,6 +116,8 @@ def beside_runs(args, speeches: list, runs: list[dict]) -> dict:
         say(args, "offline transcription of the same audio ...")
         try:
             offline = offline_wers(speeches, args.offline_model or args.model, args.offline_compute_type)
+            if getattr(args, "codec", None):
+                offline["through_codec"] = codec_offline(args, speeches)
         except Exception as exc:  # model missing, faster-whisper missing: the rest of the report stands
             offline["skipped"] = f"{type(exc).__name__}: {exc}"
     offline_by_audio = {entry["audio"]: entry["wer"] for entry in offline.get("per_audio", [])}

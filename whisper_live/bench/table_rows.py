@@ -123,6 +123,13 @@ def record_notes(record: dict) -> list:
                     if capacity and speed else "")
         lines.append(f"{record['workload']}: {capacity or 'no'} speakers the most that meet final p90 ≤ "
                      f"{config.get('target_p90')} s, max ≤ {config.get('target_max')} s{per_unit}.")
+    offline = result.get("offline") or {}
+    coded = offline.get("through_codec")
+    if coded and offline.get("wer") is not None:
+        rate = f" at {coded['bitrate_kbps']} kbit/s" if coded.get("bitrate_kbps") else ""
+        lines.append(f"{record['workload']}: offline WER of the audio through {coded['codec']}{rate} "
+                     f"{coded['wer']:.4f}, of the audio itself {offline['wer']:.4f} "
+                     f"({(coded['wer'] - offline['wer']) / offline['wer']:+.1%}).")
     rungs = (record.get("server_metrics") or {}).get("final_windows_by_rung")
     if rungs:
         total = sum(rungs.values()) or 1

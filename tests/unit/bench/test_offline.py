@@ -1,5 +1,7 @@
 """The offline WER the bench compares with (whisper_live/bench/offline.py)."""
 
+import pytest
+
 from tests.unit.bench.fake_server import noise
 from whisper_live.bench.audio import Speech
 
@@ -38,3 +40,19 @@ def test_runs_get_the_offline_wer_beside_their_own_or_none_when_it_is_skipped(mo
     skipped = SimpleNamespace(**{**vars(args), "offline": False})
     assert offline_mod.beside_runs(skipped, speeches, done) == {"skipped": "--no-offline"}
     assert run["wer_offline"] is None and run["wer_vs_offline"] is None and run["wer_minus_offline"] is None
+
+
+@pytest.mark.parametrize("codec, kbps", [("opus", 24), ("opus", 12), ("mulaw", 24)])
+def test_audio_through_a_codec_is_what_the_server_decodes_from_what_the_client_encodes(codec, kbps):
+    import numpy as np
+
+    from whisper_live.bench.offline import through_codec
+
+    t = np.arange(3 * 16000) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    out = through_codec(tone, codec, kbps)
+    assert out.dtype == np.float32 and abs(len(out) - len(tone)) <= 0.12 * 16000
+    middle = slice(8000, 40000)
+    best = max(float(np.corrcoef(tone[middle], out[middle.start + lag:middle.stop + lag])[0, 1])
+               for lag in range(-400, 401, 4) if middle.start + lag >= 0 and middle.stop + lag <= len(out))
+    assert best > 0.9  # the same tone, up to the codec's delay
