@@ -69,7 +69,8 @@ def offline_wer_for_clients(offline: dict, speeches: list, sources: list[str]) -
 
 def through_codec(audio, codec: str, kbps: int):
     """``audio`` (float32, 16 kHz) as the server hears it from a client sending ``codec``: encoded by the
-    client's encoder (at ``kbps`` for Opus), decoded by the server's decoder."""
+    client's encoder (at ``kbps`` for Opus), decoded by the server's decoder, and moved back by the codec's
+    delay (Opus' lookahead: a few ms), so that it lines up with ``audio`` sample for sample."""
     import numpy as np
 
     from whisper_live.audio.decoder import AudioDecoder
@@ -78,7 +79,21 @@ def through_codec(audio, codec: str, kbps: int):
     encoder = open_encoder(codec, None, kbps)
     decoder = AudioDecoder(codec, encoder.sample_rate)
     frames = encoder.frames(audio) + encoder.flush_frames()
-    return np.concatenate([decoder.decode(frame) for frame in frames]).astype(np.float32)
+    decoded = np.concatenate([decoder.decode(frame) for frame in frames]).astype(np.float32)
+    decoded = decoded[codec_delay(audio, decoded):][:len(audio)]
+    return np.concatenate([decoded, np.zeros(len(audio) - len(decoded), np.float32)])
+
+
+def codec_delay(audio, decoded, most: int = 2000) -> int:
+    """The samples by which ``decoded`` lags ``audio`` (0 to ``most``), where the two agree best."""
+    import numpy as np
+
+    loudest = int(np.argmax(np.convolve(np.abs(audio), np.ones(1600), "valid"))) if len(audio) > 1600 else 0
+    start = max(0, min(loudest, len(audio) - 16000))
+    excerpt = audio[start:start + 16000]
+    scores = [float(np.dot(excerpt, decoded[start + lag:start + lag + len(excerpt)]))
+              if start + lag + len(excerpt) <= len(decoded) else -np.inf for lag in range(most + 1)]
+    return int(np.argmax(scores))
 
 
 def codec_offline(args, speeches: list) -> dict:

@@ -151,31 +151,17 @@ def opus_bytes(records: dict) -> Cell:
             opus["bytes_per_audio_s"] <= reference / 15)
 
 
-def _through_codec(records: dict, name: str) -> Optional[tuple]:
-    """(offline WER through the codec, offline WER of the audio itself) of an Opus workload's record."""
-    offline = ((records.get(name) or {}).get("result") or {}).get("offline") or {}
-    coded = offline.get("through_codec") or {}
-    return (coded["wer"], offline["wer"]) if coded.get("wer") is not None and offline.get("wer") else None
-
-
 def opus_wer(records: dict) -> Cell:
-    """What the codec costs the model: the offline WER of the audio through Opus against that of the audio
-    itself (one run, deterministic); the streaming runs' WERs beside it, whose spread from run to run (where
-    windows fall, the ladder's rungs) is as large as the 3% asked."""
-    shares = ((24, 0.03), (12, 0.10))
-    offline = [(k, _through_codec(records, f"opus-{k}"), share) for k, share in shares]
+    """The streaming runs' WER through Opus against PCM's (each run's offline WER through the codec is a note
+    under its table: bench/table_rows.py)."""
     pcm = _run(records, "opus-pcm")
-    streaming = [(k, _run(records, f"opus-{k}")) for k, _ in shares]
-    streaming = [(k, r) for k, r in streaming if r and r.get("wer") is not None]
-    if any(found is None for _, found, _ in offline):
+    found = [(kbps, _run(records, f"opus-{kbps}"), share) for kbps, share in ((24, 0.03), (12, 0.10))]
+    found = [(k, r, share) for k, r, share in found if r and r.get("wer") is not None]
+    if not pcm or pcm.get("wer") is None or not found:
         return None
-    holds = all(_within(coded, plain, share) for _, (coded, plain), share in offline)
-    text = "offline: " + ", ".join(f"{k} kbit/s {coded:.4f}" for k, (coded, _), _ in offline) + \
-        f" against {offline[0][1][1]:.4f}"
-    if pcm and pcm.get("wer") is not None and streaming:
-        text += "; streaming: " + ", ".join(f"{k} kbit/s {r['wer']:.4f}" for k, r in streaming) + \
-            f" against {pcm['wer']:.4f}"
-    return text, holds
+    holds = all(_within(r["wer"], pcm["wer"], share) for _, r, share in found) if len(found) == 2 else \
+        (None if all(_within(r["wer"], pcm["wer"], share) for _, r, share in found) else False)
+    return ", ".join(f"{k} kbit/s {r['wer']:.4f}" for k, r, _ in found) + f" against {pcm['wer']:.4f}", holds
 
 
 def opus_decoding(records: dict) -> Cell:
@@ -299,8 +285,7 @@ TARGETS = (
                     "unaffected", stalled_readers),
     Target("rooms", "4 named publishers in one room: every segment of each, in time order", meeting),
     Target("opus", "Opus 24 kbit/s: at most 1/15 of float32 PCM's bytes", opus_bytes),
-    Target("opus", "WER within 3% of PCM at 24 kbit/s, within 10% at 12 kbit/s (offline, the same audio through "
-                   "the codec)", opus_wer),
+    Target("opus", "WER within 3% of PCM at 24 kbit/s, within 10% at 12 kbit/s", opus_wer),
     Target("opus", "decoding costs at most 1% of a core per client, with 16 clients", opus_decoding),
     Target("opus", "a link throttled to 48 kbit/s, a 2-minute talk: adaptive Opus keeps final p90 under 2 s; "
                    "PCM falls behind", throttled_link),
