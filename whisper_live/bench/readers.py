@@ -6,8 +6,8 @@ WebSocket (``/v1/rooms/ROOM/watch``). SSE readers retry while the room does not 
 made by the first speaker's SERVER_READY. The WebSocket refuses a reader after its handshake (an ``error``
 message, then a close), and takes a reader of a room without lines silently, so WebSocket readers connect
 once an SSE reader found the room; a refusal they still get is reported as their failure. *Stalled* readers
-connect with a small ``SO_RCVBUF`` and never read, so that the buffers between them and the server fill up
-fast; at the end each is drained to learn whether the server dropped it (an ``end`` event saying it was too
+connect with a small ``SO_RCVBUF`` and never read (their sockets are not read from at all, so their
+receive buffers fill and the server's bytes wait unacknowledged); at the end each is drained to learn whether the server dropped it (an ``end`` event saying it was too
 far behind, or its connection closed while the room still lives). The figures are computed by
 :mod:`whisper_live.bench.room_figures`.
 """
@@ -297,6 +297,9 @@ class ReaderRun:
         if log.kind == "sse":
             self._room_open.set()
         if log.stalled:
+            # The loop reads nothing more from it (a stream would go on reading into its own buffer, so that
+            # the kernel would see a client taking everything), until it is drained at the end.
+            writer.transport.pause_reading()
             self._sockets[log.name] = (reader, writer)
             return None
         return connection
@@ -353,6 +356,7 @@ class ReaderRun:
     async def _drain(self, log: ReaderLog, limit: float) -> None:
         """A stalled reader reads at last: dropped if the server told it so or closed its connection."""
         reader, writer = self._sockets.pop(log.name)
+        writer.transport.resume_reading()
         seen = bytearray()
         deadline = clock() + limit
         closed = False
