@@ -89,9 +89,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         met = [run["clients"] for run in runs if run["meets_target"]]
         doc["max_clients_meeting_target"] = max(met) if met else 0
     line = report.to_json(doc)
-    if args.json_out:
-        with open(args.json_out, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+    report.append_line(args.json_out, line)
     if not args.quiet:
         print(report.table(doc, per_client=args.per_client), file=sys.stderr, flush=True)
     print(line, flush=True)

@@ -54,6 +54,13 @@ def to_json(doc: dict) -> str:
     return json.dumps(doc, separators=(",", ":"), sort_keys=False)
 
 
+def append_line(path: Optional[str], line: str) -> None:
+    """``--json-out``: the bench's JSON line appended to ``path`` too (nothing without one)."""
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
 def table(doc: dict, per_client: bool = True) -> str:
     """A plain-text rendering of the same document."""
     cfg = doc["config"]

@@ -337,9 +337,7 @@ def main(argv=None) -> int:
                       "audio_s": round(speech.duration, 3), "codec": "mulaw 8 kHz", "spawned": args.spawn_server},
            **figures, "server": server, "per_call": calls}
     line = json.dumps(doc)
-    if args.json_out:
-        with open(args.json_out, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+    report.append_line(args.json_out, line)
     fin = figures["final_latency_s"]
     print(f"{args.calls} call(s), {args.tracks} track(s): every final delivered {figures['all_delivered']}, in order "
           f"{figures['in_order']}, {figures['finals']} finals, final p50 {fin.get('p50')} p90 {fin.get('p90')} "

@@ -190,9 +190,7 @@ def main(argv=None) -> int:
                       "opus_s": opus_seconds, "pcm_s": args.pcm_seconds},
            "opus": opus_figures(opus, reference), "pcm": None if pcm is None else pcm_figures(pcm)}
     line = json.dumps(doc)
-    if args.json_out:
-        with open(args.json_out, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+    report.append_line(args.json_out, line)
     o = doc["opus"]
     print(f"opus over {args.rate}: final p90 {o['final_latency_s']['p90']} s, max {o['final_latency_s']['max']} s, "
           f"WER {o['wer']}, bitrates {o['bitrates_kbps']}, link backlog p90 {o['link_backlog_s']['p90']} s; "

@@ -139,14 +139,20 @@ def test_readers_have_their_own_limit(api):
         assert httpx.get(f"{api.base}/v1/rooms/talk/events").status_code == 503
 
 
-def test_a_reader_that_stops_reading_is_dropped_and_the_others_get_every_line(api, monkeypatch):
-    monkeypatch.setattr(room_readers, "GRACE", 0.5)
-    ann = api.rooms.join("talk", "Ann", public=True)
+def _stalled_and_quick_readers(api):
+    """A reader of room "talk" that never reads (a raw socket with a small receive buffer), and one that does."""
     stalled = socket.create_connection(("127.0.0.1", api.port))
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stalled.sendall(b"GET /v1/rooms/talk/events HTTP/1.1\r\nHost: x\r\n\r\n")  # and never reads
     quick = SseReader(f"{api.base}/v1/rooms/talk/events")
     wait_until(lambda: api.rooms.readers == 2)
+    return stalled, quick
+
+
+def test_a_reader_that_stops_reading_is_dropped_and_the_others_get_every_line(api, monkeypatch):
+    monkeypatch.setattr(room_readers, "GRACE", 0.5)
+    ann = api.rooms.join("talk", "Ann", public=True)
+    stalled, quick = _stalled_and_quick_readers(api)
     big = "x" * 40000
     for i in range(300):  # 12 MB: more than the stalled socket's buffers hold
         say(ann, f"{i} {big}", start=float(i))  # (only posts: tests/unit/rooms/test_registry.py)
@@ -165,11 +171,7 @@ def test_a_reader_that_stops_reading_at_a_speakers_pace_is_dropped_once_its_conn
     monkeypatch.setattr(room_readers, "STALL_CHECK", 0.2)
     api.rooms.max_lag = 1.0
     ann = api.rooms.join("talk", "Ann", public=True)
-    stalled = socket.create_connection(("127.0.0.1", api.port))
-    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    stalled.sendall(b"GET /v1/rooms/talk/events HTTP/1.1\r\nHost: x\r\n\r\n")  # and never reads
-    quick = SseReader(f"{api.base}/v1/rooms/talk/events")
-    wait_until(lambda: api.rooms.readers == 2)
+    stalled, quick = _stalled_and_quick_readers(api)
     line = "y" * 1000
     for i in range(60):  # 60 KB: under the server's 64 KB write buffer, over the stalled client's
         say(ann, f"{i} {line}", start=float(i))
