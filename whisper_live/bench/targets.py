@@ -188,7 +188,7 @@ def throttled_link(records: dict) -> Cell:
                  + (f" (dropped at {pcm['first_drop_s']:.0f} s)" if pcm.get("first_drop_s") is not None else "")
                  + f", transcribed until {pcm['transcribed_until_s']:.0f} s of {talk:.0f}")
     holds = p90 is not None and p90 < 2 and opus["drops"] == 0
-    return text, (holds and behind) if holds and behind is not None else (None if holds else False)
+    return text, (behind if holds else False)  # (behind None: no PCM run, unknown)
 
 
 def _labels(records: dict, name: str, least: float) -> Cell:
