@@ -14,7 +14,9 @@
 #
 # serve flags: --port (9090), --host (127.0.0.1), --model (bundled name or CTranslate2 directory; tiny.en),
 # --max_clients (64: WhisperLive's default of 4 would answer WAIT to a larger bench),
-# --max_connection_time (1200). WhisperLive runs with its own defaults otherwise (VAD on, one model).
+# --max_connection_time (1200), --batch (its batch inference, `--batch_inference` in its own CLI: one worker
+# decodes the clients' windows together, greedy; its admission limits raised like --max_clients, so that
+# every bench client is served). WhisperLive runs with its own defaults otherwise (VAD on, one model).
 set -euo pipefail
 
 WHISPERLIVE_VERSION="${WHISPERLIVE_VERSION:-0.10.0}"
@@ -42,7 +44,7 @@ PY
 }
 
 serve() {
-    local host=127.0.0.1 port=9090 model=tiny.en max_clients=64 max_time=1200
+    local host=127.0.0.1 port=9090 model=tiny.en max_clients=64 max_time=1200 batch=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --host) host="$2"; shift 2 ;;
@@ -50,6 +52,7 @@ serve() {
             --model) model="$2"; shift 2 ;;
             --max_clients) max_clients="$2"; shift 2 ;;
             --max_connection_time) max_time="$2"; shift 2 ;;
+            --batch) batch=1; shift ;;
             *) echo "whisperlive.sh serve: unknown flag $1" >&2; exit 2 ;;
         esac
     done
@@ -65,15 +68,17 @@ serve() {
     exec "$VENV/bin/python" -c '
 import sys
 from whisper_live.server import TranscriptionServer
-host, port, model, max_clients, max_time = sys.argv[1:]
+host, port, model, max_clients, max_time, batch = sys.argv[1:]
+batching = dict(batch_enabled=True, batch_max_queue_wait_s=3600.0, batch_max_admissions_per_s=1000.0) \
+    if batch == "1" else {}
 TranscriptionServer().run(host, port=int(port), backend="faster_whisper",
                           faster_whisper_custom_model_path=model, single_model=True,
-                          max_clients=int(max_clients), max_connection_time=int(max_time))
-' "$host" "$port" "$model_dir" "$max_clients" "$max_time"
+                          max_clients=int(max_clients), max_connection_time=int(max_time), **batching)
+' "$host" "$port" "$model_dir" "$max_clients" "$max_time" "$batch"
 }
 
 case "${1:-}" in
     setup) setup ;;
     serve) shift; serve "$@" ;;
-    *) echo "usage: bash benchmarks/whisperlive.sh setup | serve [--port P] [--host H] [--model M] [--max_clients N] [--max_connection_time S]" >&2; exit 2 ;;
+    *) echo "usage: bash benchmarks/whisperlive.sh setup | serve [--port P] [--host H] [--model M] [--max_clients N] [--max_connection_time S] [--batch]" >&2; exit 2 ;;
 esac

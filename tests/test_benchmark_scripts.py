@@ -14,3 +14,4 @@ def test_the_whisperlive_script_parses_and_says_how_to_use_it():
     assert usage.returncode == 2 and "setup | serve" in usage.stderr
     bad = subprocess.run(["bash", str(script), "serve", "--nonsense"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown flag --nonsense" in bad.stderr
+    assert "[--batch]" in usage.stderr

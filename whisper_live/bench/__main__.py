@@ -74,7 +74,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 write_text(args.transcripts, f"reference-{k}.txt", speech.reference)
             if texts:
                 write_text(args.transcripts, f"offline-{k}.txt", texts[k - 1])
-    for entry in offline.get("per_audio", []):
+    for entry in offline.get("per_audio", []) + offline.get("greedy", {}).get("per_audio", []):
         entry.pop("text")  # the transcripts stay out of the JSON line
 
     doc = {

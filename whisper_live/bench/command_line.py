@@ -115,6 +115,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="compute type of the offline model (default int8, what the server's faster_whisper "
                         "backend uses on a CPU, so both transcripts come from the same weights); "
                         "'default' keeps the saved type (float32 on CPU for tiny.en)")
+    g.add_argument("--offline-greedy", action="store_true",
+                   help="also transcribe the audio offline with greedy decoding (beam 1): the WER that the "
+                        "quality ladder's cheapest rungs are held to")
     g.add_argument("--no-offline", dest="offline", action="store_false",
                    help="skip the offline transcription of the audio")
     g.add_argument("--no-machine-speed", dest="machine_speed", action="store_false",

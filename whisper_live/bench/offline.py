@@ -27,8 +27,9 @@ def model_dir(name: Optional[str]) -> str:
     return resolve_model(name)
 
 
-def offline_wers(speeches: list, model: Optional[str], compute_type: str = "default") -> dict:
-    """faster-whisper ``WhisperModel(dir).transcribe(audio)`` with its default settings, for each speech.
+def offline_wers(speeches: list, model: Optional[str], compute_type: str = "default", beam_size: int = 5) -> dict:
+    """faster-whisper ``WhisperModel(dir).transcribe(audio)`` with its default settings (beam 5; ``beam_size``
+    1: greedy), for each speech.
 
     ``speeches`` are :class:`~whisper_live.bench.audio.Speech` objects with a reference. Returns the model,
     the compute type, and per speech (in order) its WER, transcript and seconds; ``wer`` is the corpus WER
@@ -45,12 +46,12 @@ def offline_wers(speeches: list, model: Optional[str], compute_type: str = "defa
     per_audio = []
     for speech in speeches:
         began = time.monotonic()
-        segments, _info = whisper.transcribe(speech.audio)
+        segments, _info = whisper.transcribe(speech.audio, beam_size=beam_size)
         text = " ".join(seg.text.strip() for seg in segments)  # the generator runs the model here
         per_audio.append({"audio": speech.source, "wer": round(wer_mod.wer(speech.reference, text), 4),
                           "seconds": round(time.monotonic() - began, 2), "text": text})
     corpus = wer_mod.corpus_wer([s.reference for s in speeches], [a["text"] for a in per_audio])
-    return {"model": path, "compute_type": compute_type, "wer": round(corpus, 4),
+    return {"model": path, "compute_type": compute_type, "beam_size": beam_size, "wer": round(corpus, 4),
             "seconds": round(time.monotonic() - loaded, 2), "load_seconds": round(loaded - started, 2),
             "per_audio": per_audio}
 
@@ -134,6 +135,10 @@ def beside_runs(args, speeches: list, runs: list[dict]) -> dict:
             offline = offline_wers(speeches, args.offline_model or args.model, args.offline_compute_type)
             if getattr(args, "codec", None):
                 offline["through_codec"] = codec_offline(args, speeches)
+            if getattr(args, "offline_greedy", False):
+                say(args, "offline transcription of the same audio, greedy ...")
+                offline["greedy"] = offline_wers(speeches, args.offline_model or args.model,
+                                                 args.offline_compute_type, beam_size=1)
         except Exception as exc:  # model missing, faster-whisper missing: the rest of the report stands
             offline["skipped"] = f"{type(exc).__name__}: {exc}"
     offline_by_audio = {entry["audio"]: entry["wer"] for entry in offline.get("per_audio", [])}
@@ -141,6 +146,8 @@ def beside_runs(args, speeches: list, runs: list[dict]) -> dict:
         # offline WER weighted as this run's speakers were spread over the audio (for one audio: its WER)
         sources = [client["audio"] for client in run["per_client"] if client["speaking"]]
         run["wer_offline"] = offline_wer_for_clients(offline, speeches, sources)
+        if "greedy" in offline:
+            run["wer_offline_greedy"] = offline_wer_for_clients(offline["greedy"], speeches, sources)
         run["wer_vs_offline"] = relative_to_offline(run["wer"], run["wer_offline"])
         run["wer_minus_offline"] = (round(run["wer"] - run["wer_offline"], 4)
                                     if run["wer"] is not None and run["wer_offline"] is not None else None)

@@ -37,7 +37,7 @@ TABLES = {
     "base": ("base",),
     "encoder-window": ("speakers-24", "speakers-24-full-window", "base-8"),
     "openvino": ("openvino",),
-    "whisperlive": ("whisperlive",),
+    "whisperlive": ("whisperlive", "whisperlive-batch"),
     "haproxy": ("haproxy-2",),
     "api": ("upload-8",),
     "rooms": ("room-0", "room-1000", "room-stalled", "meeting-4"),

@@ -142,7 +142,8 @@ def server_command(workload: Workload, port: int, python: str = sys.executable,
     if workload.server is None:
         return None
     if workload.kind == "whisperlive":
-        return f"bash benchmarks/whisperlive.sh serve --port {port} --model {workload.model}"
+        return shlex.join(["bash", "benchmarks/whisperlive.sh", "serve", "--port", str(port),
+                           "--model", workload.model, *workload.server])
     flags = SERVER_FLAGS if not workload.admission else SERVER_FLAGS[:2]
     if workload.nodes > 1:
         # cluster.sh gives each server its host and port, and HAProxy the port the bench connects to

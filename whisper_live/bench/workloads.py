@@ -71,6 +71,8 @@ LOAD = (
              server=("--faster_whisper_custom_model_path", "base"), model="base"),
     Workload("openvino", "{speakers}, OpenVINO, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="openvino"),
     Workload("whisperlive", "{speakers}, WhisperLive, 90 s", ("--ramp", "1,2,4,8") + RAMP, kind="whisperlive"),
+    Workload("whisperlive-batch", "{speakers}, WhisperLive batch inference, 90 s", ("--ramp", "1,2,4,8") + RAMP,
+             server=("--batch",), kind="whisperlive"),
     # the load of speakers-16 through HAProxy, to 2 servers sharing the cores (docs/scaling.md)
     # the 8 speakers while a 10-minute file of three other sets is transcribed through the OpenAI API
     Workload("upload-8", "8 speakers, a 10-minute file through the API",
@@ -140,7 +142,7 @@ AREAS = (
     Workload("capacity", "{speakers}, mixed sets, 90 s", ("--ramp", "2,4,5,6,8,10,12,16,20,24", "--target-max", "4")
              + LADDER, admission=True),
     Workload("capacity-3x", "{speakers} (3 x capacity), admission off, 90 s",
-             LADDER + ("--target-p90", "2.5", "--target-max", "5"), times_capacity=("capacity", 3)),
+             LADDER + ("--target-p90", "2.5", "--target-max", "5", "--offline-greedy"), times_capacity=("capacity", 3)),
     # compute types: a file through the API against faster-whisper's own transcribe of it
     _file("file-int8", "the joined file, int8", "int8", "int8"),
     _file("file-float32", "the joined file, float32", "float32", "float32"),
@@ -156,6 +158,7 @@ GROUPS = {
     "opus": ("opus-pcm", "opus-24", "opus-12", "opus-16-pcm", "opus-16", "opus-link"),
     "diarization": ("diar-3", "diar-live-3", "diar-rest-4", "diar-8-off", "diar-8-on"),
     "ladder": ("capacity", "capacity-3x", "file-int8", "file-float32", "file-auto"),
+    "peer": ("whisperlive", "whisperlive-batch"),
 }
 
 

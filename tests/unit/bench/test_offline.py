@@ -42,6 +42,28 @@ def test_runs_get_the_offline_wer_beside_their_own_or_none_when_it_is_skipped(mo
     assert run["wer_offline"] is None and run["wer_vs_offline"] is None and run["wer_minus_offline"] is None
 
 
+
+def test_with_offline_greedy_each_run_gets_the_greedy_wer_of_its_speakers_too(monkeypatch):
+    from types import SimpleNamespace
+
+    from whisper_live.bench import offline as offline_mod
+
+    speeches = [Speech(noise(1.0), "one two three four", "a"), Speech(noise(1.0), "five six", "b")]
+    texts = {5: ["one two three four", "five six"], 1: ["one two three", "five"]}
+
+    def transcribe(found, model, compute_type, beam_size=5):
+        return {"beam_size": beam_size, "per_audio": [{"audio": s.source, "wer": 0.0, "text": t}
+                                                      for s, t in zip(found, texts[beam_size])]}
+
+    monkeypatch.setattr(offline_mod, "offline_wers", transcribe)
+    args = SimpleNamespace(offline=True, quiet=True, offline_model=None, model=None, offline_compute_type="int8",
+                           offline_greedy=True)
+    run = {"clients": 1, "wer": 0.1, "per_client": [{"audio": "b", "speaking": True}]}
+    offline = offline_mod.beside_runs(args, speeches, [run])
+    assert offline["greedy"]["beam_size"] == 1
+    assert run["wer_offline"] == 0.0 and run["wer_offline_greedy"] == 0.5  # "five" for "five six"
+
+
 @pytest.mark.parametrize("codec, kbps", [("opus", 24), ("opus", 12), ("mulaw", 24)])
 def test_audio_through_a_codec_is_what_the_server_decodes_from_what_the_client_encodes(codec, kbps):
     import numpy as np

@@ -52,6 +52,17 @@ def test_a_target_with_a_part_not_measured_is_unknown_unless_another_part_misses
     assert targets.three_times(three)[1] is False
 
 
+
+def test_three_times_capacity_holds_to_the_offline_greedy_wer_of_the_same_speakers():
+    run = load_run(15, p90=2.4, most=4.9, wer=0.060, wer_offline_greedy=0.061)
+    assert targets.three_times({"capacity-3x": load_record("capacity-3x", [run])}) == (
+        "15 speakers, 15/15 finished, 2.40 / 4.90 s, WER 0.0600 against offline greedy 0.0610", True)
+    worse = dict(run, wer=0.062)
+    assert targets.three_times({"capacity-3x": load_record("capacity-3x", [worse])})[1] is False
+    slow = dict(run, final_latency_s=dict(run["final_latency_s"], max=5.1))
+    assert targets.three_times({"capacity-3x": load_record("capacity-3x", [slow])})[1] is False
+
+
 def test_the_capacity_run_is_the_one_at_the_count_the_ramp_found():
     runs = [load_run(4, p90=1.0, most=1.9, wer=0.05), load_run(5, p90=1.5, most=3.5, wer=0.049, offline=0.05),
             load_run(6, p90=2.5, most=6.0)]

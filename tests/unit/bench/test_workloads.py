@@ -61,3 +61,13 @@ def test_unknown_names_are_refused(capsys):
     with pytest.raises(SystemExit):
         workloads.main(["--list", "nonesuch"])
     assert "unknown workload nonesuch" in capsys.readouterr().err
+
+
+def test_the_peer_runs_from_its_script_in_its_default_mode_and_with_its_batch_inference(capsys):
+    assert workloads.main(["--list", "peer"]) == 0
+    lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    assert set(lines) == {"whisperlive", "whisperlive-batch"}
+    for name, line in lines.items():
+        server = line.split("--spawn-server ", 1)[1]
+        assert server.startswith("'bash benchmarks/whisperlive.sh serve --port")
+        assert server.rstrip("'").endswith("--batch") == (name == "whisperlive-batch")
