@@ -35,4 +35,6 @@ npm ci --prefix extensions --no-audit --no-fund --loglevel=error
 node --test tests/browser/js/
 npm run --silent lint:firefox --prefix extensions
 
-python -m pytest tests -q
+# Two processes, each taking whole test files (a file's servers and clusters stay in one process); the
+# slowest tests are listed at the end.
+python -m pytest tests -q -n 2 --dist loadfile --durations=15

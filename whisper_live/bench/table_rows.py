@@ -90,7 +90,7 @@ def notes(record: dict, run: dict) -> list:
     if codec and codec != "float32" and run.get("bytes_per_audio_s"):
         lines.append(f"{label}: {run['bytes_per_audio_s']:.0f} bytes per second of audio (float32 PCM: 64000).")
     speed = machine_speed(record)
-    if speed and run["clients"] and run["finished"] == run["clients"] + run["silent"]:
+    if speed and _all_served(run) and len(record["result"]["runs"]) == 1:  # (a ramp's: one line, record_notes)
         lines.append(f"{label}: {per_unit_of_speed(run['clients'], speed):.2f} speakers per unit "
                      f"of machine speed ({speed:.1f}).")
     for upload in run.get("uploads") or []:
@@ -111,10 +111,19 @@ def room_note(room: dict) -> str:
     return text + "."
 
 
+def _all_served(run: dict) -> bool:
+    return bool(run["clients"]) and run["finished"] == run["clients"] + run["silent"]
+
+
 def record_notes(record: dict) -> list:
-    """Lines under a table about a whole record: the capacity a ramp found, the finals by the ladder's rung."""
+    """Lines under a table about a whole record: a ramp's speakers per unit of machine speed, the capacity it
+    found, the finals by the ladder's rung."""
     lines = []
     result = record["result"]
+    speed, runs = machine_speed(record), [run for run in result["runs"] if _all_served(run)]
+    if speed and runs and len(result["runs"]) > 1:
+        lines.append(f"{record['workload']}: speakers per unit of machine speed ({speed:.1f}): " + ", ".join(
+            f"{per_unit_of_speed(run['clients'], speed):.2f} ({run['clients']})" for run in runs) + ".")
     if record["workload"] in CAPACITY:
         config = result.get("config") or {}
         capacity = result.get("max_clients_meeting_target")

@@ -195,7 +195,8 @@ def main(argv: Optional[list] = None) -> int:
                                 description="Markdown tables from the workloads' JSON files.")
     p.add_argument("folder", help="the folder of <workload>.json files (benchmarks/results), with a folder of "
                                   "them per other machine")
-    p.add_argument("--update", metavar="FILE", help="rewrite the generated blocks of FILE (BENCHMARKS.md)")
+    p.add_argument("--update", metavar="FILE", nargs="+",
+                   help="rewrite the generated blocks of each FILE (BENCHMARKS.md benchmarks/CONFIGURATIONS.md)")
     args = p.parse_args(argv)
     machines = load_machines(Path(args.folder))
     for family, records in machines.items():
@@ -203,8 +204,8 @@ def main(argv: Optional[list] = None) -> int:
         if unknown:
             print(f"ignored ({family}), not a workload: {', '.join(unknown)}", file=sys.stderr)
     if args.update:
-        path = Path(args.update)
-        path.write_text(update(path.read_text(), machines))
+        for path in map(Path, args.update):
+            path.write_text(update(path.read_text(), machines))
         return 0
     for name in ("targets", "setup", *blocks()):
         print(f"### {name}\n\n{render(name, machines)}")

@@ -19,7 +19,8 @@ def _write(folder, rec):
 
 
 def test_every_block_of_benchmarks_md_is_known_and_every_workload_has_a_block():
-    names = [m.group(2) for m in tables.BLOCK.finditer((ROOT / "BENCHMARKS.md").read_text())]
+    names = [m.group(2) for document in ("BENCHMARKS.md", "benchmarks/CONFIGURATIONS.md")
+             for m in tables.BLOCK.finditer((ROOT / document).read_text())]
     assert sorted(names) == sorted([*tables.blocks(), "setup", "targets"])
     shown = {w for rows in tables.blocks().values() for w in rows} | {"api-file"}  # (api-file: the api block's line)
     assert shown == set(workloads.BY_NAME)
@@ -48,6 +49,10 @@ def test_tables_render_the_figures_of_the_files_and_mark_what_is_missing(tmp_pat
         "speakers", {"speakers-8": measured})
     assert "speed 16.0 to 16.0 (tiny.en int8 beam 5" in tables.setup({"speakers-8": measured})
     assert "speakers per unit" not in speakers  # (not measured: nothing said)
+    ramp = load_record("speakers-16", [load_run(8), load_run(16), load_run(24, finished=20)], speed=16.0)
+    ramp_table = tables.table("speakers", {"speakers-16": ramp})
+    assert "speakers-16: speakers per unit of machine speed (16.0): 0.50 (8), 1.00 (16)." in ramp_table
+    assert ramp_table.count("per unit") == 1
 
 
 def test_each_machine_renders_apart_under_a_line_naming_it_its_speed_and_dates(tmp_path):
@@ -107,6 +112,7 @@ def test_notes_give_the_readers_the_bytes_of_a_codec_the_capacity_and_the_rungs(
                            config={"target_p90": 2.0, "target_max": 4.0})
     capacity["server_metrics"] = {"final_windows_by_rung": {"full": 90, "short_context": 10}}
     assert record_notes(capacity) == [
+        "capacity: speakers per unit of machine speed (10.0): 0.40 (4), 0.50 (5).",
         "capacity: 5 speakers the most that meet final p90 ≤ 2.0 s, max ≤ 4.0 s (0.50 per unit of machine speed).",
         "capacity: final windows by the ladder's rung: full 90 (90%), short_context 10 (10%)."]
     assert record_notes(load_record("speakers-16", [load_run(8)], max_clients_meeting_target=16)) == []
