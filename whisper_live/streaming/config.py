@@ -38,11 +38,6 @@ class StreamConfig:
     max_buffer: float = 45.0  # seconds of audio kept at most
     max_window: float = 25.0  # seconds of audio in one model call at most
     partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
-    # A session whose client is shown no partial text (a phone call without Twilio's partialResults) needs
-    # partial windows only where their answers can commit something: from agreement_after seconds of window
-    # on. With VAD, a partial window comes only once the window would be this long (s); 0: from the first
-    # partial_step. Its short utterances then cost one final window each.
-    partials_from: float = 0.0
     min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
     agreement_after: float = 4.0  # a partial window longer than this may commit agreed segments
     # ... and past this, it may commit them even where the VAD hears no pause near the segment's end (a

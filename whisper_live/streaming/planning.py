@@ -96,10 +96,7 @@ class WindowPlanning:
         if self._final_due:
             return FINAL
         if self._utterances.in_speech and not self.ended:
-            start = self._window_start()
-            if self._vad is not None and self._utterances.speech_end - start < self.config.partials_from * SAMPLE_RATE:
-                return None  # no partial answer shown, none that could commit yet
-            new_speech = self._utterances.speech_end - max(self._served_until, start)
+            new_speech = self._utterances.speech_end - max(self._served_until, self._window_start())
             if new_speech >= self.config.partial_step * SAMPLE_RATE:
                 return PARTIAL
         return None

@@ -37,30 +37,6 @@ def test_partials_show_progress_and_never_commit_too_early():
     assert committed_words(session) == [f"w{k}" for k in range(10)]
 
 
-def test_partials_only_from_where_they_can_commit_leave_short_utterances_one_final_each():
-    model, shown = ScriptedTranscriber(), ScriptedTranscriber()
-    audio = np.concatenate([silence(0.5), speech([1, 2, 3, 4]), silence(1.0), speech([5, 6, 7]), silence(1.0)])
-    session, clock = make(partials_from=4.0)
-    updates = stream(session, clock, audio, model, end=False)
-    assert [w.kind for w, _ in updates] == [FINAL, FINAL]
-    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6", "w7"]
-    session, clock = make()
-    assert PARTIAL in [w.kind for w, _ in stream(session, clock, audio, shown, end=False)]
-    assert committed_words(session) == ["w1", "w2", "w3", "w4", "w5", "w6", "w7"]
-
-
-def test_partials_from_still_commit_long_speech_early_by_agreement():
-    model = ScriptedTranscriber()
-    session, clock = make(partials_from=4.0, endpoint_schedule=((float("inf"), 1.0),))
-    words = list(range(90))
-    audio = np.concatenate([np.concatenate([speech(words[i:i + 6]), silence(0.25)]) for i in range(0, 90, 6)])
-    updates = stream(session, clock, audio, model)
-    assert committed_words(session) == [f"w{k}" for k in words]
-    partials = [w for w, _ in updates if w.kind == PARTIAL]
-    assert partials and all(w.end - w.start >= 4.0 * SAMPLE_RATE for w in partials)
-    assert sum(1 for w, u in updates if w.kind == PARTIAL and u.completed) >= 2
-
-
 def test_silence_costs_no_model_call():
     model = ScriptedTranscriber()
     session, clock = make()

@@ -92,20 +92,11 @@ def build_client(server, options: protocol.ClientOptions, runner) -> ServeClient
                        labeler=diarization.session_labeler(options) if options.enable_diarization else None)
 
 
-def partial_windows_from(shows_partials: bool) -> float:
-    """StreamConfig.partials_from for a session whose partial text is shown to somebody, or not: then only
-    windows long enough for partial answers to commit (agreement_after) are worth a partial window."""
-    return 0.0 if shows_partials else StreamConfig.agreement_after
-
-
-def build_stream(server, options: protocol.ClientOptions, runner, shows_partials: bool = True) -> Stream:
-    """A session's stream: the streaming core, configured from its options and the server's defaults.
-    ``shows_partials`` False: nobody sees its partial text, so it decodes partial windows only where they
-    can commit (StreamConfig.partials_from)."""
+def build_stream(server, options: protocol.ClientOptions, runner) -> Stream:
+    """A session's stream: the streaming core, configured from its options and the server's defaults."""
     config = server.config
     return Stream(
-        StreamConfig(partials_from=partial_windows_from(shows_partials),
-                     language=options.language, task=options.task, initial_prompt=options.initial_prompt,
+        StreamConfig(language=options.language, task=options.task, initial_prompt=options.initial_prompt,
                      hotwords=options.hotwords, word_timestamps=options.word_timestamps,
                      word_times_for_speakers=bool(options.enable_diarization),
                      no_speech_thresh=options.no_speech_thresh,

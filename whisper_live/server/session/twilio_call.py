@@ -190,8 +190,7 @@ class TwilioCall:
             raise CallRefused(refused.reason, refused.code, refused.metric or "model") from None
         for warning in choice.warnings:
             log.info("call %s: %s", start.call_sid, warning)
-        stream = handshake.build_stream(server, options, choice.runner, shows_partials=partial_results)
-        return CallTrack(name, options.uid, stream, choice.runner,
+        return CallTrack(name, options.uid, handshake.build_stream(server, options, choice.runner), choice.runner,
                          decoder, emit=self._emit, max_connection_time=server.config.max_connection_time,
                          partial_results=partial_results, on_end=lambda track: server.manager.remove(track.session),
                          metrics=server.metrics)

@@ -83,7 +83,6 @@ class FakeServer:
     config: ServerConfig
     runner: PumpRunner = field(default_factory=PumpRunner)
     draining: bool = False
-    partials_from: list = field(default_factory=list)  # each stream's StreamConfig.partials_from
 
     def __post_init__(self):
         self.metrics = Metrics(gpu=False)
@@ -97,11 +96,7 @@ def patch_streams(monkeypatch, server: FakeServer) -> None:
 
     monkeypatch.setattr(handshake, "choose_runner",
                         lambda srv, options: handshake.Choice(server.runner))
-    def build_stream(srv, options, runner, shows_partials=True):
-        server.partials_from.append(handshake.partial_windows_from(shows_partials))
-        return Stream(StreamConfig(partials_from=server.partials_from[-1]), EnergyVad())
-
-    monkeypatch.setattr(handshake, "build_stream", build_stream)
+    monkeypatch.setattr(handshake, "build_stream", lambda srv, options, runner: Stream(StreamConfig(), EnergyVad()))
 
 
 class Posts:
