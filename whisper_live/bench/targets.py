@@ -246,11 +246,10 @@ def three_times(records: dict) -> Cell:
     p90, most = _final(run)
     greedy = run.get("wer_offline_greedy")
     holds = _finished(run) and p90 is not None and p90 <= 2.5 and most <= 5
+    figures = f"{run['clients']} speakers, {run['finished']}/{run['clients']} finished, {_f(p90)} / {_f(most)} s, "
     if greedy is None or run.get("wer") is None:
-        return (f"{run['clients']} speakers, {run['finished']}/{run['clients']} finished, {_f(p90)} / {_f(most)} s, "
-                f"WER {_f(run.get('wer'), 4)} (offline greedy: not measured)", None if holds else False)
-    return (f"{run['clients']} speakers, {run['finished']}/{run['clients']} finished, {_f(p90)} / {_f(most)} s, "
-            f"WER {run['wer']:.4f} against offline greedy {greedy:.4f}", holds and run["wer"] <= greedy)
+        return figures + f"WER {_f(run.get('wer'), 4)} (offline greedy: not measured)", None if holds else False
+    return figures + f"WER {run['wer']:.4f} against offline greedy {greedy:.4f}", holds and run["wer"] <= greedy
 
 
 def slowest_final(records: dict) -> Cell:
