@@ -132,13 +132,13 @@ def beside_runs(args, speeches: list, runs: list[dict]) -> dict:
     else:
         say(args, "offline transcription of the same audio ...")
         try:
-            offline = offline_wers(speeches, args.offline_model or args.model, args.offline_compute_type)
+            model = args.offline_model or args.model
+            offline = offline_wers(speeches, model, args.offline_compute_type)
             if getattr(args, "codec", None):
                 offline["through_codec"] = codec_offline(args, speeches)
             if getattr(args, "offline_greedy", False):
                 say(args, "offline transcription of the same audio, greedy ...")
-                offline["greedy"] = offline_wers(speeches, args.offline_model or args.model,
-                                                 args.offline_compute_type, beam_size=1)
+                offline["greedy"] = offline_wers(speeches, model, args.offline_compute_type, beam_size=1)
         except Exception as exc:  # model missing, faster-whisper missing: the rest of the report stands
             offline["skipped"] = f"{type(exc).__name__}: {exc}"
     offline_by_audio = {entry["audio"]: entry["wer"] for entry in offline.get("per_audio", [])}

@@ -7,8 +7,9 @@ made by the first speaker's SERVER_READY. The WebSocket refuses a reader after i
 message, then a close), and takes a reader of a room without lines silently, so WebSocket readers connect
 once an SSE reader found the room; a refusal they still get is reported as their failure. *Stalled* readers
 connect with a small ``SO_RCVBUF`` and never read (their sockets are not read from at all, so their
-receive buffers fill and the server's bytes wait unacknowledged); at the end each is drained to learn whether the server dropped it (an ``end`` event saying it was too
-far behind, or its connection closed while the room still lives). The figures are computed by
+receive buffers fill and the server's bytes wait unacknowledged); at the end each is drained to learn
+whether the server dropped it (an ``end`` event saying it was too far behind, or its connection closed
+while the room still lives). The figures are computed by
 :mod:`whisper_live.bench.room_figures`.
 """
 

@@ -159,8 +159,8 @@ def opus_wer(records: dict) -> Cell:
     found = [(k, r, share) for k, r, share in found if r and r.get("wer") is not None]
     if not pcm or pcm.get("wer") is None or not found:
         return None
-    holds = all(_within(r["wer"], pcm["wer"], share) for _, r, share in found) if len(found) == 2 else \
-        (None if all(_within(r["wer"], pcm["wer"], share) for _, r, share in found) else False)
+    within = all(_within(r["wer"], pcm["wer"], share) for _, r, share in found)
+    holds = within if len(found) == 2 else (None if within else False)  # (one rate not measured: unknown)
     return ", ".join(f"{k} kbit/s {r['wer']:.4f}" for k, r, _ in found) + f" against {pcm['wer']:.4f}", holds
 
 
