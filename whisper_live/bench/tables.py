@@ -7,8 +7,8 @@ and the runs' dates, so that no figure is compared across machines; each run tha
 clients also gives its capacity per unit of that speed, which does compare. The targets table
 (bench/targets.py) says per machine which target holds, and the phone-call, speaker-label and file
 tables are bench/area_tables.py's. ``python -m whisper_live.bench.tables benchmarks/results`` prints
-the markdown; ``--update BENCHMARKS.md`` replaces each block between ``<!-- generated: NAME -->`` and
-``<!-- end generated -->`` in that file with its table (a table whose runs are missing says so), so
+the markdown; ``--update BENCHMARKS.md benchmarks/AREAS.md benchmarks/CONFIGURATIONS.md`` replaces each
+block between ``<!-- generated: NAME -->`` and ``<!-- end generated -->`` in those files with its table (a table whose runs are missing says so), so
 that every figure there comes from a file.
 """
 
@@ -196,7 +196,8 @@ def main(argv: Optional[list] = None) -> int:
     p.add_argument("folder", help="the folder of <workload>.json files (benchmarks/results), with a folder of "
                                   "them per other machine")
     p.add_argument("--update", metavar="FILE", nargs="+",
-                   help="rewrite the generated blocks of each FILE (BENCHMARKS.md benchmarks/CONFIGURATIONS.md)")
+                   help="rewrite the generated blocks of each FILE (BENCHMARKS.md benchmarks/AREAS.md "
+                        "benchmarks/CONFIGURATIONS.md)")
     args = p.parse_args(argv)
     machines = load_machines(Path(args.folder))
     for family, records in machines.items():

@@ -19,7 +19,7 @@ def _write(folder, rec):
 
 
 def test_every_block_of_benchmarks_md_is_known_and_every_workload_has_a_block():
-    names = [m.group(2) for document in ("BENCHMARKS.md", "benchmarks/CONFIGURATIONS.md")
+    names = [m.group(2) for document in ("BENCHMARKS.md", "benchmarks/AREAS.md", "benchmarks/CONFIGURATIONS.md")
              for m in tables.BLOCK.finditer((ROOT / document).read_text())]
     assert sorted(names) == sorted([*tables.blocks(), "setup", "targets"])
     shown = {w for rows in tables.blocks().values() for w in rows} | {"api-file"}  # (api-file: the api block's line)
