@@ -33,9 +33,13 @@ class ApiServer:
         self.state = self.app.state.api
         self.host, self.port = host, port
         factory = (lambda config, default: ssl_context) if ssl_context is not None else None
+        # uvloop where it is installed (requirements/api.txt, not on Windows), and HTTP by h11: a room's line to
+        # a thousand readers is a thousand writes framed by h11 (whisper_live/api/direct_send.py), and uvloop's
+        # transports make them in C (the last of 1000 readers: 0.10 s after the speaker on asyncio's loop,
+        # 0.06 s on uvloop's; benchmarks/AREAS.md).
         self._server = uvicorn.Server(uvicorn.Config(
-            WithTransport(self.app), host=host, port=port, log_level="warning", lifespan="off", ws="websockets-sansio",
-            ws_max_size=4 * 1024 * 1024, ssl_context_factory=factory))
+            WithTransport(self.app), host=host, port=port, log_level="warning", lifespan="off", loop="auto",
+            http="h11", ws="websockets-sansio", ws_max_size=4 * 1024 * 1024, ssl_context_factory=factory))
         self._thread: Optional[threading.Thread] = None
 
     def start(self) -> "ApiServer":

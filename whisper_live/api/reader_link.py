@@ -12,9 +12,9 @@ that is gone), and its reader is dropped. A client that reads slowly still ackno
 The watch needs the connection's socket, which ASGI does not hand to an app. :class:`WithTransport`, the
 outermost layer of the API's app, finds the transport behind the ``send`` callable uvicorn gives it (its
 HTTP and WebSocket protocols keep it as ``transport``) and puts it in the request's scope under
-:data:`TRANSPORT`, before any middleware wraps ``send``. Where there is none (another server, a test
-client), or the platform lacks these socket options (not Linux), there is no watch and the reader is
-judged by its queue alone.
+:data:`TRANSPORT` (and that protocol under ``PROTOCOL``), before any middleware wraps ``send``. Where there
+is none (another server, a test client), or the platform lacks these socket options (not Linux), there is
+no watch and the reader is judged by its queue alone.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import socket
 import struct
 import termios
 from typing import Callable, Optional
+
+from whisper_live.api.direct_send import PROTOCOL
 
 TRANSPORT = "whisper_live.transport"  # the scope's key of the connection's transport (WithTransport)
 BYTES_ACKED_OFFSET = 120  # struct tcp_info: tcpi_bytes_acked, a u64 (Linux 4.1 and later)
@@ -38,7 +40,8 @@ def transport_of(send: Callable) -> Optional[object]:
 
 
 class WithTransport:
-    """An ASGI app that passes each HTTP or WebSocket connection's transport down in ``scope[TRANSPORT]``."""
+    """An ASGI app that passes each HTTP or WebSocket connection's transport down in ``scope[TRANSPORT]``, and
+    the protocol object that owns it in ``scope[PROTOCOL]`` (for :mod:`whisper_live.api.direct_send`)."""
 
     def __init__(self, app):
         self.app = app
@@ -48,6 +51,7 @@ class WithTransport:
             transport = transport_of(send)
             if transport is not None:
                 scope[TRANSPORT] = transport
+                scope[PROTOCOL] = send.__self__
         await self.app(scope, receive, send)
 
 

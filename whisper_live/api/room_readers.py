@@ -4,8 +4,9 @@ and one coroutine sends what it holds, as Server-Sent Events or WebSocket messag
 Thousands of readers are thousands of coroutines on this one loop, not threads. The readers of one loop share
 a :class:`LoopReaders`: the fan-out thread fills every reader's bounded queue, and the loop is told once at the
 end of that burst (one ``call_soon_threadsafe`` for all the readers it woke, not one each: each is a write to
-the loop's self-pipe and a hand-over of the GIL while the fan-out thread still works); it then resumes each
-woken reader's coroutine. One timer sends the keep-alives of the idle ones. Nothing here can make the fan-out
+the loop's self-pipe and a hand-over of the GIL while the fan-out thread still works). There each woken
+reader that is idle writes its events at once (whisper_live/api/direct_send.py); one that is busy sending,
+or whose connection cannot take more now, is left to its coroutine. One timer sends the keep-alives of the idle ones. Nothing here can make the fan-out
 thread, a publisher or another reader wait. A reader whose socket stops taking data stops taking events;
 once its queue overflows, or its connection shows that its client stopped taking data (a
 :class:`~whisper_live.api.reader_link.LinkWatch`, checked every :data:`STALL_CHECK` seconds: bytes waiting,
@@ -85,6 +86,7 @@ class LoopReaders:
         for live in woken:
             live.resume()
 
+
     def _check_links(self) -> None:  # on the loop
         now, watched = self._loop.time(), False
         for live in list(self._readers):
@@ -119,23 +121,32 @@ class LiveReader:
         self._due = False  # resumed since the pump last took the reader's events
         self._keep_alive = False  # idle for a heartbeat: the pump sends a keep-alive
         self._waiter: Optional[asyncio.Future] = None  # what the pump awaits while there is nothing to send
+        self._direct: Optional[Callable[[list[Event]], bool]] = None  # serve's ``direct``
+        self._held: list[Event] = []  # taken for a direct send that declined: the pump sends them first
         self.sent_at = self._loop.time()
         group = self._group
         self.reader = rooms.open_reader(room, token, lambda: group.wake(self), after_seq)  # RoomError: refused
 
     def resume(self, keep_alive: bool = False) -> None:
-        """(on the loop) The reader's queue has events, or (``keep_alive``) it has been idle a heartbeat long."""
+        """(on the loop) The reader's queue has events, or (``keep_alive``) it has been idle a heartbeat long.
+        While the pump waits with nothing to send, the events go by ``direct`` at once where it takes them."""
         if self.reader.closed is not None:
             self.closed.set()
+        if not keep_alive and self._sent_directly():
+            return
         self._due = True
         self._keep_alive = self._keep_alive or keep_alive
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
     async def serve(self, send: Callable[[list[Event]], Awaitable[None]], keep_alive: Callable[[], Awaitable[None]],
-                    disconnected: Callable[[], Awaitable[None]]) -> Optional[str]:
+                    disconnected: Callable[[], Awaitable[None]],
+                    direct: Optional[Callable[[list[Event]], bool]] = None) -> Optional[str]:
         """Send events until the reader is closed (returns why) or its client goes (None). ``send`` gets a
-        batch: the completed lines in order, then the latest text in progress of each publisher."""
+        batch: the completed lines in order, then the latest text in progress of each publisher. ``direct``,
+        where given, sends a batch synchronously and says whether it could (whisper_live/api/direct_send.py):
+        the batches that come while the reader is idle go that way, without a step of its coroutine."""
+        self._direct = direct
         self._group.add(self)
         self._due = True  # (what the reader was given when it joined)
         pump = asyncio.ensure_future(self._pump(send, keep_alive))
@@ -161,7 +172,8 @@ class LiveReader:
                 self._waiter = self._loop.create_future()
                 await self._waiter
             self._due = False
-            events, beat, self._keep_alive = self.reader.take(), self._keep_alive, False
+            events, beat, self._keep_alive = self._held + self.reader.take(), self._keep_alive, False
+            self._held = []
             if events:
                 await send(events)
             elif beat:
@@ -170,6 +182,25 @@ class LiveReader:
                 self.sent_at = self._loop.time()
             if events and events[-1].kind == "end":
                 return self.reader.closed
+
+    def _sent_directly(self) -> bool:
+        """Whether what the reader's queue holds went out by ``direct`` (or it holds nothing); False leaves
+        the pump to send it (the pump is busy sending, the batch ends the reader, the connection declined)."""
+        if self._direct is None or self._held or self._waiter is None or self._waiter.done():
+            return False
+        events = self.reader.take()
+        if not events:
+            return True
+        try:
+            sent = events[-1].kind != "end" and self._direct(events)
+        except Exception:  # (one reader's connection must not stop the others' burst: its pump will see)
+            log.debug("room %s: a direct send failed", self.reader.room.name, exc_info=True)
+            sent = False
+        if sent:
+            self.sent_at = self._loop.time()
+            return True
+        self._held = events
+        return False
 
     async def _cut_after_grace(self) -> None:
         await self.closed.wait()

@@ -23,6 +23,7 @@ from fastapi import Request, WebSocket
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocketDisconnect
 
+from whisper_live.api.direct_send import DirectSend
 from whisper_live.api.room_readers import LiveReader, after_seq
 from whisper_live.rooms import RoomError, qr
 from whisper_live.rooms.formats import FORMATS, transcript
@@ -70,8 +71,10 @@ class EventStream(Response):
             while (await receive())["type"] != "http.disconnect":
                 pass
 
+        direct = DirectSend.of(scope)
         await write(b"retry: 2000\n\n")
-        if await self.live.serve(events, lambda: write(b": keep-alive\n\n"), disconnected) is not None:
+        if await self.live.serve(events, lambda: write(b": keep-alive\n\n"), disconnected,
+                                 direct and (lambda batch: direct.write([event.sse for event in batch]))) is not None:
             await write(b"", more=False)
 
 
@@ -119,7 +122,9 @@ def install(app, state) -> None:
                 if message.get("bytes") is not None:  # a reader cannot send audio
                     raise WebSocketDisconnect(1003)
 
-        reason = await live.serve(events, _nothing, disconnected)
+        direct = DirectSend.of(websocket.scope)
+        reason = await live.serve(events, _nothing, disconnected,
+                                  direct and (lambda batch: direct.write([event.data.encode() for event in batch])))
         if reason is not None:
             await websocket.close(CLOSE_CODES.get(reason, 1000), reason[:120])
 

@@ -1,5 +1,6 @@
 """The benchmark's room readers (``--readers``, ``--stalled-readers``): many readers of the speakers' room on one
-asyncio loop in a thread of their own, each time-stamping the completed lines it receives.
+asyncio loop in a thread of their own, each time-stamping the completed lines it receives with the time its
+socket received them (the kernel's time stamp, so that the bench's own work is not counted as delay).
 
 Readers alternate between Server-Sent Events (``/v1/rooms/ROOM/events``, read from a raw socket) and the
 WebSocket (``/v1/rooms/ROOM/watch``). SSE readers retry while the room does not exist yet (404): the room is
@@ -19,11 +20,14 @@ import asyncio
 import base64
 import json
 import os
+import select
 import socket
+import struct
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 from urllib.parse import urlsplit
 
 clock = time.monotonic
@@ -31,6 +35,7 @@ clock = time.monotonic
 STALLED_RCVBUF = 4096  # bytes; the kernel doubles it and keeps a minimum of its own
 CONNECT_AT_ONCE = 50  # readers connecting at the same time
 RETRY = 0.2  # s between tries while the room does not exist yet
+POLL = 0.002  # s between reads of the reading readers' sockets (_Poller)
 WS_TEXT, WS_CLOSE, WS_PING, WS_PONG = 0x1, 0x8, 0x9, 0xA  # WebSocket opcodes (RFC 6455)
 
 
@@ -145,25 +150,114 @@ async def _open(kind: str, url: str, rcvbuf: Optional[int]):
     return reader, writer, head.decode("latin-1")
 
 
-class _Connection(asyncio.Protocol):
-    """A reading reader's connection, without a stream or a task step per arrival (a thousand readers share the
-    bench's loop, so that its own work adds little to the delays it measures): the response head, then each
-    arrival handed to ``on_data`` with its time."""
+# SO_TIMESTAMPNS (Linux; Python's socket module does not name it): recvmsg then says when the kernel received
+# the bytes, on CLOCK_REALTIME, in a control message of the same type.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_STAMP_SPACE = socket.CMSG_SPACE(16)
 
-    def __init__(self):
-        loop = asyncio.get_running_loop()
-        self.head: asyncio.Future = loop.create_future()  # the response head (text)
-        self.closed: asyncio.Future = loop.create_future()
-        self.transport = None
+
+def kernel_time(ancillary, now_real: float, now_mono: float) -> Optional[float]:
+    """When the kernel received what ``recvmsg`` returned with ``ancillary``, on :data:`clock` (None without a
+    time stamp)."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", data[:16])
+            return now_mono - (now_real - (seconds + nanoseconds / 1e9))
+    return None
+
+
+class _Poller:
+    """The reading readers' sockets, read every :data:`POLL` seconds rather than on each arrival.
+
+    On loopback the kernel does a receiver's work inside the sender's ``send``, and that includes waking the
+    receiving thread when it sleeps waiting for data. A thousand readers woken one by one would charge the
+    server for a wake-up per reader and per line, which readers on other machines never cost it. Polled on a
+    timer (their own epoll set, which no thread waits on), the readers' thread is woken by its clock, not by
+    the server's sends. The arrivals' times are the kernel's, so the poll's period adds nothing to them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._epoll = select.epoll()
+        self._readable: dict[int, Callable[[], None]] = {}
+        self._timer: Optional[asyncio.TimerHandle] = None
+
+    def add(self, fd: int, readable: Callable[[], None]) -> None:
+        self._epoll.register(fd, select.EPOLLIN)
+        self._readable[fd] = readable
+        if self._timer is None:
+            self._timer = self._loop.call_later(POLL, self._poll)
+
+    def remove(self, fd: int) -> None:
+        if self._readable.pop(fd, None) is not None:
+            self._epoll.unregister(fd)
+
+    def _poll(self) -> None:
+        for fd, _ in self._epoll.poll(0):
+            readable = self._readable.get(fd)
+            if readable is not None:
+                readable()
+        self._timer = self._loop.call_later(POLL, self._poll) if self._readable else None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> "_Poller":
+        poller = _POLLERS.get(loop)
+        if poller is None:
+            poller = _POLLERS[loop] = cls(loop)
+        return poller
+
+
+_POLLERS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Poller]" = weakref.WeakKeyDictionary()
+
+
+class _Connection:
+    """A reading reader's connection: the response head, then each arrival handed to ``on_data`` with the time
+    the kernel received it (``SO_TIMESTAMPNS``), not the time the bench's loop got to it. A thousand readers
+    share one loop in one process on the server's cores, where a thousand devices would each read their own:
+    the kernel's time stamp keeps the bench's own work out of the delays it measures."""
+
+    def __init__(self, sock: socket.socket):
+        self._loop = asyncio.get_running_loop()
+        self._poller = _Poller.of(self._loop)
+        self._sock = sock
+        self.head: asyncio.Future = self._loop.create_future()  # the response head (text)
+        self.closed: asyncio.Future = self._loop.create_future()
         self._buffer = bytearray()
         self._on_data = None
         self._rest: tuple[bytes, float] = (b"", 0.0)  # what came after the head before ``start``
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self._poller.add(sock.fileno(), self._readable)
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def write(self, data: bytes) -> None:
+        """Send a few bytes (a pong); a connection that cannot take them is closed."""
+        try:
+            if self._sock.send(data) < len(data):
+                self.close()
+        except OSError:
+            self.close()
 
-    def data_received(self, data: bytes) -> None:
-        t = clock()
+    def close(self) -> None:
+        if self.closed.done():
+            return
+        self._poller.remove(self._sock.fileno())
+        self._sock.close()
+        if not self.head.done():
+            self.head.set_exception(ConnectionError("closed before its response"))
+        self.closed.set_result(None)
+
+    def _readable(self) -> None:
+        try:
+            data, ancillary, _, _ = self._sock.recvmsg(65536, _STAMP_SPACE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data, ancillary = b"", []
+        if not data:
+            self.close()
+            return
+        t = kernel_time(ancillary, time.time(), clock())
+        self._received(data, clock() if t is None else t)
+
+    def _received(self, data: bytes, t: float) -> None:
         if self._on_data is not None:
             self._on_data(data, t)
             return
@@ -181,24 +275,49 @@ class _Connection(asyncio.Protocol):
         if rest:
             on_data(rest, t)
 
-    def connection_lost(self, exc) -> None:
-        if not self.head.done():
-            self.head.set_exception(ConnectionError("closed before its response"))
-        if not self.closed.done():
-            self.closed.set_result(None)
-
 
 async def _connect(kind: str, url: str) -> _Connection:
     """A reading reader's connection, its request sent and its response head read."""
     parts = urlsplit(url)
-    _, connection = await asyncio.get_running_loop().create_connection(_Connection, parts.hostname, parts.port)
-    connection.transport.write(_request(kind, url))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+        await asyncio.get_running_loop().sock_sendall(sock, _request(kind, url))
+    except BaseException:
+        sock.close()
+        raise
+    connection = _Connection(sock)
     try:
         await connection.head
     except BaseException:
-        connection.transport.close()
+        connection.close()
         raise
     return connection
+
+
+# A byte a WebSocket ping or close frame starts with: what a WebSocket reader must answer while the run goes on.
+_WS_CONTROL = (bytes([0x80 | WS_PING]), bytes([0x80 | WS_CLOSE]))
+
+
+class _Arrivals:
+    """One reader's arrivals, kept with their times and parsed at the end of the run (or at once when one may
+    hold a frame to answer), so that the bench's loop does as little as it can while the server sends."""
+
+    def __init__(self, parser, parse_now: tuple = ()):
+        self._parser = parser
+        self._parse_now = parse_now
+        self._pending: list[tuple[bytes, float]] = []
+
+    def add(self, data: bytes, t: float) -> None:
+        self._pending.append((data, t))
+        if any(marker in data for marker in self._parse_now):
+            self.parse()
+
+    def parse(self) -> None:
+        pending, self._pending = self._pending, []
+        for data, t in pending:
+            self._parser(data, t)
 
 
 class ReaderRun:
@@ -215,6 +334,7 @@ class ReaderRun:
         self._tasks: list[asyncio.Future] = []
         self._sockets: dict[str, tuple] = {}  # stalled readers: name -> (reader, writer)
         self._connecting: Optional[threading.Thread] = None  # connect_in_background's thread
+        self._arrivals: list[_Arrivals] = []  # the reading readers'
 
     def connect(self, gate: Optional[threading.Event] = None) -> None:
         """Connect every reader (trying again while the room does not exist); returns once all are in (or
@@ -244,6 +364,8 @@ class ReaderRun:
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
+        for arrivals in self._arrivals:
+            arrivals.parse()
         return self.logs
 
     async def _connect_all(self) -> None:
@@ -285,7 +407,7 @@ class ReaderRun:
                 close = writer.close
             else:
                 connection = await _connect(log.kind, self.urls[log.kind])
-                head, close = connection.head.result(), connection.transport.close
+                head, close = connection.head.result(), connection.close
             status = head.split(" ", 2)[1] if head.count(" ") >= 2 else "?"
             if status in ("200", "101"):
                 break
@@ -309,44 +431,46 @@ class ReaderRun:
         """Read a connected reader's lines until the run ends it (or the server closes it)."""
         if log.kind == "sse":
             chunked = "transfer-encoding: chunked" in connection.head.result().lower()
-            connection.start(self._sse_reader(log, _Dechunk() if chunked else None))
+            arrivals = _Arrivals(self._sse_parser(log, _Dechunk() if chunked else None))
         else:
-            connection.start(self._ws_reader(log, connection.transport))
+            arrivals = _Arrivals(self._ws_parser(log, connection), parse_now=_WS_CONTROL)
+        self._arrivals.append(arrivals)
+        connection.start(arrivals.add)
         try:
             await connection.closed
         finally:
-            connection.transport.close()
+            connection.close()
 
     @staticmethod
-    def _sse_reader(log: ReaderLog, dechunk: Optional[_Dechunk]):
+    def _sse_parser(log: ReaderLog, dechunk: Optional[_Dechunk]):
         buffer = bytearray()
 
-        def on_data(data: bytes, t: float) -> None:
+        def parse(data: bytes, t: float) -> None:
             buffer.extend(dechunk.feed(data) if dechunk else data)
             for payload in sse_lines(buffer):
                 record(log, payload, t)
 
-        return on_data
+        return parse
 
     @staticmethod
-    def _ws_reader(log: ReaderLog, transport):
+    def _ws_parser(log: ReaderLog, connection: _Connection):
         def mask(data: bytes) -> bytes:  # (a client masks what it sends)
             key = os.urandom(4)
             return key + bytes(b ^ key[i % 4] for i, b in enumerate(data))
 
         buffer = bytearray()
 
-        def on_data(data: bytes, t: float) -> None:
+        def parse(data: bytes, t: float) -> None:
             buffer.extend(data)
             for opcode, payload in ws_frames(buffer):
                 if opcode == WS_TEXT:
                     record(log, payload.decode("utf-8", "replace"), t)
                 elif opcode == WS_PING and len(payload) < 126:  # the server's keep-alive: answered, else it closes
-                    transport.write(bytes([0x80 | WS_PONG, 0x80 | len(payload)]) + mask(payload))
+                    connection.write(bytes([0x80 | WS_PONG, 0x80 | len(payload)]) + mask(payload))
                 elif opcode == WS_CLOSE:
-                    transport.close()
+                    connection.close()
 
-        return on_data
+        return parse
 
     async def _finish(self, drain: float) -> None:
         await asyncio.gather(*(self._drain(log, drain) for log in self.logs if log.name in self._sockets))

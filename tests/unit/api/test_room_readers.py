@@ -1,6 +1,7 @@
 """Room readers on an event loop (no sockets): how the fan-out thread wakes the loop, and the keep-alives."""
 
 import asyncio
+import json
 from types import SimpleNamespace as Seg
 
 from tests.unit.own_loop import run_on_own_loop
@@ -79,5 +80,68 @@ def test_an_idle_reader_gets_keep_alives_and_a_busy_one_none(monkeypatch):
         assert 2 <= len(beats) <= 5
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+    _run(main)
+
+
+def test_an_idle_reader_takes_its_events_directly_and_a_declined_batch_goes_by_its_coroutine_in_order():
+    async def main(rooms):
+        ann = rooms.join("talk", "Ann", public=True)
+        direct, pumped, accept = [], [], [True]
+
+        def texts(batch):
+            return [json.loads(e.data)["text"] for e in batch if e.kind == "completed"]
+
+        def write_now(batch):
+            if not accept[0]:
+                return False
+            direct.append(texts(batch))
+            return True
+
+        async def send(batch):
+            pumped.extend(texts(batch))
+
+        task = asyncio.ensure_future(LiveReader(rooms, "talk", None).serve(send, _forever, _forever, write_now))
+        await asyncio.sleep(0.05)  # (what the reader was given when it joined goes by its coroutine: nothing)
+        ann.publish([Seg(start=0.0, end=1.0, text="one")], [Seg(start=1.0, end=1.5, text="and")])
+        await _until(lambda: direct)
+        assert direct == [["one"]] and pumped == []
+
+        accept[0] = False  # the connection cannot take more now: the coroutine sends it, once, in order
+        ann.publish([Seg(start=1.0, end=2.0, text="two")], [])
+        await _until(lambda: pumped)
+        ann.publish([Seg(start=2.0, end=3.0, text="three")], [])
+        await _until(lambda: len(pumped) == 2)
+        await asyncio.sleep(0.1)
+        assert direct == [["one"]] and pumped == ["two", "three"]
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    _run(main)
+
+
+def test_a_direct_send_that_fails_leaves_the_batch_to_the_coroutine_and_other_readers_unaffected():
+    async def main(rooms):
+        ann = rooms.join("talk", "Ann", public=True)
+        good, pumped = [], []
+
+        def broken(batch):
+            raise RuntimeError("the connection's protocol object broke")
+
+        async def send(batch):
+            pumped.extend(e.kind for e in batch if e.kind == "completed")
+
+        tasks = [asyncio.ensure_future(LiveReader(rooms, "talk", None).serve(send, _forever, _forever, broken)),
+                 asyncio.ensure_future(LiveReader(rooms, "talk", None).serve(
+                     send, _forever, _forever,
+                     lambda batch: good.extend(e.kind for e in batch if e.kind == "completed") or True))]
+        await asyncio.sleep(0.05)
+        ann.publish([Seg(start=0.0, end=1.0, text="one")], [])
+        await _until(lambda: good and pumped)
+        await asyncio.sleep(0.1)
+        assert good == ["completed"] and pumped == ["completed"]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     _run(main)

@@ -120,3 +120,49 @@ def test_finish_waits_for_the_readers_still_connecting_and_leaves_no_thread():
     assert gate.is_set()
     assert not any(t.name in ("bench-readers-connect", "bench-readers") for t in threading.enumerate())
     assert [log.failure is not None for log in logs] == [True, True]
+
+
+def test_an_arrival_is_timed_when_the_kernel_received_it_not_when_the_loop_got_to_it():
+    """The bench's loop is busy for 0.3 s while a line arrives: its time is still the arrival's."""
+    import asyncio
+    import socket
+    import threading
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    go, sent = threading.Event(), []
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
+            go.wait(5)
+            sent.append(readers.clock())
+            conn.sendall(b'data: {"type": "completed"}\n\n')
+            time.sleep(1.0)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+
+    async def main():
+        connection = await readers._connect("sse", f"http://127.0.0.1:{listener.getsockname()[1]}/events")
+        arrivals = []
+        connection.start(lambda data, t: arrivals.append(t))
+        go.set()
+        time.sleep(0.3)  # the loop is busy: the line waits in the socket
+        busy_until = readers.clock()
+        for _ in range(100):
+            if arrivals:
+                break
+            await asyncio.sleep(0.01)
+        connection.close()
+        return arrivals, busy_until
+
+    try:
+        arrivals, busy_until = asyncio.run(main())
+    finally:
+        listener.close()
+        server.join(5)
+    assert len(arrivals) == 1
+    assert arrivals[0] - sent[0] < 0.05 < busy_until - sent[0]
