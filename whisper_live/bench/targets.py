@@ -136,10 +136,18 @@ def meeting(records: dict) -> Cell:
     run, room, _ = _room(records, "meeting-4")
     if not room:
         return None
-    transcript = run.get("room_transcript")  # (--room: the room's own transcript checked)
-    holds = room["every_reader_got_every_line"] and (not transcript or (transcript["complete"]
-                                                                       and transcript["time_ordered"]))
-    return f"{room['complete']}/{room['readers']} readers got every line of the 4", holds
+    transcript = run.get("room_transcript") or {}  # (--room: the room's own transcript checked)
+    if not transcript.get("fetched"):
+        return (f"{room['complete']}/{room['readers']} readers got every line of the 4; "
+                "room transcript not checked", False)
+    held = sum(s["segments"] - s["missing"] for s in transcript["speakers"].values())
+    every = sum(s["segments"] for s in transcript["speakers"].values())
+    return (f"room transcript: {held}/{every} segments of the 4, "
+            f"{'in' if transcript['time_ordered'] else 'not in'} time order, "
+            f"{'named' if transcript['labelled'] else 'not all named'}; "
+            f"{room['complete']}/{room['readers']} readers got every line",
+            room["every_reader_got_every_line"] and transcript["complete"] and transcript["time_ordered"]
+            and transcript["labelled"])
 
 
 def opus_bytes(records: dict) -> Cell:

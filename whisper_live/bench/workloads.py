@@ -114,7 +114,7 @@ AREAS = (
     Workload("room-stalled", "1 speaker, 90 readers and 10 that never read, 90 s",
              ("--clients", "1", "--readers", "90", "--stalled-readers", "10") + ROOM, server=REST),
     Workload("meeting-4", "4 publishers in one room, 10 readers, 90 s",
-             ("--clients", "4", "--mixed", "--readers", "10") + ROOM, server=REST),
+             ("--clients", "4", "--mixed", "--readers", "10", "--room", "meeting") + ROOM, server=REST),
     # Opus against float32 PCM: bytes, WER on the four sets; the server's CPU with 16 clients sending noise
     Workload("opus-pcm", "4 speakers, mixed sets, float32", OPUS_SETS),
     Workload("opus-24", "4 speakers, mixed sets, Opus 24 kbit/s", OPUS_SETS + ("--codec", "opus", "--bitrate", "24")),
