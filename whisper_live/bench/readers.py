@@ -17,25 +17,21 @@ while the room still lives). The figures are computed by
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
-import select
-import socket
-import struct
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
-from typing import Callable, Optional
-from urllib.parse import urlsplit
+from typing import Optional
+
+from whisper_live.bench.reader_sockets import Connection, open_stream
+from whisper_live.bench.reader_sockets import connect as connect_reader
 
 clock = time.monotonic
 
 STALLED_RCVBUF = 4096  # bytes; the kernel doubles it and keeps a minimum of its own
 CONNECT_AT_ONCE = 50  # readers connecting at the same time
 RETRY = 0.2  # s between tries while the room does not exist yet
-POLL = 0.002  # s between reads of the reading readers' sockets (_Poller)
 WS_TEXT, WS_CLOSE, WS_PING, WS_PONG = 0x1, 0x8, 0x9, 0xA  # WebSocket opcodes (RFC 6455)
 
 
@@ -123,177 +119,6 @@ class _Dechunk:
                 return bytes(out)
             out += self._raw[head + 2:head + 2 + size]
             del self._raw[:head + 2 + size + 2]
-
-
-def _request(kind: str, url: str) -> bytes:
-    parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    host = f"Host: {parts.hostname}:{parts.port}\r\n"
-    if kind == "sse":
-        return f"GET {path} HTTP/1.1\r\n{host}Accept: text/event-stream\r\n\r\n".encode()
-    key = base64.b64encode(os.urandom(16)).decode()
-    return (f"GET {path} HTTP/1.1\r\n{host}Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
-
-
-async def _open(kind: str, url: str, rcvbuf: Optional[int]):
-    """A socket with the request sent and its response head read: (reader, writer, head)."""
-    parts = urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
-    reader, writer = await asyncio.open_connection(sock=sock, limit=2**20)
-    writer.write(_request(kind, url))
-    head = await reader.readuntil(b"\r\n\r\n")
-    return reader, writer, head.decode("latin-1")
-
-
-# SO_TIMESTAMPNS (Linux; Python's socket module does not name it): recvmsg then says when the kernel received
-# the bytes, on CLOCK_REALTIME, in a control message of the same type.
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
-_STAMP_SPACE = socket.CMSG_SPACE(16)
-
-
-def kernel_time(ancillary, now_real: float, now_mono: float) -> Optional[float]:
-    """When the kernel received what ``recvmsg`` returned with ``ancillary``, on :data:`clock` (None without a
-    time stamp)."""
-    for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
-            seconds, nanoseconds = struct.unpack("qq", data[:16])
-            return now_mono - (now_real - (seconds + nanoseconds / 1e9))
-    return None
-
-
-class _Poller:
-    """The reading readers' sockets, read every :data:`POLL` seconds rather than on each arrival.
-
-    On loopback the kernel does a receiver's work inside the sender's ``send``, and that includes waking the
-    receiving thread when it sleeps waiting for data. A thousand readers woken one by one would charge the
-    server for a wake-up per reader and per line, which readers on other machines never cost it. Polled on a
-    timer (their own epoll set, which no thread waits on), the readers' thread is woken by its clock, not by
-    the server's sends. The arrivals' times are the kernel's, so the poll's period adds nothing to them."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self._loop = loop
-        self._epoll = select.epoll()
-        self._readable: dict[int, Callable[[], None]] = {}
-        self._timer: Optional[asyncio.TimerHandle] = None
-
-    def add(self, fd: int, readable: Callable[[], None]) -> None:
-        self._epoll.register(fd, select.EPOLLIN)
-        self._readable[fd] = readable
-        if self._timer is None:
-            self._timer = self._loop.call_later(POLL, self._poll)
-
-    def remove(self, fd: int) -> None:
-        if self._readable.pop(fd, None) is not None:
-            self._epoll.unregister(fd)
-
-    def _poll(self) -> None:
-        for fd, _ in self._epoll.poll(0):
-            readable = self._readable.get(fd)
-            if readable is not None:
-                readable()
-        self._timer = self._loop.call_later(POLL, self._poll) if self._readable else None
-
-    @classmethod
-    def of(cls, loop: asyncio.AbstractEventLoop) -> "_Poller":
-        poller = _POLLERS.get(loop)
-        if poller is None:
-            poller = _POLLERS[loop] = cls(loop)
-        return poller
-
-
-_POLLERS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Poller]" = weakref.WeakKeyDictionary()
-
-
-class _Connection:
-    """A reading reader's connection: the response head, then each arrival handed to ``on_data`` with the time
-    the kernel received it (``SO_TIMESTAMPNS``), not the time the bench's loop got to it. A thousand readers
-    share one loop in one process on the server's cores, where a thousand devices would each read their own:
-    the kernel's time stamp keeps the bench's own work out of the delays it measures."""
-
-    def __init__(self, sock: socket.socket):
-        self._loop = asyncio.get_running_loop()
-        self._poller = _Poller.of(self._loop)
-        self._sock = sock
-        self.head: asyncio.Future = self._loop.create_future()  # the response head (text)
-        self.closed: asyncio.Future = self._loop.create_future()
-        self._buffer = bytearray()
-        self._on_data = None
-        self._rest: tuple[bytes, float] = (b"", 0.0)  # what came after the head before ``start``
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        self._poller.add(sock.fileno(), self._readable)
-
-    def write(self, data: bytes) -> None:
-        """Send a few bytes (a pong); a connection that cannot take them is closed."""
-        try:
-            if self._sock.send(data) < len(data):
-                self.close()
-        except OSError:
-            self.close()
-
-    def close(self) -> None:
-        if self.closed.done():
-            return
-        self._poller.remove(self._sock.fileno())
-        self._sock.close()
-        if not self.head.done():
-            self.head.set_exception(ConnectionError("closed before its response"))
-        self.closed.set_result(None)
-
-    def _readable(self) -> None:
-        try:
-            data, ancillary, _, _ = self._sock.recvmsg(65536, _STAMP_SPACE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data, ancillary = b"", []
-        if not data:
-            self.close()
-            return
-        t = kernel_time(ancillary, time.time(), clock())
-        self._received(data, clock() if t is None else t)
-
-    def _received(self, data: bytes, t: float) -> None:
-        if self._on_data is not None:
-            self._on_data(data, t)
-            return
-        self._buffer += data
-        end = self._buffer.find(b"\r\n\r\n")
-        if end >= 0 and not self.head.done():
-            self._rest = (bytes(self._buffer[end + 4:]), t)
-            self.head.set_result(self._buffer[:end + 4].decode("latin-1"))
-            self._buffer = bytearray()
-
-    def start(self, on_data) -> None:
-        """Hand every arrival from now on (and what came with the head) to ``on_data(data, t)``."""
-        self._on_data = on_data
-        rest, t = self._rest
-        if rest:
-            on_data(rest, t)
-
-
-async def _connect(kind: str, url: str) -> _Connection:
-    """A reading reader's connection, its request sent and its response head read."""
-    parts = urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setblocking(False)
-    try:
-        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
-        await asyncio.get_running_loop().sock_sendall(sock, _request(kind, url))
-    except BaseException:
-        sock.close()
-        raise
-    connection = _Connection(sock)
-    try:
-        await connection.head
-    except BaseException:
-        connection.close()
-        raise
-    return connection
 
 
 # A byte a WebSocket ping or close frame starts with: what a WebSocket reader must answer while the run goes on.
@@ -398,15 +223,15 @@ class ReaderRun:
             self._tasks.append(asyncio.ensure_future(one(log, ready)))
         await asyncio.gather(*(ready.wait() for ready in started))
 
-    async def _open_reader(self, log: ReaderLog, deadline: float) -> Optional[_Connection]:
+    async def _open_reader(self, log: ReaderLog, deadline: float) -> Optional[Connection]:
         """Connect ``log``'s reader (trying again while the room does not exist): the connection of a reader
         that will read, None for a stalled one (kept open) or one refused (its ``failure`` set)."""
         while True:
             if log.stalled:
-                reader, writer, head = await _open(log.kind, self.urls[log.kind], STALLED_RCVBUF)
+                reader, writer, head = await open_stream(log.kind, self.urls[log.kind], STALLED_RCVBUF)
                 close = writer.close
             else:
-                connection = await _connect(log.kind, self.urls[log.kind])
+                connection = await connect_reader(log.kind, self.urls[log.kind])
                 head, close = connection.head.result(), connection.close
             status = head.split(" ", 2)[1] if head.count(" ") >= 2 else "?"
             if status in ("200", "101"):
@@ -427,7 +252,7 @@ class ReaderRun:
             return None
         return connection
 
-    async def _read(self, log: ReaderLog, connection: _Connection) -> None:
+    async def _read(self, log: ReaderLog, connection: Connection) -> None:
         """Read a connected reader's lines until the run ends it (or the server closes it)."""
         if log.kind == "sse":
             chunked = "transfer-encoding: chunked" in connection.head.result().lower()
@@ -453,7 +278,7 @@ class ReaderRun:
         return parse
 
     @staticmethod
-    def _ws_parser(log: ReaderLog, connection: _Connection):
+    def _ws_parser(log: ReaderLog, connection: Connection):
         def mask(data: bytes) -> bytes:  # (a client masks what it sends)
             key = os.urandom(4)
             return key + bytes(b ^ key[i % 4] for i, b in enumerate(data))

@@ -21,6 +21,12 @@ async def _until(condition, timeout=5.0):
         await asyncio.sleep(0.01)
 
 
+async def _stop(*tasks):
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _run(main):
     rooms = RoomRegistry(tick=0.05)
     try:
@@ -54,9 +60,7 @@ def test_the_loop_is_woken_once_per_burst_for_all_the_readers_it_serves():
         await _until(lambda: all(len(box) == 2 for box in boxes))
         assert len(calls) == 1  # one for the 50 readers, not one each
         assert [e.kind for e in boxes[0]] == ["completed", "partial"]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _stop(*tasks)
         assert rooms.readers == 0
 
     _run(main)
@@ -78,8 +82,7 @@ def test_an_idle_reader_gets_keep_alives_and_a_busy_one_none(monkeypatch):
         task = asyncio.ensure_future(LiveReader(rooms, "talk", None).serve(send, beat, _forever))
         await asyncio.sleep(0.45)
         assert 2 <= len(beats) <= 5
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await _stop(task)
 
     _run(main)
 
@@ -114,8 +117,7 @@ def test_an_idle_reader_takes_its_events_directly_and_a_declined_batch_goes_by_i
         await _until(lambda: len(pumped) == 2)
         await asyncio.sleep(0.1)
         assert direct == [["one"]] and pumped == ["two", "three"]
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await _stop(task)
 
     _run(main)
 
@@ -140,8 +142,6 @@ def test_a_direct_send_that_fails_leaves_the_batch_to_the_coroutine_and_other_re
         await _until(lambda: good and pumped)
         await asyncio.sleep(0.1)
         assert good == ["completed"] and pumped == ["completed"]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _stop(*tasks)
 
     _run(main)

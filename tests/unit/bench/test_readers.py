@@ -1,6 +1,7 @@
-"""The bench readers: parsing what the server sends (no sockets), and how a run ends (a local HTTP server)."""
+"""The bench readers: parsing what the server sends (no sockets), how a run ends (a local HTTP server), and
+when an arrival is timed (a local socket)."""
 
-from whisper_live.bench import readers
+from whisper_live.bench import reader_sockets, readers
 from whisper_live.bench.readers import ReaderLog
 
 
@@ -138,7 +139,7 @@ def test_an_arrival_is_timed_when_the_kernel_received_it_not_when_the_loop_got_t
             conn.recv(4096)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
             go.wait(5)
-            sent.append(readers.clock())
+            sent.append(reader_sockets.clock())
             conn.sendall(b'data: {"type": "completed"}\n\n')
             time.sleep(1.0)
 
@@ -146,12 +147,12 @@ def test_an_arrival_is_timed_when_the_kernel_received_it_not_when_the_loop_got_t
     server.start()
 
     async def main():
-        connection = await readers._connect("sse", f"http://127.0.0.1:{listener.getsockname()[1]}/events")
+        connection = await reader_sockets.connect("sse", f"http://127.0.0.1:{listener.getsockname()[1]}/events")
         arrivals = []
         connection.start(lambda data, t: arrivals.append(t))
         go.set()
         time.sleep(0.3)  # the loop is busy: the line waits in the socket
-        busy_until = readers.clock()
+        busy_until = reader_sockets.clock()
         for _ in range(100):
             if arrivals:
                 break
