@@ -2,16 +2,16 @@
 and one coroutine sends what it holds, as Server-Sent Events or WebSocket messages.
 
 Thousands of readers are thousands of coroutines on this one loop, not threads. The readers of one loop share
-a :class:`LoopReaders`: the fan-out thread fills every reader's bounded queue, and the loop is told once at the
-end of that burst (one ``call_soon_threadsafe`` for all the readers it woke, not one each: each is a write to
-the loop's self-pipe and a hand-over of the GIL while the fan-out thread still works). There each woken
-reader that is idle writes its events at once (whisper_live/api/direct_send.py); one that is busy sending,
-or whose connection cannot take more now, is left to its coroutine. One timer sends the keep-alives of the
-idle ones. Nothing here can make the fan-out thread, a publisher or another reader wait. A reader whose socket stops taking data stops taking events;
-once its queue overflows, or its connection shows that its client stopped taking data (a
-:class:`~whisper_live.api.reader_link.LinkWatch`, checked every :data:`STALL_CHECK` seconds: bytes waiting,
-none acknowledged for the registry's ``max_lag``), it is closed (``too far behind``): it gets an ``end``
-event if it can still read one within :data:`GRACE` seconds, else its connection is cut.
+a :class:`LoopReaders`: the fan-out thread fills every reader's bounded queue, and the loop is told once at
+the end of that burst (one ``call_soon_threadsafe`` for all the readers it woke, not one each: each is a write
+to the loop's self-pipe and a hand-over of the GIL while the fan-out thread still works). There each woken
+reader that is idle writes its events at once (whisper_live/api/direct_send.py); one that is busy sending, or
+whose connection cannot take more now, is left to its coroutine. One timer sends the keep-alives of the idle
+ones. Nothing here can make the fan-out thread, a publisher or another reader wait. A reader whose socket
+stops taking data stops taking events; once its queue overflows, or its connection shows that its client
+stopped taking data (a :class:`~whisper_live.api.reader_link.LinkWatch`, checked every :data:`STALL_CHECK`
+seconds: bytes waiting, none acknowledged for the registry's ``max_lag``), it is closed (``too far behind``):
+it gets an ``end`` event if it can still read one within :data:`GRACE` seconds, else its connection is cut.
 """
 
 from __future__ import annotations
@@ -85,7 +85,6 @@ class LoopReaders:
             woken, self._woken = self._woken, []
         for live in woken:
             live.resume()
-
 
     def _check_links(self) -> None:  # on the loop
         now, watched = self._loop.time(), False
