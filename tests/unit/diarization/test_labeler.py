@@ -105,3 +105,12 @@ def test_the_clients_threshold_and_max_speakers_are_kept():
     audio = _audio((A, 2), (0, 1), (B, 2))
     out = labeler.label(audio, 0.0, [_segment(0, 2), _segment(3, 5)])
     assert [s.speaker for s in out] == ["SPEAKER_00", "SPEAKER_00"]
+
+
+def test_a_long_segment_takes_one_model_call_its_pieces_labelled_from_its_windows():
+    """The windows that look for a change also give each piece its voice: no second pass over the audio."""
+    audio = _audio((A, 3.0), (B, 3.0), (A, 3.0))
+    labeler = _labeler()
+    out = labeler.label(audio, 0.0, [_segment(0, 9)])
+    assert [s.speaker for s in out] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+    assert labeler.embedder.calls == 1
