@@ -35,8 +35,8 @@ class ApiServer:
         factory = (lambda config, default: ssl_context) if ssl_context is not None else None
         # uvloop where it is installed (requirements/api.txt, not on Windows), and HTTP by h11: a room's line to
         # a thousand readers is a thousand writes framed by h11 (whisper_live/api/direct_send.py), and uvloop's
-        # transports make them in C (the last of 1000 readers: 0.10 s after the speaker on asyncio's loop,
-        # 0.06 s on uvloop's; benchmarks/AREAS.md).
+        # transports make them in C (1000 readers, p99 after the speaker: 0.10-0.11 s on asyncio's loop,
+        # 0.05-0.08 s on uvloop's; docs/rooms.md).
         self._server = uvicorn.Server(uvicorn.Config(
             WithTransport(self.app), host=host, port=port, log_level="warning", lifespan="off", loop="auto",
             http="h11", ws="websockets-sansio", ws_max_size=4 * 1024 * 1024, ssl_context_factory=factory))
