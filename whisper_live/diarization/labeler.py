@@ -111,7 +111,8 @@ class SpeakerLabeler:
 
     def _split(self, segment: Segment, windows: Optional["_Windows"], depth: int) -> list[Segment]:
         inside = _within(windows, segment)
-        if depth == 0 or not segment.words or inside is None or len(inside.starts) < 2:
+        if (depth == 0 or not segment.words or segment.end - segment.start < 2 * WINDOW or inside is None
+                or len(inside.starts) < 2):
             return [segment]
         change = self._change(inside)
         if change is None:
