@@ -21,7 +21,7 @@ import weakref
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
-clock = time.monotonic
+clock = time.monotonic  # (the clock of the speakers' clients too, bench/clients.py: delays subtract the two)
 
 POLL = 0.002  # s between reads of the reading readers' sockets (Poller)
 

@@ -24,10 +24,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from whisper_live.bench.reader_sockets import Connection, open_stream
+from whisper_live.bench.reader_sockets import Connection, clock, open_stream
 from whisper_live.bench.reader_sockets import connect as connect_reader
 
-clock = time.monotonic
 
 STALLED_RCVBUF = 4096  # bytes; the kernel doubles it and keeps a minimum of its own
 CONNECT_AT_ONCE = 50  # readers connecting at the same time

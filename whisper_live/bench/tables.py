@@ -8,8 +8,8 @@ clients also gives its capacity per unit of that speed, which does compare. The 
 (bench/targets.py) says per machine which target holds, and the phone-call, speaker-label and file
 tables are bench/area_tables.py's. ``python -m whisper_live.bench.tables benchmarks/results`` prints
 the markdown; ``--update BENCHMARKS.md benchmarks/AREAS.md benchmarks/CONFIGURATIONS.md`` replaces each
-block between ``<!-- generated: NAME -->`` and ``<!-- end generated -->`` in those files with its table (a table whose runs are missing says so), so
-that every figure there comes from a file.
+block between ``<!-- generated: NAME -->`` and ``<!-- end generated -->`` in those files with its table (a
+table whose runs are missing says so), so that every figure there comes from a file.
 """
 
 from __future__ import annotations

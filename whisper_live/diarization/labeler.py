@@ -10,8 +10,8 @@ of the windows inside it (a piece too short to hold one, or a segment too short 
 whole), and is assigned: one model call per segment, about half the CPU of embedding each piece again.
 
 Labels are ``SPEAKER_00``, ``SPEAKER_01``, ... (or what ``unnamed`` makes of the speaker's number) in order
-of first appearance, or the client's ``names`` in that order. Audio quieter than ``QUIET_RMS`` (silence, faint noise) gets no label; a piece too short to embed
-takes the label of the speaker heard just before it.
+of first appearance, or the client's ``names`` in that order. Audio quieter than ``QUIET_RMS`` (silence, faint
+noise) gets no label; a piece too short to embed takes the label of the speaker heard just before it.
 """
 
 from __future__ import annotations
@@ -37,9 +37,8 @@ def default_label(index: int) -> str:
 
 class SpeakerLabeler:
     def __init__(self, embedder, speakers: Optional[Speakers] = None, names: Sequence[str] = (),
-                 unnamed: Callable[[int], str] = default_label, hop: float = HOP):
+                 unnamed: Callable[[int], str] = default_label):
         self.embedder = embedder
-        self.hop = hop  # s between the windows a segment is looked at in
         self.unnamed = unnamed  # the label of speaker number N when no name is left for it
         self.speakers = speakers if speakers is not None else Speakers()  # (an empty one is falsy)
         self.names = list(names)
@@ -97,12 +96,12 @@ class SpeakerLabeler:
         return self._last
 
     def _windows(self, audio, audio_start, segment: Segment) -> Optional["_Windows"]:
-        """The embeddings of ``WINDOW`` s windows every ``hop`` s over a segment that may be split (one
+        """The embeddings of ``WINDOW`` s windows every ``HOP`` s over a segment that may be split (one
         model call for them all), or None."""
         if not segment.words or segment.end - segment.start < 2 * WINDOW:
             return None
         clip = _clip(audio, audio_start, segment.start, segment.end)
-        size, hop = int(WINDOW * SAMPLE_RATE), int(self.hop * SAMPLE_RATE)
+        size, hop = int(WINDOW * SAMPLE_RATE), int(HOP * SAMPLE_RATE)
         starts = np.arange(0, len(clip) - size + 1, hop)
         if len(starts) < 2:
             return None
