@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 
+from whisper_live.blas_threads import use_one_blas_thread
 from whisper_live.server.ops.environment import with_environment
 from whisper_live.server.ops.operation_flags import add_operation_flags, operation_config
 from whisper_live.server.ops.telephony_flags import add_telephony_flags, telephony_allow
@@ -51,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--trt_multilingual", "-m", action="store_true",
                         help="tensorrt backend: the engine is multilingual")
     parser.add_argument("--omp_num_threads", "-omp", type=int, default=None,
-                        help="CPU threads inside one model call (also sets OMP_NUM_THREADS). Default: 1 for "
-                             "faster_whisper (several calls run side by side), all cores for openvino")
+                        help="CPU threads inside one model call (also sets OMP_NUM_THREADS; numpy's own BLAS "
+                             "always runs on one thread). Default: 1 for faster_whisper (several calls run "
+                             "side by side), all cores for openvino")
     parser.add_argument("--inference_workers", type=int, default=None,
                         help=f"model calls that may run at the same time. Default: cores / omp_num_threads "
                              f"(this machine has {cores} cores)")
@@ -263,6 +265,7 @@ def main(argv=None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     os.environ["OMP_NUM_THREADS"] = str(config.cpu_threads)
+    use_one_blas_thread()  # numpy is loaded already: see whisper_live/blas_threads.py
     return_freed_memory_promptly()  # before the model's allocations: see server/session/memory.py
     try:
         server = TranscriptionServer(config)

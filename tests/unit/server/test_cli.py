@@ -62,6 +62,29 @@ def test_start_up_sets_omp_num_threads_before_the_model_loads(monkeypatch):
     assert seen == {"threads": 3, "workers": 2, "omp": "3"}
 
 
+def blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_start_up_keeps_numpy_blas_on_one_thread(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    seen = {}
+
+    class Recorder:
+        def __init__(self, config):
+            seen["blas"] = blas_threads()
+            raise ModelNotFound("stop here")
+
+    monkeypatch.setattr(app, "TranscriptionServer", Recorder)
+    with threadpool_limits(limits=2, user_api="blas"):  # as numpy starts on a 2-core machine; undone after
+        assert blas_threads() and max(blas_threads()) == 2
+        assert cli.main(["--port", "0"]) == 2
+    assert seen["blas"] and set(seen["blas"]) == {1}
+
+
 def test_diarization_is_offered_unless_turned_off():
     assert config().diarization is True
     assert config("--diarization", "off").diarization is False
