@@ -2,12 +2,15 @@
 
 :class:`SpeakerLabeler` is per session (its :class:`~whisper_live.diarization.clustering.Speakers` are the
 voices heard so far); the :class:`~whisper_live.diarization.embedder.SpeakerEmbedder` is shared. For a
-segment of at least ``2 * window`` seconds it embeds overlapping windows in one batch and looks for the
-boundary where the windows before and after it sound least alike; when those two sides would not match each
-other as one speaker, the segment is split there, at the nearest word boundary (word times are needed for
-that), and each side is looked at again over the windows inside it. Each resulting piece's voice is the mean
-of the windows inside it (a piece too short to hold one, or a segment too short for windows, is embedded
-whole), and is assigned: one model call per segment, about half the CPU of embedding each piece again.
+segment of at least ``2 * WINDOW`` seconds it embeds windows side by side, in one batch, and looks for the
+boundary between two windows where the windows before and after it sound least alike. When those two sides
+would not match each other as one speaker, one more window, centred on that boundary, says on which side of
+it the voice changed (the side whose voice holds most of it is the longer one), the segment is split there,
+at the nearest word boundary (word times are needed for that), and each side is looked at again over the
+windows inside it. Each resulting piece's voice is the mean of the windows inside it (a piece too short to
+hold one, or a segment too short for windows, is embedded whole), and is assigned. So each second of speech is
+embedded about once, plus one window per change: overlapping windows every half window found the change as
+precisely but cost twice the CPU.
 
 Labels are ``SPEAKER_00``, ``SPEAKER_01``, ... (or what ``unnamed`` makes of the speaker's number) in order
 of first appearance, or the client's ``names`` in that order. Audio quieter than ``QUIET_RMS`` (silence, faint
@@ -25,7 +28,6 @@ from whisper_live.diarization.embedder import MIN_SAMPLES
 from whisper_live.protocol import SAMPLE_RATE, Segment, Word
 
 WINDOW = 1.5
-HOP = 0.75
 MIN_PIECE = 0.5
 QUIET_RMS = 10 ** (-55 / 20)
 MAX_SPLITS = 2  # depth of splitting one segment
@@ -69,7 +71,7 @@ class SpeakerLabeler:
         out: list[Segment] = []
         for segment in segments:
             windows = self._windows(audio, audio_start, segment)
-            for piece in self._split(segment, windows, MAX_SPLITS):
+            for piece in self._split(segment, windows, MAX_SPLITS, audio, audio_start):
                 index = self._assign(_clip(audio, audio_start, piece.start, piece.end), _within(windows, piece))
                 out.append(_with_speaker(piece, self.name(index)))
         return out
@@ -96,42 +98,52 @@ class SpeakerLabeler:
         return self._last
 
     def _windows(self, audio, audio_start, segment: Segment) -> Optional["_Windows"]:
-        """The embeddings of ``WINDOW`` s windows every ``HOP`` s over a segment that may be split (one
-        model call for them all), or None."""
+        """The embeddings of ``WINDOW`` s windows side by side over a segment that may be split (one model call
+        for them all), or None."""
         if not segment.words or segment.end - segment.start < 2 * WINDOW:
             return None
         clip = _clip(audio, audio_start, segment.start, segment.end)
-        size, hop = int(WINDOW * SAMPLE_RATE), int(HOP * SAMPLE_RATE)
-        starts = np.arange(0, len(clip) - size + 1, hop)
+        size = int(WINDOW * SAMPLE_RATE)
+        starts = np.arange(0, len(clip) - size + 1, size)
         if len(starts) < 2:
             return None
         vectors = self.embedder.embed_batch([clip[s:s + size] for s in starts])
         return _Windows(segment.start + starts / SAMPLE_RATE, vectors)
 
-    def _split(self, segment: Segment, windows: Optional["_Windows"], depth: int) -> list[Segment]:
+    def _split(self, segment: Segment, windows: Optional["_Windows"], depth: int, audio,
+               audio_start: float) -> list[Segment]:
         inside = _within(windows, segment)
         if (depth == 0 or not segment.words or segment.end - segment.start < 2 * WINDOW or inside is None
                 or len(inside.starts) < 2):
             return [segment]
-        change = self._change(inside)
+        change = self._change(inside, audio, audio_start)
         if change is None:
             return [segment]
         pieces = _split_at(segment, change)
         if pieces is None:
             return [segment]
-        return [p for piece in pieces for p in self._split(piece, windows, depth - 1)]
+        return [p for piece in pieces for p in self._split(piece, windows, depth - 1, audio, audio_start)]
 
-    def _change(self, windows: "_Windows") -> Optional[float]:
+    def _change(self, windows: "_Windows", audio, audio_start: float) -> Optional[float]:
         """The time where the voice most likely changes over ``windows``, if the two sides are two speakers."""
         vectors, best_k, best_sim = windows.vectors, None, 1.0
         for k in range(1, len(vectors)):
-            left, right = vectors[:k].mean(axis=0), vectors[k:].mean(axis=0)
-            sim = float(left @ right / max(np.linalg.norm(left) * np.linalg.norm(right), 1e-9))
+            sim = _cosine(vectors[:k].mean(axis=0), vectors[k:].mean(axis=0))
             if sim < best_sim:
                 best_k, best_sim = k, sim
         if best_k is None or best_sim >= self.speakers.threshold:
             return None
-        return float(windows.starts[best_k - 1] + WINDOW + windows.starts[best_k]) / 2
+        boundary = float(windows.starts[best_k])  # where window best_k - 1 ends and best_k begins
+        middle = self.embedder.embed(_clip(audio, audio_start, boundary - WINDOW / 2, boundary + WINDOW / 2))
+        if middle is None:
+            return boundary
+        before, after = vectors[:best_k].mean(axis=0), vectors[best_k:].mean(axis=0)
+        # the voice before the boundary holds most of the middle window: it goes on past the boundary
+        return boundary + (WINDOW / 4 if _cosine(middle, before) > _cosine(middle, after) else -WINDOW / 4)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-9))
 
 
 class _Windows:

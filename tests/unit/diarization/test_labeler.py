@@ -3,7 +3,7 @@
 import numpy as np
 
 from whisper_live.diarization.clustering import Speakers
-from whisper_live.diarization.labeler import SpeakerLabeler
+from whisper_live.diarization.labeler import WINDOW, SpeakerLabeler
 from whisper_live.protocol import SAMPLE_RATE, Segment, Word
 
 A, B = 0.1, 0.3
@@ -12,6 +12,7 @@ A, B = 0.1, 0.3
 class FakeEmbedder:
     def __init__(self):
         self.calls = 0
+        self.samples = 0  # embedded, in all
 
     def embed(self, clip):
         if len(clip) < SAMPLE_RATE // 2:
@@ -20,6 +21,7 @@ class FakeEmbedder:
 
     def embed_batch(self, clips):
         self.calls += 1
+        self.samples += sum(len(clip) for clip in clips)
         out = []
         for clip in clips:
             share = float(np.mean(np.abs(clip) > 0.2))
@@ -107,10 +109,21 @@ def test_the_clients_threshold_and_max_speakers_are_kept():
     assert [s.speaker for s in out] == ["SPEAKER_00", "SPEAKER_00"]
 
 
-def test_a_long_segment_takes_one_model_call_its_pieces_labelled_from_its_windows():
-    """The windows that look for a change also give each piece its voice: no second pass over the audio."""
+def test_a_long_segment_is_embedded_once_plus_a_window_per_change():
+    """The windows that look for a change also give each piece its voice: no second pass over the audio, only
+    one window centred on each change found, which tells on which side of the windows' boundary it is."""
     audio = _audio((A, 3.0), (B, 3.0), (A, 3.0))
     labeler = _labeler()
     out = labeler.label(audio, 0.0, [_segment(0, 9)])
     assert [s.speaker for s in out] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
-    assert labeler.embedder.calls == 1
+    assert labeler.embedder.calls == 1 + 2
+    assert labeler.embedder.samples <= len(audio) + 2 * WINDOW * SAMPLE_RATE
+
+
+def test_a_change_inside_a_window_is_placed_on_the_side_the_middle_window_says():
+    """Windows side by side meet at 1.5 s and 3 s; the middle window at 3 s says on which side the change is."""
+    for change, expected in ((3.5, 3.5), (2.5, 2.5)):
+        audio = _audio((A, change), (B, 6.0 - change))
+        out = _labeler().label(audio, 0.0, [_segment(0, 6)])
+        assert [s.speaker for s in out] == ["SPEAKER_00", "SPEAKER_01"]
+        assert abs(out[0].end - expected) <= 0.25, (change, out[0].end)
