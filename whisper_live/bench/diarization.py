@@ -152,6 +152,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     g.add_argument("--clients", type=int, default=1, help="conversations streamed at once (default 1)")
     g.add_argument("--diarization", choices=("on", "off"), default="on",
                    help="whether the clients ask for speaker labels (default on; off: to compare the latency)")
+    g.add_argument("--word-timestamps", action="store_true",
+                   help="the clients ask for word times too; with --diarization off, segments then end at their "
+                        "last word, as they do with labels (which decode with word times), and latency, measured "
+                        "from a segment's end, is measured from the same point in both runs")
     g.add_argument("--ready-timeout", type=float, default=30.0, help="seconds to wait for SERVER_READY")
     g.add_argument("--finish-timeout", type=float, default=60.0, help="seconds to wait for the last segments")
     g.add_argument("--no-machine-speed", dest="machine_speed", action="store_false",

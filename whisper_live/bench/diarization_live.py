@@ -34,6 +34,7 @@ def address(url: str) -> tuple[str, int]:
 def settings_of(args) -> RunSettings:
     host, port = address(args.live)
     return RunSettings(host=host, port=port, diarize=args.diarization == "on", max_speakers=args.max_speakers,
+                       word_timestamps=args.word_timestamps,
                        diarization_threshold=None if args.threshold == DEFAULT_THRESHOLD else args.threshold,
                        ready_timeout=args.ready_timeout, finish_timeout=args.finish_timeout)
 
@@ -84,7 +85,8 @@ def run(args, talks: list, scores: Callable, say: Callable[[str], None]) -> dict
         if spawned is not None:
             spawned.stop()
     pooled = metrics.aggregate(logs)
-    summary = {"mode": "live", "diarization": args.diarization, "clients": args.clients,
+    summary = {"mode": "live", "diarization": args.diarization, "word_timestamps": args.word_timestamps,
+               "clients": args.clients,
                "finished": pooled["finished"], "final_latency_s": pooled["final_latency_s"],
                "partial_latency_s": pooled["partial_latency_s"], "wer": pooled["wer"],
                "machine": {**report.machine(), "speed": speed}, "server_cpu_percent":

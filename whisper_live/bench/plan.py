@@ -46,13 +46,15 @@ class RunSettings:
     diarize: bool = False  # clients ask for speaker labels (enable_diarization)
     max_speakers: Optional[int] = None  # ... with this max_speakers (None: not sent)
     diarization_threshold: Optional[float] = None  # ... and this diarization_threshold (None: not sent)
+    word_timestamps: bool = False  # clients ask for word times
 
     def client_options(self, uid: str, name: str) -> protocol.ClientOptions:
         """The options a client of this run sends first (``name``: its speaker's name in a room)."""
         return protocol.ClientOptions(uid=uid, language=self.language, model=self.model, use_vad=self.use_vad,
                                       room=self.room, speaker_name=name, room_public=True,
                                       enable_diarization=self.diarize, max_speakers=self.max_speakers,
-                                      diarization_threshold=self.diarization_threshold)
+                                      diarization_threshold=self.diarization_threshold,
+                                      word_timestamps=self.word_timestamps)
 
     @property
     def uri(self) -> str:

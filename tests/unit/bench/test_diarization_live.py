@@ -44,7 +44,15 @@ def test_clients_ask_for_labels_and_the_conversations_are_scored():
 def test_with_diarization_off_the_same_run_asks_for_no_labels():
     with FakeServer() as server:
         summary, _ = _run(server.port, "--diarization", "off", "--seeds", "7", "--no-machine-speed")
-    assert [o.enable_diarization for o in server.options] == [False]
+    assert [(o.enable_diarization, o.word_timestamps) for o in server.options] == [(False, False)]
     [run] = summary["runs"]
     assert "accuracy" not in run and run["labels"] == 0 and run["segments"] == 4 and run["wer"] == 0.0
     assert summary["diarization"] == "off" and summary["machine"]["speed"] == {"skipped": "--no-machine-speed"}
+
+
+def test_word_timestamps_are_asked_for_so_that_segments_end_where_labelled_ones_do():
+    with FakeServer() as server:
+        summary, _ = _run(server.port, "--diarization", "off", "--word-timestamps", "--seeds", "7",
+                          "--no-machine-speed")
+    assert [(o.enable_diarization, o.word_timestamps) for o in server.options] == [(False, True)]
+    assert summary["word_timestamps"] is True
