@@ -37,15 +37,24 @@ def request(kind: str, url: str) -> bytes:
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
 
 
-async def open_stream(kind: str, url: str, rcvbuf: Optional[int]):
-    """A socket with the request sent and its response head read: (reader, writer, head)."""
+async def _connected(url: str, rcvbuf: Optional[int] = None) -> socket.socket:
+    """A non-blocking socket connected to ``url``'s host and port (closed again if that fails)."""
     parts = urlsplit(url)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
-    reader, writer = await asyncio.open_connection(sock=sock, limit=2**20)
+    try:
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def open_stream(kind: str, url: str, rcvbuf: Optional[int]):
+    """A socket with the request sent and its response head read: (reader, writer, head)."""
+    reader, writer = await asyncio.open_connection(sock=await _connected(url, rcvbuf), limit=2**20)
     writer.write(request(kind, url))
     head = await reader.readuntil(b"\r\n\r\n")
     return reader, writer, head.decode("latin-1")
@@ -112,9 +121,7 @@ _POLLERS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Poller]" = weakr
 
 class Connection:
     """A reading reader's connection: the response head, then each arrival handed to ``on_data`` with the time
-    the kernel received it (``SO_TIMESTAMPNS``), not the time the bench's loop got to it. A thousand readers
-    share one loop in one process on the server's cores, where a thousand devices would each read their own:
-    the kernel's time stamp keeps the bench's own work out of the delays it measures."""
+    the kernel received it (``SO_TIMESTAMPNS``), not the time the bench's loop got to it."""
 
     def __init__(self, sock: socket.socket):
         self._loop = asyncio.get_running_loop()
@@ -179,11 +186,8 @@ class Connection:
 
 async def connect(kind: str, url: str) -> Connection:
     """A reading reader's connection, its request sent and its response head read."""
-    parts = urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setblocking(False)
+    sock = await _connected(url)
     try:
-        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
         await asyncio.get_running_loop().sock_sendall(sock, request(kind, url))
     except BaseException:
         sock.close()

@@ -126,18 +126,18 @@ class SpeakerLabeler:
 
     def _change(self, windows: "_Windows", audio, audio_start: float) -> Optional[float]:
         """The time where the voice most likely changes over ``windows``, if the two sides are two speakers."""
-        vectors, best_k, best_sim = windows.vectors, None, 1.0
+        vectors, best_k, best_sim, before, after = windows.vectors, None, 1.0, None, None
         for k in range(1, len(vectors)):
-            sim = _cosine(vectors[:k].mean(axis=0), vectors[k:].mean(axis=0))
+            left, right = vectors[:k].mean(axis=0), vectors[k:].mean(axis=0)
+            sim = _cosine(left, right)
             if sim < best_sim:
-                best_k, best_sim = k, sim
+                best_k, best_sim, before, after = k, sim, left, right
         if best_k is None or best_sim >= self.speakers.threshold:
             return None
         boundary = float(windows.starts[best_k])  # where window best_k - 1 ends and best_k begins
         middle = self.embedder.embed(_clip(audio, audio_start, boundary - WINDOW / 2, boundary + WINDOW / 2))
         if middle is None:
             return boundary
-        before, after = vectors[:best_k].mean(axis=0), vectors[best_k:].mean(axis=0)
         # the voice before the boundary holds most of the middle window: it goes on past the boundary
         return boundary + (WINDOW / 4 if _cosine(middle, before) > _cosine(middle, after) else -WINDOW / 4)
 
