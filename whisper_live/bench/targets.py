@@ -160,16 +160,26 @@ def opus_bytes(records: dict) -> Cell:
 
 
 def opus_wer(records: dict) -> Cell:
-    """The streaming runs' WER through Opus against PCM's (each run's offline WER through the codec is a note
-    under its table: bench/table_rows.py)."""
-    pcm = _run(records, "opus-pcm")
-    found = [(kbps, _run(records, f"opus-{kbps}"), share) for kbps, share in ((24, 0.03), (12, 0.10))]
-    found = [(k, r, share) for k, r, share in found if r and r.get("wer") is not None]
-    if not pcm or pcm.get("wer") is None or not found:
+    """The streaming runs' WER through Opus against PCM's, each the mean over the workload's runs (the same
+    speakers, the same reference words in each: so the mean is their pooled corpus WER). Each run's offline
+    WER through the codec is a note under its table (bench/table_rows.py)."""
+    pcm = _mean_wer(records, "opus-pcm")
+    found = [(kbps, _mean_wer(records, f"opus-{kbps}"), share) for kbps, share in ((24, 0.03), (12, 0.10))]
+    found = [(k, (wer, runs), share) for k, (wer, runs), share in found if wer is not None]
+    if pcm[0] is None or not found:
         return None
-    within = all(_within(r["wer"], pcm["wer"], share) for _, r, share in found)
+    within = all(_within(wer, pcm[0], share) for _, (wer, _runs), share in found)
     holds = within if len(found) == 2 else (None if within else False)  # (one rate not measured: unknown)
-    return ", ".join(f"{k} kbit/s {r['wer']:.4f}" for k, r, _ in found) + f" against {pcm['wer']:.4f}", holds
+    return (", ".join(f"{k} kbit/s {wer:.4f}" for k, (wer, _), _s in found) + f" against {pcm[0]:.4f}"
+            + (f" (means of {pcm[1]} runs each)" if pcm[1] > 1 else ""), holds)
+
+
+def _mean_wer(records: dict, name: str) -> tuple:
+    """(the mean WER of a workload's runs, how many), or (None, 0)."""
+    if name not in records or "runs" not in records[name]["result"]:
+        return None, 0
+    wers = [run["wer"] for run in records[name]["result"]["runs"] if run.get("wer") is not None]
+    return (round(sum(wers) / len(wers), 4), len(wers)) if wers else (None, 0)
 
 
 def opus_decoding(records: dict) -> Cell:

@@ -142,3 +142,15 @@ def test_opus_wer_compares_the_streaming_runs_with_pcm_s_and_is_unknown_with_one
     assert targets.opus_wer(records)[1] is False  # 12 kbit/s: 17% worse
     records["opus-12"] = load_record("opus-12", [load_run(4, wer=0.064)])
     assert targets.opus_wer(records) == ("24 kbit/s 0.0610, 12 kbit/s 0.0640 against 0.0600", True)
+
+
+def test_opus_wer_takes_the_mean_of_each_workload_s_runs():
+    runs = lambda *wers: [load_run(4, wer=w) for w in wers]  # noqa: E731
+    records = {"opus-pcm": load_record("opus-pcm", runs(0.040, 0.044, 0.042)),
+               "opus-24": load_record("opus-24", runs(0.046, 0.041, 0.042)),
+               "opus-12": load_record("opus-12", runs(0.045, 0.044, 0.046))}
+    # one run pair alone would miss (0.046 against 0.040); the means are 0.0430 and 0.0420
+    assert targets.opus_wer(records) == (
+        "24 kbit/s 0.0430, 12 kbit/s 0.0450 against 0.0420 (means of 3 runs each)", True)
+    records["opus-24"] = load_record("opus-24", runs(0.046, 0.045, 0.044))
+    assert targets.opus_wer(records)[1] is False  # 0.0450: 7% worse
