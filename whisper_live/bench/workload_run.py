@@ -35,7 +35,8 @@ SOFTWARE = ("faster-whisper", "ctranslate2", "onnxruntime", "websockets", "numpy
             "openvino", "openvino-genai")
 # The CPU features that decide how fast the model runs, as /proc/cpuinfo names them
 ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8")
-FAMILIES = {"avx512": "AVX-512", "avx2": "AVX2 only", "other": "neither AVX2 nor AVX-512"}
+FAMILIES = {"avx512": "AVX-512", "avx512-amd": "AVX-512, AMD", "avx2": "AVX2 only",
+            "other": "neither AVX2 nor AVX-512"}
 PRIMARY_FAMILY = "avx512"  # whose results are benchmarks/results/ itself
 # upload-8's and the file workloads' file: three sets of ../shared/audio joined, made once by prepare()
 UPLOAD_SETS = ("en/hifitts_6097", "en/librispeech", "en/cathy_arctic")
@@ -43,10 +44,12 @@ UPLOAD_FILE = str(Path.home() / ".cache" / "whisper-live" / "bench" / "ten_min.f
 UPLOAD_REFERENCE = UPLOAD_FILE[:-len(".flac")] + ".txt"
 
 
-def family(isa) -> str:
-    """A CPU's family for its results' folder: ``avx512`` (AMX guests have AVX-512 too), ``avx2``, ``other``."""
+def family(isa, cpu: str = "") -> str:
+    """A CPU's family for its results' folder: ``avx512`` (Intel's; AMX guests have AVX-512 too),
+    ``avx512-amd`` (AMD's AVX-512 guests, without AMX: kept apart from Intel's), ``avx2``,
+    ``other``."""
     if "avx512f" in isa:
-        return "avx512"
+        return "avx512-amd" if "AMD" in cpu else "avx512"
     return "avx2" if "avx2" in isa else "other"
 
 
@@ -71,7 +74,7 @@ def machine() -> dict:
         info["load_before"] = [round(x, 2) for x in os.getloadavg()]
     except OSError:
         pass
-    info["family"] = family(info.get("isa", ()))
+    info["family"] = family(info.get("isa", ()), info.get("cpu", ""))
     return info
 
 

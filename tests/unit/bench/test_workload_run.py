@@ -29,6 +29,7 @@ def bench_runs(monkeypatch):
 
 def test_the_family_of_a_cpu_and_the_folder_of_its_results(tmp_path):
     assert workload_run.family(["avx2", "avx512f", "amx_tile"]) == "avx512"
+    assert workload_run.family(["avx2", "avx512f"], "AMD EPYC") == "avx512-amd"
     assert workload_run.family(["avx2"]) == "avx2" and workload_run.family([]) == "other"
     assert workload_run.results_folder("avx512", tmp_path) == tmp_path
     assert workload_run.results_folder("avx2", tmp_path) == tmp_path / "avx2"
