@@ -50,10 +50,13 @@ def main(argv: Optional[list[str]] = None) -> int:
             watch = server_process.ServerWatch(spawned.pid)
         elif args.server_pid:
             watch = server_process.ServerWatch(args.server_pid)
+        taken = 0  # with --rotate-audio: the audio the runs so far took, in turn
         for i, speakers in enumerate(args.steps):
             if i:
                 time.sleep(args.pause)
-            figures = run_step(args, speeches, speakers, watch)
+            shift = taken % len(speeches) if args.rotate_audio else 0
+            figures = run_step(args, speeches[shift:] + speeches[:shift], speakers, watch)
+            taken += speakers
             runs.append(figures)
             if args.ramp and not figures["meets_target"] and not args.ramp_all:
                 say(args, "  target missed: ramp stops here (--ramp-all to go on)")

@@ -26,6 +26,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                                   "reports the largest count meeting the target")
     g.add_argument("--ramp-all", action="store_true", help="in --ramp, go on after a count misses the target")
     g.add_argument("--pause", type=float, default=3.0, help="seconds between ramp runs (default 3)")
+    g.add_argument("--rotate-audio", action="store_true",
+                   help="in --ramp, each run's speakers take the audio after the previous run's: with --starts, "
+                        "runs of one count (e.g. --ramp 4,4,4 --starts 3) stream every start once, so that "
+                        "their mean WER is not one sample of where the windows fall")
     g.add_argument("--silent", type=int, default=0, help="extra clients that stream silence (default 0)")
     g.add_argument("--silence", choices=("noise", "zero"), default="noise",
                    help="what silent clients send: low noise (about -60 dBFS, default) or digital zero")
@@ -158,6 +162,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("--loops must be at least 1")
     if args.starts < 1:
         p.error("--starts must be at least 1")
+    if args.rotate_audio and not args.ramp:
+        p.error("--rotate-audio takes --ramp")
     if args.frame_samples <= 0 or args.frame_samples > 10 * 16000:
         p.error("--frame-samples must be between 1 and 160000")
     if args.mixed and args.audio:
@@ -202,6 +208,7 @@ def config_of(args: argparse.Namespace, speeches: list[audio_mod.Speech]) -> dic
         "loops": args.loops,
         "seed": args.seed,
         "steps": args.steps,
+        "rotate_audio": args.rotate_audio,
         "target_p90": args.target_p90,
         "target_max": args.target_max,
         "uploads": args.upload,

@@ -136,6 +136,22 @@ def test_cli_ramp_reports_the_largest_count_meeting_the_target(tmp_path, capsys)
 
 
 
+def test_cli_ramp_with_rotate_audio_gives_each_run_the_next_start(tmp_path, capsys):
+    import soundfile
+
+    wav = tmp_path / "clip.wav"
+    soundfile.write(str(wav), noise(1.0), 16000)
+    with FakeServer() as server:
+        code = bench_main.main(["--port", str(server.port), "--ramp", "1,1,1", "--ramp-all", "--rotate-audio",
+                                "--starts", "2", "--audio", str(wav), "--reference", "alpha bravo",
+                                "--stagger", "0.2", "--pause", "0", "--no-offline", "-q"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["config"]["rotate_audio"]
+    # two starts of one clip, taken in turn: the first, the later one, the first again
+    heard = [[a["audio"] for a in run_["wer_by_audio"]] for run_ in doc["runs"]]
+    assert heard == [[str(wav)], [f"{wav} +0.137 s"], [str(wav)]], heard
+
+
 def test_spawned_server_is_started_measured_and_stopped(tmp_path, capsys):
     import socket
 
