@@ -81,6 +81,14 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    metavar="MIN+MARGIN",
                    help="encoder input of beam-searched finals that go on from their replayed context, as "
                         "--greedy_input (default: the server's, %s)" % encoder_input.SIZED.continued.describe())
+    p.add_argument("--frame-samples", type=int, default=FRAME_SAMPLES,
+                   help="samples fed to the stream at a time (default %d, as the load bench's clients send; 960: "
+                        "one 60 ms Opus packet at a time)" % FRAME_SAMPLES)
+    p.add_argument("--codec", choices=("opus", "mulaw", "alaw"), default=None,
+                   help="stream (and transcribe offline) the audio as the server hears it from a client sending "
+                        "this codec: encoded by the client's encoder, decoded by the server's")
+    p.add_argument("--bitrate", type=int, default=24, metavar="KBPS",
+                   help="with --codec opus: kbit/s (default 24)")
     p.add_argument("--cpu_threads", type=int, default=1,
                    help="threads of the one inference worker (default 1, as each of the server's workers)")
     p.add_argument("--starts", type=int, default=1,
@@ -102,6 +110,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("--starts must be at least 1")
     if args.cpu_threads < 1:
         p.error("--cpu_threads must be at least 1")
+    if args.frame_samples < 1:
+        p.error("--frame-samples must be at least 1")
     if args.final_context is not None and args.final_context < 0:
         p.error("--final_context must be 0 or more")
     if args.final_beam_size is not None and args.final_beam_size < 1:
@@ -134,8 +144,8 @@ def _schedule_text(schedule: tuple) -> str:
     return ",".join(f"{a:g}:{b:g}" for a, b in schedule)
 
 
-def feed(stream, transcribe, audio) -> dict:
-    """Feed ``audio`` to ``stream`` frame by frame, transcribing each window as soon as it is due.
+def feed(stream, transcribe, audio, frame_samples: int = FRAME_SAMPLES) -> dict:
+    """Feed ``audio`` to ``stream`` ``frame_samples`` at a time, transcribing each window as soon as it is due.
 
     ``transcribe`` takes one window's request and returns the model's result. Returns the transcript of the
     completed segments, per window kind the number of windows and the seconds ``transcribe`` took, and each
@@ -161,8 +171,8 @@ def feed(stream, transcribe, audio) -> dict:
                     texts.append(text)
                     lags.append(round(stream.received / SAMPLE_RATE - segment.end, 3))
 
-    for i in range(0, len(audio), FRAME_SAMPLES):
-        stream.add_audio(audio[i:i + FRAME_SAMPLES])
+    for i in range(0, len(audio), frame_samples):
+        stream.add_audio(audio[i:i + frame_samples])
         serve()
     stream.end_of_audio()
     serve()
@@ -178,6 +188,10 @@ def load_speeches(args: argparse.Namespace) -> list:
         if not speech.reference:
             raise ValueError(f"{speech.source}: no reference transcript (give a file with NAME.txt beside it, "
                              f"or one from ../shared/audio)")
+    if getattr(args, "codec", None):
+        from whisper_live.bench.offline import through_codec
+
+        speeches = [dataclasses.replace(s, audio=through_codec(s.audio, args.codec, args.bitrate)) for s in speeches]
     return speeches
 
 
@@ -226,7 +240,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                                  "greedy_window": args.greedy_window.describe(),
                                  "beam_window": args.beam_window.describe(),
                                  "continued_window": args.continued_window.describe(),
-                                 "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets},
+                                 "cpu_threads": args.cpu_threads, "duration": args.duration, "starts": offsets,
+                                 "frame_samples": args.frame_samples, "codec": args.codec,
+                                 "bitrate_kbps": args.bitrate if args.codec == "opus" else None},
                       **summary,
                       "per_audio": [{k: v for k, v in r.items()
                                      if not k.startswith(("text", "offline_text")) or args.show_text}
@@ -246,7 +262,8 @@ def stream_speech(speech, model_dir: str, args: argparse.Namespace, config, vad)
     language = config.language if transcriber.multilingual else "en"
     stream = new_stream(dataclasses.replace(config, language=language), vad.new_stream())
     try:
-        streamed = feed(stream, lambda request: transcriber.transcribe_batch([request])[0], speech.audio)
+        streamed = feed(stream, lambda request: transcriber.transcribe_batch([request])[0], speech.audio,
+                        args.frame_samples)
     finally:
         transcriber.close()
     return {"audio": speech.source, "seconds": round(speech.duration, 1),

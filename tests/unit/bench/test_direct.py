@@ -138,3 +138,39 @@ def test_direct_bench_refuses_audio_without_a_reference(tmp_path, capsys):
     soundfile.write(str(wav), np.zeros(16000, dtype=np.float32), 16000)
     assert direct.main(["--audio", str(wav), "--no-offline"]) == 2
     assert "no reference" in capsys.readouterr().err
+
+
+def test_feed_gives_the_stream_frame_samples_at_a_time():
+    class Counting(Stream):
+        def add_audio(self, samples):
+            pieces.append(len(samples))
+            super().add_audio(samples)
+
+    pieces: list = []
+    model = ScriptedTranscriber()
+    audio = np.concatenate([speech([1, 2, 3]), silence(1.0)])
+    result = feed(Counting(StreamConfig(), EnergyVad()), lambda request: model.transcribe_batch([request])[0],
+                  audio, frame_samples=960)
+    assert result["text"].split() == ["w1", "w2", "w3"]
+    assert pieces[:-1] == [960] * (len(pieces) - 1) and sum(pieces) == len(audio)
+
+
+def test_the_codec_and_frame_size_options(tmp_path):
+    import pytest
+
+    from whisper_live.bench import direct
+
+    args = direct.parse_args(["--codec", "opus", "--bitrate", "12", "--frame-samples", "960"])
+    assert (args.codec, args.bitrate, args.frame_samples) == ("opus", 12, 960)
+    assert direct.parse_args([]).frame_samples == direct.FRAME_SAMPLES and direct.parse_args([]).codec is None
+    with pytest.raises(SystemExit):
+        direct.parse_args(["--frame-samples", "0"])
+    # with --codec, the audio streamed is what the server's decoder gives back from the client's encoder
+    wav = tmp_path / "tone.wav"
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    soundfile.write(str(wav), tone, 16000)
+    (tmp_path / "tone.txt").write_text("a tone")
+    plain, = direct.load_speeches(direct.parse_args(["--audio", str(wav)]))
+    coded, = direct.load_speeches(direct.parse_args(["--audio", str(wav), "--codec", "mulaw"]))
+    assert len(coded.audio) == len(plain.audio) and not np.array_equal(coded.audio, plain.audio)
+    assert np.corrcoef(coded.audio, plain.audio)[0, 1] > 0.95
