@@ -188,7 +188,7 @@ def load_speeches(args: argparse.Namespace) -> list:
         if not speech.reference:
             raise ValueError(f"{speech.source}: no reference transcript (give a file with NAME.txt beside it, "
                              f"or one from ../shared/audio)")
-    if getattr(args, "codec", None):
+    if args.codec:
         from whisper_live.bench.offline import through_codec
 
         speeches = [dataclasses.replace(s, audio=through_codec(s.audio, args.codec, args.bitrate)) for s in speeches]
