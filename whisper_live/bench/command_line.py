@@ -12,6 +12,7 @@ from whisper_live.bench import audio as audio_mod
 from whisper_live.bench import room_run
 
 MAX_CONNECTIONS = 256
+MAX_FRAME_SAMPLES = 10 * 16000  # the most audio fed at a time, by the load bench's clients or the direct bench
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
@@ -164,8 +165,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("--starts must be at least 1")
     if args.rotate_audio and not args.ramp:
         p.error("--rotate-audio takes --ramp")
-    if args.frame_samples <= 0 or args.frame_samples > 10 * 16000:
-        p.error("--frame-samples must be between 1 and 160000")
+    if not 1 <= args.frame_samples <= MAX_FRAME_SAMPLES:
+        p.error(f"--frame-samples must be between 1 and {MAX_FRAME_SAMPLES}")
     if args.mixed and args.audio:
         p.error("--mixed and --audio exclude each other")
     if args.reference and len(args.reference) != len(args.audio or [None]):

@@ -31,6 +31,7 @@ from typing import Optional
 
 from whisper_live import wer as wer_mod
 from whisper_live.bench import audio, metrics, report
+from whisper_live.bench.command_line import MAX_FRAME_SAMPLES
 from whisper_live.protocol import SAMPLE_RATE
 from whisper_live.streaming.config import StreamConfig, default_finals
 from whisper_live.transcriber import encoder_input
@@ -110,8 +111,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         p.error("--starts must be at least 1")
     if args.cpu_threads < 1:
         p.error("--cpu_threads must be at least 1")
-    if args.frame_samples < 1:
-        p.error("--frame-samples must be at least 1")
+    if not 1 <= args.frame_samples <= MAX_FRAME_SAMPLES:
+        p.error(f"--frame-samples must be between 1 and {MAX_FRAME_SAMPLES}")
     if args.final_context is not None and args.final_context < 0:
         p.error("--final_context must be 0 or more")
     if args.final_beam_size is not None and args.final_beam_size < 1:

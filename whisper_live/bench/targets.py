@@ -163,15 +163,15 @@ def opus_wer(records: dict) -> Cell:
     """The streaming runs' WER through Opus against PCM's, each the mean over the workload's runs (the same
     speakers, the same reference words in each: so the mean is their pooled corpus WER). Each run's offline
     WER through the codec is a note under its table (bench/table_rows.py)."""
-    pcm = _mean_wer(records, "opus-pcm")
-    found = [(kbps, _mean_wer(records, f"opus-{kbps}"), share) for kbps, share in ((24, 0.03), (12, 0.10))]
-    found = [(k, (wer, runs), share) for k, (wer, runs), share in found if wer is not None]
-    if pcm[0] is None or not found:
+    pcm, runs = _mean_wer(records, "opus-pcm")
+    found = [(kbps, _mean_wer(records, f"opus-{kbps}")[0], share) for kbps, share in ((24, 0.03), (12, 0.10))]
+    found = [(kbps, wer, share) for kbps, wer, share in found if wer is not None]
+    if pcm is None or not found:
         return None
-    within = all(_within(wer, pcm[0], share) for _, (wer, _runs), share in found)
+    within = all(_within(wer, pcm, share) for _, wer, share in found)
     holds = within if len(found) == 2 else (None if within else False)  # (one rate not measured: unknown)
-    return (", ".join(f"{k} kbit/s {wer:.4f}" for k, (wer, _), _s in found) + f" against {pcm[0]:.4f}"
-            + (f" (means of {pcm[1]} runs each)" if pcm[1] > 1 else ""), holds)
+    return (", ".join(f"{kbps} kbit/s {wer:.4f}" for kbps, wer, _ in found) + f" against {pcm:.4f}"
+            + (f" (means of {runs} runs each)" if runs > 1 else ""), holds)
 
 
 def _mean_wer(records: dict, name: str) -> tuple:
