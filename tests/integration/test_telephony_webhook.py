@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from whisper_live.telephony.callback_policy import CallbackPolicy
 from whisper_live.telephony.transcription_callbacks import TranscriptionCallbacks
 from whisper_live.telephony.webhook import CallWebhook, WebhookCounters
+from tests.threads import NewThreads
 
 
 @contextmanager
@@ -80,7 +81,7 @@ def test_a_webhook_that_never_answers_does_not_delay_another_call():
         handler.end_headers()
 
     counters = WebhookCounters()
-    before = threading.active_count()
+    threads = NewThreads()
     with webhook_server(never) as (dead_url, _), webhook_server(ok) as (good_url, received):
         policy = CallbackPolicy(["127.0.0.1"])
         dead = CallWebhook(policy.check(dead_url), counters, call_sid="CA-dead", timeout=2.0, drain_timeout=0.5)
@@ -102,6 +103,6 @@ def test_a_webhook_that_never_answers_does_not_delay_another_call():
     assert closing < 0.5 + 2.0 + 1.0  # the drain time plus the request under way
     assert counters.delivered == 5 and counters.undelivered == 5
     deadline = time.monotonic() + 5  # the test servers' handler threads end once their requests do
-    while threading.active_count() > before and time.monotonic() < deadline:
+    while threads.alive() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert threading.active_count() == before  # the senders' threads ended with their calls
+    assert threads.alive() == []  # the senders' threads ended with their calls

@@ -18,11 +18,12 @@ from whisper_live.api import room_readers
 from whisper_live.api.http_thread import ApiServer
 from whisper_live.rooms import RoomRegistry
 from whisper_live.server.ops.metrics import Metrics
+from tests.threads import NewThreads
 
 
 @pytest.fixture
 def api():
-    before = threading.active_count()
+    threads = NewThreads()
     metrics = Metrics(gpu=False)
     rooms = RoomRegistry(max_readers=50, max_pending=8, tick=0.05, metrics=metrics)
     server = SimpleNamespace(rooms=rooms, draining=False, metrics=metrics)
@@ -32,7 +33,7 @@ def api():
     api.rooms = rooms
     yield api
     api.stop()
-    assert threading.active_count() == before  # uvicorn's thread and the fan-out thread are joined
+    assert threads.alive() == []  # uvicorn's thread and the fan-out thread are joined
 
 
 def say(publisher, *texts, start=0.0):

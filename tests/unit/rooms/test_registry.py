@@ -9,6 +9,7 @@ from tests.unit.waits import wait_until
 from whisper_live.rooms.reader import ROOM_ENDED
 from whisper_live.rooms.registry import RoomError, RoomRegistry
 from whisper_live.server.ops.metrics import Metrics
+from tests.threads import NewThreads
 
 
 class Clock:
@@ -111,13 +112,13 @@ def test_metrics_count_readers_and_drops():
 
 
 def test_the_fan_out_thread_starts_with_the_first_room_and_is_joined_at_stop():
-    before = threading.active_count()
+    threads = NewThreads()
     rooms = RoomRegistry(tick=0.02)
-    assert threading.active_count() == before
+    assert threads.alive() == []
     rooms.join("r", "Ann")
-    assert threading.active_count() == before + 1
+    assert threads.count() == 1
     rooms.stop()
-    assert threading.active_count() == before
+    assert threads.alive() == []
     assert not rooms.fanout.running
 
 

@@ -7,6 +7,7 @@ import time
 from whisper_live.telephony.callback_policy import Target
 from whisper_live.telephony.transcription_callbacks import TranscriptionCallbacks
 from whisper_live.telephony.webhook import CallWebhook, WebhookCounters
+from tests.threads import NewThreads
 
 TARGET = Target("http://hooks.example.com/t", "http", "hooks.example.com", 80, "93.184.216.34", "/t")
 
@@ -90,7 +91,7 @@ def test_close_gives_up_a_dead_webhook_after_the_drain_time(caplog):
 
 
 def test_send_never_blocks_and_every_thread_ends_with_its_call():
-    before = threading.active_count()
+    threads = NewThreads()
     gate = threading.Event()
     counters = WebhookCounters()
     calls = [sender(ScriptedWebhook(*[lambda: gate.wait(5) and 204] * 3), counters) for _ in range(4)]
@@ -99,12 +100,12 @@ def test_send_never_blocks_and_every_thread_ends_with_its_call():
         for fields in contents(3):
             call.send(fields)
     assert time.monotonic() - started < 0.5  # every webhook is stuck, and sending did not wait
-    assert threading.active_count() == before + 4  # one sender thread a call
+    assert threads.count() == 4  # one sender thread a call
     gate.set()
     for call in calls:
         call.close()
-    assert threading.active_count() == before
+    assert threads.alive() == []
     assert counters.delivered == 12
     idle = sender(ScriptedWebhook(), counters)
     idle.close()  # a call that sent nothing started no thread
-    assert threading.active_count() == before
+    assert threads.alive() == []

@@ -2,12 +2,12 @@
 as admission after the options, one client counted once; and the memory of ended sessions given back once the
 server has stayed idle a moment."""
 
-import threading
 import time
 
 from whisper_live.admission import Admission, LoadMeter
 from whisper_live.server.session import client_manager
 from whisper_live.server.session.client_manager import PLACE_HELD_FOR, ClientManager
+from tests.threads import NewThreads
 
 
 class Clock:
@@ -74,17 +74,17 @@ def manager_recording_releases(monkeypatch):
 
 def test_memory_is_released_once_the_server_stayed_idle(monkeypatch):
     manager, released = manager_recording_releases(monkeypatch)
-    before = threading.active_count()
+    threads = NewThreads()
     manager.try_add("a")
     manager.remove("a")
     assert not released  # not while the last results may still be going out
     time.sleep(0.5)
-    assert len(released) == 1 and threading.active_count() == before
+    assert len(released) == 1 and threads.alive() == []
 
 
 def test_a_client_that_comes_meanwhile_keeps_the_memory_and_close_stops_the_wait(monkeypatch):
     manager, released = manager_recording_releases(monkeypatch)
-    before = threading.active_count()
+    threads = NewThreads()
     manager.try_add("a")
     manager.remove("a")
     manager.try_add("b")  # the server is busy again before the delay ends
@@ -93,4 +93,4 @@ def test_a_client_that_comes_meanwhile_keeps_the_memory_and_close_stops_the_wait
     manager.remove("b")
     manager.close()
     time.sleep(0.3)
-    assert not released and threading.active_count() == before
+    assert not released and threads.alive() == []

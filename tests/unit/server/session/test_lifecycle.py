@@ -6,6 +6,7 @@ import time
 import pytest
 
 from whisper_live.server.session.lifecycle import MOVES, EndCause, LiveSession, ModelErrors, State
+from tests.threads import NewThreads
 
 
 class FakeRunner:
@@ -117,16 +118,16 @@ def test_model_errors_give_up_after_the_limit_in_a_row():
 
 @pytest.mark.parametrize("resume", [False, True])
 def test_no_thread_outlives_its_sessions(resume):
-    before = threading.active_count()
+    threads = NewThreads()
     sessions = []
     for _ in range(50):
         live, _, _ = session()
         live.detach(0.2 if not resume else 30)
         sessions.append(live)
-    assert threading.active_count() >= before + 50  # a resume timer each
+    assert threads.count() >= 50  # a resume timer each
     for live in sessions:
         if resume:
             assert live.attach()
             live.end(EndCause.END_OF_AUDIO)
     assert wait_until(lambda: all(s.ended for s in sessions))
-    assert wait_until(lambda: threading.active_count() <= before)
+    assert wait_until(lambda: not threads.alive())

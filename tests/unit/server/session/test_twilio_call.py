@@ -14,6 +14,7 @@ from tests.unit.server.session.call_fakes import (CLOSED, FLOAT32, STOP, CallSoc
 from whisper_live.server.config import ServerConfig
 from whisper_live.server.session.lifecycle import State
 from whisper_live.server.session.phone_calls import PhoneCalls
+from tests.threads import NewThreads
 
 HOOK = "http://127.0.0.1:9/hook"
 
@@ -156,9 +157,9 @@ def test_a_drain_ends_the_call_like_a_stop_and_closes_with_going_away(monkeypatc
 
 
 def test_no_thread_outlives_its_call(monkeypatch):
-    before = threading.active_count()
+    threads = NewThreads()
     for _ in range(3):
         _, _, server, _ = serve(monkeypatch, [start(("inbound", "outbound"), FLOAT32)] + chunks("inbound", words([1]))
                                 + [STOP])
         server.manager.close()  # its idle-memory release, as the server's shutdown stops it
-    assert threading.active_count() == before
+    assert threads.alive() == []
