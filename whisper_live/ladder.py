@@ -5,7 +5,8 @@ often a partial window is worth a model call. :data:`RUNGS`, from the most accur
 
 0. ``full``: finals as the server is configured (beam 5 going on from 20 s of context, by default);
 1. ``short_context``: at most 8 s of context (most of a continued final's cost is its context's encoding);
-2. ``greedy``: and greedy instead of beam search, still going on from the context;
+2. ``greedy``: and greedy instead of beam search, still going on from the context (the scheduler batches
+   greedy finals);
 3. ``slow_partials``: and a partial window only once its oldest new audio waited 1.5 s (instead of each
    0.5 s of new speech), leaving the workers to the finals.
 
