@@ -13,9 +13,8 @@ scheduler when they may have work (:meth:`Scheduler.notify`). Worker threads the
 * the server sends final windows one per call when they are decoded as offline Whisper decodes
   (``--final_beam_size`` above 1): each is decoded with beam search and its own prompt (so in its own
   decoding call), so a batch of them saves little and each would wait for all the others. On the quality
-  ladder's greedy rungs they are batched as partials are: the encoder runs once for the batch, and with 48
-  speakers on a 2-core AVX-512 guest a final window took 0.134 s of a worker in a batch of 4 against
-  0.174 s alone (final p90 2.5 s against 3.2 s);
+  ladder's greedy rungs they are batched as partials are, since the encoder then runs once for the batch
+  (what it saves: docs/streaming.md, "The shared scheduler");
 * ask each chosen client for its window *now* (:meth:`InferenceClient.take_window`), so a client that fell
   behind sends one longer window instead of a queue of stale ones: latency adapts to load;
 * decode each window at the rung of the quality ladder (whisper_live/ladder.py) that the load allows: at

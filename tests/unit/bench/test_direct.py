@@ -4,9 +4,11 @@ transcript is the commits; several starts combined; its command line."""
 import time
 
 import numpy as np
+import pytest
 import soundfile
 
 from tests.fakes import EnergyVad, ScriptedTranscriber, silence, speech
+from whisper_live.bench import direct
 from whisper_live.bench.direct import feed
 from whisper_live.streaming import StreamConfig, Stream
 
@@ -109,8 +111,6 @@ def test_several_starts_pool_their_commit_lags():
 
 
 def test_the_endpoint_schedule_is_read_as_length_fraction_pairs():
-    import pytest
-
     from whisper_live.bench.direct import parse_args
 
     assert parse_args(["--endpoint_schedule", "2:1,6:0.6,inf:0.3"]).endpoint_schedule == \
@@ -122,8 +122,6 @@ def test_the_endpoint_schedule_is_read_as_length_fraction_pairs():
 
 
 def test_starts_must_be_at_least_one():
-    import pytest
-
     from whisper_live.bench.direct import parse_args
 
     assert parse_args(["--starts", "3"]).starts == 3
@@ -132,8 +130,6 @@ def test_starts_must_be_at_least_one():
 
 
 def test_direct_bench_refuses_audio_without_a_reference(tmp_path, capsys):
-    from whisper_live.bench import direct
-
     wav = tmp_path / "noref.wav"
     soundfile.write(str(wav), np.zeros(16000, dtype=np.float32), 16000)
     assert direct.main(["--audio", str(wav), "--no-offline"]) == 2
@@ -156,10 +152,6 @@ def test_feed_gives_the_stream_frame_samples_at_a_time():
 
 
 def test_the_codec_and_frame_size_options(tmp_path):
-    import pytest
-
-    from whisper_live.bench import direct
-
     args = direct.parse_args(["--codec", "opus", "--bitrate", "12", "--frame-samples", "960"])
     assert (args.codec, args.bitrate, args.frame_samples) == ("opus", 12, 960)
     assert direct.parse_args([]).frame_samples == direct.FRAME_SAMPLES and direct.parse_args([]).codec is None
