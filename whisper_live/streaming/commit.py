@@ -10,7 +10,7 @@ says whether a segment commits. Three cases:
   cut off mid-word; the next window starts at a pause near that segment's end, or at the end itself.
 * A partial window: commit the leading segments two consecutive answers agree on
   (agreement.py), once the window is ``agreement_after`` seconds long, and only where a pause
-  lies near their end; past ``agreement_in_speech_after`` seconds a cut inside speech is allowed too (a
+  lies near their end, a second or more into the window; past ``agreement_in_speech_after`` seconds a cut inside speech is allowed too (a
   reader can go many seconds without a pause, and waiting for the final would cost that much latency:
   docs/streaming.md, "Agreement: long utterances commit early"). With
   finals decoded offline-style, agreed text whose audio is still young is not committed as the greedy
@@ -110,11 +110,12 @@ class CommitRules:
         long_enough = end - start >= self.agreement_after * SAMPLE_RATE
         agreed = self.agreement.update(segments, judge=not self.with_vad or long_enough,
                                        last_too=not self.with_vad)
-        # commit the most agreed segments whose end lies at a pause the VAD heard
+        # commit the most agreed segments whose end lies at a pause the VAD heard, a second or more into the
+        # window (moved on by a second instead, the next window could start inside a word)
         for n in range(agreed, 0, -1):
             cut = self.pause_near(int(round(segments[n - 1].end * SAMPLE_RATE)), start, end)
-            if cut is not None:
-                return segments[:n], cuts.bounded_cut(cut, start, end), AGREED_AT_PAUSE
+            if cut is not None and cut == cuts.bounded_cut(cut, start, end):
+                return segments[:n], cut, AGREED_AT_PAUSE
         if agreed and end - start >= self.agreement_in_speech_after * SAMPLE_RATE:
             # no pause in reach: cut at Whisper's timestamp; the next window's repeated words are dropped
             commit = segments[:agreed]

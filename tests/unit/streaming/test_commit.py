@@ -90,6 +90,20 @@ def test_the_most_agreed_segments_with_a_pause_are_committed():
     assert commit == ANSWER[:2] and cut == int(4.05 * S)
 
 
+def test_an_agreed_pause_within_the_first_second_waits_for_a_later_one():
+    # Moved on by a second instead, the next window would start at 1.2 s, inside "two"
+    answer = segs((0.2, 0.5, " Oh."), (0.7, 2.0, " One two."), (2.1, 3.0, " Three"))
+    r = rules(pauses=[int(0.6 * S), int(2.05 * S)], after=2.5)
+    decide(r, answer, final=False, forced=False, start=int(0.2 * S), end=int(2.8 * S), committed_until=0)
+    commit, cut = decide(r, answer, final=False, forced=False, start=int(0.2 * S), end=int(2.8 * S),
+                         committed_until=0)
+    assert commit == answer[:2] and cut == int(2.05 * S)
+    r = rules(pauses=[int(0.6 * S)], after=2.5)  # no later pause: nothing commits yet
+    decide(r, answer, final=False, forced=False, start=int(0.2 * S), end=int(2.8 * S), committed_until=0)
+    assert decide(r, answer, final=False, forced=False, start=int(0.2 * S), end=int(2.8 * S),
+                  committed_until=0) == ([], 0)
+
+
 def test_reset_forgets_the_previous_answer():
     r = rules(pauses=[int(2.05 * S)])
     decide(r, ANSWER, final=False, forced=False, start=0, end=5 * S, committed_until=0)
