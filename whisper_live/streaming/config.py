@@ -39,9 +39,9 @@ class StreamConfig:
     max_window: float = 25.0  # seconds of audio in one model call at most
     partial_step: float = 0.5  # new speech (s) before another partial window is worth a model call
     min_speech: float = 0.15  # utterances with less speech than this (s) are ignored
-    agreement_after: float = 2.5  # a partial window longer than this may commit agreed segments at a pause
+    agreement_after: float = 4.0  # a partial window longer than this may commit agreed segments at a pause
     # ... and past this, it may commit them even where the VAD hears no pause near the segment's end (a
-    # reader can go many seconds without one; waiting for the final would cost that much latency). Why 2.5 s and 6 s:
+    # reader can go many seconds without one; waiting for the final would cost that much latency). Why 4 s and 6 s:
     # docs/streaming.md, "Agreement: long utterances commit early".
     agreement_in_speech_after: float = 6.0
     # Seconds of already-committed audio replayed before a final window so that Whisper hears the sentence
