@@ -10,9 +10,9 @@ says whether a segment commits. Three cases:
   cut off mid-word; the next window starts at a pause near that segment's end, or at the end itself.
 * A partial window: commit the leading segments two consecutive answers agree on
   (agreement.py), once the window is ``agreement_after`` seconds long, and only where a pause
-  lies near their end, a second or more into the window; past ``agreement_in_speech_after`` seconds a cut inside speech is allowed too (a
-  reader can go many seconds without a pause, and waiting for the final would cost that much latency:
-  docs/streaming.md, "Agreement: long utterances commit early"). With
+  lies near their end, a second or more into the window; past ``agreement_in_speech_after`` seconds a
+  cut inside speech is allowed too (a reader can go many seconds without a pause, and waiting for the
+  final would cost that much latency: docs/streaming.md, "Agreement: long utterances commit early"). With
   finals decoded offline-style, agreed text whose audio is still young is not committed as the greedy
   partials gave it: the stream decodes it again as a final window first (``Decision.refine_until``).
 
