@@ -72,3 +72,20 @@ def test_translation_is_not_sampled_again_for_its_low_probability(monkeypatch):
     words = set(normalize(" ".join(s.text for s in translated.segments)).split())
     assert words & {"old", "whiskey", "judge"} and not words & {"vieux", "juge", "ce"}, translated.segments
     assert not fallbacks, "a translation that does not repeat itself is kept as decoded"
+
+
+def test_a_translated_file_is_not_sampled_again_for_its_low_probability():
+    """The same rule for a file (faster-whisper's own transcribe): its beam-searched English for this clip
+    scores -1.08, and with Whisper's -1 threshold it was sampled again up to temperature 1.0, where a sample
+    of the French could win (the REST translation test failed so in a CI run)."""
+    from whisper_live.models import resolve_model
+    from whisper_live.transcriber import load_transcriber
+    from whisper_live.transcriber.files import FileOptions
+
+    transcriber = load_transcriber("faster_whisper", resolve_model("base"))
+    path, _ = audioeval_clip("fr", "pangrama")
+    transcript = transcriber.transcribe_file(load_audio(path), FileOptions(language="fr", task="translate"))
+    segments = list(transcript.segments)
+    words = set(normalize(" ".join(s.text for s in segments)).split())
+    assert words & {"old", "whiskey", "judge"} and not words & {"vieux", "juge", "ce"}, segments
+    assert [s.temperature for s in segments] == [0.0] * len(segments), segments

@@ -191,12 +191,15 @@ class FasterWhisperTranscriber(Transcriber):
     def transcribe_file(self, audio: np.ndarray, options: FileOptions) -> FileTranscript:
         """faster-whisper's own ``WhisperModel.transcribe``: it computes the features (and detects the
         language) now, and its segments are a generator that decodes one 30 s window per step, beam search
-        conditioned on the text before it; each step runs on one of the model's ``num_workers``."""
+        conditioned on the text before it; each step runs on one of the model's ``num_workers``. As for live
+        windows, a translation is sampled again only when it repeats itself, not for its low probability."""
+        translation = options.task == "translate" and self.multilingual
         segments, info = self.model.transcribe(
             audio, language=options.language if self.multilingual else "en", task=options.task,
             beam_size=options.beam_size, temperature=list(options.temperatures),
             initial_prompt=options.initial_prompt or None, hotwords=options.hotwords or None,
-            word_timestamps=options.word_timestamps, condition_on_previous_text=True)
+            word_timestamps=options.word_timestamps, condition_on_previous_text=True,
+            log_prob_threshold=None if translation else LOG_PROB_THRESHOLD)
         return FileTranscript(language=info.language, language_prob=float(info.language_probability),
                               duration=float(info.duration), segments=_file_segments(segments))
 
