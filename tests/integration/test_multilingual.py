@@ -13,6 +13,14 @@ def base_server(start_server):
     return start_server("-fw", "base", "--max_clients", "4")
 
 
+@pytest.fixture(scope="module")
+def base_transcriber():
+    from whisper_live.models import resolve_model
+    from whisper_live.transcriber import load_transcriber
+
+    return load_transcriber("faster_whisper", resolve_model("base"))
+
+
 def padded(path):
     silence = np.zeros(16000, np.float32)
     return np.concatenate([silence[:8000], load_audio(path), silence])
@@ -51,40 +59,34 @@ def test_english_only_model_warns_about_translate(live_server):
     assert "English" in messages and "translate" in messages
 
 
-def test_translation_is_not_sampled_again_for_its_low_probability(monkeypatch):
+def test_translation_is_not_sampled_again_for_its_low_probability(base_transcriber, monkeypatch):
     """Translations score below Whisper's -1 log-probability threshold as a rule (-1.2 for this clip with
     0.2 s before it and 0.6 s after): the temperature fallback, sampling again, once replaced the English with
     the French the clip says, which the model finds more probable. Only a translation that repeats itself is
     sampled again."""
-    from whisper_live.models import resolve_model
-    from whisper_live.transcriber import load_transcriber
     from whisper_live.transcriber.base import Request
 
-    transcriber = load_transcriber("faster_whisper", resolve_model("base"))
     path, _ = audioeval_clip("fr", "pangrama")
     silence = np.zeros(16000, np.float32)
     audio = np.concatenate([silence[:3200], load_audio(path), silence[:9600]])
     fallbacks = []
-    fallback = transcriber._fallback
-    monkeypatch.setattr(transcriber, "_fallback", lambda *args: fallbacks.append(args) or fallback(*args))
+    fallback = base_transcriber._fallback
+    monkeypatch.setattr(base_transcriber, "_fallback", lambda *args: fallbacks.append(args) or fallback(*args))
 
-    translated = transcriber.transcribe_batch([Request(audio=audio, language="fr", task="translate")])[0]
+    translated = base_transcriber.transcribe_batch([Request(audio=audio, language="fr", task="translate")])[0]
     words = set(normalize(" ".join(s.text for s in translated.segments)).split())
     assert words & {"old", "whiskey", "judge"} and not words & {"vieux", "juge", "ce"}, translated.segments
     assert not fallbacks, "a translation that does not repeat itself is kept as decoded"
 
 
-def test_a_translated_file_is_not_sampled_again_for_its_low_probability():
+def test_a_translated_file_is_not_sampled_again_for_its_low_probability(base_transcriber):
     """The same rule for a file (faster-whisper's own transcribe): its beam-searched English for this clip
     scores -1.08, and with Whisper's -1 threshold it was sampled again up to temperature 1.0, where a sample
     of the French could win (the REST translation test failed so in a CI run)."""
-    from whisper_live.models import resolve_model
-    from whisper_live.transcriber import load_transcriber
     from whisper_live.transcriber.files import FileOptions
 
-    transcriber = load_transcriber("faster_whisper", resolve_model("base"))
     path, _ = audioeval_clip("fr", "pangrama")
-    transcript = transcriber.transcribe_file(load_audio(path), FileOptions(language="fr", task="translate"))
+    transcript = base_transcriber.transcribe_file(load_audio(path), FileOptions(language="fr", task="translate"))
     segments = list(transcript.segments)
     words = set(normalize(" ".join(s.text for s in segments)).split())
     assert words & {"old", "whiskey", "judge"} and not words & {"vieux", "juge", "ce"}, segments

@@ -175,8 +175,7 @@ class FasterWhisperTranscriber(Transcriber):
             for i, out in zip(members, outputs):
                 tokens, avg_logprob = _tokens_and_logprob(out)
                 tok = tokenizers[i]
-                translation = requests[i].task == "translate" and self.multilingual  # (English-only: transcribed)
-                improbable = avg_logprob < LOG_PROB_THRESHOLD and not translation
+                improbable = avg_logprob < LOG_PROB_THRESHOLD and self._judged_by_probability(requests[i].task)
                 if improbable or _loops(tokens, tok):
                     tokens, avg_logprob = self._fallback(encoded[i], prompts[i], tok, (tokens, avg_logprob),
                                                          len(audios[i]) / SAMPLE_RATE)
@@ -193,15 +192,19 @@ class FasterWhisperTranscriber(Transcriber):
         language) now, and its segments are a generator that decodes one 30 s window per step, beam search
         conditioned on the text before it; each step runs on one of the model's ``num_workers``. As for live
         windows, a translation is sampled again only when it repeats itself, not for its low probability."""
-        translation = options.task == "translate" and self.multilingual
         segments, info = self.model.transcribe(
             audio, language=options.language if self.multilingual else "en", task=options.task,
             beam_size=options.beam_size, temperature=list(options.temperatures),
             initial_prompt=options.initial_prompt or None, hotwords=options.hotwords or None,
             word_timestamps=options.word_timestamps, condition_on_previous_text=True,
-            log_prob_threshold=None if translation else LOG_PROB_THRESHOLD)
+            log_prob_threshold=LOG_PROB_THRESHOLD if self._judged_by_probability(options.task) else None)
         return FileTranscript(language=info.language, language_prob=float(info.language_probability),
                               duration=float(info.duration), segments=_file_segments(segments))
+
+    def _judged_by_probability(self, task: str) -> bool:
+        """Whether an answer for ``task`` is decoded again for its low probability (a translation is not: its
+        good English scores low, docs/streaming.md "Temperature fallback"; an English-only model transcribes)."""
+        return task != "translate" or not self.multilingual
 
     def decode_fixed(self, audio: np.ndarray, beam_size: int, tokens: int, continued: bool = False) -> None:
         """Encode ``audio`` as a window of ``beam_size`` is encoded and decode exactly ``tokens`` tokens (the
